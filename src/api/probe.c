@@ -1,0 +1,60 @@
+/*
+ * Internal write probe: POST /api/v1/internal/probe {"key":"..."} and
+ * GET /api/v1/internal/probe/:key. Served only with --enable-internal.
+ */
+#include "api/api.h"
+#include "app.h"
+#include "base/clock.h"
+#include "domain/probe.h"
+#include "store/store.h"
+
+void api_probe_put(struct req *r)
+{
+	json_t *body = req_json_or_respond(r);
+	const char *key;
+	int64_t id = 0;
+	int rc;
+
+	if (!body)
+		return;
+	key = json_string_value(json_object_get(body, "key"));
+	if (!probe_key_valid(key)) {
+		resp_error(r, 400, "invalid_key", "key 必须是 1 到 64 个可见 ASCII 字符");
+		return;
+	}
+	rc = probe_put(req_app(r)->store, key, &id);
+	if (rc == STORE_CONSTRAINT) {
+		resp_error(r, 409, "duplicate_key", "该 key 已存在");
+		return;
+	}
+	if (rc != 0) {
+		resp_error(r, 503, "write_failed", "写入失败，请稍后重试");
+		return;
+	}
+	resp_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "key", key));
+}
+
+void api_probe_get(struct req *r)
+{
+	const char *key = req_param(r, "key");
+	int64_t id, created;
+	char ts[32];
+	int found;
+
+	if (!probe_key_valid(key)) {
+		resp_error(r, 400, "invalid_key", "key 必须是 1 到 64 个可见 ASCII 字符");
+		return;
+	}
+	found = probe_get(req_app(r)->store, key, &id, &created);
+	if (found < 0) {
+		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
+		return;
+	}
+	if (!found) {
+		resp_error(r, 404, "not_found", "记录不存在");
+		return;
+	}
+	resp_json(r, 200,
+	          json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "key", key, "created_at",
+	                    clock_format_local(created, ts, sizeof ts)));
+}

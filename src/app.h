@@ -1,0 +1,32 @@
+/*
+ * What a running server shares with every request: the store, the configuration and start time.
+ * Later modules (grid index, sessions) hang their state here. Created by `wangge serve`, borrowed
+ * by handlers through req_app().
+ */
+#ifndef WANGGE_APP_H
+#define WANGGE_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct app_config {
+	const char *db_path;
+	const char *listen_addr; /* IPv4 or IPv6 literal */
+	unsigned port;           /* 0 picks a free port; the chosen one is logged */
+	const char *web_dir;
+	unsigned threads;
+	size_t max_body;     /* default body limit for routes that do not set their own */
+	int enable_internal; /* serve ROUTE_INTERNAL routes (tests only) */
+};
+
+struct app {
+	struct store *store;
+	const struct app_config *cfg;
+	int64_t started_at;  /* UTC seconds */
+	char web_root[4096]; /* realpath of cfg->web_dir, or "" when there is none */
+};
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,23 @@
+/*
+ * Subcommands of the wangge binary, one file each (cmd_<name>.c), dispatched by main.c. Each takes
+ * argc/argv starting at its own name and returns the process exit code: 0 success, 1 failure,
+ * 2 usage error (usage printed to stderr).
+ */
+#ifndef WANGGE_CLI_CLI_H
+#define WANGGE_CLI_CLI_H
+
+int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* Splits "127.0.0.1:8080", "[::1]:8080" or ":8080" into addr (cap bytes) and port.
+   Returns 0, or -1 when malformed. */
+int cli_parse_listen(const char *s, char *addr, unsigned cap, unsigned *port);
+/* Parses a decimal in [min, max]; -1 when not. */
+int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+/* The value of environment variable name, or fallback when unset or empty. */
+const char *cli_env(const char *name, const char *fallback);
+
+#include "base/banned.h"
+#endif

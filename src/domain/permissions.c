@@ -1,0 +1,198 @@
+/*
+ * The permission catalog and the built-in roles. Add a permission here first, then name it in the
+ * route table; the authorization matrix test fails on a route whose permission is not listed here.
+ * Keep docs/permissions.md in step (it is generated from `wangge routes --permissions`).
+ */
+#include <string.h>
+
+#include "domain/permissions.h"
+
+const struct permission_def permission_catalog[] = {
+	{ "public", "公开（无需登录）", PERM_PSEUDO, 0 },
+	{ "authenticated", "任何已登录用户", PERM_PSEUDO, 0 },
+	{ "internal.probe", "内部探针（仅测试）", PERM_INTERNAL, 0 },
+	/* Business: regions and grids (R1). */
+	{ "region.read", "查看行政区划", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "region.write", "维护行政区划", PERM_BUSINESS, 0 },
+	{ "grid.read", "查看网格", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "grid.write", "划分和调整网格", PERM_BUSINESS, 0 },
+	{ "grid.check", "网格检查", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	/* Business: reading organisations and users (names of who does what). */
+	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "user.read", "查看用户", PERM_BUSINESS, 0 },
+	{ "sensitive.unmask", "查看敏感个人信息原文（须说明理由）", PERM_BUSINESS, 0 },
+	/* System administrator: accounts and organisations. */
+	{ "org.write", "管理组织机构", PERM_SYSTEM, 0 },
+	{ "user.write", "管理用户账号", PERM_SYSTEM, 0 },
+	/* Security administrator. */
+	{ "role.read", "查看角色和权限", PERM_SECURITY, 0 },
+	{ "role.write", "管理自定义角色", PERM_SECURITY, 0 },
+	{ "role.assign", "为用户授予角色", PERM_SECURITY, 0 },
+	{ "lockout.read", "查看登录锁定", PERM_SECURITY, 0 },
+	{ "lockout.write", "解除登录锁定", PERM_SECURITY, 0 },
+	{ "token.read", "查看接口令牌", PERM_SECURITY, 0 },
+	{ "token.write", "签发和吊销接口令牌", PERM_SECURITY, 0 },
+	{ "security.read", "查看安全设置", PERM_SECURITY, 0 },
+	{ "user.totp_reset", "重置用户的双因素认证", PERM_SECURITY, 0 },
+	/* Auditor. */
+	{ "audit.read", "查询审计日志", PERM_AUDIT, 0 },
+	{ "audit.export", "导出审计日志", PERM_AUDIT, 0 },
+};
+
+const size_t permission_count = sizeof permission_catalog / sizeof permission_catalog[0];
+
+_Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_SET_WORDS * 64,
+               "perm_set too small for the catalog");
+
+static const char *const p_center_operator[] = {
+	"region.read", "region.write", "grid.read", "grid.write", "grid.check",
+	"org.read",    "user.read",    NULL,
+};
+static const char *const p_center_leader[] = {
+	"region.read", "grid.read", "grid.check", "org.read", "user.read", "sensitive.unmask", NULL,
+};
+static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };
+static const char *const p_grid_worker[] = { "region.read", "grid.read", NULL };
+static const char *const p_sysadmin[] = {
+	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,
+};
+static const char *const p_secadmin[] = {
+	"role.read",   "role.write", "role.assign",   "lockout.read", "lockout.write",
+	"token.read",  "token.write", "security.read", "user.totp_reset", "user.read",
+	"org.read",    NULL,
+};
+static const char *const p_auditor[] = { "audit.read", "audit.export", NULL };
+
+const struct builtin_role builtin_roles[] = {
+	{ "center_operator", "中心操作员", p_center_operator },
+	{ "center_leader", "中心领导", p_center_leader },
+	{ "dept_handler", "部门处置人员", p_dept_handler },
+	{ "grid_worker", "网格员", p_grid_worker },
+	{ "sysadmin", "系统管理员", p_sysadmin },
+	{ "secadmin", "安全管理员", p_secadmin },
+	{ "auditor", "审计员", p_auditor },
+};
+
+const size_t builtin_role_count = sizeof builtin_roles / sizeof builtin_roles[0];
+
+int permission_index(const char *name)
+{
+	if (!name)
+		return -1;
+	for (size_t i = 0; i < permission_count; i++)
+		if (strcmp(permission_catalog[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct permission_def *permission_find(const char *name)
+{
+	int i = permission_index(name);
+
+	return i < 0 ? NULL : &permission_catalog[i];
+}
+
+int permission_grantable(const char *name)
+{
+	const struct permission_def *d = permission_find(name);
+
+	return d && d->family != PERM_PSEUDO && d->family != PERM_INTERNAL;
+}
+
+const char *permission_family_name(enum perm_family f)
+{
+	switch (f) {
+	case PERM_PSEUDO: return "路由标记";
+	case PERM_INTERNAL: return "内部";
+	case PERM_BUSINESS: return "业务";
+	case PERM_SYSTEM: return "系统管理";
+	case PERM_SECURITY: return "安全管理";
+	case PERM_AUDIT: return "安全审计";
+	}
+	return "";
+}
+
+void perm_set_add(struct perm_set *s, int idx)
+{
+	if (idx >= 0 && idx < PERM_SET_WORDS * 64)
+		s->bits[idx / 64] |= UINT64_C(1) << (idx % 64);
+}
+
+int perm_set_has(const struct perm_set *s, int idx)
+{
+	if (idx < 0 || idx >= PERM_SET_WORDS * 64)
+		return 0;
+	return (s->bits[idx / 64] >> (idx % 64)) & 1;
+}
+
+int perm_set_add_name(struct perm_set *s, const char *name)
+{
+	int i = permission_index(name);
+
+	if (i < 0)
+		return -1;
+	perm_set_add(s, i);
+	return 0;
+}
+
+int perm_set_has_name(const struct perm_set *s, const char *name)
+{
+	return perm_set_has(s, permission_index(name));
+}
+
+void perm_set_union(struct perm_set *dst, const struct perm_set *src)
+{
+	for (int i = 0; i < PERM_SET_WORDS; i++)
+		dst->bits[i] |= src->bits[i];
+}
+
+int perm_set_subset(const struct perm_set *a, const struct perm_set *b)
+{
+	for (int i = 0; i < PERM_SET_WORDS; i++)
+		if (a->bits[i] & ~b->bits[i])
+			return 0;
+	return 1;
+}
+
+unsigned perm_set_families(const struct perm_set *s)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < permission_count; i++)
+		if (perm_set_has(s, (int)i))
+			f |= 1u << permission_catalog[i].family;
+	return f;
+}
+
+int perm_set_separated(const struct perm_set *s)
+{
+	unsigned f = perm_set_families(s);
+	int n = !!(f & (1u << PERM_SYSTEM)) + !!(f & (1u << PERM_SECURITY)) +
+	        !!(f & (1u << PERM_AUDIT));
+
+	return n <= 1;
+}
+
+int perm_set_is_admin(const struct perm_set *s)
+{
+	unsigned f = perm_set_families(s);
+
+	return (f & ((1u << PERM_SYSTEM) | (1u << PERM_SECURITY) | (1u << PERM_AUDIT))) != 0;
+}
+
+const struct builtin_role *builtin_role_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < builtin_role_count; i++)
+		if (strcmp(builtin_roles[i].name, name) == 0)
+			return &builtin_roles[i];
+	return NULL;
+}
+
+void builtin_role_perms(const struct builtin_role *r, struct perm_set *s)
+{
+	memset(s, 0, sizeof *s);
+	for (const char *const *p = r->permissions; *p; p++)
+		perm_set_add_name(s, *p);
+}

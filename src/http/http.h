@@ -1,0 +1,90 @@
+/*
+ * The HTTP layer's contract with api/: a request as handlers see it, the response helpers, and the
+ * route table. Handlers never see libmicrohttpd; they read parameters and the JSON body through
+ * these functions and answer with resp_json or resp_error. Every error leaves the server as
+ * {"error":{"code":"...","message":"..."}} with a Chinese message, and every response carries the
+ * request id in X-Request-Id.
+ */
+#ifndef WANGGE_HTTP_HTTP_H
+#define WANGGE_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+struct app;
+struct req;
+
+/* Named limits. Each can be overridden by configuration where the server is started. */
+#define HTTP_DEFAULT_MAX_BODY (64 * 1024) /* JSON bodies of ordinary routes */
+#define HTTP_MAX_URI 2048                 /* longer request targets are refused with 414 */
+#define HTTP_MAX_HEADER_BYTES (32 * 1024) /* per-connection memory for headers */
+#define HTTP_MAX_CONNECTIONS 1024
+#define HTTP_CONNECTION_TIMEOUT_S 30
+#define HTTP_MAX_PARAMS 8
+#define HTTP_MAX_DISCARD (1024 * 1024) /* over-limit chunked bytes read before closing */
+#define HTTP_SHUTDOWN_GRACE_MS 10000   /* how long in-flight requests may finish */
+
+typedef void (*route_handler)(struct req *r);
+
+/* One row of the route table. pattern segments starting with ':' capture a parameter. */
+struct route {
+	const char *method;
+	const char *pattern;
+	route_handler handler;
+	const char *permission; /* "public" for routes open to anyone; see docs/api.md */
+	size_t max_body;        /* 0 means HTTP_DEFAULT_MAX_BODY; bodies above it get 413 */
+	unsigned flags;
+};
+
+/* Route flags. */
+#define ROUTE_INTERNAL 1u /* test-only routes, served only with --enable-internal */
+
+extern const struct route api_routes[];
+extern const size_t api_route_count;
+
+/* Matching. Returns the route for method+path and fills params (values point into a copy owned
+   by the caller's scratch space); *method_mismatch is set when the path exists with other methods
+   only. allow receives those methods ("GET, POST"). */
+struct route_match {
+	const struct route *route;
+	int nparams;
+	const char *names[HTTP_MAX_PARAMS]; /* point into the pattern: compare name_len bytes */
+	size_t name_len[HTTP_MAX_PARAMS];
+	char *values[HTTP_MAX_PARAMS];
+	char scratch[HTTP_MAX_URI + 1];
+	int method_mismatch;
+	char allow[64];
+};
+void router_match(const struct route *routes, size_t n, const char *method, const char *path,
+                  unsigned enabled_flags, struct route_match *m);
+
+/* Request accessors. Strings are borrowed and live as long as the request. */
+struct app *req_app(struct req *r);
+const char *req_method(struct req *r);
+const char *req_path(struct req *r);
+const char *req_id(struct req *r);
+const char *req_param(struct req *r, const char *name); /* path parameter */
+const char *req_query(struct req *r, const char *name); /* query string argument */
+const char *req_header(struct req *r, const char *name);
+const char *req_client_addr(struct req *r); /* textual peer address */
+const struct buf *req_body(struct req *r);
+/* The caller's principal (who is asking). Borrowed: lives as long as the request. */
+struct principal;
+const struct principal *req_principal(struct req *r);
+/* Parses the body as a JSON object. On failure answers 400 (or 415 for a wrong content type) and
+   returns NULL. The returned object is borrowed: it lives until the request ends. */
+json_t *req_json_or_respond(struct req *r);
+
+/* Responses. resp_json steals the reference to body. */
+void resp_json(struct req *r, int status, json_t *body);
+void resp_error(struct req *r, int status, const char *code, const char *message);
+/* Sets an extra response header (copied). At most a few per response. */
+void resp_header(struct req *r, const char *name, const char *value);
+/* Raw bytes with a content type (copied). */
+void resp_bytes(struct req *r, int status, const char *content_type, const void *p, size_t n);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,619 @@
+/*
+ * libmicrohttpd glue. The access handler follows the documented two-call pattern: the first call
+ * only creates the request context (answering there would silently turn keep-alive off), upload
+ * calls fill the bounded body buffer, and the final call dispatches to the route's handler or the
+ * static file server and queues the response. The completion callback writes the access log line
+ * and frees the context.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "domain/access.h"
+#include "http/http.h"
+#include "http/server.h"
+
+#define MAX_EXTRA_HEADERS 8
+
+struct req {
+	struct app *app;
+	struct MHD_Connection *conn;
+	char id[17];
+	char method[16];
+	char *path; /* decoded path, owned */
+	struct route_match match;
+	int is_static;
+	int too_large;
+	size_t discarded; /* body bytes dropped after too_large */
+	int64_t start_us;
+	struct buf body;
+	json_t *json;
+	char client[INET6_ADDRSTRLEN];
+	/* response */
+	int status;
+	struct buf out;
+	const char *content_type;
+	int fd; /* static file, -1 when none */
+	uint64_t fd_size;
+	char *hdr_name[MAX_EXTRA_HEADERS];
+	char *hdr_value[MAX_EXTRA_HEADERS];
+	int nhdr;
+};
+
+static atomic_int http_in_flight;
+
+/* ---- accessors for api/ ---- */
+
+struct app *req_app(struct req *r)
+{
+	return r->app;
+}
+
+const char *req_method(struct req *r)
+{
+	return r->method;
+}
+
+const char *req_path(struct req *r)
+{
+	return r->path;
+}
+
+const char *req_id(struct req *r)
+{
+	return r->id;
+}
+
+const char *req_param(struct req *r, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 0; i < r->match.nparams; i++)
+		if (r->match.name_len[i] == len && memcmp(r->match.names[i], name, len) == 0)
+			return r->match.values[i];
+	return NULL;
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_client_addr(struct req *r)
+{
+	return r->client;
+}
+
+const struct buf *req_body(struct req *r)
+{
+	return &r->body;
+}
+
+/* Replaced by the identity module: the caller's principal. */
+const struct principal *req_principal(struct req *r)
+{
+	(void)r;
+	return access_system();
+}
+
+json_t *req_json_or_respond(struct req *r)
+{
+	const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	json_error_t jerr;
+
+	if (r->json)
+		return r->json;
+	if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+		resp_error(r, 415, "unsupported_media_type", "请求内容类型必须是 application/json");
+		return NULL;
+	}
+	if (r->body.len == 0) {
+		resp_error(r, 400, "empty_body", "请求体为空，需要 JSON 对象");
+		return NULL;
+	}
+	r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->json) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "JSON 格式错误（第 %d 行第 %d 列）", jerr.line,
+		         jerr.column);
+		resp_error(r, 400, "malformed_json", msg);
+		return NULL;
+	}
+	if (!json_is_object(r->json)) {
+		json_decref(r->json);
+		r->json = NULL;
+		resp_error(r, 400, "not_an_object", "请求体必须是 JSON 对象");
+		return NULL;
+	}
+	return r->json;
+}
+
+/* ---- responses ---- */
+
+void resp_header(struct req *r, const char *name, const char *value)
+{
+	if (r->nhdr == MAX_EXTRA_HEADERS)
+		return;
+	r->hdr_name[r->nhdr] = strdup(name);
+	r->hdr_value[r->nhdr] = strdup(value);
+	if (!r->hdr_name[r->nhdr] || !r->hdr_value[r->nhdr]) {
+		free(r->hdr_name[r->nhdr]);
+		free(r->hdr_value[r->nhdr]);
+		return;
+	}
+	r->nhdr++;
+}
+
+void resp_bytes(struct req *r, int status, const char *content_type, const void *p, size_t n)
+{
+	buf_reset(&r->out);
+	r->status = status;
+	r->content_type = content_type;
+	if (buf_append(&r->out, p, n) < 0) {
+		r->status = 500;
+		r->content_type = "application/json; charset=utf-8";
+		buf_reset(&r->out);
+		buf_puts(&r->out, "{\"error\":{\"code\":\"response_too_large\","
+		                  "\"message\":\"响应过大\"}}");
+	}
+}
+
+void resp_json(struct req *r, int status, json_t *body)
+{
+	char *text;
+
+	if (!body) {
+		resp_error(r, 500, "internal", "服务器内部错误");
+		return;
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text) {
+		resp_error(r, 500, "internal", "服务器内部错误");
+		return;
+	}
+	resp_bytes(r, status, "application/json; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+void resp_error(struct req *r, int status, const char *code, const char *message)
+{
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+
+	if (status >= 500)
+		log_error("request.error", "status=%d code=%s", status, code);
+	resp_json(r, status, body);
+}
+
+/* ---- static files ---- */
+
+static const struct {
+	const char *ext;
+	const char *type;
+} mime_types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".mjs", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".json", "application/json; charset=utf-8" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".jpg", "image/jpeg" },
+	{ ".jpeg", "image/jpeg" },
+	{ ".gif", "image/gif" },
+	{ ".ico", "image/x-icon" },
+	{ ".woff2", "font/woff2" },
+	{ ".woff", "font/woff" },
+	{ ".ttf", "font/ttf" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".map", "application/json; charset=utf-8" },
+	{ ".webmanifest", "application/manifest+json" },
+};
+
+static const char *mime_for(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+
+	if (dot && (!slash || dot > slash))
+		for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
+			if (strcasecmp(dot, mime_types[i].ext) == 0)
+				return mime_types[i].type;
+	return "application/octet-stream";
+}
+
+/* Refuses anything that could name a file outside web/: dot-dot segments, backslashes, hidden
+   files, control bytes. The realpath prefix check below is the second line of defence. */
+static int static_path_ok(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	for (const char *s = p; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return 0;
+		if (c == '/' && s[1] == '.')
+			return 0; /* "..", "." and dotfiles */
+	}
+	return 1;
+}
+
+static void serve_static(struct req *r)
+{
+	char full[PATH_MAX], real[PATH_MAX];
+	const char *root = r->app->web_root;
+	const char *path = r->path;
+	struct stat st;
+	size_t rl = strlen(root);
+	int fd;
+
+	if (!root[0] || !static_path_ok(path)) {
+		resp_error(r, 404, "not_found", "请求的资源不存在");
+		return;
+	}
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	if ((size_t)snprintf(full, sizeof full, "%s%s", root, path) >= sizeof full ||
+	    !realpath(full, real) || strncmp(real, root, rl) != 0 || (real[rl] != '/')) {
+		resp_error(r, 404, "not_found", "请求的资源不存在");
+		return;
+	}
+	if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* The same prefix test as above, '/' included: "/srv/web-old" starts with
+		   "/srv/web" too. */
+		if ((size_t)snprintf(full, sizeof full, "%s/index.html", real) >= sizeof full ||
+		    !realpath(full, real) || strncmp(real, root, rl) != 0 || real[rl] != '/') {
+			resp_error(r, 404, "not_found", "请求的资源不存在");
+			return;
+		}
+	}
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		resp_error(r, 404, "not_found", "请求的资源不存在");
+		return;
+	}
+	r->fd = fd;
+	r->fd_size = (uint64_t)st.st_size;
+	r->status = 200;
+	r->content_type = mime_for(real);
+	resp_header(r, "Cache-Control",
+	            strstr(real, "/vendor/") ? "public, max-age=86400" : "no-cache");
+}
+
+/* ---- the access handler ---- */
+
+static void new_request_id(char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[8];
+
+	randombytes_buf(raw, sizeof raw);
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "-");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          out, (socklen_t)n);
+}
+
+static struct req *req_new(struct app *app, struct MHD_Connection *conn, const char *method,
+                           const char *url)
+{
+	struct req *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->app = app;
+	r->conn = conn;
+	r->fd = -1;
+	r->start_us = clock_mono_us();
+	snprintf(r->method, sizeof r->method, "%s", method);
+	r->path = strdup(url);
+	buf_init(&r->out, 64u * 1024 * 1024);
+	buf_init(&r->body, app->cfg->max_body ? app->cfg->max_body : HTTP_DEFAULT_MAX_BODY);
+	new_request_id(r->id);
+	client_address(conn, r->client, sizeof r->client);
+	if (!r->path) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	buf_release(&r->body);
+	buf_release(&r->out);
+	if (r->json)
+		json_decref(r->json);
+	if (r->fd >= 0)
+		close(r->fd);
+	for (int i = 0; i < r->nhdr; i++) {
+		free(r->hdr_name[i]);
+		free(r->hdr_value[i]);
+	}
+	free(r->path);
+	free(r);
+}
+
+static void route_request(struct req *r)
+{
+	const struct route *rt;
+	unsigned enabled = r->app->cfg->enable_internal ? ROUTE_INTERNAL : 0;
+	size_t limit;
+
+	if (strlen(r->path) > HTTP_MAX_URI) {
+		r->status = 414;
+		return;
+	}
+	router_match(api_routes, api_route_count, r->method, r->path, enabled, &r->match);
+	rt = r->match.route;
+	if (!rt && !r->match.method_mismatch && strncmp(r->path, "/api/", 5) != 0 &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
+		r->is_static = 1;
+		limit = 0;
+	} else {
+		limit = rt && rt->max_body ? rt->max_body : r->body.max;
+	}
+	r->body.max = limit;
+}
+
+static int queue_response(struct req *r)
+{
+	struct MHD_Response *resp;
+	int ret;
+
+	if (r->status == 0)
+		resp_error(r, 500, "no_response", "服务器内部错误：处理程序未返回结果");
+	if (r->fd >= 0) {
+		resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+		if (resp)
+			r->fd = -1; /* MHD closes it */
+	} else {
+		resp = MHD_create_response_from_buffer(r->out.len, r->out.data,
+		                                       MHD_RESPMEM_MUST_COPY);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        r->content_type ? r->content_type
+	                                        : "application/json; charset=utf-8");
+	MHD_add_response_header(resp, "X-Request-Id", r->id);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (!r->is_static)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (int i = 0; i < r->nhdr; i++)
+		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void dispatch(struct req *r)
+{
+	log_set_request_id(r->id);
+	if (r->too_large) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "请求体超过上限 %zu 字节", r->body.max);
+		resp_error(r, 413, "body_too_large", msg);
+	} else if (r->is_static) {
+		serve_static(r);
+	} else if (r->match.route) {
+		r->match.route->handler(r);
+	} else if (r->match.method_mismatch) {
+		resp_header(r, "Allow", r->match.allow);
+		resp_error(r, 405, "method_not_allowed", "该地址不支持此请求方法");
+	} else {
+		resp_error(r, 404, "not_found", "请求的接口不存在");
+	}
+	log_set_request_id(NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct app *app = cls;
+	struct req *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		const char *cl;
+
+		r = req_new(app, conn, method, url);
+		if (!r)
+			return MHD_NO;
+		atomic_fetch_add(&http_in_flight, 1);
+		*con_cls = r;
+		route_request(r);
+		if (r->status == 414) {
+			resp_error(r, 414, "uri_too_long", "请求地址过长");
+			return (enum MHD_Result)queue_response(r);
+		}
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno || *end || n > r->body.max) {
+				/* Refuse before reading the body. Answering in the first call is
+				   the one place MHD accepts an early response; it then closes the
+				   connection instead of reading what was announced. */
+				r->too_large = 1;
+				dispatch(r);
+				return (enum MHD_Result)queue_response(r);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0)
+			r->too_large = 1;
+		if (r->too_large) {
+			/* A chunked body that outgrew the limit: drop it, answer 413 at its end,
+			   but cut the connection if the sender keeps going far past the limit. */
+			if (__builtin_add_overflow(r->discarded, *upload_size, &r->discarded) ||
+			    r->discarded > HTTP_MAX_DISCARD)
+				return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->status)
+		return MHD_YES; /* answered in the first call */
+	dispatch(r);
+	return (enum MHD_Result)queue_response(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	char path[256];
+
+	(void)cls;
+	(void)conn;
+	if (!r)
+		return;
+	log_set_request_id(r->id);
+	log_info("request", "method=%s path=%s status=%d bytes=%zu dur_us=%lld client=%s%s",
+	         r->method, log_quote(r->path, path, sizeof path), r->status,
+	         r->fd_size ? (size_t)r->fd_size : r->out.len,
+	         (long long)(clock_mono_us() - r->start_us), r->client,
+	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	log_set_request_id(NULL);
+	req_free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&http_in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512], q[600];
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("http.mhd", "message=%s", log_quote(msg, q, sizeof q));
+}
+
+void http_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int http_serve(struct app *app)
+{
+	const struct app_config *cfg = app->cfg;
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	sigset_t set;
+	int sig = 0;
+	MHD_socket lsock;
+	int64_t deadline;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(cfg->listen_addr, ':')) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET6, cfg->listen_addr, &a6->sin6_addr) != 1)
+			goto bad_addr;
+		flags |= MHD_USE_IPv6;
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET, cfg->listen_addr, &a4->sin_addr) != 1)
+			goto bad_addr;
+	}
+	d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, app,
+	                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	                     (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+	                     (unsigned)(cfg->threads ? cfg->threads : 4),
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
+	                     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	if (!d) {
+		log_error("http.start_failed", "addr=%s port=%u error=\"%s\"", cfg->listen_addr,
+		          cfg->port, strerror(errno));
+		return -1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("listening", "addr=%s port=%u threads=%u", cfg->listen_addr,
+	         info ? (unsigned)info->port : cfg->port, cfg->threads);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("shutdown", "signal=%d in_flight=%d", sig, atomic_load(&http_in_flight));
+	lsock = MHD_quiesce_daemon(d);
+	deadline = clock_mono_ms() + HTTP_SHUTDOWN_GRACE_MS;
+	while (atomic_load(&http_in_flight) > 0 && clock_mono_ms() < deadline) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
+	log_info("stopped", "in_flight=%d", atomic_load(&http_in_flight));
+	return 0;
+bad_addr:
+	log_error("http.bad_listen_address", "addr=%s", cfg->listen_addr);
+	return -1;
+}

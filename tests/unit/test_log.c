@@ -1,0 +1,333 @@
+/*
+ * Unit tests for base/log: value quoting (escaping and cutting to fit) and the line format that log
+ * shippers and the API tests grep for. log_event writes to fd 2, so the tests point fd 2 at a pipe
+ * for the duration of one call and read back exactly what was written.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/log.h"
+
+/* Runs fn with fd 2 redirected into a pipe; returns what was written (static buffer). */
+static char captured[16384];
+
+static const char *capture(void (*fn)(void *), void *arg)
+{
+	int fds[2], saved;
+	ssize_t n;
+	size_t len = 0;
+
+	assert_int_equal(pipe(fds), 0);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fds[1], STDERR_FILENO) >= 0);
+	fn(arg);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(fds[1]);
+	while ((n = read(fds[0], captured + len, sizeof captured - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fds[0]);
+	captured[len] = '\0';
+	return captured;
+}
+
+static void assert_matches(const char *text, const char *pattern)
+{
+	regex_t re;
+
+	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+	if (regexec(&re, text, 0, NULL, 0) != 0)
+		print_message("text:    [%s]\npattern: [%s]\n", text, pattern);
+	assert_int_equal(regexec(&re, text, 0, NULL, 0), 0);
+	regfree(&re);
+}
+
+/* ---- log_quote ------------------------------------------------------------------------------ */
+
+static void test_quote_plain_and_escapes(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_string_equal(log_quote("plain", out, sizeof out), "plain");
+	assert_string_equal(log_quote("/api/v1/x?y=1", out, sizeof out), "/api/v1/x?y=1");
+	/* UTF-8 text is passed through as is. */
+	assert_string_equal(log_quote("网格员", out, sizeof out), "网格员");
+	assert_string_equal(log_quote("", out, sizeof out), "\"\"");
+	assert_string_equal(log_quote(NULL, out, sizeof out), "\"\"");
+	assert_string_equal(log_quote("a b", out, sizeof out), "\"a b\"");
+	assert_string_equal(log_quote("a\"b", out, sizeof out), "\"a\\\"b\"");
+	assert_string_equal(log_quote("a\\b", out, sizeof out), "\"a\\\\b\"");
+	assert_string_equal(log_quote("line\nnext", out, sizeof out), "\"line\\x0anext\"");
+	assert_string_equal(log_quote("tab\there", out, sizeof out), "\"tab\\x09here\"");
+	assert_string_equal(log_quote("del\x7f", out, sizeof out), "\"del\\x7f\"");
+	assert_string_equal(log_quote("\x01", out, sizeof out), "\"\\x01\"");
+	/* A forged field cannot be injected: the space forces quoting. */
+	assert_string_equal(log_quote("x level=error", out, sizeof out), "\"x level=error\"");
+	/* Returns out itself. */
+	assert_ptr_equal(log_quote("x", out, sizeof out), out);
+}
+
+static void test_quote_truncation(void **state)
+{
+	char out[64];
+
+	(void)state;
+	/* n == 0 touches nothing. */
+	memset(out, 'Q', sizeof out);
+	log_quote("abc", out, 0);
+	assert_int_equal(out[0], 'Q');
+	/* Plain values are cut to n - 1 bytes. */
+	memset(out, 'Q', sizeof out);
+	assert_string_equal(log_quote("abcdefghij", out, 5), "abcd");
+	assert_int_equal(out[5], 'Q');
+	/* Quoted values keep both quotes and never split an escape. */
+	memset(out, 'Q', sizeof out);
+	assert_string_equal(log_quote("\n\n\n\n\n", out, 12), "\"\\x0a\\x0a\"");
+	assert_int_equal(out[12], 'Q');
+	log_quote("a b c d e f g h", out, 8);
+	assert_true(strlen(out) < 8 && strlen(out) >= 2);
+	assert_int_equal(out[0], '"');
+	assert_int_equal(out[strlen(out) - 1], '"');
+	assert_memory_equal(out + 1, "a b c d", strlen(out) - 2);
+	assert_string_equal(log_quote("\"\"\"\"", out, 8), "\"\\\"\"");
+}
+
+/* Undoes log_quote's escaping of a quoted value; returns the decoded length or -1. */
+static int unquote(const char *q, char *out)
+{
+	size_t n = strlen(q), o = 0;
+
+	if (n < 2 || q[0] != '"' || q[n - 1] != '"')
+		return -1;
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (q[i] == '\\') {
+			if (q[i + 1] == '"' || q[i + 1] == '\\') {
+				out[o++] = q[++i];
+			} else if (q[i + 1] == 'x') {
+				unsigned v;
+				if (sscanf(q + i + 2, "%2x", &v) != 1)
+					return -1;
+				out[o++] = (char)v;
+				i += 3;
+			} else {
+				return -1;
+			}
+		} else if (q[i] == '"') {
+			return -1; /* an unescaped quote inside */
+		} else {
+			out[o++] = q[i];
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Random strings and sizes: the output always fits, is terminated, contains no raw control byte,
+   and decodes to a prefix of the input. */
+static void test_quote_properties(void **state)
+{
+	unsigned seed = 12345;
+	char in[80], out[200], dec[200];
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 63;
+		unsigned n = 1 + ((seed = seed * 1103515245u + 12345u) >> 16) % 120;
+		int quoted = 0;
+
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (char)(1 + (seed >> 16) % 255);
+		}
+		in[len] = '\0';
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)in[i] <= ' ' || in[i] == '"' || in[i] == '\\' || in[i] == 0x7f)
+				quoted = 1;
+		if (len == 0)
+			quoted = 1;
+		memset(out, 'Q', sizeof out);
+		log_quote(in, out, n);
+		assert_true(strlen(out) < n);
+		assert_int_equal(out[n], 'Q'); /* nothing written past out[n - 1] */
+		for (const char *p = out; *p; p++)
+			assert_false((unsigned char)*p < ' ' || *p == 0x7f);
+		if (!quoted) {
+			assert_memory_equal(out, in, strlen(out));
+		} else if (n >= 3) {
+			int dl = unquote(out, dec);
+			if (dl < 0)
+				print_message("bad quoting: [%s] n=%u\n", out, n);
+			assert_true(dl >= 0);
+			assert_memory_equal(dec, in, (size_t)dl);
+			/* With enough room, nothing is lost. */
+			if (n >= 4 * len + 3)
+				assert_int_equal(dl, len);
+		}
+	}
+}
+
+/* ---- log_event ------------------------------------------------------------------------------ */
+
+static void emit_basic(void *arg)
+{
+	(void)arg;
+	log_info("test.event", "k=%s n=%d", "v", 5);
+}
+
+static void emit_no_fields(void *arg)
+{
+	(void)arg;
+	log_warn("test.bare", NULL);
+	log_error("test.empty", "%s", "");
+}
+
+static void emit_levels(void *arg)
+{
+	(void)arg;
+	log_debug("lvl.debug", "x=1");
+	log_info("lvl.info", "x=2");
+	log_warn("lvl.warn", "x=3");
+	log_error("lvl.error", "x=4");
+}
+
+static void emit_long(void *arg)
+{
+	const char *big = arg;
+	log_info("test.long", "big=%s end=1", big);
+}
+
+static void test_event_line_format(void **state)
+{
+	const char *out;
+
+	(void)state;
+	log_set_level(LOG_INFO);
+	log_set_request_id(NULL);
+	out = capture(emit_basic, NULL);
+	assert_matches(out, "^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z "
+	                    "level=info req=- event=test.event k=v n=5\n$");
+
+	log_set_request_id("6f1c0a9b2d3e4f50");
+	assert_string_equal(log_request_id(), "6f1c0a9b2d3e4f50");
+	out = capture(emit_basic, NULL);
+	assert_matches(out, "^ts=[-0-9T:]+Z level=info req=6f1c0a9b2d3e4f50 event=test.event "
+	                    "k=v n=5\n$");
+
+	out = capture(emit_no_fields, NULL);
+	assert_matches(out, "^ts=[-0-9T:]+Z level=warn req=6f1c0a9b2d3e4f50 event=test.bare\n"
+	                    "ts=[-0-9T:]+Z level=error req=6f1c0a9b2d3e4f50 event=test.empty\n$");
+
+	log_set_request_id(NULL);
+	assert_string_equal(log_request_id(), "");
+}
+
+static void test_request_id_is_bounded(void **state)
+{
+	const char *out;
+
+	(void)state;
+	log_set_request_id("0123456789abcdef0123456789abcdefEXTRA");
+	assert_string_equal(log_request_id(), "0123456789abcdef0123456789abcdef");
+	out = capture(emit_basic, NULL);
+	assert_matches(out, " req=0123456789abcdef0123456789abcdef event=");
+	log_set_request_id(NULL);
+}
+
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(strcmp(log_request_id(), "") == 0 ? "clean" : "leaked");
+}
+
+static void test_request_id_per_thread(void **state)
+{
+	pthread_t t;
+	void *res = NULL;
+
+	(void)state;
+	log_set_request_id("abc");
+	assert_int_equal(pthread_create(&t, NULL, other_thread, NULL), 0);
+	assert_int_equal(pthread_join(t, &res), 0);
+	assert_string_equal((const char *)res, "clean");
+	assert_string_equal(log_request_id(), "abc");
+	log_set_request_id(NULL);
+}
+
+static void test_levels(void **state)
+{
+	const char *out;
+
+	(void)state;
+	log_set_level(LOG_WARN);
+	out = capture(emit_levels, NULL);
+	assert_null(strstr(out, "lvl.debug"));
+	assert_null(strstr(out, "lvl.info"));
+	assert_matches(out, "^ts=[^ ]+ level=warn req=- event=lvl.warn x=3\n"
+	                    "ts=[^ ]+ level=error req=- event=lvl.error x=4\n$");
+	log_set_level(LOG_DEBUG);
+	out = capture(emit_levels, NULL);
+	assert_matches(out, "level=debug req=- event=lvl.debug x=1\n.*level=info .*"
+	                    "level=warn .*level=error ");
+	log_set_level(LOG_INFO);
+	out = capture(emit_levels, NULL);
+	assert_null(strstr(out, "lvl.debug"));
+	assert_non_null(strstr(out, "lvl.info"));
+
+	assert_int_equal(log_level_from_name("debug", LOG_ERROR), LOG_DEBUG);
+	assert_int_equal(log_level_from_name("WARN", LOG_ERROR), LOG_WARN);
+	assert_int_equal(log_level_from_name("Error", LOG_DEBUG), LOG_ERROR);
+	assert_int_equal(log_level_from_name("info", LOG_ERROR), LOG_INFO);
+	assert_int_equal(log_level_from_name("verbose", LOG_WARN), LOG_WARN);
+	assert_int_equal(log_level_from_name("", LOG_WARN), LOG_WARN);
+	assert_int_equal(log_level_from_name(NULL, LOG_ERROR), LOG_ERROR);
+}
+
+/* A field longer than the line buffer is cut, and the line still ends in exactly one newline. */
+static void test_long_line(void **state)
+{
+	char *big = malloc(10000);
+	const char *out;
+	size_t len;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'z', 9999);
+	big[9999] = '\0';
+	log_set_level(LOG_INFO);
+	out = capture(emit_long, big);
+	len = strlen(out);
+	assert_true(len <= 4096);
+	assert_true(len > 4000);
+	assert_int_equal(out[len - 1], '\n');
+	assert_ptr_equal(strchr(out, '\n'), out + len - 1);
+	assert_matches(out, "^ts=[^ ]+ level=info req=- event=test.long big=zzzz");
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quote_plain_and_escapes),
+		cmocka_unit_test(test_quote_truncation),
+		cmocka_unit_test(test_quote_properties),
+		cmocka_unit_test(test_event_line_format),
+		cmocka_unit_test(test_request_id_is_bounded),
+		cmocka_unit_test(test_request_id_per_thread),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_long_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
