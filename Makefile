@@ -19,7 +19,7 @@ build:
 # Sets up, builds, creates the demo city if there is none, and serves it.
 run: setup build
 	@mkdir -p $(dir $(DB))
-	@if [ ! -f $(DB) ]; then $(BUILD)/wangge demo --db $(DB); fi
+	@if [ ! -f $(DB) ]; then $(BUILD)/wangge demo --db $(DB) --scale city; fi
 	@echo "wangge: open http://$(LISTEN)/  (Ctrl-C stops)"
 	@if [ -f $(DB).accounts.json ]; then echo "demo logins:"; cat $(DB).accounts.json; echo; fi
 	$(BUILD)/wangge serve --db $(DB) --listen $(LISTEN) --web web

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct store;
+struct gridindex_holder;
 
 struct app_config {
 	const char *db_path;
@@ -21,11 +22,17 @@ struct app_config {
 	int enable_internal; /* serve ROUTE_INTERNAL routes (tests only) */
 };
 
+struct identity_config;
+
 struct app {
 	struct store *store;
 	const struct app_config *cfg;
-	int64_t started_at;  /* UTC seconds */
+	const struct identity_config *identity; /* security parameters (domain/identity.h) */
+	unsigned char audit_key[32];            /* PATH.audit.key (domain/audit.h) */
+	int64_t started_at;                     /* UTC seconds */
 	char web_root[4096]; /* realpath of cfg->web_dir, or "" when there is none */
+	/* The point -> grid index (geo/gridindex.h); NULL when none was built. */
+	struct gridindex_holder *grids;
 };
 
 #include "base/banned.h"

@@ -5,6 +5,8 @@
 #ifndef WANGGE_API_API_H
 #define WANGGE_API_API_H
 
+#include <stdint.h>
+
 #include "http/http.h"
 
 /* health.c */
@@ -12,6 +14,83 @@ void api_healthz(struct req *r);
 /* probe.c (internal routes, tests and benchmarks only) */
 void api_probe_put(struct req *r);
 void api_probe_get(struct req *r);
+/* regions.c; bodies that carry GeoJSON boundaries may be this large */
+#define GRID_MAX_BODY (8u * 1024 * 1024)
+void api_regions_list(struct req *r);
+void api_region_get(struct req *r);
+void api_region_create(struct req *r);
+void api_region_update(struct req *r);
+void api_region_grids_geojson(struct req *r);
+/* grids.c */
+void api_grids_list(struct req *r);
+void api_grid_get(struct req *r);
+void api_grid_create(struct req *r);
+void api_grid_update(struct req *r);
+void api_grid_redraw(struct req *r);
+void api_grid_split(struct req *r);
+void api_grids_merge(struct req *r);
+void api_grid_retire(struct req *r);
+void api_grid_history(struct req *r);
+void api_grids_locate(struct req *r);
+void api_grids_checks(struct req *r);
+/* Shared by regions.c and grids.c: rebuilds the locate index after a write (logs failures). */
+void api_grids_changed(struct req *r);
+
+/* Identity and access (issue 4). Shared helpers of these handlers live in session.c. */
+struct idctx;
+struct caller;
+struct dom_err;
+void api_idctx(struct req *r, struct idctx *x); /* store, config, audit key, source */
+struct caller *api_caller(struct req *r);       /* the authenticated caller */
+void api_identity_error(struct req *r, const struct dom_err *e);
+int api_id_param(struct req *r, const char *name, int64_t *out); /* -1 after answering 404 */
+int api_paging(struct req *r, int64_t *limit, int64_t *offset);  /* -1 after answering 400 */
+/* Appends an audit entry for this request's caller (own write). */
+void api_audit(struct req *r, const char *action, const char *object, const char *outcome,
+               const char *detail);
+/* users.c: ?unmask=1&reason=... handling for any handler that shows masked fields. Returns 1
+   (allowed), 0 (not asked) or -1 after answering; api_unmask_record audits one unmasking. */
+int api_unmask_requested(struct req *r);
+void api_unmask_record(struct req *r, const char *object);
+/* session.c */
+void api_session_login(struct req *r);
+void api_session_get(struct req *r);
+void api_session_logout(struct req *r);
+void api_sessions_logout_all(struct req *r);
+void api_session_password(struct req *r);
+void api_session_totp_begin(struct req *r);
+void api_session_totp_confirm(struct req *r);
+/* users.c */
+void api_users_list(struct req *r);
+void api_users_create(struct req *r);
+void api_users_get(struct req *r);
+void api_users_update(struct req *r);
+void api_users_password_reset(struct req *r);
+void api_users_set_roles(struct req *r);
+void api_users_set_grids(struct req *r);
+void api_users_totp_reset(struct req *r);
+/* orgs.c */
+void api_orgs_list(struct req *r);
+void api_orgs_create(struct req *r);
+void api_orgs_get(struct req *r);
+void api_orgs_update(struct req *r);
+/* roles.c */
+void api_roles_list(struct req *r);
+void api_roles_create(struct req *r);
+void api_roles_update(struct req *r);
+void api_roles_delete(struct req *r);
+void api_permissions_list(struct req *r);
+json_t *api_permission_catalog_json(void); /* also printed by `wangge routes` */
+void api_lockouts_list(struct req *r);
+void api_lockouts_release(struct req *r);
+void api_security_settings(struct req *r);
+/* tokens.c */
+void api_tokens_list(struct req *r);
+void api_tokens_create(struct req *r);
+void api_tokens_revoke(struct req *r);
+/* audit.c */
+void api_audit_list(struct req *r);
+void api_audit_export(struct req *r);
 
 #include "base/banned.h"
 #endif

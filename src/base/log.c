@@ -14,7 +14,7 @@
 static enum log_level log_min = LOG_INFO;
 static _Thread_local char log_req[33];
 
-static const char *const log_names[] = { "debug", "info", "warn", "error" };
+static const char *const log_names[] = { "debug", "info", "warn", "error", "notice" };
 
 void log_set_level(enum log_level level)
 {
@@ -45,6 +45,41 @@ const char *log_request_id(void)
 	return log_req;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 for ASCII), or 0 when it is not one: stray
+   continuation bytes, overlong forms, surrogates and code points past U+10FFFF are all refused.
+   Never reads past a NUL, which is not a continuation byte. */
+static unsigned utf8_len(const unsigned char *p)
+{
+	unsigned len, cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (unsigned i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Log lines stay valid UTF-8 (grep treats a file with stray bytes as binary and hides matches):
+   a byte that is not part of a well-formed sequence is escaped like a control byte, and a cut
+   never splits a character. */
 const char *log_quote(const char *s, char *out, unsigned n)
 {
 	unsigned o = 0;
@@ -54,24 +89,39 @@ const char *log_quote(const char *s, char *out, unsigned n)
 		return out;
 	if (!s)
 		s = "";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
+	for (const unsigned char *p = (const unsigned char *)s; *p && plain;) {
+		unsigned l = utf8_len(p);
+		if (l == 0 || *p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
 			plain = 0;
+		p += l ? l : 1;
+	}
 	if (plain && *s) {
-		snprintf(out, n, "%s", s);
+		size_t len = strlen(s);
+		if (len >= n) {
+			len = n - 1;
+			while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+				len--;
+		}
+		memcpy(out, s, len);
+		out[len] = '\0';
 		return out;
 	}
 	if (o + 1 < n)
 		out[o++] = '"';
-	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < n; p++) {
+	/* Each step writes at most 4 bytes, leaving room for the closing quote and the NUL. */
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < n;) {
+		unsigned l = utf8_len(p);
 		if (*p == '"' || *p == '\\') {
 			out[o++] = '\\';
 			out[o++] = (char)*p;
-		} else if (*p < ' ' || *p == 0x7f) {
+		} else if (*p < ' ' || *p == 0x7f || l == 0) {
 			o += (unsigned)snprintf(out + o, n - o, "\\x%02x", *p);
+			l = 1;
 		} else {
-			out[o++] = (char)*p;
+			memcpy(out + o, p, l);
+			o += l;
 		}
+		p += l;
 	}
 	if (o + 1 < n)
 		out[o++] = '"';

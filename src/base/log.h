@@ -9,7 +9,8 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+/* LOG_NOTICE is written at every level: start-up, listening, shutdown (tools read those lines). */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_NOTICE };
 
 /* Lines below this level are dropped. Default LOG_INFO; WANGGE_LOG_LEVEL=debug|info|warn|error. */
 void log_set_level(enum log_level level);
@@ -32,6 +33,7 @@ const char *log_quote(const char *s, char *out, unsigned n);
 #define log_warn(ev, ...) log_event(LOG_WARN, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_event(LOG_ERROR, ev, __VA_ARGS__)
 #define log_debug(ev, ...) log_event(LOG_DEBUG, ev, __VA_ARGS__)
+#define log_notice(ev, ...) log_event(LOG_NOTICE, ev, __VA_ARGS__)
 
 #include "base/banned.h"
 #endif

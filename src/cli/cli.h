@@ -10,6 +10,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_user(int argc, char **argv);   /* cmd_user.c */
+int cmd_routes(int argc, char **argv); /* cmd_routes.c */
 
 /* Splits "127.0.0.1:8080", "[::1]:8080" or ":8080" into addr (cap bytes) and port.
    Returns 0, or -1 when malformed. */

@@ -2,12 +2,17 @@
  * Database subcommands: `wangge migrate`, `wangge check` and `wangge demo`.
  */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "cli/cli.h"
+#include "domain/audit.h"
+#include "domain/demo.h"
+#include "domain/demo_accounts.h"
+#include "domain/identity.h"
 #include "store/store.h"
 
 /* Parses the single --db option these commands share. Returns 0, or the exit code to use. */
@@ -58,6 +63,42 @@ int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+/* The audit trail's hash chain (domain/audit.h). Returns findings, or -1 when it cannot run. */
+static int check_audit(struct store *s, const char *db, struct buf *report)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct store_conn *c = store_reader(s);
+	struct store_stmt *st;
+	char err[512];
+	int64_t rows = 0;
+	int rc, findings;
+
+	if (!c || store_schema_version(c) < 3)
+		return 0;
+	rc = audit_key_load(db, 0, key, err, sizeof err);
+	if (rc < 0) {
+		buf_printf(report, "audit: %s\n", err);
+		return 1;
+	}
+	if (rc == 1) {
+		st = store_prepare(c, "SELECT count(*) FROM audit_log");
+		if (st && store_step(st) == STORE_ROW)
+			rows = store_col_int64(st, 0);
+		if (st)
+			store_reset(st);
+		if (rows == 0)
+			return 0;
+		buf_printf(report,
+		           "audit: the key file %s.audit.key is missing: %lld records cannot "
+		           "be verified\n",
+		           db, (long long)rows);
+		return 1;
+	}
+	findings = audit_verify(c, key, report);
+	sodium_memzero(key, sizeof key);
+	return findings;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct store_options so;
@@ -81,6 +122,10 @@ int cmd_check(int argc, char **argv)
 	}
 	buf_init(&report, 16u * 1024 * 1024);
 	findings = store_check(s, &report);
+	if (findings >= 0) {
+		int a = check_audit(s, db, &report);
+		findings = a < 0 ? -1 : findings + a;
+	}
 	store_close(s);
 	if (findings < 0) {
 		fprintf(stderr,
@@ -99,22 +144,135 @@ int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+static void demo_usage(FILE *f)
+{
+	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N]\n"
+	      "  --db PATH      database file (WANGGE_DB, default wangge.db)\n"
+	      "  --scale SCALE  test: a few dozen grids (default); city: about 6,000 grids\n"
+	      "  --seed N       random seed of the generated townships, names and grids (default "
+	      "1)\n",
+	      f);
+}
+
+/* Creates the demo organisations and one account per built-in role, prints them and writes
+   them to DB.accounts.json (mode 0600). Returns 0 or -1. */
+static int demo_accounts(struct store *s, const char *db)
+{
+	struct identity_config cfg;
+	struct demo_account acc[DEMO_ACCOUNT_MAX];
+	unsigned char key[AUDIT_KEY_LEN];
+	struct idctx x;
+	char err[512], path[4096];
+	int n, rc = -1;
+
+	identity_config_default(&cfg);
+	if (identity_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
+	    audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	x = (struct idctx){ s, &cfg, key, "cli", "" };
+	n = demo_accounts_create(&x, acc, err, sizeof err);
+	if (n < 0) {
+		fprintf(stderr, "wangge demo: accounts: %s\n", err);
+		goto out;
+	}
+	snprintf(path, sizeof path, "%s.accounts.json", db);
+	if (n == 0) {
+		printf("%s: the demo accounts are already there (see %s)\n", db, path);
+		rc = 0;
+		goto out;
+	}
+	if (demo_accounts_write(path, acc, (size_t)n, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		goto out;
+	}
+	printf("%s: demo accounts (also in %s, mode 0600):\n", db, path);
+	for (int i = 0; i < n; i++)
+		printf("  %-16s %-10s %-18s %s%s%s\n", acc[i].role, acc[i].username,
+		       acc[i].password, acc[i].organisation, acc[i].totp_secret[0] ? "  TOTP " : "",
+		       acc[i].totp_secret);
+	rc = 0;
+out:
+	sodium_memzero(acc, sizeof acc);
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "scale", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct store_options so;
 	struct store *s = NULL;
-	const char *db;
+	struct demo_summary sum;
+	const char *db = cli_env("WANGGE_DB", "wangge.db");
+	int scale = DEMO_TEST, c, rc = 1;
+	unsigned seed = 1;
 	char err[512];
-	int rc = parse_db_only(argc, argv, "wangge demo [--db PATH]", &db);
 
-	if (rc)
-		return rc == -2 ? 0 : rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's':
+			scale = demo_scale_parse(optarg);
+			if (scale < 0) {
+				fprintf(stderr,
+				        "wangge demo: bad --scale '%s' (want test or city)\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			if (cli_parse_uint(optarg, 0, 4000000000u, &seed) < 0) {
+				fprintf(stderr, "wangge demo: bad --seed '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': demo_usage(stdout); return 0;
+		default: demo_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "wangge demo: unexpected argument '%s'\n", argv[optind]);
+		demo_usage(stderr);
+		return 2;
+	}
 	store_options_default(&so, db);
 	if (store_open(&so, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return 1;
 	}
+	/* 1. The demo city: regions and grids (domain/demo.c). */
+	if (demo_city_build(s, (enum demo_scale)scale, seed, &sum, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		goto out;
+	}
+	if (sum.already)
+		printf("%s: the demo city is already there; nothing added\n", db);
+	else
+		printf("%s: demo city 聊城市 (scale %s, seed %u): %d counties, %d townships, "
+		       "%d communities, %d villages, %d grids (%d dedicated), %lld residents, "
+		       "%lld households, built in %lld ms\n",
+		       db, scale == DEMO_CITY ? "city" : "test", seed, sum.counties, sum.townships,
+		       sum.communities, sum.villages, sum.grids, sum.dedicated,
+		       (long long)sum.residents, (long long)sum.households,
+		       (long long)sum.build_ms);
+
+	/* 2. Demo accounts (identity module), after the city exists. */
+	if (demo_accounts(s, db) < 0)
+		goto out;
+
+	rc = 0;
+out:
 	store_close(s);
-	printf("%s: demo database ready\n", db);
-	return 0;
+	if (rc == 0)
+		printf("%s: demo database ready\n", db);
+	return rc;
 }

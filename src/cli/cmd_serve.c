@@ -13,6 +13,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "geo/gridindex.h"
+#include "domain/audit.h"
+#include "domain/identity.h"
 #include "http/http.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -20,14 +23,18 @@
 static void serve_usage(void)
 {
 	fputs("usage: wangge serve [--db PATH] [--listen ADDR:PORT] [--web DIR] [--threads N]\n"
-	      "                    [--max-body BYTES] [--enable-internal]\n"
+	      "                    [--max-body BYTES] [--enable-internal] [--secure-cookies]\n"
 	      "  --db PATH          database file (WANGGE_DB, default wangge.db)\n"
 	      "  --listen ADDR:PORT address to listen on (WANGGE_LISTEN, default 127.0.0.1:8080;\n"
 	      "                     port 0 picks a free port, logged as event=listening)\n"
 	      "  --web DIR          web UI folder (WANGGE_WEB, default web)\n"
 	      "  --threads N        HTTP worker threads (WANGGE_THREADS, default 8)\n"
 	      "  --max-body BYTES   default request body limit (WANGGE_MAX_BODY, default 65536)\n"
-	      "  --enable-internal  serve test-only internal routes (WANGGE_ENABLE_INTERNAL=1)\n",
+	      "  --enable-internal  serve test-only internal routes (WANGGE_ENABLE_INTERNAL=1)\n"
+	      "  --secure-cookies   mark session cookies Secure, for serving behind TLS\n"
+	      "                     (WANGGE_SECURE_COOKIES=1)\n"
+	      "Security parameters (sessions, lockout, Argon2 cost) come from WANGGE_* variables;\n"
+	      "see docs/security.md.\n",
 	      stderr);
 }
 
@@ -40,11 +47,14 @@ int cmd_serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "enable-internal", no_argument, NULL, 'i' },
+		{ "secure-cookies", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct app_config cfg = { 0 };
 	struct app app = { 0 };
+	struct identity_config idcfg;
+	int secure_cookies = 0;
 	struct store_options so;
 	char addr[64], err[512];
 	const char *listen = cli_env("WANGGE_LISTEN", "127.0.0.1:8080");
@@ -65,6 +75,7 @@ int cmd_serve(int argc, char **argv)
 		case 't': threads = optarg; break;
 		case 'b': max_body = optarg; break;
 		case 'i': cfg.enable_internal = 1; break;
+		case 's': secure_cookies = 1; break;
 		case 'h': serve_usage(); return 0;
 		default: serve_usage(); return 2;
 		}
@@ -89,6 +100,14 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	cfg.max_body = n;
+	identity_config_default(&idcfg);
+	if (identity_config_from_env(&idcfg, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge serve: %s\n", err);
+		return 2;
+	}
+	if (secure_cookies)
+		idcfg.secure_cookies = 1;
+	app.identity = &idcfg;
 	if (sodium_init() < 0) {
 		fputs("wangge serve: libsodium failed to initialise\n", stderr);
 		return 1;
@@ -102,14 +121,27 @@ int cmd_serve(int argc, char **argv)
 		app.web_root[0] = '\0';
 	}
 	store_options_default(&so, cfg.db_path);
+	if (audit_key_load(cfg.db_path, 1, app.audit_key, err, sizeof err) != 0) {
+		log_error("audit.key_failed", "db=%s error=\"%s\"", cfg.db_path, err);
+		return 1;
+	}
 	if (store_open(&so, &app.store, err, sizeof err) < 0) {
 		log_error("store.open_failed", "db=%s error=\"%s\"", cfg.db_path, err);
 		return 1;
 	}
 	log_info("store.open", "db=%s schema=%d", cfg.db_path, store_schema_latest());
+	/* The point -> grid index, built before serving so the first locate finds it. */
+	app.grids = gridindex_holder_new();
+	if (!app.grids || gridindex_rebuild(app.grids, app.store) < 0) {
+		log_error("gridindex.build_failed", "db=%s", cfg.db_path);
+		gridindex_holder_free(app.grids);
+		store_close(app.store);
+		return 1;
+	}
 	if (http_serve(&app) == 0)
 		rc = 0;
+	gridindex_holder_free(app.grids);
 	store_close(app.store);
-	log_info("exit", "code=%d", rc);
+	log_notice("exit", "code=%d", rc);
 	return rc;
 }

@@ -16,6 +16,9 @@ static const struct {
 	{ "demo", cmd_demo, "create a demo database" },
 	{ "migrate", cmd_migrate, "apply pending schema migrations" },
 	{ "check", cmd_check, "check the integrity of a database" },
+	{ "import", cmd_import, "import regions from CSV (import regions FILE.csv)" },
+	{ "user", cmd_user, "add the first administrators of a database" },
+	{ "routes", cmd_routes, "print the route table and permission catalog as JSON" },
 };
 
 static void usage(FILE *f)

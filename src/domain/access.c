@@ -20,6 +20,15 @@ const struct principal *access_system(void)
 	return &system_principal;
 }
 
+static const struct principal anonymous_principal = {
+	.username = "-",
+};
+
+const struct principal *access_anonymous(void)
+{
+	return &anonymous_principal;
+}
+
 int access_authenticated(const struct principal *p)
 {
 	return p && (p->is_system || p->user_id > 0 || p->token_id > 0);

@@ -1,6 +1,6 @@
 /*
- * Who is asking, and what they may see and do (分级准入授权制). Every domain query takes the caller's
- * principal, so scoping is applied where the data is read and a handler cannot forget it.
+ * Who is asking, and what they may see and do (分级准入授权制). Every domain query takes the
+ * caller's principal, so scoping is applied where the data is read and a handler cannot forget it.
  *
  * Scope is a subtree of the region tree. Each region carries its materialized ancestor path, e.g.
  * "371500000000/371502000000/371502001000/", so "this subtree" is one indexed range query
@@ -26,29 +26,32 @@
 
 enum org_kind {
 	ORG_NONE = 0,
-	ORG_CENTER,      /* grid-management center of a city, county or township */
-	ORG_DEPARTMENT,  /* a functional department bound to a region */
-	ORG_COMMITTEE,   /* village or residents' committee */
-	ORG_GRID_TEAM,   /* the organisation grid workers belong to (their township center's team) */
+	ORG_CENTER,     /* grid-management center of a city, county or township */
+	ORG_DEPARTMENT, /* a functional department bound to a region */
+	ORG_COMMITTEE,  /* village or residents' committee */
+	ORG_GRID_TEAM,  /* the organisation grid workers belong to (their township center's team) */
 };
 
 struct principal {
-	int64_t user_id;                  /* 0 for the system principal */
+	int64_t user_id; /* 0 for the system principal */
 	char username[64];
 	int64_t org_id;
 	enum org_kind org_kind;
-	char region_code[13];             /* the organisation's region */
+	char region_code[13];              /* the organisation's region */
 	char region_path[ACCESS_PATH_MAX]; /* its materialized path; "" means the whole tree */
-	const int64_t *grid_ids;          /* grid workers: the grids they are bound to (borrowed) */
+	const int64_t *grid_ids; /* grid workers: the grids they are bound to (borrowed) */
 	size_t ngrids;
-	int is_system;                    /* CLI, demo builder, migrations: every permission, all data */
-	const void *impl;                 /* identity module's private data (roles, permissions) */
-	int64_t token_id;                 /* > 0 when the caller is an API token (user_id is 0) */
-	int grid_bound; /* grid worker: sees only the grids in grid_ids (inside region_path) */
+	int is_system;    /* CLI, demo builder, migrations: every permission, all data */
+	const void *impl; /* identity module's private data (roles, permissions) */
+	int64_t token_id; /* > 0 when the caller is an API token (user_id is 0) */
+	int grid_bound;   /* grid worker: sees only the grids in grid_ids (inside region_path) */
 };
 
 /* The all-seeing principal used by command-line tools. Static storage; never freed. */
 const struct principal *access_system(void);
+
+/* The anonymous caller: no permissions, no scope. Static storage; never freed. */
+const struct principal *access_anonymous(void);
 
 /* 1 when p holds permission (a name from docs/permissions.md, e.g. "grid.write"); 0 otherwise. */
 int access_can(const struct principal *p, const char *permission);

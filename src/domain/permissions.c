@@ -45,8 +45,8 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write", "grid.read", "grid.write", "grid.check",
-	"org.read",    "user.read",    NULL,
+	"region.read", "region.write", "grid.read", "grid.write",
+	"grid.check",  "org.read",     "user.read", NULL,
 };
 static const char *const p_center_leader[] = {
 	"region.read", "grid.read", "grid.check", "org.read", "user.read", "sensitive.unmask", NULL,
@@ -57,9 +57,9 @@ static const char *const p_sysadmin[] = {
 	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,
 };
 static const char *const p_secadmin[] = {
-	"role.read",   "role.write", "role.assign",   "lockout.read", "lockout.write",
-	"token.read",  "token.write", "security.read", "user.totp_reset", "user.read",
-	"org.read",    NULL,
+	"role.read",       "role.write", "role.assign", "lockout.read",
+	"lockout.write",   "token.read", "token.write", "security.read",
+	"user.totp_reset", "user.read",  "org.read",    NULL,
 };
 static const char *const p_auditor[] = { "audit.read", "audit.export", NULL };
 

@@ -41,6 +41,9 @@ struct route {
 
 /* Route flags. */
 #define ROUTE_INTERNAL 1u /* test-only routes, served only with --enable-internal */
+#define ROUTE_SELF 2u /* allowed for a caller who must first change the password or enrol TOTP */
+/* Flags that hide a route unless enabled (the others only describe it). */
+#define ROUTE_GATING_FLAGS ROUTE_INTERNAL
 
 extern const struct route api_routes[];
 extern const size_t api_route_count;
@@ -71,9 +74,35 @@ const char *req_query(struct req *r, const char *name); /* query string argument
 const char *req_header(struct req *r, const char *name);
 const char *req_client_addr(struct req *r); /* textual peer address */
 const struct buf *req_body(struct req *r);
-/* The caller's principal (who is asking). Borrowed: lives as long as the request. */
+/* The caller's principal (who is asking). Borrowed: lives as long as the request. Before the
+   authentication step, and for anonymous callers, the anonymous principal (no rights, no scope). */
 struct principal;
 const struct principal *req_principal(struct req *r);
+/* A cookie of the request, or NULL. */
+const char *req_cookie(struct req *r, const char *name);
+/* The matched route (NULL for static files and unmatched paths). */
+const struct route *req_route(struct req *r);
+/* Status of the response set so far (0 before any). */
+int req_status(struct req *r);
+/* Sets the caller: p stays valid until the request ends; owner (may be NULL) is passed to release
+   when the request is freed. */
+void req_set_principal(struct req *r, const struct principal *p, void *owner,
+                       void (*release)(void *));
+/* The owner given to req_set_principal (the identity layer's struct caller), or NULL. */
+void *req_auth(struct req *r);
+/* Marks that this request's audit entry was recorded (so the automatic one is skipped). */
+void req_set_audited(struct req *r);
+int req_audited(struct req *r);
+
+/* The authentication and authorization step (api/session.c), run by the server before every
+   route's handler: resolves the caller from the session cookie or "Authorization: Bearer",
+   enforces the route's permission, CSRF on cookie-authenticated state-changing requests, and the
+   restricted state (password change / TOTP enrolment). Returns 0 to run the handler, or -1 after
+   answering (401, 403, 503). */
+int api_authorize(struct req *r);
+/* Run after the handler: records every state-changing request (non-GET) in the audit trail with
+   route, status and object, unless the handler already recorded it (req_set_audited). */
+void api_audit_request(struct req *r);
 /* Parses the body as a JSON object. On failure answers 400 (or 415 for a wrong content type) and
    returns NULL. The returned object is borrowed: it lives until the request ends. */
 json_t *req_json_or_respond(struct req *r);

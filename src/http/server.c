@@ -55,9 +55,15 @@ struct req {
 	char *hdr_name[MAX_EXTRA_HEADERS];
 	char *hdr_value[MAX_EXTRA_HEADERS];
 	int nhdr;
+	/* caller (api_authorize) */
+	const struct principal *principal;
+	void *auth;
+	void (*auth_release)(void *);
+	int audited;
 };
 
 static atomic_int http_in_flight;
+static atomic_int http_stopping; /* set on SIGTERM/SIGINT: answers then close their connection */
 
 /* ---- accessors for api/ ---- */
 
@@ -111,11 +117,49 @@ const struct buf *req_body(struct req *r)
 	return &r->body;
 }
 
-/* Replaced by the identity module: the caller's principal. */
 const struct principal *req_principal(struct req *r)
 {
-	(void)r;
-	return access_system();
+	return r->principal ? r->principal : access_anonymous();
+}
+
+const char *req_cookie(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const struct route *req_route(struct req *r)
+{
+	return r->match.route;
+}
+
+int req_status(struct req *r)
+{
+	return r->status;
+}
+
+void req_set_principal(struct req *r, const struct principal *p, void *owner,
+                       void (*release)(void *))
+{
+	if (r->auth && r->auth_release)
+		r->auth_release(r->auth);
+	r->principal = p;
+	r->auth = owner;
+	r->auth_release = release;
+}
+
+void *req_auth(struct req *r)
+{
+	return r->auth;
+}
+
+void req_set_audited(struct req *r)
+{
+	r->audited = 1;
+}
+
+int req_audited(struct req *r)
+{
+	return r->audited;
 }
 
 json_t *req_json_or_respond(struct req *r)
@@ -125,7 +169,9 @@ json_t *req_json_or_respond(struct req *r)
 
 	if (r->json)
 		return r->json;
-	if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+	/* application/json exactly, maybe with parameters; not application/jsonp. */
+	if (ct && (strncasecmp(ct, "application/json", 16) != 0 ||
+	           (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ' && ct[16] != '\t'))) {
 		resp_error(r, 415, "unsupported_media_type", "请求内容类型必须是 application/json");
 		return NULL;
 	}
@@ -267,6 +313,8 @@ static void serve_static(struct req *r)
 	const char *path = r->path;
 	struct stat st;
 	size_t rl = strlen(root);
+	char etag[48];
+	const char *inm;
 	int fd;
 
 	if (!root[0] || !static_path_ok(path)) {
@@ -296,26 +344,41 @@ static void serve_static(struct req *r)
 		resp_error(r, 404, "not_found", "请求的资源不存在");
 		return;
 	}
+	/* no-cache plus an ETag: browsers revalidate (cheap 304) and never mix library versions. */
+	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
+	         (unsigned long long)st.st_size);
+	resp_header(r, "Cache-Control", "no-cache");
+	resp_header(r, "ETag", etag);
+	inm = req_header(r, "If-None-Match");
+	if (inm && strcmp(inm, etag) == 0) {
+		close(fd);
+		r->status = 304;
+		r->content_type = mime_for(real);
+		return;
+	}
 	r->fd = fd;
 	r->fd_size = (uint64_t)st.st_size;
 	r->status = 200;
 	r->content_type = mime_for(real);
-	resp_header(r, "Cache-Control",
-	            strstr(real, "/vendor/") ? "public, max-age=86400" : "no-cache");
 }
 
 /* ---- the access handler ---- */
 
+/* A request id is a per-thread random prefix and a counter: unique without a getrandom(2) call per
+   request, which cost about 1.5 µs each in the bench. */
 static void new_request_id(char out[17])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[8];
+	static _Thread_local uint32_t prefix, counter;
+	uint64_t v;
 
-	randombytes_buf(raw, sizeof raw);
-	for (int i = 0; i < 8; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
+	if (!prefix && !counter) {
+		randombytes_buf(&prefix, sizeof prefix);
+		randombytes_buf(&counter, sizeof counter);
 	}
+	v = (uint64_t)prefix << 32 | counter++;
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
 	out[16] = '\0';
 }
 
@@ -362,6 +425,8 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
 
 static void req_free(struct req *r)
 {
+	if (r->auth && r->auth_release)
+		r->auth_release(r->auth);
 	buf_release(&r->body);
 	buf_release(&r->out);
 	if (r->json)
@@ -379,7 +444,8 @@ static void req_free(struct req *r)
 static void route_request(struct req *r)
 {
 	const struct route *rt;
-	unsigned enabled = r->app->cfg->enable_internal ? ROUTE_INTERNAL : 0;
+	unsigned enabled =
+	        ~(unsigned)ROUTE_GATING_FLAGS | (r->app->cfg->enable_internal ? ROUTE_INTERNAL : 0);
 	size_t limit;
 
 	if (strlen(r->path) > HTTP_MAX_URI) {
@@ -419,6 +485,9 @@ static int queue_response(struct req *r)
 	                        r->content_type ? r->content_type
 	                                        : "application/json; charset=utf-8");
 	MHD_add_response_header(resp, "X-Request-Id", r->id);
+	/* While shutting down, keep-alive clients must not keep the server busy forever. */
+	if (atomic_load(&http_stopping))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -441,7 +510,9 @@ static void dispatch(struct req *r)
 	} else if (r->is_static) {
 		serve_static(r);
 	} else if (r->match.route) {
-		r->match.route->handler(r);
+		if (api_authorize(r) == 0)
+			r->match.route->handler(r);
+		api_audit_request(r);
 	} else if (r->match.method_mismatch) {
 		resp_header(r, "Allow", r->match.allow);
 		resp_error(r, 405, "method_not_allowed", "该地址不支持此请求方法");
@@ -530,6 +601,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&http_in_flight, 1);
 }
 
+/* fmt comes from libmicrohttpd; the attribute lets the compiler accept it as a format. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512], q[600];
@@ -585,7 +659,6 @@ int http_serve(struct app *app)
 	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
 	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
-	                     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		log_error("http.start_failed", "addr=%s port=%u error=\"%s\"", cfg->listen_addr,
@@ -593,16 +666,22 @@ int http_serve(struct app *app)
 		return -1;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	log_info("listening", "addr=%s port=%u threads=%u", cfg->listen_addr,
-	         info ? (unsigned)info->port : cfg->port, cfg->threads);
+	log_notice("listening", "addr=%s port=%u threads=%u", cfg->listen_addr,
+	           info ? (unsigned)info->port : cfg->port, cfg->threads);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	while (sigwait(&set, &sig) != 0)
 		;
-	log_info("shutdown", "signal=%d in_flight=%d", sig, atomic_load(&http_in_flight));
+	atomic_store(&http_stopping, 1);
+	log_notice("shutdown", "signal=%d in_flight=%d", sig, atomic_load(&http_in_flight));
 	lsock = MHD_quiesce_daemon(d);
+	/* Stop listening now: connections queued in the backlog or arriving later are refused at
+	   once instead of hanging until exit. shutdown, not close: MHD's threads may still hold
+	   the descriptor until MHD_stop_daemon. */
+	if (lsock != MHD_INVALID_SOCKET)
+		shutdown(lsock, SHUT_RDWR);
 	deadline = clock_mono_ms() + HTTP_SHUTDOWN_GRACE_MS;
 	while (atomic_load(&http_in_flight) > 0 && clock_mono_ms() < deadline) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -611,7 +690,7 @@ int http_serve(struct app *app)
 	MHD_stop_daemon(d);
 	if (lsock != MHD_INVALID_SOCKET)
 		close(lsock);
-	log_info("stopped", "in_flight=%d", atomic_load(&http_in_flight));
+	log_notice("stopped", "in_flight=%d", atomic_load(&http_in_flight));
 	return 0;
 bad_addr:
 	log_error("http.bad_listen_address", "addr=%s", cfg->listen_addr);

@@ -38,6 +38,7 @@ struct write_req {
 	void *ctx;
 	int rc;
 	int done;
+	pthread_cond_t done_cv; /* signalled for this write alone, so a commit wakes only its own */
 	struct write_req *next;
 };
 
@@ -48,9 +49,8 @@ struct store {
 	struct store_conn *writer;
 	pthread_t writer_thread;
 	int writer_started;
-	pthread_mutex_t lock;     /* guards the queue, stopping, readers and stats */
-	pthread_cond_t queued;    /* a write was queued, or stopping was set */
-	pthread_cond_t committed; /* a batch finished */
+	pthread_mutex_t lock;  /* guards the queue, stopping, readers and stats */
+	pthread_cond_t queued; /* a write was queued, or stopping was set */
 	struct write_req *head, *tail;
 	int stopping;
 	struct store_conn *readers;
@@ -291,21 +291,14 @@ int store_schema_version(struct store_conn *c)
 	struct store_stmt *st;
 	int v = -1;
 
-	st = store_prepare(c, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-	                      "name='schema_version'");
-	if (!st || store_step(st) != STORE_ROW)
-		goto out;
-	if (store_col_int64(st, 0) == 0) {
-		v = 0;
-		goto out;
-	}
-	store_reset(st);
+	/* One statement, so /healthz costs one read transaction. The table exists from the first
+	   open on (migrate creates it before anything else); a database without it is not ours. */
 	st = store_prepare(c, "SELECT coalesce(max(version), 0) FROM schema_version");
-	if (st && store_step(st) == STORE_ROW)
+	if (!st)
+		return -1;
+	if (store_step(st) == STORE_ROW)
 		v = (int)store_col_int64(st, 0);
-out:
-	if (st)
-		store_reset(st);
+	store_reset(st);
 	return v;
 }
 
@@ -427,9 +420,12 @@ static void *writer_main(void *arg)
 		run_batch(s, batch);
 
 		pthread_mutex_lock(&s->lock);
-		for (struct write_req *r = batch; r; r = r->next)
+		for (struct write_req *r = batch, *next; r; r = next) {
+			next = r->next; /* r lives on its caller's stack: read next before waking it
+			                 */
 			r->done = 1;
-		pthread_cond_broadcast(&s->committed);
+			pthread_cond_signal(&r->done_cv);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -441,9 +437,11 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
 
 	if (s->opt.readonly)
 		return STORE_ERR;
+	pthread_cond_init(&req.done_cv, NULL);
 	pthread_mutex_lock(&s->lock);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->lock);
+		pthread_cond_destroy(&req.done_cv);
 		return STORE_ERR;
 	}
 	if (s->tail)
@@ -453,8 +451,9 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
 	s->tail = &req;
 	pthread_cond_signal(&s->queued);
 	while (!req.done)
-		pthread_cond_wait(&s->committed, &s->lock);
+		pthread_cond_wait(&req.done_cv, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&req.done_cv);
 	return req.rc;
 }
 
@@ -475,7 +474,6 @@ int store_open(const struct store_options *o, struct store **out, char *err, siz
 	s->id = atomic_fetch_add(&store_next_id, 1);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->queued, NULL);
-	pthread_cond_init(&s->committed, NULL);
 	s->writer = conn_open(s, 0, err, errlen);
 	if (!s->writer)
 		goto fail;
@@ -521,7 +519,6 @@ void store_close(struct store *s)
 			tl_readers[i] = (struct reader_slot){ 0 };
 	conn_close(s->writer);
 	pthread_cond_destroy(&s->queued);
-	pthread_cond_destroy(&s->committed);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);

@@ -36,6 +36,14 @@ process.on('exit', (code) => {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
+// Under -DWANGGE_SANITIZE=ON the binary reports memory errors, leaks (at exit) and undefined
+// behaviour on stderr. Such a report fails whoever stopped the server or ran the command.
+const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+function sanitizerReport(text) {
+  const at = Math.min(...SANITIZER_MARKERS.map((m) => text.indexOf(m)).filter((i) => i >= 0));
+  return Number.isFinite(at) ? text.slice(Math.max(0, at - 200), at + 6000) : null;
+}
+
 function tailLines(text, n) {
   const lines = text.split('\n');
   return (lines.length > n ? `… (${lines.length - n} lines before)\n` : '') + lines.slice(-n).join('\n');
@@ -81,10 +89,11 @@ export async function startServer({ db, args = [], env = {} } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        const status = await exited;
+        await exited;
         clearTimeout(timer);
-        return status;
       }
+      const report = sanitizerReport(output);
+      if (report) throw new Error(`wangge serve: sanitizer report\n${report}`);
       return exited;
     },
   };
@@ -132,7 +141,12 @@ export function runCli(args, { env = {}, input, cwd, timeout = 60_000 } = {}) {
     proc.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`wangge ${args.join(' ')}: timed out after ${timeout} ms\n${stderr}`)); }, timeout);
     proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: exitStatus(code, signal), stdout, stderr }); });
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const report = sanitizerReport(stderr);
+      if (report) reject(new Error(`wangge ${args.join(' ')}: sanitizer report\n${report}`));
+      else resolve({ code: exitStatus(code, signal), stdout, stderr });
+    });
     proc.stdin.on('error', () => {}); // the program may exit without reading its input
     proc.stdin.end(input ?? '');
   });

@@ -136,27 +136,30 @@ static void test_valid_date_and_leap_years(void **state)
 	for (int y = 1800; y < 2200; y++)
 		for (int m = 1; m <= 12; m++)
 			for (int d = 1; d <= 31; d++)
-				assert_int_equal(clock_valid_date(y, m, d), d <= ref_month_days(y, m));
+				assert_int_equal(clock_valid_date(y, m, d),
+				                 d <= ref_month_days(y, m));
 	/* Leap days are exactly one day apart from their neighbours. */
 	assert_int_equal(clock_days_from_civil(2024, 3, 1) - clock_days_from_civil(2024, 2, 28), 2);
 	assert_int_equal(clock_days_from_civil(2023, 3, 1) - clock_days_from_civil(2023, 2, 28), 1);
 	assert_int_equal(clock_days_from_civil(1900, 3, 1) - clock_days_from_civil(1900, 2, 28), 1);
 	assert_int_equal(clock_days_from_civil(2000, 3, 1) - clock_days_from_civil(2000, 2, 28), 2);
-	assert_int_equal(clock_days_from_civil(2001, 1, 1) - clock_days_from_civil(2000, 1, 1), 366);
-	assert_int_equal(clock_days_from_civil(2101, 1, 1) - clock_days_from_civil(2100, 1, 1), 365);
+	assert_int_equal(clock_days_from_civil(2001, 1, 1) - clock_days_from_civil(2000, 1, 1),
+	                 366);
+	assert_int_equal(clock_days_from_civil(2101, 1, 1) - clock_days_from_civil(2100, 1, 1),
+	                 365);
 }
 
 static void test_weekday(void **state)
 {
 	(void)state;
-	assert_int_equal(clock_weekday(clock_days_from_civil(1970, 1, 1)), 4);  /* Thursday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(1970, 1, 1)), 4);   /* Thursday */
 	assert_int_equal(clock_weekday(clock_days_from_civil(1969, 12, 31)), 3); /* Wednesday */
-	assert_int_equal(clock_weekday(clock_days_from_civil(2000, 1, 1)), 6);  /* Saturday */
-	assert_int_equal(clock_weekday(clock_days_from_civil(2024, 2, 29)), 4); /* Thursday */
-	assert_int_equal(clock_weekday(clock_days_from_civil(1949, 10, 1)), 6); /* Saturday */
-	assert_int_equal(clock_weekday(clock_days_from_civil(1900, 1, 1)), 1);  /* Monday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(2000, 1, 1)), 6);   /* Saturday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(2024, 2, 29)), 4);  /* Thursday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(1949, 10, 1)), 6);  /* Saturday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(1900, 1, 1)), 1);   /* Monday */
 	assert_int_equal(clock_weekday(clock_days_from_civil(2026, 11, 28)), 6); /* Saturday */
-	assert_int_equal(clock_weekday(clock_days_from_civil(1, 1, 1)), 1);     /* Monday */
+	assert_int_equal(clock_weekday(clock_days_from_civil(1, 1, 1)), 1);      /* Monday */
 	/* Seven consecutive days cover every weekday once, before and after the epoch. */
 	for (int64_t base = -1000; base <= 1000; base += 137) {
 		int seen = 0;
@@ -186,8 +189,10 @@ static void test_format(void **state)
 	/* 16:00 UTC is already the next day in Shanghai. */
 	assert_string_equal(clock_format_local(1699977600, out, sizeof out),
 	                    "2023-11-15T00:00:00+08:00");
-	assert_string_equal(clock_format_local(-28800, out, sizeof out), "1970-01-01T00:00:00+08:00");
-	assert_string_equal(clock_format_local(-28801, out, sizeof out), "1969-12-31T23:59:59+08:00");
+	assert_string_equal(clock_format_local(-28800, out, sizeof out),
+	                    "1970-01-01T00:00:00+08:00");
+	assert_string_equal(clock_format_local(-28801, out, sizeof out),
+	                    "1969-12-31T23:59:59+08:00");
 	/* The documented sizes are enough... */
 	assert_int_equal(strlen(clock_format_utc(1700000000, out, 21)), 20);
 	assert_int_equal(strlen(clock_format_local(1700000000, out, 26)), 25);

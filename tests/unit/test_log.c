@@ -76,6 +76,18 @@ static void test_quote_plain_and_escapes(void **state)
 	assert_string_equal(log_quote("\x01", out, sizeof out), "\"\\x01\"");
 	/* A forged field cannot be injected: the space forces quoting. */
 	assert_string_equal(log_quote("x level=error", out, sizeof out), "\"x level=error\"");
+	/* Bytes outside well-formed UTF-8 are escaped, so log files stay valid UTF-8 text. */
+	assert_string_equal(log_quote("\xff\xfe", out, sizeof out), "\"\\xff\\xfe\"");
+	assert_string_equal(log_quote("/\xe7\xbd", out, sizeof out), "\"/\\xe7\\xbd\"");
+	assert_string_equal(log_quote("\xc0\xaf", out, sizeof out),
+	                    "\"\\xc0\\xaf\""); /* overlong */
+	assert_string_equal(log_quote("\xed\xa0\x80", out, sizeof out),
+	                    "\"\\xed\\xa0\\x80\""); /* surrogate */
+	assert_string_equal(log_quote("\xf4\x90\x80\x80", out, sizeof out),
+	                    "\"\\xf4\\x90\\x80\\x80\""); /* past U+10FFFF */
+	assert_string_equal(log_quote("\x80x", out, sizeof out), "\"\\x80x\"");
+	assert_string_equal(log_quote("网 格", out, sizeof out), "\"网 格\"");
+	assert_string_equal(log_quote("\xf0\x9f\x98\x80", out, sizeof out), "\xf0\x9f\x98\x80");
 	/* Returns out itself. */
 	assert_ptr_equal(log_quote("x", out, sizeof out), out);
 }
@@ -103,6 +115,11 @@ static void test_quote_truncation(void **state)
 	assert_int_equal(out[strlen(out) - 1], '"');
 	assert_memory_equal(out + 1, "a b c d", strlen(out) - 2);
 	assert_string_equal(log_quote("\"\"\"\"", out, 8), "\"\\\"\"");
+	/* A cut never splits a UTF-8 character, plain or quoted. */
+	assert_string_equal(log_quote("网格员", out, 5), "网");
+	assert_string_equal(log_quote("网格员", out, 7), "网格");
+	assert_string_equal(log_quote("网格员", out, 3), "");
+	assert_string_equal(log_quote("网 格员", out, 10), "\"网 \"");
 }
 
 /* Undoes log_quote's escaping of a quoted value; returns the decoded length or -1. */
@@ -135,8 +152,45 @@ static int unquote(const char *q, char *out)
 	return (int)o;
 }
 
+/* An independent, table-free UTF-8 check (RFC 3629): decode each sequence and compare its
+   code point with the range its length may encode. */
+static int valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], need, cp;
+		unsigned long min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c >> 5) == 0x6) {
+			need = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c >> 4) == 0xe) {
+			need = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c >> 3) == 0x1e) {
+			need = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (i + need >= n)
+			return 0;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] >> 6) != 0x2)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
 /* Random strings and sizes: the output always fits, is terminated, contains no raw control byte,
-   and decodes to a prefix of the input. */
+   is valid UTF-8, and decodes to a prefix of the input. */
 static void test_quote_properties(void **state)
 {
 	unsigned seed = 12345;
@@ -150,12 +204,20 @@ static void test_quote_properties(void **state)
 
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 4 == 0 && i + 3 <= len) {
+				memcpy(in + i, "\xe7\xbd\x91", 3); /* a valid character: 网 */
+				i += 2;
+				continue;
+			}
 			in[i] = (char)(1 + (seed >> 16) % 255);
 		}
 		in[len] = '\0';
 		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)in[i] <= ' ' || in[i] == '"' || in[i] == '\\' || in[i] == 0x7f)
+			if ((unsigned char)in[i] <= ' ' || in[i] == '"' || in[i] == '\\' ||
+			    in[i] == 0x7f)
 				quoted = 1;
+		if (!valid_utf8(in, len))
+			quoted = 1;
 		if (len == 0)
 			quoted = 1;
 		memset(out, 'Q', sizeof out);
@@ -164,6 +226,7 @@ static void test_quote_properties(void **state)
 		assert_int_equal(out[n], 'Q'); /* nothing written past out[n - 1] */
 		for (const char *p = out; *p; p++)
 			assert_false((unsigned char)*p < ' ' || *p == 0x7f);
+		assert_true(valid_utf8(out, strlen(out)));
 		if (!quoted) {
 			assert_memory_equal(out, in, strlen(out));
 		} else if (n >= 3) {

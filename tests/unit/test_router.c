@@ -53,7 +53,8 @@ static struct route_match *match(const char *method, const char *path, unsigned 
 static const char *param(const struct route_match *m, const char *name)
 {
 	for (int i = 0; i < m->nparams; i++)
-		if (m->name_len[i] == strlen(name) && memcmp(m->names[i], name, m->name_len[i]) == 0)
+		if (m->name_len[i] == strlen(name) &&
+		    memcmp(m->names[i], name, m->name_len[i]) == 0)
 			return m->values[i];
 	return NULL;
 }
@@ -115,7 +116,8 @@ static void test_params(void **state)
 	assert_route(m, 5);
 	path[14] = 'X';
 	assert_string_equal(param(m, "id"), "abc");
-	assert_true(param(m, "id") >= m->scratch && param(m, "id") < m->scratch + sizeof m->scratch);
+	assert_true(param(m, "id") >= m->scratch &&
+	            param(m, "id") < m->scratch + sizeof m->scratch);
 
 	/* POST /api/v1/matters/new is a literal row after a parameter row of another method: the
 	   parameter row's method mismatch must not stick once the literal row matches. */
@@ -263,7 +265,8 @@ static void test_too_many_segments(void **state)
 	size_t n = 0;
 
 	(void)state;
-	/* A known prefix followed by many segments: no match and no overrun of the segment array. */
+	/* A known prefix followed by many segments: no match and no overrun of the segment array.
+	 */
 	n += (size_t)snprintf(path + n, sizeof path - n, "/api/v1/grids");
 	for (int i = 0; i < 60; i++)
 		n += (size_t)snprintf(path + n, sizeof path - n, "/s");
@@ -283,12 +286,18 @@ static void test_too_many_segments(void **state)
 static void test_allow_bounded(void **state)
 {
 	static const struct route many[] = {
-		{ "GET", "/r", h_a, "p", 0, 0 },          { "POST", "/r", h_a, "p", 0, 0 },
-		{ "PUT", "/r", h_a, "p", 0, 0 },          { "DELETE", "/r", h_a, "p", 0, 0 },
-		{ "PATCH", "/r", h_a, "p", 0, 0 },        { "OPTIONS", "/r", h_a, "p", 0, 0 },
-		{ "PROPFIND", "/r", h_a, "p", 0, 0 },     { "PROPPATCH", "/r", h_a, "p", 0, 0 },
-		{ "MKCOL", "/r", h_a, "p", 0, 0 },        { "COPY", "/r", h_a, "p", 0, 0 },
-		{ "LONGMETHODNAME", "/r", h_a, "p", 0, 0 }, { "GET", "/r", h_b, "p", 0, 0 },
+		{ "GET", "/r", h_a, "p", 0, 0 },
+		{ "POST", "/r", h_a, "p", 0, 0 },
+		{ "PUT", "/r", h_a, "p", 0, 0 },
+		{ "DELETE", "/r", h_a, "p", 0, 0 },
+		{ "PATCH", "/r", h_a, "p", 0, 0 },
+		{ "OPTIONS", "/r", h_a, "p", 0, 0 },
+		{ "PROPFIND", "/r", h_a, "p", 0, 0 },
+		{ "PROPPATCH", "/r", h_a, "p", 0, 0 },
+		{ "MKCOL", "/r", h_a, "p", 0, 0 },
+		{ "COPY", "/r", h_a, "p", 0, 0 },
+		{ "LONGMETHODNAME", "/r", h_a, "p", 0, 0 },
+		{ "GET", "/r", h_b, "p", 0, 0 },
 	};
 	struct route_match m;
 

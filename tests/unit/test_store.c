@@ -53,11 +53,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const names[] = { "test.db", "test.db-wal", "test.db-shm", "test.db-journal",
-		                             "a.db",    "a.db-wal",    "a.db-shm",    "b.db",
-		                             "b.db-wal", "b.db-shm",   "c.db",        "c.db-wal",
-		                             "c.db-shm", "d.db",       "d.db-wal",    "d.db-shm",
-		                             "e.db",    "e.db-wal",    "e.db-shm" };
+	static const char *const names[] = {
+		"test.db",  "test.db-wal", "test.db-shm", "test.db-journal", "a.db", "a.db-wal",
+		"a.db-shm", "b.db",        "b.db-wal",    "b.db-shm",        "c.db", "c.db-wal",
+		"c.db-shm", "d.db",        "d.db-wal",    "d.db-shm",        "e.db", "e.db-wal",
+		"e.db-shm"
+	};
 	char p[256];
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -96,7 +97,8 @@ struct put {
 static int put_fn(struct store_conn *c, void *arg)
 {
 	struct put *p = arg;
-	struct store_stmt *st = store_prepare(c, "INSERT INTO probe (key, created_at) VALUES (?, ?)");
+	struct store_stmt *st =
+	        store_prepare(c, "INSERT INTO probe (key, created_at) VALUES (?, ?)");
 	int rc;
 
 	if (!st)
@@ -170,10 +172,13 @@ static void test_open_migrates(void **state)
 
 	assert_non_null(c);
 	assert_true(store_schema_latest() >= 1);
-	assert_int_equal(store_schema_latest(), store_migrations[store_migration_count - 1].version);
+	assert_int_equal(store_schema_latest(),
+	                 store_migrations[store_migration_count - 1].version);
 	assert_int_equal(store_schema_version(c), store_schema_latest());
-	assert_int_equal(query_int(c, "SELECT count(*) FROM schema_version"), store_migration_count);
-	assert_int_equal(query_int(c, "SELECT count(*) FROM sqlite_master WHERE name = 'probe'"), 1);
+	assert_int_equal(query_int(c, "SELECT count(*) FROM schema_version"),
+	                 store_migration_count);
+	assert_int_equal(query_int(c, "SELECT count(*) FROM sqlite_master WHERE name = 'probe'"),
+	                 1);
 	/* Version numbers are strictly increasing in the embedded list. */
 	for (int i = 1; i < store_migration_count; i++)
 		assert_true(store_migrations[i].version > store_migrations[i - 1].version);
@@ -428,7 +433,7 @@ static void test_rollback_only_itself(void **state)
 
 	assert_int_equal(w[0].rc, 0);
 	assert_int_equal(w[1].rc, 0);
-	assert_int_equal(w[2].rc, 7);                /* the fn's own value comes back */
+	assert_int_equal(w[2].rc, 7); /* the fn's own value comes back */
 	assert_int_equal(w[3].rc, 0);
 	assert_int_equal(w[4].rc, STORE_CONSTRAINT); /* duplicate of "gate" */
 	assert_int_equal(w[5].rc, -1);
@@ -762,22 +767,14 @@ int main(void)
 	log_set_level(LOG_WARN); /* migrations log at info; keep the output to what matters */
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_open_migrates),
-		T(test_reopen_idempotent),
-		T(test_newer_schema_refused),
-		T(test_open_failure),
-		T(test_statements),
-		T(test_constraint),
-		T(test_rollback_only_itself),
-		T(test_group_commit),
-		T(test_max_batch_one),
-		T(test_check_healthy_and_schema),
-		T(test_check_foreign_key),
-		T(test_foreign_keys_enforced),
-		T(test_check_corruption),
-		T(test_readonly),
-		T(test_readers_many_stores),
-		T(test_reader_per_thread),
+		T(test_open_migrates),        T(test_reopen_idempotent),
+		T(test_newer_schema_refused), T(test_open_failure),
+		T(test_statements),           T(test_constraint),
+		T(test_rollback_only_itself), T(test_group_commit),
+		T(test_max_batch_one),        T(test_check_healthy_and_schema),
+		T(test_check_foreign_key),    T(test_foreign_keys_enforced),
+		T(test_check_corruption),     T(test_readonly),
+		T(test_readers_many_stores),  T(test_reader_per_thread),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

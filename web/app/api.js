@@ -22,9 +22,32 @@ export function apiUrl(path, query) {
   return url.href;
 }
 
+// The session's CSRF token, sent as X-CSRF-Token on every state-changing request. It comes from
+// the login answer (setCsrfToken) or, after a page reload, from the readable wg_csrf cookie.
+let csrfToken = '';
+export function setCsrfToken(token) { csrfToken = token || ''; }
+function currentCsrf() {
+  if (csrfToken) return csrfToken;
+  const m = document.cookie.match(/(?:^|;\s*)wg_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+// Called with the ApiError of every 401 "not logged in / session expired" (to return to the login
+// page) and of every 403 (to say 无权限). Set once by the session store (web/app/session.js).
+const authHandlers = { unauthorized: null, forbidden: null };
+export function onAuthError({ unauthorized, forbidden } = {}) {
+  authHandlers.unauthorized = unauthorized || null;
+  authHandlers.forbidden = forbidden || null;
+}
+const SESSION_GONE = new Set(['unauthenticated', 'session_expired']);
+
 // request('GET', '/healthz'); request('POST', '/api/x', { body: {...}, query: {...} }).
 export async function request(method, path, { body, query, signal } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' }, signal };
+  if (method !== 'GET' && method !== 'HEAD') {
+    const token = currentCsrf();
+    if (token) init.headers['X-CSRF-Token'] = token;
+  }
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -43,8 +66,11 @@ export async function request(method, path, { body, query, signal } = {}) {
   }
   if (!res.ok) {
     const err = data && data.error;
-    throw new ApiError(err?.message || `服务器返回错误（${res.status}）`,
+    const e = new ApiError(err?.message || `服务器返回错误（${res.status}）`,
       { status: res.status, code: err?.code || 'http_' + res.status, body: data });
+    if (res.status === 401 && SESSION_GONE.has(e.code)) authHandlers.unauthorized?.(e);
+    else if (res.status === 403) authHandlers.forbidden?.(e);
+    throw e;
   }
   if (text && data === null) {
     throw new ApiError('服务器返回的数据无法解析', { status: res.status, code: 'bad_response' });

@@ -1,0 +1,484 @@
+/*
+ * Grids over HTTP (see docs/api-grids.md): list, get, create, update, redraw, split, merge,
+ * retire, history, locate and checks. Every field is validated here or in domain/grid with a
+ * Chinese message; a grid outside the caller's scope is answered 404. After a successful write
+ * the locate index is rebuilt from the store and published (api_grids_changed).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/log.h"
+#include "domain/grid.h"
+#include "domain/region.h"
+#include "geo/geom.h"
+#include "geo/gridindex.h"
+
+static void respond_err(struct req *r, const struct dom_err *e)
+{
+	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
+	           e->message[0] ? e->message : "内部错误");
+}
+
+void api_grids_changed(struct req *r)
+{
+	struct app *app = req_app(r);
+
+	if (app->grids && gridindex_rebuild(app->grids, app->store) < 0)
+		log_error("gridindex.stale", "reason=%s", "rebuild failed after a write");
+}
+
+static int keys_ok(struct req *r, json_t *obj, const char *const *allowed, const char *where)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		int ok = 0;
+
+		for (size_t i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			char msg[256];
+
+			(void)snprintf(msg, sizeof msg, "%s不支持的字段：%.64s", where, key);
+			resp_error(r, 400, "unknown_field", msg);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int opt_string(struct req *r, json_t *obj, const char *key, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_string(v)) {
+		char msg[128];
+
+		(void)snprintf(msg, sizeof msg, "字段 %s 必须是字符串", key);
+		resp_error(r, 400, "bad_field", msg);
+		return 0;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+/* Optional non-negative integer; *out -1 when absent. */
+static int opt_count(struct req *r, json_t *obj, const char *key, const char *label, int64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = -1;
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > GRID_MAX_PEOPLE) {
+		char msg[160];
+
+		(void)snprintf(msg, sizeof msg, "%s（%s）应为 0 到 %d 之间的整数", label, key,
+		               GRID_MAX_PEOPLE);
+		resp_error(r, 400, "bad_number", msg);
+		return 0;
+	}
+	*out = json_integer_value(v);
+	return 1;
+}
+
+static int query_int(struct req *r, const char *name, int64_t def, int64_t min, int64_t max,
+                     int64_t *out)
+{
+	const char *s = req_query(r, name);
+	char *end;
+	long long v;
+
+	*out = def;
+	if (!s)
+		return 1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max) {
+		char msg[160];
+
+		(void)snprintf(msg, sizeof msg, "参数 %s 应为 %lld 到 %lld 之间的整数", name,
+		               (long long)min, (long long)max);
+		resp_error(r, 400, "bad_param", msg);
+		return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+/* Answers the grid by code (after a write): 200/201 with its JSON. */
+static void respond_grid(struct req *r, int status, const char *code)
+{
+	struct grid g;
+	int rc = grid_get(req_app(r)->store, req_principal(r), code, &g);
+
+	if (rc != 1) {
+		resp_error(r, rc < 0 ? 503 : 404, rc < 0 ? "read_failed" : "not_found",
+		           rc < 0 ? "读取网格失败，请稍后重试" : "网格不存在");
+		return;
+	}
+	resp_json(r, status, grid_to_json(&g, 1));
+	grid_release(&g);
+}
+
+void api_grids_list(struct req *r)
+{
+	struct grid_filter f = { .status = 0 };
+	struct dom_err e = { 0 };
+	struct code_error cerr = { 0 };
+	const char *status = req_query(r, "status"), *kind = req_query(r, "kind");
+	char region[13];
+	json_t *out;
+
+	if (req_query(r, "region")) {
+		if (!region_code_normalize(req_query(r, "region"), region, &cerr)) {
+			resp_error(r, 400, "bad_code", "参数 region 不是有效的区划代码");
+			return;
+		}
+		f.region = region;
+	}
+	if (status) {
+		if (strcmp(status, "active") == 0) {
+			f.status = 0;
+		} else if (strcmp(status, "retired") == 0) {
+			f.status = 1;
+		} else if (strcmp(status, "all") == 0) {
+			f.status = -1;
+		} else {
+			resp_error(r, 400, "bad_param", "参数 status 应为 active、retired 或 all");
+			return;
+		}
+	}
+	if (kind && !(f.kind = grid_kind_parse(kind))) {
+		resp_error(r, 400, "bad_param", "参数 kind 应为 comprehensive 或 dedicated");
+		return;
+	}
+	f.q = req_query(r, "q");
+	if (f.q && strlen(f.q) > 100) {
+		resp_error(r, 400, "bad_param", "参数 q 过长");
+		return;
+	}
+	if (!query_int(r, "limit", 50, 1, GRID_LIST_MAX, &f.limit) ||
+	    !query_int(r, "offset", 0, 0, INT32_MAX, &f.offset))
+		return;
+	out = grid_list(req_app(r)->store, req_principal(r), &f, &e);
+	if (!out)
+		respond_err(r, &e);
+	else
+		resp_json(r, 200, out);
+}
+
+void api_grid_get(struct req *r)
+{
+	respond_grid(r, 200, req_param(r, "code"));
+}
+
+void api_grid_create(struct req *r)
+{
+	static const char *const allowed[] = { "community",  "kind",      "subtype",
+		                               "code",       "name",      "boundary",
+		                               "households", "residents", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct grid_input in = { 0 };
+	struct dom_err e = { 0 };
+	const char *kind;
+	char code[16];
+
+	if (!body || !keys_ok(r, body, allowed, "") ||
+	    !opt_string(r, body, "community", &in.community) ||
+	    !opt_string(r, body, "kind", &kind) || !opt_string(r, body, "subtype", &in.subtype) ||
+	    !opt_string(r, body, "code", &in.code) || !opt_string(r, body, "name", &in.name) ||
+	    !opt_count(r, body, "households", "户数", &in.households) ||
+	    !opt_count(r, body, "residents", "人口数", &in.residents))
+		return;
+	if (!in.community) {
+		resp_error(r, 400, "bad_community", "缺少所属社区/村代码 community");
+		return;
+	}
+	if (!in.name) {
+		resp_error(r, 400, "bad_name", "缺少网格名称 name");
+		return;
+	}
+	in.kind = kind ? grid_kind_parse(kind) : GRID_COMPREHENSIVE;
+	in.boundary = json_object_get(body, "boundary");
+	if (grid_create(req_app(r)->store, req_principal(r), &in, code, &e) < 0) {
+		respond_err(r, &e);
+		return;
+	}
+	api_grids_changed(r);
+	respond_grid(r, 201, code);
+}
+
+void api_grid_update(struct req *r)
+{
+	static const char *const allowed[] = { "name", "subtype", "households", "residents", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct grid_patch patch = { 0 };
+	struct dom_err e = { 0 };
+	const char *code = req_param(r, "code");
+
+	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "name", &patch.name) ||
+	    !opt_string(r, body, "subtype", &patch.subtype) ||
+	    !opt_count(r, body, "households", "户数", &patch.households) ||
+	    !opt_count(r, body, "residents", "人口数", &patch.residents))
+		return;
+	if (grid_update(req_app(r)->store, req_principal(r), code, &patch, &e) < 0) {
+		respond_err(r, &e);
+		return;
+	}
+	if (patch.name)
+		api_grids_changed(r);
+	respond_grid(r, 200, code);
+}
+
+void api_grid_redraw(struct req *r)
+{
+	static const char *const allowed[] = { "boundary", "reason", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	const char *code = req_param(r, "code"), *reason;
+
+	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "reason", &reason))
+		return;
+	if (grid_redraw(req_app(r)->store, req_principal(r), code,
+	                json_object_get(body, "boundary"), reason, &e) < 0) {
+		respond_err(r, &e);
+		return;
+	}
+	api_grids_changed(r);
+	respond_grid(r, 200, code);
+}
+
+void api_grid_retire(struct req *r)
+{
+	static const char *const allowed[] = { "reason", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	const char *code = req_param(r, "code"), *reason;
+
+	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "reason", &reason))
+		return;
+	if (!reason || !reason[0]) {
+		resp_error(r, 400, "bad_reason", "请填写撤销原因 reason");
+		return;
+	}
+	if (grid_retire(req_app(r)->store, req_principal(r), code, reason, &e) < 0) {
+		respond_err(r, &e);
+		return;
+	}
+	api_grids_changed(r);
+	respond_grid(r, 200, code);
+}
+
+/* {"retired": [...codes], "created": [...grids]} */
+static void respond_lineage(struct req *r, const char *const *retired, size_t nret,
+                            char (*created)[16], size_t ncreated)
+{
+	json_t *out = json_pack("{s:[],s:[]}", "retired", "created");
+	json_t *ret = json_object_get(out, "retired"), *cre = json_object_get(out, "created");
+
+	for (size_t i = 0; i < nret; i++)
+		json_array_append_new(ret, json_string(retired[i]));
+	for (size_t i = 0; i < ncreated; i++) {
+		struct grid g;
+
+		if (grid_get(req_app(r)->store, req_principal(r), created[i], &g) == 1) {
+			json_array_append_new(cre, grid_to_json(&g, 1));
+			grid_release(&g);
+		}
+	}
+	resp_json(r, 201, out);
+}
+
+void api_grid_split(struct req *r)
+{
+	static const char *const allowed[] = { "parts", NULL };
+	static const char *const part_keys[] = { "name",       "boundary",  "code",
+		                                 "households", "residents", NULL };
+	json_t *body = req_json_or_respond(r), *parts_j;
+	struct grid_part parts[GRID_MAX_PARTS];
+	char codes[GRID_MAX_PARTS][16];
+	struct dom_err e = { 0 };
+	const char *code = req_param(r, "code");
+	size_t n;
+
+	if (!body || !keys_ok(r, body, allowed, ""))
+		return;
+	parts_j = json_object_get(body, "parts");
+	n = json_is_array(parts_j) ? json_array_size(parts_j) : 0;
+	if (n < 2 || n > GRID_MAX_PARTS) {
+		char msg[128];
+
+		(void)snprintf(msg, sizeof msg, "parts 必须是包含 2 到 %d 个部分的数组",
+		               GRID_MAX_PARTS);
+		resp_error(r, 400, "bad_parts", msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *pj = json_array_get(parts_j, i);
+		char where[64];
+
+		if (!json_is_object(pj)) {
+			resp_error(r, 400, "bad_parts", "parts 的每一项必须是对象");
+			return;
+		}
+		(void)snprintf(where, sizeof where, "第 %zu 部分：", i + 1);
+		if (!keys_ok(r, pj, part_keys, where) ||
+		    !opt_string(r, pj, "name", &parts[i].name) ||
+		    !opt_string(r, pj, "code", &parts[i].code) ||
+		    !opt_count(r, pj, "households", "户数", &parts[i].households) ||
+		    !opt_count(r, pj, "residents", "人口数", &parts[i].residents))
+			return;
+		parts[i].boundary = json_object_get(pj, "boundary");
+	}
+	if (grid_split(req_app(r)->store, req_principal(r), code, parts, n, codes, &e) < 0) {
+		respond_err(r, &e);
+		return;
+	}
+	api_grids_changed(r);
+	respond_lineage(r, &code, 1, codes, n);
+}
+
+void api_grids_merge(struct req *r)
+{
+	static const char *const allowed[] = { "codes", "name", "code", NULL };
+	json_t *body = req_json_or_respond(r), *codes_j;
+	const char *codes[GRID_MAX_PARTS], *name, *code;
+	struct dom_err e = { 0 };
+	char created[1][16];
+	size_t n;
+
+	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "name", &name) ||
+	    !opt_string(r, body, "code", &code))
+		return;
+	codes_j = json_object_get(body, "codes");
+	n = json_is_array(codes_j) ? json_array_size(codes_j) : 0;
+	if (n < 2 || n > GRID_MAX_PARTS) {
+		char msg[128];
+
+		(void)snprintf(msg, sizeof msg, "codes 必须是包含 2 到 %d 个网格编码的数组",
+		               GRID_MAX_PARTS);
+		resp_error(r, 400, "bad_codes", msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		codes[i] = json_string_value(json_array_get(codes_j, i));
+		if (!codes[i]) {
+			resp_error(r, 400, "bad_codes", "codes 的每一项必须是网格编码字符串");
+			return;
+		}
+	}
+	if (!name) {
+		resp_error(r, 400, "bad_name", "缺少合并后网格的名称 name");
+		return;
+	}
+	if (grid_merge(req_app(r)->store, req_principal(r), codes, n, name, code, created[0], &e) <
+	    0) {
+		respond_err(r, &e);
+		return;
+	}
+	api_grids_changed(r);
+	respond_lineage(r, codes, n, created, 1);
+}
+
+void api_grid_history(struct req *r)
+{
+	struct dom_err e = { 0 };
+	json_t *out = grid_history(req_app(r)->store, req_principal(r), req_param(r, "code"), &e);
+
+	if (!out)
+		respond_err(r, &e);
+	else
+		resp_json(r, 200, out);
+}
+
+/* Parses one coordinate; 1 ok, 0 after answering 400. */
+static int coord(struct req *r, const char *name, double min, double max, double *out)
+{
+	const char *s = req_query(r, name);
+	char *end, msg[200];
+
+	if (!s || !*s) {
+		resp_error(r, 400, "bad_coordinates",
+		           "缺少经纬度参数 lng 和 lat（WGS84 十进制度）");
+		return 0;
+	}
+	errno = 0;
+	*out = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(*out)) {
+		(void)snprintf(msg, sizeof msg, "参数 %s 不是有效的数字", name);
+		resp_error(r, 400, "bad_coordinates", msg);
+		return 0;
+	}
+	if (*out < min || *out > max) {
+		(void)snprintf(msg, sizeof msg, "参数 %s 超出范围（应在 %.0f～%.0f 之间）", name,
+		               min, max);
+		resp_error(r, 400, "bad_coordinates", msg);
+		return 0;
+	}
+	return 1;
+}
+
+void api_grids_locate(struct req *r)
+{
+	struct gridindex *ix;
+	struct gridindex_hit hit;
+	double lng, lat;
+	int rc;
+
+	if (!coord(r, "lng", GEO_LNG_MIN, GEO_LNG_MAX, &lng) ||
+	    !coord(r, "lat", GEO_LAT_MIN, GEO_LAT_MAX, &lat))
+		return;
+	ix = gridindex_acquire(req_app(r)->grids);
+	if (!ix) {
+		resp_error(r, 503, "index_unavailable", "网格索引尚未就绪，请稍后重试");
+		return;
+	}
+	rc = gridindex_locate(ix, lng, lat, &hit);
+	if (rc < 0) {
+		resp_error(r, 500, "locate_failed", "定位失败");
+	} else if (rc == 0 || !grid_visible(req_principal(r), hit.id, hit.path)) {
+		resp_error(r, 404, "not_found", "该位置不在任何网格内");
+	} else {
+		resp_json(r, 200,
+		          json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s}}", "code", hit.code, "name",
+		                    hit.name, "kind", grid_kind_name(hit.kind), "kind_label",
+		                    grid_kind_label(hit.kind), "community", "code",
+		                    hit.community_code, "name", hit.community_name));
+	}
+	gridindex_unref(ix);
+}
+
+void api_grids_checks(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct code_error cerr = { 0 };
+	const char *q = req_query(r, "region");
+	char region[13];
+	json_t *out;
+
+	if (!q) {
+		resp_error(r, 400, "bad_param", "缺少参数 region（社区/村、乡镇或县的区划代码）");
+		return;
+	}
+	if (!region_code_normalize(q, region, &cerr)) {
+		resp_error(r, 400, "bad_code", "参数 region 不是有效的区划代码");
+		return;
+	}
+	out = grid_checks(req_app(r)->store, req_principal(r), region, &e);
+	if (!out)
+		respond_err(r, &e);
+	else
+		resp_json(r, 200, out);
+}

@@ -1,0 +1,111 @@
+/*
+ * Organisations: /api/v1/orgs and /api/v1/orgs/:id. Scoped by the caller's region subtree; an
+ * organisation outside it answers 404.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "domain/identity.h"
+#include "store/store.h"
+
+void api_orgs_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	int64_t limit, offset;
+	json_t *out;
+
+	if (api_paging(r, &limit, &offset) < 0)
+		return;
+	out = identity_org_list(req_app(r)->store, req_principal(r), req_query(r, "kind"), limit,
+	                        offset, &e);
+	if (!out) {
+		api_identity_error(r, &e);
+		return;
+	}
+	resp_json(r, 200, out);
+}
+
+static void respond_org(struct req *r, int status, int64_t id)
+{
+	struct org o;
+	int rc = identity_org_get(store_reader(req_app(r)->store), req_principal(r), id, &o);
+
+	if (rc < 0)
+		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
+	else if (rc == 0)
+		resp_error(r, 404, "not_found", "组织机构不存在");
+	else
+		resp_json(r, status, identity_org_json(&o));
+}
+
+void api_orgs_get(struct req *r)
+{
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	respond_org(r, 200, id);
+}
+
+void api_orgs_create(struct req *r)
+{
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	struct idctx x;
+	const char *name, *kind, *level, *region;
+	int64_t id;
+
+	if (!body)
+		return;
+	name = json_string_value(json_object_get(body, "name"));
+	kind = json_string_value(json_object_get(body, "kind"));
+	level = json_string_value(json_object_get(body, "level"));
+	region = json_string_value(json_object_get(body, "region_code"));
+	if (!name || !kind || !region) {
+		resp_error(r, 400, "bad_request", "需要 name、kind 和 region_code");
+		return;
+	}
+	api_idctx(r, &x);
+	if (identity_org_create(&x, req_principal(r), name, kind, level, region, &id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_org(r, 201, id);
+}
+
+void api_orgs_update(struct req *r)
+{
+	json_t *body = req_json_or_respond(r), *v;
+	struct dom_err e = { 0 };
+	struct idctx x;
+	const char *name = NULL;
+	int disabled = -1;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0)
+		return;
+	if ((v = json_object_get(body, "name")) != NULL) {
+		if (!json_is_string(v)) {
+			resp_error(r, 400, "bad_request", "name 须为字符串");
+			return;
+		}
+		name = json_string_value(v);
+	}
+	if ((v = json_object_get(body, "disabled")) != NULL) {
+		if (!json_is_boolean(v)) {
+			resp_error(r, 400, "bad_request", "disabled 须为布尔值");
+			return;
+		}
+		disabled = json_is_true(v);
+	}
+	api_idctx(r, &x);
+	if (identity_org_update(&x, req_principal(r), id, name, disabled, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_org(r, 200, id);
+}

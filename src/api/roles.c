@@ -1,0 +1,245 @@
+/*
+ * Roles and permissions (the security administrator's resources): /api/v1/roles,
+ * /api/v1/permissions (the catalog, for any logged-in user), /api/v1/lockouts and
+ * /api/v1/security/settings.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/clock.h"
+#include "domain/identity.h"
+#include "domain/permissions.h"
+#include "domain/sensitive.h"
+
+void api_roles_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	json_t *out = identity_roles_json(req_app(r)->store, &e);
+
+	if (!out) {
+		api_identity_error(r, &e);
+		return;
+	}
+	resp_json(r, 200, json_pack("{s:o}", "items", out));
+}
+
+/* Reads body.permissions as up to 64 strings into names; -1 after answering. *present = 0 when
+   the key is absent. */
+static int perm_names(struct req *r, json_t *body, const char **names, size_t *n, int *present)
+{
+	json_t *a = json_object_get(body, "permissions"), *v;
+	size_t i;
+
+	*n = 0;
+	*present = a != NULL;
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > 64) {
+		resp_error(r, 400, "bad_request", "permissions 须为权限名数组（最多 64 个）");
+		return -1;
+	}
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v)) {
+			resp_error(r, 400, "bad_request", "permissions 须为字符串数组");
+			return -1;
+		}
+		names[(*n)++] = json_string_value(v);
+	}
+	return 0;
+}
+
+static void respond_role(struct req *r, int status, int64_t id)
+{
+	struct dom_err e = { 0 };
+	json_t *all = identity_roles_json(req_app(r)->store, &e), *v;
+	size_t i;
+
+	if (!all) {
+		api_identity_error(r, &e);
+		return;
+	}
+	json_array_foreach(all, i, v)
+	{
+		if (json_integer_value(json_object_get(v, "id")) == id) {
+			json_incref(v);
+			json_decref(all);
+			resp_json(r, status, v);
+			return;
+		}
+	}
+	json_decref(all);
+	resp_error(r, 404, "not_found", "角色不存在");
+}
+
+void api_roles_create(struct req *r)
+{
+	json_t *body = req_json_or_respond(r);
+	const char *names[64];
+	struct dom_err e = { 0 };
+	struct idctx x;
+	size_t n;
+	int present;
+	int64_t id;
+
+	if (!body || perm_names(r, body, names, &n, &present) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_role_create(
+	            &x, req_principal(r), json_string_value(json_object_get(body, "name")),
+	            json_string_value(json_object_get(body, "label")), names, n, &id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_role(r, 201, id);
+}
+
+void api_roles_update(struct req *r)
+{
+	json_t *body = req_json_or_respond(r);
+	const char *names[64];
+	struct dom_err e = { 0 };
+	struct idctx x;
+	size_t n;
+	int present;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0 || perm_names(r, body, names, &n, &present) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_role_update(&x, req_principal(r), id,
+	                         json_string_value(json_object_get(body, "label")),
+	                         present ? names : NULL, n, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_role(r, 200, id);
+}
+
+void api_roles_delete(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_role_delete(&x, req_principal(r), id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static const char *family_key(enum perm_family f)
+{
+	switch (f) {
+	case PERM_PSEUDO: return "pseudo";
+	case PERM_INTERNAL: return "internal";
+	case PERM_BUSINESS: return "business";
+	case PERM_SYSTEM: return "system";
+	case PERM_SECURITY: return "security";
+	case PERM_AUDIT: return "audit";
+	}
+	return "";
+}
+
+json_t *api_permission_catalog_json(void)
+{
+	json_t *perms = json_array(), *roles = json_array(), *fields = json_array();
+
+	for (size_t i = 0; i < permission_count; i++) {
+		const struct permission_def *d = &permission_catalog[i];
+		json_array_append_new(
+		        perms, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "name", d->name, "label",
+		                         d->label, "family", family_key(d->family), "family_label",
+		                         permission_family_name(d->family), "grantable",
+		                         permission_grantable(d->name), "token_grantable",
+		                         (d->flags & PERM_TOKEN_GRANTABLE) != 0));
+	}
+	for (size_t i = 0; i < builtin_role_count; i++) {
+		const struct builtin_role *b = &builtin_roles[i];
+		json_t *p = json_array();
+		struct perm_set s;
+		for (const char *const *q = b->permissions; *q; q++)
+			json_array_append_new(p, json_string(*q));
+		builtin_role_perms(b, &s);
+		json_array_append_new(roles, json_pack("{s:s,s:s,s:o,s:b}", "name", b->name,
+		                                       "label", b->label, "permissions", p,
+		                                       "totp_required", perm_set_is_admin(&s)));
+	}
+	for (size_t i = 0; i < sensitive_field_count; i++) {
+		const struct field_class_def *f = &sensitive_fields[i];
+		json_array_append_new(fields,
+		                      json_pack("{s:s,s:s,s:s,s:b}", "entity", f->entity, "field",
+		                                f->field, "class", sensitive_class_name(f->cls),
+		                                "masked", f->mask != MASK_NONE));
+	}
+	return json_pack("{s:o,s:o,s:o}", "permissions", perms, "builtin_roles", roles,
+	                 "sensitive_fields", fields);
+}
+
+void api_permissions_list(struct req *r)
+{
+	resp_json(r, 200, api_permission_catalog_json());
+}
+
+void api_lockouts_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	json_t *out = identity_lockouts_json(req_app(r)->store, clock_now(), &e);
+
+	if (!out) {
+		api_identity_error(r, &e);
+		return;
+	}
+	resp_json(r, 200, json_pack("{s:o}", "items", out));
+}
+
+void api_lockouts_release(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_lockout_release(&x, req_principal(r), id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void api_security_settings(struct req *r)
+{
+	struct idctx x;
+	const struct identity_config *c;
+
+	api_idctx(r, &x);
+	c = x.cfg;
+	resp_json(r, 200,
+	          json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I},"
+	                    "s:{s:I},s:{s:I},s:b}",
+	                    "argon2id", "opslimit", (json_int_t)c->argon2_opslimit, "memlimit_kib",
+	                    (json_int_t)(c->argon2_memlimit / 1024), "session", "idle_timeout_s",
+	                    (json_int_t)c->session_idle_s, "absolute_timeout_s",
+	                    (json_int_t)c->session_absolute_s, "lockout", "account_failures",
+	                    c->lockout_account_failures, "address_failures",
+	                    c->lockout_address_failures, "window_s",
+	                    (json_int_t)c->lockout_window_s, "duration_s",
+	                    (json_int_t)c->lockout_duration_s, "password", "min_length",
+	                    PASSWORD_MIN_CHARS, "min_classes", 3, "max_age_days",
+	                    (json_int_t)(c->password_max_age_s / 86400), "audit", "retention_days",
+	                    (json_int_t)(c->audit_retention_s / 86400), "api_tokens",
+	                    "max_lifetime_days", (json_int_t)(c->token_max_lifetime_s / 86400),
+	                    "secure_cookies", c->secure_cookies));
+}

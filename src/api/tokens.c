@@ -1,0 +1,89 @@
+/*
+ * API tokens for other systems: /api/v1/tokens and /api/v1/tokens/:id. The token itself appears
+ * once, in the answer to POST; lists show only its prefix.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/clock.h"
+#include "domain/session.h"
+
+void api_tokens_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	json_t *out = token_list(req_app(r)->store, clock_now(), &e);
+
+	if (!out) {
+		api_identity_error(r, &e);
+		return;
+	}
+	resp_json(r, 200, json_pack("{s:o}", "items", out));
+}
+
+void api_tokens_create(struct req *r)
+{
+	json_t *body = req_json_or_respond(r), *a, *v, *days;
+	const char *names[64];
+	char token[API_TOKEN_CHARS], t[32];
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id, lifetime;
+	size_t i, n = 0;
+
+	if (!body)
+		return;
+	a = json_object_get(body, "permissions");
+	days = json_object_get(body, "expires_in_days");
+	if (!json_is_array(a) || json_array_size(a) > 64 ||
+	    !json_is_integer(json_object_get(body, "org_id")) || (days && !json_is_integer(days))) {
+		resp_error(r, 400, "bad_request",
+		           "需要 name、org_id（整数）、permissions（数组），可选 expires_in_days");
+		return;
+	}
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v)) {
+			resp_error(r, 400, "bad_request", "permissions 须为字符串数组");
+			return;
+		}
+		names[n++] = json_string_value(v);
+	}
+	lifetime = (days ? json_integer_value(days) : 90) * 86400;
+	api_idctx(r, &x);
+	if (token_create(&x, req_principal(r), json_string_value(json_object_get(body, "name")),
+	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,
+	                 &id, token, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	{
+		char prefix[16];
+		snprintf(prefix, sizeof prefix, "%.12s", token);
+		resp_json(r, 201,
+		          json_pack("{s:I,s:s,s:s,s:O,s:s}", "id", (json_int_t)id, "token", token,
+		                    "prefix", prefix, "permissions", a, "expires_at",
+		                    clock_format_local(clock_now() + lifetime, t, sizeof t)));
+	}
+	sodium_memzero(token, sizeof token);
+}
+
+void api_tokens_revoke(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_idctx(r, &x);
+	if (token_revoke(&x, req_principal(r), id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+}

@@ -1,0 +1,354 @@
+/*
+ * Users: /api/v1/users and /api/v1/users/:id[/password-reset|/roles|/grids|/totp]. Personal
+ * fields leave masked (domain/sensitive.h) unless the caller holds sensitive.unmask and gives
+ * ?unmask=1&reason=...; every unmasking is recorded with its reason.
+ */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/clock.h"
+#include "domain/identity.h"
+#include "domain/sensitive.h"
+#include "store/store.h"
+
+/* 1 when the request asks for unmasking and may have it, 0 when it does not ask, -1 after
+   answering (403 without the permission, 400 without a reason). */
+int api_unmask_requested(struct req *r)
+{
+	const char *q = req_query(r, "unmask");
+	const char *reason = req_query(r, "reason");
+
+	if (!q || strcmp(q, "1") != 0)
+		return 0;
+	if (!access_can(req_principal(r), "sensitive.unmask")) {
+		char obj[160];
+		snprintf(obj, sizeof obj, "%s", req_path(r));
+		api_audit(r, "sensitive.unmask", obj, "denied", "no permission sensitive.unmask");
+		resp_error(r, 403, "forbidden", "无权查看敏感个人信息原文");
+		return -1;
+	}
+	if (!sensitive_reason_ok(reason)) {
+		resp_error(r, 400, "reason_required", "查看敏感信息原文须填写理由（2 到 200 字）");
+		return -1;
+	}
+	return 1;
+}
+
+/* Records one unmasking of object with the request's reason. */
+void api_unmask_record(struct req *r, const char *object)
+{
+	char detail[900];
+
+	snprintf(detail, sizeof detail, "reason=%s", req_query(r, "reason"));
+	api_audit(r, "sensitive.unmask", object, "success", detail);
+}
+
+struct view_ctx {
+	int unmask;
+};
+
+static json_t *user_json(void *arg, const struct user_view *u)
+{
+	struct view_ctx *v = arg;
+	char phone[64], idn[64], t1[32], t2[32];
+	const char *ph = u->phone[0] ? sensitive_show("user", "phone", u->phone, v->unmask, phone,
+	                                              sizeof phone)
+	                             : NULL;
+	const char *id = u->id_number[0] ? sensitive_show("user", "id_number", u->id_number,
+	                                                  v->unmask, idn, sizeof idn)
+	                                 : NULL;
+
+	return json_pack(
+	        "{s:I,s:s,s:s,s:{s:I,s:s},s:s?,s:s?,s:b,s:b,s:b,s:b,s:s,s:s,s:b}", "id",
+	        (json_int_t)u->id, "username", u->username, "display_name", u->display_name, "org",
+	        "id", (json_int_t)u->org_id, "name", u->org_name, "phone", ph, "id_number", id,
+	        "must_change_password", u->must_change_password, "totp_enabled", u->totp_enabled,
+	        "disabled", u->disabled, "locked", u->locked, "created_at",
+	        clock_format_local(u->created_at, t1, sizeof t1), "password_changed_at",
+	        clock_format_local(u->password_changed_at, t2, sizeof t2), "masked", !v->unmask);
+}
+
+void api_users_list(struct req *r)
+{
+	struct user_filter f = { 0 };
+	struct view_ctx v = { 0 };
+	struct dom_err e = { 0 };
+	const char *org = req_query(r, "org_id");
+	json_t *out;
+	int um;
+
+	if (api_paging(r, &f.limit, &f.offset) < 0)
+		return;
+	if ((um = api_unmask_requested(r)) < 0)
+		return;
+	v.unmask = um;
+	f.q = req_query(r, "q");
+	f.role = req_query(r, "role");
+	if (f.q && strlen(f.q) > 64) {
+		resp_error(r, 400, "bad_query", "查询词过长");
+		return;
+	}
+	if (org) {
+		char *end;
+		f.org_id = strtoll(org, &end, 10);
+		if (*end || f.org_id <= 0) {
+			resp_error(r, 400, "bad_org_id", "org_id 须为正整数");
+			return;
+		}
+	}
+	out = identity_user_list(req_app(r)->store, req_principal(r), &f, user_json, &v, &e);
+	if (!out) {
+		api_identity_error(r, &e);
+		return;
+	}
+	if (um)
+		api_unmask_record(r, "users:list");
+	resp_json(r, 200, out);
+}
+
+static void respond_user(struct req *r, int status, int64_t id, int unmask, const char *otp)
+{
+	struct store_conn *c = store_reader(req_app(r)->store);
+	struct user_view u;
+	struct view_ctx v = { unmask };
+	json_t *o;
+	int rc = identity_user_get(c, req_principal(r), id, &u);
+
+	if (rc < 0) {
+		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
+		return;
+	}
+	if (rc == 0) {
+		resp_error(r, 404, "not_found", "用户不存在");
+		return;
+	}
+	o = user_json(&v, &u);
+	json_object_set_new(o, "roles", identity_user_roles_json(c, id));
+	json_object_set_new(o, "grids", identity_user_grids_json(c, id));
+	if (otp)
+		json_object_set_new(o, "one_time_password", json_string(otp));
+	if (unmask) {
+		char obj[40];
+		snprintf(obj, sizeof obj, "user:%" PRId64, id);
+		api_unmask_record(r, obj);
+	}
+	resp_json(r, status, o);
+}
+
+void api_users_get(struct req *r)
+{
+	int64_t id;
+	int um;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	/* Out of scope answers 404 before anything about unmasking is said. */
+	{
+		struct user_view u;
+		int rc = identity_user_get(store_reader(req_app(r)->store), req_principal(r), id,
+		                           &u);
+		if (rc <= 0) {
+			resp_error(r, rc < 0 ? 503 : 404, rc < 0 ? "read_failed" : "not_found",
+			           rc < 0 ? "读取失败，请稍后重试" : "用户不存在");
+			return;
+		}
+	}
+	if ((um = api_unmask_requested(r)) < 0)
+		return;
+	respond_user(r, 200, id, um, NULL);
+}
+
+static const char *str_field(json_t *body, const char *key, int *bad)
+{
+	json_t *v = json_object_get(body, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+void api_users_create(struct req *r)
+{
+	json_t *body = req_json_or_respond(r);
+	struct user_fields f = { .disabled = -1 };
+	struct dom_err e = { 0 };
+	struct idctx x;
+	char otp[24];
+	int64_t id;
+	int bad = 0;
+
+	if (!body)
+		return;
+	f.username = str_field(body, "username", &bad);
+	f.display_name = str_field(body, "display_name", &bad);
+	f.phone = str_field(body, "phone", &bad);
+	f.id_number = str_field(body, "id_number", &bad);
+	f.org_id = json_integer_value(json_object_get(body, "org_id"));
+	if (bad || !json_is_integer(json_object_get(body, "org_id"))) {
+		resp_error(r, 400, "bad_request",
+		           "需要 username、display_name（字符串）和 org_id（整数）");
+		return;
+	}
+	api_idctx(r, &x);
+	if (identity_user_create(&x, req_principal(r), &f, &id, otp, 17, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_user(r, 201, id, 0, otp);
+	sodium_memzero(otp, sizeof otp);
+}
+
+void api_users_update(struct req *r)
+{
+	json_t *body = req_json_or_respond(r), *v;
+	struct user_fields f = { .disabled = -1 };
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id;
+	int bad = 0;
+
+	if (!body || api_id_param(r, "id", &id) < 0)
+		return;
+	f.display_name = str_field(body, "display_name", &bad);
+	f.phone = str_field(body, "phone", &bad);
+	f.id_number = str_field(body, "id_number", &bad);
+	if (json_is_null(json_object_get(body, "phone")))
+		f.phone = "";
+	if (json_is_null(json_object_get(body, "id_number")))
+		f.id_number = "";
+	if ((v = json_object_get(body, "org_id")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0)
+			bad = 1;
+		f.org_id = json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "disabled")) != NULL) {
+		if (!json_is_boolean(v))
+			bad = 1;
+		f.disabled = json_is_true(v);
+	}
+	if (bad) {
+		resp_error(r, 400, "bad_request", "字段类型不正确");
+		return;
+	}
+	api_idctx(r, &x);
+	if (identity_user_update(&x, req_principal(r), id, &f, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_user(r, 200, id, 0, NULL);
+}
+
+void api_users_password_reset(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct idctx x;
+	char otp[24];
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_user_reset_password(&x, req_principal(r), id, otp, 17, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	resp_json(r, 200,
+	          json_pack("{s:I,s:s,s:b}", "id", (json_int_t)id, "one_time_password", otp,
+	                    "must_change_password", 1));
+	sodium_memzero(otp, sizeof otp);
+}
+
+void api_users_set_roles(struct req *r)
+{
+	json_t *body = req_json_or_respond(r), *roles, *v;
+	const char *names[32];
+	struct dom_err e = { 0 };
+	struct idctx x;
+	size_t i, n = 0;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0)
+		return;
+	roles = json_object_get(body, "roles");
+	if (!json_is_array(roles) || json_array_size(roles) > 32) {
+		resp_error(r, 400, "bad_request", "roles 须为角色标识的数组（最多 32 个）");
+		return;
+	}
+	json_array_foreach(roles, i, v)
+	{
+		if (!json_is_string(v)) {
+			resp_error(r, 400, "bad_request", "roles 须为字符串数组");
+			return;
+		}
+		names[n++] = json_string_value(v);
+	}
+	api_idctx(r, &x);
+	if (identity_user_set_roles(&x, req_principal(r), id, names, n, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_user(r, 200, id, 0, NULL);
+}
+
+void api_users_set_grids(struct req *r)
+{
+	json_t *body = req_json_or_respond(r), *ids, *v;
+	int64_t grids[64], id;
+	struct dom_err e = { 0 };
+	struct idctx x;
+	size_t i, n = 0;
+
+	if (!body || api_id_param(r, "id", &id) < 0)
+		return;
+	ids = json_object_get(body, "grid_ids");
+	if (!json_is_array(ids) || json_array_size(ids) > 64) {
+		resp_error(r, 400, "bad_request",
+		           "grid_ids 须为网格编号（id）的数组（最多 64 个）");
+		return;
+	}
+	json_array_foreach(ids, i, v)
+	{
+		if (!json_is_integer(v)) {
+			resp_error(r, 400, "bad_request", "grid_ids 须为整数数组");
+			return;
+		}
+		grids[n++] = json_integer_value(v);
+	}
+	api_idctx(r, &x);
+	if (identity_user_set_grids(&x, req_principal(r), id, grids, n, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	respond_user(r, 200, id, 0, NULL);
+}
+
+void api_users_totp_reset(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct idctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_idctx(r, &x);
+	if (identity_user_totp_reset(&x, req_principal(r), id, &e) < 0) {
+		api_identity_error(r, &e);
+		return;
+	}
+	req_set_audited(r);
+	resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "totp_enabled", 0));
+}

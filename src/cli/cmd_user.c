@@ -1,0 +1,205 @@
+/*
+ * `wangge user add`: creates the first system administrator, security administrator or auditor
+ * of a database (only while nobody holds that role yet), with a one-time password that must be
+ * changed at first login and a TOTP secret. Everyone else is created through the API by these
+ * administrators. A database never has a default password.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "domain/audit.h"
+#include "domain/identity.h"
+#include "domain/totp.h"
+#include "store/store.h"
+
+static void user_usage(FILE *f)
+{
+	fputs("usage: wangge user add [--db PATH] --role sysadmin|secadmin|auditor --username "
+	      "NAME\n"
+	      "                       [--display-name NAME] [--region CODE]\n"
+	      "  Creates the first holder of an administrator role (refused once someone holds\n"
+	      "  it) in the center of --region (default: the top region of the database), and\n"
+	      "  prints a one-time password (to be changed at first login) and a TOTP secret.\n",
+	      f);
+}
+
+/* Holders of role, or -1. */
+static int64_t role_holders(struct store *s, const char *role)
+{
+	struct store_conn *c = store_reader(s);
+	struct store_stmt *st;
+	int64_t n = -1;
+
+	if (!c || !(st = store_prepare(c, "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id "
+	                                  "= ur.role_id WHERE r.name = ?")))
+		return -1;
+	store_bind_text(st, 1, role, -1);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+/* The region for the administrators' center: --region, or the top of the tree. */
+static int pick_region(struct store *s, const char *want, char code[13], char *name, size_t n,
+                       int *level)
+{
+	struct store_conn *c = store_reader(s);
+	struct store_stmt *st;
+	int found = 0;
+
+	if (!c)
+		return -1;
+	st = store_prepare(c, want ? "SELECT code, name, level FROM regions WHERE code = ?"
+	                           : "SELECT code, name, level FROM regions ORDER BY length(path), "
+	                             "path LIMIT 1");
+	if (!st)
+		return -1;
+	if (want)
+		store_bind_text(st, 1, want, -1);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(code, 13, "%s", store_col_text(st, 0));
+		snprintf(name, n, "%s", store_col_text(st, 1));
+		*level = (int)store_col_int64(st, 2);
+		found = 1;
+	}
+	store_reset(st);
+	return found;
+}
+
+int cmd_user(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "display-name", required_argument, NULL, 'n' },
+		{ "region", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = cli_env("WANGGE_DB", "wangge.db"), *role = NULL, *username = NULL;
+	const char *display = NULL, *region = NULL;
+	struct identity_config cfg;
+	struct store_options so;
+	struct store *s = NULL;
+	unsigned char key[AUDIT_KEY_LEN];
+	struct idctx x;
+	struct dom_err e = { 0 };
+	char err[512], code[13], rname[REGION_NAME_BYTES], oname[ORG_NAME_BYTES];
+	char password[24], secret[TOTP_SECRET_B32], uri[512];
+	int c, rc = 1, level = 0;
+	int64_t org, id, holders;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0) {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			user_usage(stdout);
+			return 0;
+		}
+		user_usage(stderr);
+		return 2;
+	}
+	optind = 1;
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'r': role = optarg; break;
+		case 'u': username = optarg; break;
+		case 'n': display = optarg; break;
+		case 'g': region = optarg; break;
+		case 'h': user_usage(stdout); return 0;
+		default: user_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !role || !username) {
+		user_usage(stderr);
+		return 2;
+	}
+	if (strcmp(role, "sysadmin") && strcmp(role, "secadmin") && strcmp(role, "auditor")) {
+		fprintf(stderr,
+		        "wangge user add: --role must be sysadmin, secadmin or auditor; the "
+		        "administrators create everyone else\n");
+		return 2;
+	}
+	if (!identity_username_ok(username)) {
+		fprintf(stderr, "wangge user add: bad --username (3..32 of a-z 0-9 _ . -)\n");
+		return 2;
+	}
+	identity_config_default(&cfg);
+	if (identity_config_from_env(&cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user add: %s\n", err);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fputs("wangge user add: libsodium failed to initialise\n", stderr);
+		return 1;
+	}
+	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge user add: %s\n", err);
+		return 1;
+	}
+	store_options_default(&so, db);
+	if (store_open(&so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user add: %s\n", err);
+		return 1;
+	}
+	x = (struct idctx){ s, &cfg, key, "cli", "" };
+	holders = role_holders(s, role);
+	if (holders != 0) {
+		fprintf(stderr,
+		        holders < 0 ? "wangge user add: cannot read the database\n"
+		                    : "wangge user add: someone already holds %s; administrators "
+		                      "create further accounts through the web UI or API\n",
+		        role);
+		goto out;
+	}
+	if (pick_region(s, region, code, rname, sizeof rname, &level) != 1) {
+		fprintf(stderr, "wangge user add: %s\n",
+		        region ? "no such region (give the 12-digit code)"
+		               : "the database has no regions yet: import regions first");
+		goto out;
+	}
+	if (level >= 5) {
+		fprintf(stderr,
+		        "wangge user add: %s is a village/community, not a center's region\n",
+		        code);
+		goto out;
+	}
+	snprintf(oname, sizeof oname, "%.90s网格化服务管理中心", rname);
+	org = identity_org_ensure(&x, oname, "center",
+	                          level <= 2   ? "city"
+	                          : level == 3 ? "county"
+	                                       : "township",
+	                          code);
+	if (org < 0) {
+		fprintf(stderr, "wangge user add: cannot create the organisation %s\n", oname);
+		goto out;
+	}
+	id = identity_user_bootstrap(&x, username, display ? display : username, org, role, 1,
+	                             password, sizeof password, secret, &e);
+	if (id < 0) {
+		fprintf(stderr, "wangge user add: %s\n", e.message);
+		goto out;
+	}
+	totp_uri("wangge", username, secret, uri, sizeof uri);
+	printf("user:               %s (id %lld, role %s)\n"
+	       "organisation:       %s\n"
+	       "one-time password:  %s\n"
+	       "TOTP secret:        %s\n"
+	       "TOTP URI:           %s\n"
+	       "The password must be changed at first login. Add the TOTP secret to an\n"
+	       "authenticator app now: neither is shown again.\n",
+	       username, (long long)id, role, oname, password, secret, uri);
+	rc = 0;
+out:
+	sodium_memzero(password, sizeof password);
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(key, sizeof key);
+	store_close(s);
+	return rc;
+}

@@ -1,0 +1,953 @@
+/*
+ * Regions: codes, materialized paths, reads scoped by the caller's principal, writes through the
+ * store's single writer, and the CSV import that validates every row before writing any.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "domain/region.h"
+#include "geo/geom.h"
+#include "store/store.h"
+
+void dom_err_set(struct dom_err *e, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return;
+	e->status = status;
+	e->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+}
+
+int dom_name_valid(const char *name, char *msg, size_t msglen)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t chars = 0, n;
+
+	if (!name || !*name) {
+		(void)snprintf(msg, msglen, "名称不能为空");
+		return 0;
+	}
+	n = strlen(name);
+	if (name[0] == ' ' || name[n - 1] == ' ') {
+		(void)snprintf(msg, msglen, "名称首尾不能有空格");
+		return 0;
+	}
+	while (*s) {
+		int len = *s < 0x80         ? 1
+		          : (*s >> 5) == 6  ? 2
+		          : (*s >> 4) == 14 ? 3
+		          : (*s >> 3) == 30 ? 4
+		                            : 0;
+
+		if (len == 0)
+			goto bad_utf8;
+		if (len == 1 && (*s < 0x20 || *s == 0x7f)) {
+			(void)snprintf(msg, msglen, "名称不能包含控制字符");
+			return 0;
+		}
+		for (int i = 1; i < len; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				goto bad_utf8;
+		s += len;
+		chars++;
+	}
+	if (chars > REGION_NAME_CHARS) {
+		(void)snprintf(msg, msglen, "名称过长（最多 %d 个字）", REGION_NAME_CHARS);
+		return 0;
+	}
+	return 1;
+bad_utf8:
+	(void)snprintf(msg, msglen, "名称不是合法的 UTF-8 文本");
+	return 0;
+}
+
+int region_code_normalize(const char *in, char out[13], struct code_error *err)
+{
+	static const struct code_error bad_len = { "bad_length", "区划代码应为 6 位或 12 位数字" };
+	size_t n = in ? strlen(in) : 0;
+	enum division_level level;
+
+	out[0] = '\0';
+	if (n != 6 && n != 12) {
+		if (err)
+			*err = bad_len;
+		return 0;
+	}
+	memcpy(out, in, n);
+	if (n == 6)
+		memcpy(out + 6, "000000", 6);
+	out[12] = '\0';
+	level = division_level(out, err);
+	if (level == DIV_INVALID) {
+		out[0] = '\0';
+		return 0;
+	}
+	/* A 6-digit input names a county or above; division_level judged the widened form. */
+	return (int)level;
+}
+
+int region_path_join(const char *parent_path, const char *code, char out[ACCESS_PATH_MAX])
+{
+	int n = snprintf(out, ACCESS_PATH_MAX, "%s%s/", parent_path ? parent_path : "", code);
+
+	if (n < 0 || n >= ACCESS_PATH_MAX) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int part3(const char *code12, int at)
+{
+	return (code12[at] - '0') * 100 + (code12[at + 1] - '0') * 10 + (code12[at + 2] - '0');
+}
+
+const char *region_kind_label(const char *code12)
+{
+	switch (division_level(code12, NULL)) {
+	case DIV_PROVINCE: return "省";
+	case DIV_PREFECTURE: return "市";
+	case DIV_COUNTY:
+		switch (division_county_kind((code12[4] - '0') * 10 + (code12[5] - '0'))) {
+		case 1: return "区";
+		case 2: return "县";
+		case 3: return "县级市";
+		default: return "县级单位";
+		}
+	case DIV_TOWNSHIP:
+		switch (division_township_kind(part3(code12, 6))) {
+		case 1: return "街道";
+		case 2: return "镇";
+		case 3: return "乡";
+		default: return "乡级单位";
+		}
+	case DIV_VILLAGE: return part3(code12, 9) < 200 ? "社区" : "村";
+	default: return "";
+	}
+}
+
+void region_release(struct region *r)
+{
+	if (r) {
+		free(r->boundary);
+		r->boundary = NULL;
+	}
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+int region_load(struct store_conn *c, const struct principal *p, const char *code12,
+                struct region *out)
+{
+	struct store_stmt *st;
+	int rc, found = 0;
+
+	memset(out, 0, sizeof *out);
+	if (!c)
+		return -1;
+	st = store_prepare(c, "SELECT code, name, level, parent_code, path, boundary, created_at, "
+	                      "updated_at FROM regions WHERE code = ?");
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, code12, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		copy_text(out->code, sizeof out->code, store_col_text(st, 0));
+		copy_text(out->name, sizeof out->name, store_col_text(st, 1));
+		out->level = (int)store_col_int64(st, 2);
+		copy_text(out->parent_code, sizeof out->parent_code, store_col_text(st, 3));
+		copy_text(out->path, sizeof out->path, store_col_text(st, 4));
+		if (!store_col_is_null(st, 5))
+			out->boundary = strdup(store_col_text(st, 5));
+		out->created_at = store_col_int64(st, 6);
+		out->updated_at = store_col_int64(st, 7);
+		found = 1;
+	} else if (rc != STORE_DONE) {
+		found = -1;
+	}
+	store_reset(st);
+	if (found == 1 && !access_sees_region(p, out->path)) {
+		region_release(out);
+		memset(out, 0, sizeof *out);
+		found = 0;
+	}
+	return found;
+}
+
+int region_get(struct store *s, const struct principal *p, const char *code12, struct region *out)
+{
+	return region_load(store_reader(s), p, code12, out);
+}
+
+json_t *region_to_json(const struct region *r, int with_boundary)
+{
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b}", "code", r->code, "name", r->name,
+	                      "level", r->level, "kind", region_kind_label(r->code), "path",
+	                      r->path, "has_boundary", r->boundary != NULL);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "parent_code",
+	                    r->parent_code[0] ? json_string(r->parent_code) : json_null());
+	if (with_boundary) {
+		json_t *b = r->boundary ? json_loads(r->boundary, 0, NULL) : NULL;
+
+		json_object_set_new(o, "boundary", b ? b : json_null());
+	}
+	return o;
+}
+
+json_t *region_list(struct store *s, const struct principal *p, const struct region_filter *f,
+                    struct dom_err *e)
+{
+	static const char *where =
+	        "FROM regions r WHERE r.path >= ? AND r.path < ? "
+	        "AND (? IS NULL OR r.parent_code = ?) AND (? = 0 OR r.level = ?)";
+	struct store_conn *c = store_reader(s);
+	struct store_stmt *st;
+	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX], sql[1024];
+	json_t *items = NULL, *out = NULL;
+	int64_t total = 0;
+	int rc;
+
+	access_scope_range(p, lo, hi);
+	if (!c)
+		goto fail;
+	(void)snprintf(sql, sizeof sql, "SELECT count(*) %s", where);
+	if (!(st = store_prepare(c, sql)))
+		goto fail;
+	store_bind_text(st, 1, lo, -1);
+	store_bind_text(st, 2, hi, -1);
+	store_bind_text(st, 3, f->parent, -1);
+	store_bind_text(st, 4, f->parent, -1);
+	store_bind_int64(st, 5, f->level);
+	store_bind_int64(st, 6, f->level);
+	if (store_step(st) == STORE_ROW)
+		total = store_col_int64(st, 0);
+	store_reset(st);
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT r.code, r.name, r.level, r.parent_code, r.path, "
+	               "r.boundary IS NOT NULL, "
+	               "(SELECT count(*) FROM regions c WHERE c.parent_code = r.code), "
+	               "(SELECT count(*) FROM grids g WHERE g.community_code = r.code "
+	               "AND g.status = 'active') %s ORDER BY r.code LIMIT ? OFFSET ?",
+	               where);
+	if (!(st = store_prepare(c, sql)))
+		goto fail;
+	store_bind_text(st, 1, lo, -1);
+	store_bind_text(st, 2, hi, -1);
+	store_bind_text(st, 3, f->parent, -1);
+	store_bind_text(st, 4, f->parent, -1);
+	store_bind_int64(st, 5, f->level);
+	store_bind_int64(st, 6, f->level);
+	store_bind_int64(st, 7, f->limit);
+	store_bind_int64(st, 8, f->offset);
+	items = json_array();
+	while ((rc = store_step(st)) == STORE_ROW) {
+		const char *code = store_col_text(st, 0);
+		json_t *o = json_pack(
+		        "{s:s,s:s,s:i,s:s,s:s,s:b,s:I,s:I}", "code", code, "name",
+		        store_col_text(st, 1), "level", (int)store_col_int64(st, 2), "kind",
+		        region_kind_label(code), "path", store_col_text(st, 4), "has_boundary",
+		        (int)store_col_int64(st, 5), "children", (json_int_t)store_col_int64(st, 6),
+		        "grids", (json_int_t)store_col_int64(st, 7));
+
+		if (o)
+			json_object_set_new(o, "parent_code",
+			                    store_col_is_null(st, 3)
+			                            ? json_null()
+			                            : json_string(store_col_text(st, 3)));
+		json_array_append_new(items, o);
+	}
+	store_reset(st);
+	if (rc != STORE_DONE)
+		goto fail;
+	out = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
+	                (json_int_t)f->limit, "offset", (json_int_t)f->offset);
+	return out;
+fail:
+	json_decref(items);
+	dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
+	return NULL;
+}
+
+/* ---- create / update ---- */
+
+struct create_ctx {
+	const struct principal *p;
+	struct region *r;
+	struct dom_err *e;
+};
+
+/* Looks up a region's path on c without scoping. 1 found, 0 not, -1 error. */
+static int path_of(struct store_conn *c, const char *code, char path[ACCESS_PATH_MAX])
+{
+	struct store_stmt *st = store_prepare(c, "SELECT path FROM regions WHERE code = ?");
+	int rc, found = -1;
+
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, code, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		copy_text(path, ACCESS_PATH_MAX, store_col_text(st, 0));
+		found = 1;
+	} else if (rc == STORE_DONE) {
+		found = 0;
+	}
+	store_reset(st);
+	return found;
+}
+
+/* Resolves parent and path of r (code and level set) on c. 0, or 1 with e set. */
+static int resolve_parent(struct store_conn *c, const struct principal *p, struct region *r,
+                          struct dom_err *e)
+{
+	char parent[13], ppath[ACCESS_PATH_MAX];
+	int found = 0;
+
+	r->parent_code[0] = '\0';
+	if (division_parent(r->code, parent) == 0)
+		found = path_of(c, parent, ppath);
+	if (found < 0) {
+		dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
+		return 1;
+	}
+	if (found) {
+		if (!p->is_system && !access_sees_region(p, ppath)) {
+			dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在", parent);
+			return 1;
+		}
+		memcpy(r->parent_code, parent, sizeof parent);
+	} else if (r->level >= DIV_COUNTY) {
+		dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在，请先创建上级区划",
+		            parent[0] ? parent : "(无)");
+		return 1;
+	} else if (!p->is_system) {
+		dom_err_set(e, 403, "forbidden", "只有系统可以创建顶级区划");
+		return 1;
+	}
+	if (region_path_join(found ? ppath : "", r->code, r->path) < 0) {
+		dom_err_set(e, 400, "bad_code", "区划层级过深");
+		return 1;
+	}
+	return 0;
+}
+
+static int create_fn(struct store_conn *c, void *arg)
+{
+	struct create_ctx *x = arg;
+	struct store_stmt *st;
+	char path[ACCESS_PATH_MAX];
+	int64_t now = clock_now();
+	int rc;
+
+	rc = path_of(c, x->r->code, path);
+	if (rc != 0) {
+		if (rc > 0)
+			dom_err_set(x->e, 409, "duplicate", "区划代码 %s 已存在", x->r->code);
+		else
+			dom_err_set(x->e, 503, "read_failed", "读取区划失败，请稍后重试");
+		return 1;
+	}
+	if (resolve_parent(c, x->p, x->r, x->e))
+		return 1;
+	st = store_prepare(c,
+	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
+	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return STORE_ERR;
+	store_bind_text(st, 1, x->r->code, -1);
+	store_bind_text(st, 2, x->r->name, -1);
+	store_bind_int64(st, 3, x->r->level);
+	store_bind_text(st, 4, x->r->parent_code[0] ? x->r->parent_code : NULL, -1);
+	store_bind_text(st, 5, x->r->path, -1);
+	store_bind_text(st, 6, x->r->boundary, -1);
+	store_bind_int64(st, 7, now);
+	store_bind_int64(st, 8, now);
+	rc = store_step(st);
+	store_reset(st);
+	if (rc != STORE_DONE) {
+		dom_err_set(x->e, rc == STORE_CONSTRAINT ? 409 : 503,
+		            rc == STORE_CONSTRAINT ? "duplicate" : "write_failed",
+		            rc == STORE_CONSTRAINT ? "区划代码或路径重复" : "写入失败，请稍后重试");
+		return 1;
+	}
+	x->r->created_at = x->r->updated_at = now;
+	return 0;
+}
+
+static int check_boundary(const json_t *boundary, char **text, struct dom_err *e)
+{
+	char msg[GEO_MSG_MAX];
+	GEOSContextHandle_t h = geo_ctx();
+	GEOSGeometry *g;
+
+	*text = NULL;
+	if (!boundary || json_is_null(boundary))
+		return 0;
+	g = geo_boundary_from_json(h, boundary, text, msg, sizeof msg);
+	if (!g) {
+		dom_err_set(e, 400, "bad_boundary", "%s", msg);
+		return -1;
+	}
+	GEOSGeom_destroy_r(h, g);
+	return 0;
+}
+
+int region_create(struct store *s, const struct principal *p, const char *code, const char *name,
+                  const json_t *boundary, struct region *out, struct dom_err *e)
+{
+	struct create_ctx x = { .p = p, .r = out, .e = e };
+	struct code_error cerr = { 0 };
+	char msg[256];
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!access_can(p, "region.write")) {
+		dom_err_set(e, 403, "forbidden", "没有修改区划的权限");
+		return -1;
+	}
+	out->level = region_code_normalize(code, out->code, &cerr);
+	if (!out->level) {
+		dom_err_set(e, 400, "bad_code", "区划代码无效：%s", cerr.message);
+		return -1;
+	}
+	if (!dom_name_valid(name, msg, sizeof msg)) {
+		dom_err_set(e, 400, "bad_name", "%s", msg);
+		return -1;
+	}
+	copy_text(out->name, sizeof out->name, name);
+	if (check_boundary(boundary, &out->boundary, e) < 0)
+		return -1;
+	rc = store_write(s, create_fn, &x);
+	if (rc != 0) {
+		if (rc < 0)
+			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+		region_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+struct update_ctx {
+	const struct principal *p;
+	const char *code, *name, *boundary;
+	int set_boundary;
+	struct dom_err *e;
+};
+
+static int update_fn(struct store_conn *c, void *arg)
+{
+	struct update_ctx *x = arg;
+	struct region r;
+	struct store_stmt *st;
+	int rc = region_load(c, x->p, x->code, &r);
+
+	region_release(&r);
+	if (rc <= 0) {
+		if (rc == 0)
+			dom_err_set(x->e, 404, "not_found", "区划 %s 不存在", x->code);
+		else
+			dom_err_set(x->e, 503, "read_failed", "读取区划失败，请稍后重试");
+		return 1;
+	}
+	st = store_prepare(c, "UPDATE regions SET name = coalesce(?, name), "
+	                      "boundary = CASE WHEN ? = 1 THEN ? ELSE boundary END, updated_at = ? "
+	                      "WHERE code = ?");
+	if (!st)
+		return STORE_ERR;
+	store_bind_text(st, 1, x->name, -1);
+	store_bind_int64(st, 2, x->set_boundary);
+	store_bind_text(st, 3, x->boundary, -1);
+	store_bind_int64(st, 4, clock_now());
+	store_bind_text(st, 5, x->code, -1);
+	rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : STORE_ERR;
+}
+
+int region_update(struct store *s, const struct principal *p, const char *code12, const char *name,
+                  const json_t *boundary, int clear_boundary, struct dom_err *e)
+{
+	struct update_ctx x = { .p = p, .code = code12, .name = name, .e = e };
+	char msg[256], *text = NULL;
+	int rc;
+
+	if (!access_can(p, "region.write")) {
+		dom_err_set(e, 403, "forbidden", "没有修改区划的权限");
+		return -1;
+	}
+	if (name && !dom_name_valid(name, msg, sizeof msg)) {
+		dom_err_set(e, 400, "bad_name", "%s", msg);
+		return -1;
+	}
+	if (boundary && check_boundary(boundary, &text, e) < 0)
+		return -1;
+	x.boundary = text;
+	x.set_boundary = text != NULL || clear_boundary;
+	rc = store_write(s, update_fn, &x);
+	free(text);
+	if (rc != 0) {
+		if (rc < 0)
+			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- CSV import ---- */
+
+struct csv_row {
+	int line; /* physical line where the record starts */
+	char code[13];
+	int level;
+	char *name;
+	char *boundary; /* normalized GeoJSON or NULL */
+	char parent[13];
+	char path[ACCESS_PATH_MAX];
+	int bad;
+	char *msg; /* the row's first problem, reported with its line number */
+};
+
+struct csv_reader {
+	const char *p, *end;
+	int line;
+};
+
+/*
+ * Reads one record into fields (max nmax, each malloc'ed into a buf). Returns the number of
+ * fields, 0 at the end of the data, or -1 for an unterminated quote. *start_line receives the line
+ * the record starts on.
+ */
+static int csv_record(struct csv_reader *r, struct buf *fields, int nmax, int *nfields,
+                      int *start_line)
+{
+	int n = 0, quoted = 0;
+
+	*start_line = r->line;
+	if (r->p >= r->end)
+		return 0;
+	for (int i = 0; i < nmax; i++)
+		buf_reset(&fields[i]);
+	for (;;) {
+		int at_field_start = 1;
+
+		quoted = 0;
+		for (;;) {
+			char ch;
+
+			if (r->p >= r->end) {
+				if (quoted)
+					return -1;
+				goto end_record;
+			}
+			ch = *r->p++;
+			if (quoted) {
+				if (ch == '"') {
+					if (r->p < r->end && *r->p == '"') {
+						r->p++;
+						if (n < nmax)
+							(void)buf_putc(&fields[n], '"');
+					} else {
+						quoted = 0;
+					}
+				} else {
+					if (ch == '\n')
+						r->line++;
+					if (n < nmax)
+						(void)buf_putc(&fields[n], ch);
+				}
+				at_field_start = 0;
+				continue;
+			}
+			if (ch == '"' && at_field_start) {
+				quoted = 1;
+				at_field_start = 0;
+				continue;
+			}
+			if (ch == ',')
+				break;
+			if (ch == '\r' && r->p < r->end && *r->p == '\n')
+				continue;
+			if (ch == '\n' || ch == '\r') {
+				r->line++;
+				goto end_record;
+			}
+			if (n < nmax)
+				(void)buf_putc(&fields[n], ch);
+			at_field_start = 0;
+		}
+		n++;
+	}
+end_record:
+	n++;
+	*nfields = n;
+	return n;
+}
+
+static void trim(struct buf *b)
+{
+	size_t s = 0, e = b->len;
+
+	while (s < e && (b->data[s] == ' ' || b->data[s] == '\t'))
+		s++;
+	while (e > s && (b->data[e - 1] == ' ' || b->data[e - 1] == '\t'))
+		e--;
+	memmove(b->data, b->data + s, e - s);
+	b->len = e - s;
+	b->data[b->len] = '\0';
+}
+
+static int row_cmp_code(const void *a, const void *b)
+{
+	return strcmp(((const struct csv_row *)a)->code, ((const struct csv_row *)b)->code);
+}
+
+static int row_cmp_level(const void *a, const void *b)
+{
+	const struct csv_row *x = a, *y = b;
+
+	if (x->level != y->level)
+		return x->level - y->level;
+	return strcmp(x->code, y->code);
+}
+
+struct import_ctx {
+	const struct principal *p;
+	struct csv_row *rows;     /* file order, then level order for the write */
+	struct csv_row **by_code; /* sorted by code, for parent lookups */
+	size_t n;
+	struct buf *report;
+	int nbad;
+};
+
+static void bad_row(struct import_ctx *x, struct csv_row *row, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void bad_row(struct import_ctx *x, struct csv_row *row, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	if (row->bad)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	row->msg = strdup(msg);
+	row->bad = 1;
+	x->nbad++;
+}
+
+static int ptr_cmp_code(const void *a, const void *b)
+{
+	return strcmp((*(struct csv_row *const *)a)->code, (*(struct csv_row *const *)b)->code);
+}
+
+static struct csv_row *find_row(struct import_ctx *x, const char *code)
+{
+	struct csv_row key, *kp = &key, **hit;
+
+	memcpy(key.code, code, 13);
+	hit = bsearch(&kp, x->by_code, x->n, sizeof *x->by_code, ptr_cmp_code);
+	if (!hit)
+		return NULL;
+	/* With duplicates in the file, prefer the good row among the equal ones. */
+	while (hit > x->by_code && strcmp((*(hit - 1))->code, code) == 0)
+		hit--;
+	for (struct csv_row **h = hit; h < x->by_code + x->n && strcmp((*h)->code, code) == 0; h++)
+		if (!(*h)->bad)
+			return *h;
+	return *hit;
+}
+
+static int row_cmp_line(const void *a, const void *b)
+{
+	return ((const struct csv_row *)a)->line - ((const struct csv_row *)b)->line;
+}
+
+static int import_fn(struct store_conn *c, void *arg)
+{
+	struct import_ctx *x = arg;
+	struct store_stmt *st;
+	int64_t now = clock_now();
+	char path[ACCESS_PATH_MAX];
+
+	/* Rows are sorted by level, so every parent in the file is resolved before its children. */
+	for (size_t i = 0; i < x->n; i++) {
+		struct csv_row *row = &x->rows[i];
+		struct csv_row *prow;
+		char parent[13];
+		int found;
+
+		if (row->bad)
+			continue;
+		found = path_of(c, row->code, path);
+		if (found < 0)
+			return STORE_ERR;
+		if (found) {
+			bad_row(x, row, "区划代码 %s 已存在于数据库中（重复）", row->code);
+			continue;
+		}
+		row->parent[0] = '\0';
+		if (division_parent(row->code, parent) < 0) {
+			if (!x->p->is_system)
+				bad_row(x, row, "没有权限创建顶级区划 %s", row->code);
+			else
+				(void)region_path_join("", row->code, row->path);
+			continue;
+		}
+		prow = find_row(x, parent);
+		if (prow) {
+			if (prow->bad) {
+				bad_row(x, row, "上级区划 %s 所在的第 %d 行有错误", parent,
+				        prow->line);
+				continue;
+			}
+			memcpy(row->parent, parent, sizeof parent);
+			if (region_path_join(prow->path, row->code, row->path) < 0)
+				bad_row(x, row, "区划层级过深");
+			continue;
+		}
+		found = path_of(c, parent, path);
+		if (found < 0)
+			return STORE_ERR;
+		if (found && (x->p->is_system || access_sees_region(x->p, path))) {
+			memcpy(row->parent, parent, sizeof parent);
+			if (region_path_join(path, row->code, row->path) < 0)
+				bad_row(x, row, "区划层级过深");
+		} else if (row->level >= DIV_COUNTY) {
+			bad_row(x, row, "上级区划 %s 不存在（文件和数据库中都没有）", parent);
+		} else if (!x->p->is_system) {
+			bad_row(x, row, "没有权限创建顶级区划 %s", row->code);
+		} else {
+			(void)region_path_join("", row->code, row->path);
+		}
+	}
+	if (x->nbad)
+		return 1;
+	st = store_prepare(c,
+	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
+	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return STORE_ERR;
+	for (size_t i = 0; i < x->n; i++) {
+		struct csv_row *row = &x->rows[i];
+		int rc;
+
+		store_bind_text(st, 1, row->code, -1);
+		store_bind_text(st, 2, row->name, -1);
+		store_bind_int64(st, 3, row->level);
+		store_bind_text(st, 4, row->parent[0] ? row->parent : NULL, -1);
+		store_bind_text(st, 5, row->path, -1);
+		store_bind_text(st, 6, row->boundary, -1);
+		store_bind_int64(st, 7, now);
+		store_bind_int64(st, 8, now);
+		rc = store_step(st);
+		store_reset(st);
+		if (rc != STORE_DONE)
+			return rc < 0 ? rc : STORE_ERR;
+	}
+	return 0;
+}
+
+static int header_ok(struct buf *f, int n)
+{
+	static const char *codes[] = { "code", "代码", "区划代码", "统计用区划代码" };
+	static const char *names[] = { "name", "名称", "区划名称" };
+	static const char *bnds[] = { "boundary", "边界" };
+	int ok = 0;
+
+	if (n < 2 || n > 3)
+		return 0;
+	for (size_t i = 0; i < 4; i++)
+		ok |= strcasecmp(f[0].data, codes[i]) == 0;
+	if (!ok)
+		return 0;
+	ok = 0;
+	for (size_t i = 0; i < 3; i++)
+		ok |= strcasecmp(f[1].data, names[i]) == 0;
+	if (!ok)
+		return 0;
+	if (n == 3) {
+		ok = 0;
+		for (size_t i = 0; i < 2; i++)
+			ok |= strcasecmp(f[2].data, bnds[i]) == 0;
+	}
+	return ok;
+}
+
+int region_import_csv(struct store *s, const struct principal *p, const char *data, size_t len,
+                      struct buf *report)
+{
+	struct csv_reader rd = { data, data + len, 1 };
+	struct buf fields[4];
+	struct import_ctx x = { .p = p, .report = report };
+	size_t cap = 0;
+	int nf = 0, line = 0, rc, result = -1, first = 1;
+	GEOSContextHandle_t h = geo_ctx();
+
+	for (int i = 0; i < 4; i++)
+		buf_init(&fields[i], 8u * 1024 * 1024);
+	if (!access_can(p, "region.write")) {
+		(void)buf_puts(report, "没有导入区划的权限\n");
+		goto out;
+	}
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		rd.p += 3;
+	while ((rc = csv_record(&rd, fields, 4, &nf, &line)) != 0) {
+		struct csv_row *row;
+		struct code_error cerr = { 0 };
+		char msg[GEO_MSG_MAX];
+
+		if (rc < 0) {
+			(void)buf_printf(report, "第 %d 行：引号未闭合\n", line);
+			x.nbad++;
+			break;
+		}
+		for (int i = 0; i < nf && i < 4; i++)
+			trim(&fields[i]);
+		if (nf == 1 && fields[0].len == 0)
+			continue; /* blank line */
+		if (first) {
+			first = 0;
+			if (!header_ok(fields, nf)) {
+				(void)buf_printf(
+				        report,
+				        "第 %d 行：表头应为 code,name 或 code,name,boundary\n",
+				        line);
+				x.nbad++;
+				break;
+			}
+			continue;
+		}
+		if (x.n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct csv_row *nr = realloc(x.rows, ncap * sizeof *nr);
+
+			if (!nr) {
+				(void)buf_puts(report, "内存不足\n");
+				goto out;
+			}
+			x.rows = nr;
+			cap = ncap;
+		}
+		row = &x.rows[x.n++];
+		memset(row, 0, sizeof *row);
+		row->line = line;
+		if (nf < 2 || nf > 3) {
+			bad_row(&x, row, "列数应为 2 或 3（code,name[,boundary]），实际为 %d", nf);
+			continue;
+		}
+		row->level = region_code_normalize(fields[0].data, row->code, &cerr);
+		if (!row->level) {
+			bad_row(&x, row, "区划代码“%s”无效：%s", fields[0].data, cerr.message);
+			continue;
+		}
+		if (fields[1].len == 0) {
+			bad_row(&x, row, "缺少名称");
+			continue;
+		}
+		if (!dom_name_valid(fields[1].data, msg, sizeof msg)) {
+			bad_row(&x, row, "%s", msg);
+			continue;
+		}
+		row->name = strdup(fields[1].data);
+		if (nf == 3 && fields[2].len) {
+			json_error_t jerr;
+			json_t *j = json_loads(fields[2].data, JSON_REJECT_DUPLICATES, &jerr);
+			GEOSGeometry *g;
+
+			if (!j) {
+				bad_row(&x, row, "边界不是合法的 GeoJSON：%s", jerr.text);
+				continue;
+			}
+			g = geo_boundary_from_json(h, j, &row->boundary, msg, sizeof msg);
+			json_decref(j);
+			if (!g) {
+				bad_row(&x, row, "%s", msg);
+				continue;
+			}
+			GEOSGeom_destroy_r(h, g);
+		}
+	}
+	if (first && x.nbad == 0) {
+		(void)buf_puts(report, "第 1 行：文件为空，缺少表头\n");
+		x.nbad++;
+	}
+	/* Duplicates inside the file: sort by code and compare neighbours. */
+	if (x.n > 1) {
+		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_code);
+		for (size_t i = 1; i < x.n; i++)
+			if (x.rows[i].code[0] && strcmp(x.rows[i].code, x.rows[i - 1].code) == 0) {
+				struct csv_row *a = &x.rows[i - 1], *b = &x.rows[i];
+
+				if (a->line > b->line) {
+					struct csv_row *t = a;
+
+					a = b;
+					b = t;
+				}
+				bad_row(&x, b, "区划代码 %s 与第 %d 行重复", b->code, a->line);
+			}
+	}
+	/* Parents and duplicates against the database are checked even when some rows are already
+	   bad, so that one run reports every bad row; import_fn writes only when none is. */
+	if (x.n > 0) {
+		int nbad_before = x.nbad;
+
+		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_level);
+		x.by_code = malloc(x.n * sizeof *x.by_code);
+		if (!x.by_code) {
+			(void)buf_puts(report, "内存不足\n");
+			goto out;
+		}
+		for (size_t i = 0; i < x.n; i++)
+			x.by_code[i] = &x.rows[i];
+		qsort(x.by_code, x.n, sizeof *x.by_code, ptr_cmp_code);
+		rc = store_write(s, import_fn, &x);
+		if (rc == 0 && nbad_before == 0) {
+			result = (int)x.n;
+		} else if (x.nbad == 0) {
+			(void)buf_puts(report, "写入数据库失败，未导入任何数据\n");
+			result = -2;
+		}
+	} else if (x.nbad == 0) {
+		result = 0;
+	}
+	if (x.nbad && x.n) {
+		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_line);
+		for (size_t i = 0; i < x.n; i++)
+			if (x.rows[i].msg)
+				(void)buf_printf(report, "第 %d 行：%s\n", x.rows[i].line,
+				                 x.rows[i].msg);
+	}
+out:
+	for (size_t i = 0; i < x.n; i++) {
+		free(x.rows[i].name);
+		free(x.rows[i].boundary);
+		free(x.rows[i].msg);
+	}
+	free(x.rows);
+	free(x.by_code);
+	for (int i = 0; i < 4; i++)
+		buf_release(&fields[i]);
+	return result;
+}

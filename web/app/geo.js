@@ -1,0 +1,322 @@
+// Shared pieces of the grid pages (网格地图, 网格管理, 网格检查): Leaflet maps that need no
+// external tiles, reading boundary GeoJSON typed or uploaded by a clerk, the region tree loader,
+// labels and number formats, and two small components (MiniMap, BoundaryInput).
+//
+// Maps draw grid outlines on a plain background. A tile layer is added only when one is
+// configured, so by default the browser fetches nothing from outside the system:
+//   window.WANGGE_CONFIG = { tileUrl: 'https://tiles.example/{z}/{x}/{y}.png', tileAttribution: '…' }
+// (set before app/main.js loads), or localStorage 'wangge.tileUrl' for one browser.
+import { computed, onBeforeUnmount, onMounted, ref, watch } from 'vue';
+import { ElMessage } from 'element-plus';
+import * as L from 'leaflet';
+import { UploadFilled } from '@element-plus/icons-vue';
+import { api } from './api.js';
+import { formatDateTime } from './format.js';
+
+export const KIND_LABEL = { comprehensive: '综合网格', dedicated: '专属网格' };
+export const SUBTYPES = ['园区', '商圈市场', '企业', '学校', '医院', '景区', '商务楼宇'];
+export const STATUS_LABEL = { active: '在用', retired: '已注销' };
+export const LEVEL_LABEL = { 1: '省', 2: '市', 3: '县级', 4: '乡级', 5: '村级' };
+
+// Outline and fill of a grid by kind; the selected grid is drawn heavier.
+export const KIND_STYLE = {
+  comprehensive: { color: '#2b6cc4', fillColor: '#5b9cf0' },
+  dedicated: { color: '#c2710c', fillColor: '#f0a640' },
+};
+export function gridStyle(kind, selected = false) {
+  const k = KIND_STYLE[kind] || KIND_STYLE.comprehensive;
+  return {
+    ...k, weight: selected ? 3 : 1.2, opacity: 1,
+    fillOpacity: selected ? 0.45 : 0.16,
+  };
+}
+
+// ---- numbers, dates, areas ----
+
+export function formatCount(n) {
+  return n === null || n === undefined ? '—' : Number(n).toLocaleString('zh-CN');
+}
+
+// UTC seconds (the API's times) → "2026-11-28 23:01:02" in China time; null → "—".
+export function formatTime(seconds) {
+  return seconds === null || seconds === undefined ? '—' : formatDateTime(seconds * 1000);
+}
+
+// Square metres → "3,250 平方米" or "1.25 平方千米".
+export function formatArea(m2) {
+  if (m2 === null || m2 === undefined || Number.isNaN(Number(m2))) return '—';
+  const v = Number(m2);
+  if (v >= 1e6) return `${(v / 1e6).toLocaleString('zh-CN', { maximumFractionDigits: 2 })} 平方千米`;
+  return `${Math.round(v).toLocaleString('zh-CN')} 平方米`;
+}
+
+// ---- GeoJSON typed or uploaded by a user ----
+
+function geometryOf(obj, what) {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${what}不是 GeoJSON 对象`);
+  if (obj.type === 'FeatureCollection') {
+    const n = Array.isArray(obj.features) ? obj.features.length : 0;
+    if (n !== 1) throw new Error(`${what}包含 ${n} 个要素，一个网格只能有一个边界`);
+    return geometryOf(obj.features[0], what);
+  }
+  if (obj.type === 'Feature') {
+    if (!obj.geometry) throw new Error(`${what}的要素没有几何图形`);
+    return geometryOf(obj.geometry, what);
+  }
+  if (obj.type !== 'Polygon' && obj.type !== 'MultiPolygon') {
+    throw new Error(`${what}必须是面（Polygon 或 MultiPolygon），而不是 ${String(obj.type || '未知类型')}`);
+  }
+  if (!Array.isArray(obj.coordinates) || obj.coordinates.length === 0) throw new Error(`${what}缺少坐标`);
+  return { type: obj.type, coordinates: obj.coordinates };
+}
+
+function parseJson(text, what) {
+  if (!text || !text.trim()) throw new Error(`${what}为空`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what}不是有效的 JSON，请检查格式`);
+  }
+}
+
+// Text of a .geojson file or pasted GeoJSON → a Polygon/MultiPolygon geometry. Throws an Error
+// with a Chinese message for what a browser can see (JSON syntax, wrong type, several
+// features); geometric validity (self-intersection…) is the server's to judge.
+export function parseBoundary(text, what = '边界') {
+  return geometryOf(parseJson(text, what), what);
+}
+
+// A FeatureCollection (or one geometry) → [{name, geometry}], for the parts of a split.
+export function parseParts(text, what = '文件') {
+  const obj = parseJson(text, what);
+  const feats = obj && obj.type === 'FeatureCollection' && Array.isArray(obj.features) ? obj.features : [obj];
+  return feats.map((f, i) => ({
+    name: (f && f.properties && typeof f.properties.name === 'string') ? f.properties.name : '',
+    geometry: geometryOf(f, `${what}第 ${i + 1} 个要素`),
+  }));
+}
+
+export function countVertices(geometry) {
+  if (!geometry) return 0;
+  const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  let n = 0;
+  for (const poly of polys || []) for (const ring of poly || []) n += Array.isArray(ring) ? ring.length : 0;
+  return n;
+}
+
+export function describeGeometry(geometry) {
+  if (!geometry) return '';
+  const parts = geometry.type === 'MultiPolygon' ? `${geometry.coordinates.length} 个面` : '单个面';
+  return `${parts}，${countVertices(geometry)} 个顶点`;
+}
+
+// ---- the region tree, within the caller's scope ----
+
+// The top of what the caller may see: regions are listed by code, and a subtree's root has the
+// smallest code in it (its lower digits are zeros).
+export async function scopeRoot() {
+  const res = await api.get('/api/v1/regions', { limit: 1 });
+  return res.items[0] || null;
+}
+
+export async function childRegions(code) {
+  const items = [];
+  for (let offset = 0; ; offset += 1000) {
+    const res = await api.get('/api/v1/regions', { parent: code, limit: 1000, offset });
+    items.push(...res.items);
+    if (items.length >= res.total || res.items.length === 0) return items;
+  }
+}
+
+export async function regionsAtLevel(level) {
+  const items = [];
+  for (let offset = 0; ; offset += 1000) {
+    const res = await api.get('/api/v1/regions', { level, limit: 1000, offset });
+    items.push(...res.items);
+    if (items.length >= res.total || res.items.length === 0) return items;
+  }
+}
+
+// A region as an el-tree / el-cascader node.
+export function regionNode(r) {
+  return { ...r, leaf: !r.children };
+}
+
+// A region picker over the scope's tree (any level may be picked); v-model is the region code
+// ('' for none).
+export const RegionCascader = {
+  name: 'RegionCascader',
+  props: { modelValue: String, placeholder: { type: String, default: '选择行政区划' } },
+  emits: ['update:modelValue', 'picked'],
+  setup(props, { emit }) {
+    const cascader = ref(null);
+    const cprops = {
+      lazy: true, checkStrictly: true, emitPath: false, value: 'code', label: 'name', leaf: 'leaf',
+      async lazyLoad(node, resolve) {
+        try {
+          if (node.level === 0) {
+            const r = await scopeRoot();
+            resolve(r ? [regionNode(r)] : []);
+          } else {
+            resolve((await childRegions(node.value)).map(regionNode));
+          }
+        } catch (e) {
+          ElMessage.error(e.message);
+          resolve([]);
+        }
+      },
+    };
+    function changed(v) {
+      emit('update:modelValue', v || '');
+      const node = cascader.value?.getCheckedNodes()?.[0];
+      emit('picked', node ? node.data : null);
+    }
+    return { cascader, cprops, changed };
+  },
+  template: `<el-cascader ref="cascader" class="region-cascader" :model-value="modelValue || null" :props="cprops"
+                          :placeholder="placeholder" clearable :show-all-levels="false" @change="changed" />`,
+};
+
+// ---- Leaflet ----
+
+export function tileConfig() {
+  const cfg = window.WANGGE_CONFIG || {};
+  let url = cfg.tileUrl || '';
+  try { url = url || localStorage.getItem('wangge.tileUrl') || ''; } catch { /* storage blocked */ }
+  return { url, attribution: cfg.tileAttribution || '' };
+}
+
+// A map in el: the demo city's neighbourhood until something is drawn, metric scale, Chinese
+// button titles, and tiles only when configured.
+export function createMap(el, { center = [36.45, 115.98], zoom = 8 } = {}) {
+  const { url, attribution } = tileConfig();
+  const map = L.map(el, { center, zoom, zoomSnap: 0.25, zoomControl: false, attributionControl: !!url });
+  L.control.zoom({ zoomInTitle: '放大', zoomOutTitle: '缩小' }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  if (url) {
+    map.attributionControl.setPrefix(false);
+    L.tileLayer(url, { attribution, maxZoom: 19 }).addTo(map);
+  }
+  return map;
+}
+
+// Keeps a map's size right when its box changes (a dialog opening, the phone turning).
+export function followSize(map, el) {
+  if (typeof ResizeObserver === 'undefined') return () => {};
+  const ro = new ResizeObserver(() => map.invalidateSize());
+  ro.observe(el);
+  return () => ro.disconnect();
+}
+
+export function fitTo(map, layer, maxZoom = 16) {
+  const b = layer && layer.getBounds && layer.getBounds();
+  if (b && b.isValid()) map.fitBounds(b, { padding: [24, 24], maxZoom });
+}
+
+export { L };
+
+// A small map showing a few shapes: layers is [{geometry, style, className, label}], fitted to all.
+// Used for previews (an uploaded boundary), history versions and check findings.
+export const MiniMap = {
+  name: 'MiniMap',
+  props: {
+    layers: { type: Array, default: () => [] },
+    height: { type: String, default: '260px' },
+  },
+  setup(props) {
+    const el = ref(null);
+    let map = null, group = null, unfollow = () => {};
+    function draw() {
+      if (!map) return;
+      group.clearLayers();
+      for (const l of props.layers) {
+        if (!l || !l.geometry) continue;
+        const layer = L.geoJSON(l.geometry, {
+          style: () => ({ weight: 1.5, fillOpacity: 0.2, ...(l.style || {}), className: l.className || '' }),
+          interactive: !!l.label,
+        });
+        if (l.label) layer.bindTooltip(l.label, { sticky: true });
+        group.addLayer(layer);
+      }
+      if (group.getLayers().length) {
+        map.invalidateSize();
+        fitTo(map, group, 18);
+      }
+    }
+    onMounted(() => {
+      map = createMap(el.value);
+      group = L.featureGroup().addTo(map);
+      unfollow = followSize(map, el.value);
+      draw();
+    });
+    onBeforeUnmount(() => { unfollow(); if (map) map.remove(); map = null; });
+    watch(() => props.layers, draw, { deep: false });
+    return { el };
+  },
+  template: `<div ref="el" class="mini-map grid-map" :style="{ height }"></div>`,
+};
+
+// A boundary typed or uploaded: v-model is the parsed geometry (null until valid). Shows what
+// was read, or why it cannot be used, under the box.
+export const BoundaryInput = {
+  name: 'BoundaryInput',
+  props: { modelValue: Object, fileLabel: { type: String, default: '将 GeoJSON 文件拖到此处，或点击选择文件' } },
+  emits: ['update:modelValue'],
+  setup(props, { emit }) {
+    const mode = ref('file');
+    const text = ref('');
+    const fileName = ref('');
+    const error = ref('');
+    function take(src, label) {
+      try {
+        const g = parseBoundary(src, label);
+        error.value = '';
+        emit('update:modelValue', g);
+      } catch (e) {
+        error.value = e.message;
+        emit('update:modelValue', null);
+      }
+    }
+    async function onFile(file) {
+      fileName.value = file.name;
+      if (file.size > 8 * 1024 * 1024) {
+        error.value = '文件超过 8 MB，请简化边界后再上传';
+        emit('update:modelValue', null);
+        return;
+      }
+      take(await file.raw.text(), `文件“${file.name}”`);
+    }
+    function onPaste() {
+      if (!text.value.trim()) { error.value = ''; emit('update:modelValue', null); return; }
+      take(text.value, '粘贴的内容');
+    }
+    function clear() {
+      fileName.value = ''; text.value = ''; error.value = '';
+      emit('update:modelValue', null);
+    }
+    watch(mode, clear);
+    const summary = computed(() => (props.modelValue ? describeGeometry(props.modelValue) : ''));
+    return { mode, text, fileName, error, onFile, onPaste, clear, summary, UploadFilled };
+  },
+  template: `
+    <div class="boundary-input">
+      <el-radio-group v-model="mode" size="small" class="boundary-mode">
+        <el-radio-button value="file">上传文件</el-radio-button>
+        <el-radio-button value="paste">粘贴 GeoJSON</el-radio-button>
+      </el-radio-group>
+      <el-upload v-if="mode === 'file'" drag :auto-upload="false" :show-file-list="false"
+                 accept=".geojson,.json,application/geo+json,application/json" :on-change="onFile">
+        <el-icon class="el-icon--upload"><upload-filled /></el-icon>
+        <div class="el-upload__text">{{ fileLabel }}</div>
+        <template #tip><div class="el-upload__tip">支持 .geojson / .json，坐标为 WGS84 经纬度，类型为 Polygon 或 MultiPolygon</div></template>
+      </el-upload>
+      <el-input v-else v-model="text" type="textarea" :rows="5" class="boundary-text"
+                placeholder='{"type":"Polygon","coordinates":[[[116.0,36.4],[116.01,36.4],[116.01,36.41],[116.0,36.4]]]}'
+                @change="onPaste" @blur="onPaste" />
+      <div v-if="error" class="boundary-status is-error" data-field="boundary-error">{{ error }}</div>
+      <div v-else-if="modelValue" class="boundary-status is-ok" data-field="boundary-ok">
+        已读取{{ fileName && mode === 'file' ? '“' + fileName + '”' : '' }}：{{ summary }}
+        <el-link type="primary" underline="never" @click="clear">清除</el-link>
+      </div>
+    </div>`,
+};

@@ -1,0 +1,278 @@
+// 网格地图: the region tree on the left, the grids of the chosen region on a map (outlines on a
+// plain background, coloured by kind; retired grids are not drawn), a card for the clicked grid,
+// and 定位: click a point, the server says which grid covers it.
+// #/map?grid=CODE opens the map on that grid's community with the grid selected.
+import { computed, onBeforeUnmount, onMounted, ref } from 'vue';
+import { ElMessage } from 'element-plus';
+import { Aim, Clock, Close, Grid as GridIcon } from '@element-plus/icons-vue';
+import { api } from '../api.js';
+import { navigate, route } from '../router.js';
+import { narrow } from '../screen.js';
+import {
+  L, KIND_LABEL, STATUS_LABEL, childRegions, createMap, fitTo, followSize, formatCount, formatTime,
+  gridStyle, regionNode, scopeRoot,
+} from '../geo.js';
+
+export default {
+  name: 'MapPage',
+  setup() {
+    const mapEl = ref(null);
+    const root = ref(null);
+    const region = ref(null);        // the region shown
+    const stats = ref({ total: 0, comprehensive: 0, dedicated: 0 });
+    const loading = ref(false);
+    const error = ref('');
+    const card = ref(null);          // the clicked grid (without its boundary)
+    const locating = ref(false);
+    const locateResult = ref(null);  // { ok, text }
+
+    // Leaflet objects stay outside Vue's reactivity.
+    let map = null, gridLayer = null, regionLayer = null, pointLayer = null, unfollow = () => {};
+    const byCode = new Map();        // grid code → its polygon layer
+    let selected = null, regionSeq = 0, cardSeq = 0;
+
+    function styleOf(feature, isSelected = false) {
+      return { ...gridStyle(feature.properties.kind, isSelected), className: `grid-shape grid-${feature.properties.kind}` };
+    }
+
+    function highlight(code) {
+      if (selected && byCode.has(selected)) {
+        const old = byCode.get(selected);
+        old.setStyle(gridStyle(old.feature.properties.kind, false));
+      }
+      selected = code;
+      const layer = code && byCode.get(code);
+      if (layer) {
+        layer.setStyle(gridStyle(layer.feature.properties.kind, true));
+        layer.bringToFront();
+      }
+    }
+
+    async function selectGrid(code) {
+      const seq = ++cardSeq;
+      highlight(code);
+      card.value = { code, name: byCode.get(code)?.feature.properties.name || code, loading: true };
+      try {
+        const { boundary, ...g } = await api.get(`/api/v1/grids/${code}`);
+        if (seq === cardSeq) card.value = g;
+        return { ...g, boundary };
+      } catch (e) {
+        if (seq === cardSeq) card.value = null;
+        ElMessage.error(e.message);
+        return null;
+      }
+    }
+
+    function closeCard() {
+      cardSeq++;
+      card.value = null;
+      highlight(null);
+    }
+
+    async function showRegion(r) {
+      const seq = ++regionSeq;
+      loading.value = true;
+      region.value = r;
+      try {
+        const [fc, full] = await Promise.all([
+          api.get(`/api/v1/regions/${r.code}/grids.geojson`),
+          api.get(`/api/v1/regions/${r.code}`),
+        ]);
+        if (seq !== regionSeq || !map) return;
+        error.value = '';
+        region.value = full;
+        closeCard();
+        byCode.clear();
+        gridLayer.clearLayers();
+        regionLayer.clearLayers();
+        pointLayer.clearLayers();
+        if (full.boundary) regionLayer.addData(full.boundary);
+        gridLayer.addData(fc);
+        const s = { total: 0, comprehensive: 0, dedicated: 0 };
+        for (const f of fc.features) { s.total++; s[f.properties.kind] = (s[f.properties.kind] || 0) + 1; }
+        stats.value = s;
+        fitTo(map, fc.features.length ? gridLayer : regionLayer);
+      } catch (e) {
+        if (seq === regionSeq) error.value = e.message;
+      } finally {
+        if (seq === regionSeq) loading.value = false;
+      }
+    }
+
+    // el-tree lazy loading: the first level is the caller's scope root.
+    async function loadNode(node, resolve) {
+      try {
+        if (node.level === 0) resolve(root.value ? [regionNode(root.value)] : []);
+        else resolve((await childRegions(node.data.code)).map(regionNode));
+      } catch (e) {
+        ElMessage.error(e.message);
+        resolve([]);
+      }
+    }
+
+    async function locate(latlng) {
+      const lng = latlng.lng.toFixed(7), lat = latlng.lat.toFixed(7);
+      pointLayer.clearLayers();
+      L.circleMarker(latlng, {
+        radius: 6, color: '#fff', weight: 2, fillColor: '#e53935', fillOpacity: 1,
+        className: 'locate-point', interactive: false,
+      }).addTo(pointLayer);
+      try {
+        const hit = await api.get('/api/v1/grids/locate', { lng, lat });
+        if (!byCode.has(hit.code)) {
+          // Outside the region on show: add the grid to the map, so it can be seen and clicked.
+          const g = await api.get(`/api/v1/grids/${hit.code}`);
+          gridLayer.addData({ type: 'Feature', id: g.code, geometry: g.boundary,
+            properties: { code: g.code, name: g.name, kind: g.kind, status: g.status } });
+        }
+        locateResult.value = { ok: true, text: `该位置属于：${hit.name}（${hit.code}），${hit.community.name}` };
+        await selectGrid(hit.code);
+      } catch (e) {
+        highlight(null);
+        card.value = null;
+        locateResult.value = { ok: false, text: e.message };
+        if (e.code !== 'not_found') ElMessage.error(e.message);
+      }
+    }
+
+    function toggleLocate() {
+      locating.value = !locating.value;
+      locateResult.value = null;
+      if (!locating.value) pointLayer.clearLayers();
+    }
+
+    onMounted(async () => {
+      map = createMap(mapEl.value);
+      regionLayer = L.geoJSON(null, {
+        interactive: false,
+        style: () => ({ color: '#7a8699', weight: 1.5, dashArray: '6 4', fill: false, className: 'region-outline' }),
+      }).addTo(map);
+      gridLayer = L.geoJSON(null, {
+        style: (f) => styleOf(f),
+        onEachFeature(f, layer) {
+          byCode.set(f.properties.code, layer);
+          layer.bindTooltip(f.properties.name, { sticky: true, direction: 'top', className: 'grid-tooltip' });
+          layer.on('click', (ev) => {
+            if (locating.value) return; // the map's click handler locates
+            L.DomEvent.stopPropagation(ev);
+            selectGrid(f.properties.code);
+          });
+        },
+      }).addTo(map);
+      pointLayer = L.layerGroup().addTo(map);
+      map.on('click', (ev) => { if (locating.value) locate(ev.latlng); });
+      unfollow = followSize(map, mapEl.value);
+
+      try {
+        root.value = await scopeRoot();
+      } catch (e) {
+        error.value = e.message;
+        return;
+      }
+      if (!root.value) { error.value = '您的账号没有可查看的行政区划'; return; }
+      const want = route.query.grid;
+      if (want) {
+        try {
+          const g = await api.get(`/api/v1/grids/${want}`);
+          await showRegion({ code: g.community.code, name: g.community.name });
+          await selectGrid(want);
+          return;
+        } catch (e) {
+          ElMessage.error(e.message);
+        }
+      }
+      await showRegion(root.value);
+    });
+    onBeforeUnmount(() => { unfollow(); if (map) map.remove(); map = null; });
+
+    const pickRegion = (data) => showRegion(data);
+    const openHistory = () => navigate('/grids', { history: card.value.code });
+    const openAdmin = () => navigate('/grids', { region: card.value.community.code });
+
+    return {
+      mapEl, root, region, stats, loading, error, card, locating, locateResult, narrow,
+      loadNode, pickRegion, toggleLocate, closeCard, openHistory, openAdmin,
+      KIND_LABEL, STATUS_LABEL, formatCount, formatTime, Aim, Clock, Close, GridIcon,
+      treeProps: { label: 'name', isLeaf: 'leaf' },
+      defaultExpanded: computed(() => (root.value ? [root.value.code] : [])),
+    };
+  },
+  template: `
+    <div class="map-page">
+      <el-card class="map-side" shadow="never">
+        <template #header><div class="card-head"><span class="side-title">行政区划</span></div></template>
+        <el-tree v-if="root" class="region-tree" lazy :load="loadNode" :props="treeProps" node-key="code"
+                 highlight-current :current-node-key="root.code" :default-expanded-keys="defaultExpanded"
+                 :expand-on-click-node="false" @node-click="pickRegion">
+          <template #default="{ data }">
+            <span class="region-node">
+              <span class="region-node-name">{{ data.name }}</span>
+              <span v-if="data.level === 5" class="region-node-count">{{ data.grids }} 个网格</span>
+            </span>
+          </template>
+        </el-tree>
+        <el-skeleton v-else-if="!error" :rows="4" animated />
+      </el-card>
+      <el-card class="map-main" shadow="never">
+        <template #header>
+          <div class="card-head">
+            <h1 class="page-title">网格地图</h1>
+            <el-button :type="locating ? 'primary' : 'default'" :icon="Aim" @click="toggleLocate">
+              {{ locating ? '退出定位' : '定位' }}</el-button>
+          </div>
+        </template>
+        <div class="map-toolbar">
+          <div class="map-summary" v-if="region">
+            <span class="map-region" data-field="region-name">{{ region.name }}</span>
+            <el-tag v-if="region.kind" size="small" type="info" disable-transitions>{{ region.kind }}</el-tag>
+            <span class="map-stats">在用网格 <b data-field="grid-count">{{ stats.total }}</b> 个
+              <template v-if="stats.total">（综合 {{ stats.comprehensive }}，专属 {{ stats.dedicated }}）</template></span>
+          </div>
+          <div class="map-legend" aria-label="图例">
+            <span><i class="swatch swatch-comprehensive"></i>综合网格</span>
+            <span><i class="swatch swatch-dedicated"></i>专属网格</span>
+            <span><i class="swatch swatch-region"></i>区划边界</span>
+          </div>
+        </div>
+        <el-alert v-if="error" type="error" :title="error" show-icon :closable="false" class="map-error" />
+        <div class="map-wrap" v-loading="loading" element-loading-text="正在加载网格…">
+          <div ref="mapEl" class="grid-map main-map" :class="{ 'is-locating': locating }"></div>
+          <div v-if="locating" class="map-hint" :class="{ 'is-miss': locateResult && !locateResult.ok }">
+            <span data-field="locate-result">{{ locateResult ? locateResult.text : '定位模式：请在地图上点击要查询的位置' }}</span>
+          </div>
+          <el-card v-if="card" class="grid-card" shadow="always" :data-grid="card.code">
+            <template #header>
+              <div class="card-head">
+                <span class="grid-card-title">{{ card.name }}</span>
+                <el-button text circle :icon="Close" aria-label="关闭" @click="closeCard" />
+              </div>
+            </template>
+            <el-skeleton v-if="card.loading" :rows="4" animated />
+            <template v-else>
+              <el-descriptions :column="1" size="small" border label-width="80px" class="grid-card-fields">
+                <el-descriptions-item label="网格编码"><span data-field="code" class="mono">{{ card.code }}</span></el-descriptions-item>
+                <el-descriptions-item label="网格类型">
+                  <el-tag size="small" :type="card.kind === 'dedicated' ? 'warning' : 'primary'" disable-transitions data-field="kind">{{ card.kind_label }}</el-tag>
+                  <span v-if="card.subtype" class="subtype" data-field="subtype">{{ card.subtype }}</span>
+                </el-descriptions-item>
+                <el-descriptions-item label="所属社区"><span data-field="community">{{ card.community.name }}</span></el-descriptions-item>
+                <el-descriptions-item label="户数"><span data-field="households">{{ formatCount(card.households) }}</span></el-descriptions-item>
+                <el-descriptions-item label="人口数"><span data-field="residents">{{ formatCount(card.residents) }}</span></el-descriptions-item>
+                <el-descriptions-item label="状态">
+                  <el-tag size="small" :type="card.status === 'active' ? 'success' : 'info'" disable-transitions data-field="status">{{ STATUS_LABEL[card.status] || card.status }}</el-tag>
+                </el-descriptions-item>
+                <el-descriptions-item label="边界版本">第 {{ card.version }} 版</el-descriptions-item>
+                <el-descriptions-item label="生效时间"><span data-field="valid_from">{{ formatTime(card.valid_from) }}</span></el-descriptions-item>
+                <el-descriptions-item v-if="card.valid_to" label="失效时间">{{ formatTime(card.valid_to) }}</el-descriptions-item>
+                <el-descriptions-item v-if="card.retire_reason" label="注销原因">{{ card.retire_reason }}</el-descriptions-item>
+              </el-descriptions>
+              <div class="grid-card-actions">
+                <el-button size="small" :icon="Clock" @click="openHistory">变更历史</el-button>
+                <el-button size="small" :icon="GridIcon" @click="openAdmin">网格管理</el-button>
+              </div>
+            </template>
+          </el-card>
+        </div>
+      </el-card>
+    </div>`,
+};

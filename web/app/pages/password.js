@@ -1,0 +1,70 @@
+// 修改密码 (#/password): the current password and a new one twice. Also shown by App.js, before
+// anything else, when the server says the password must be changed (first login, reset, expiry).
+import { reactive, ref } from 'vue';
+import { ElMessage } from 'element-plus';
+import { api } from '../api.js';
+import { loadSession, reportError, session } from '../session.js';
+import { navigate } from '../router.js';
+
+export const PASSWORD_MIN = 12; // PASSWORD_MIN_CHARS in src/domain/identity.h
+
+// Chinese reason when a new password obviously fails the policy, or '' (the server decides).
+export function passwordProblem(password, username) {
+  if ([...password].length < PASSWORD_MIN) return `密码至少 ${PASSWORD_MIN} 个字符`;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(password)).length;
+  if (classes < 3) return '密码须包含小写字母、大写字母、数字、符号中的至少三类';
+  if (username && password.toLowerCase().includes(username.toLowerCase())) return '密码不能包含用户名';
+  return '';
+}
+
+export default {
+  name: 'PasswordPage',
+  props: { forced: Boolean, defaultPath: { type: String, default: '/status' } },
+  setup(props) {
+    const form = reactive({ old: '', next: '', again: '' });
+    const error = ref('');
+    const busy = ref(false);
+
+    async function submit() {
+      error.value = '';
+      if (!form.old) { error.value = '请输入当前密码'; return; }
+      const why = passwordProblem(form.next, session.user?.username);
+      if (why) { error.value = why; return; }
+      if (form.next !== form.again) { error.value = '两次输入的新密码不一致'; return; }
+      busy.value = true;
+      try {
+        await api.put('/api/v1/session/password', { old_password: form.old, new_password: form.next });
+        Object.assign(form, { old: '', next: '', again: '' });
+        ElMessage.success('密码已修改，其他设备上的登录已退出');
+        await loadSession();
+        if (!session.restricted) navigate(props.defaultPath);
+      } catch (e) {
+        if (e.status === 400 || e.status === 409) error.value = e.message;
+        else reportError(e);
+      } finally {
+        busy.value = false;
+      }
+    }
+    return { form, error, busy, submit, session, PASSWORD_MIN };
+  },
+  template: `
+    <el-card class="page-card narrow-card" shadow="never">
+      <template #header><h1 class="page-title">修改密码</h1></template>
+      <el-alert v-if="forced" class="block-gap" type="warning" show-icon :closable="false"
+                title="首次登录或密码已重置/过期，请先设置新密码后再使用系统。" />
+      <el-alert v-if="error" class="block-gap form-error" type="error" :title="error" show-icon :closable="false" />
+      <el-form label-position="top" @submit.prevent="submit">
+        <el-form-item label="当前密码">
+          <el-input v-model="form.old" name="old_password" type="password" show-password autocomplete="current-password" />
+        </el-form-item>
+        <el-form-item label="新密码">
+          <el-input v-model="form.next" name="new_password" type="password" show-password autocomplete="new-password" />
+          <div class="field-hint">至少 {{ PASSWORD_MIN }} 个字符，包含小写字母、大写字母、数字、符号中的至少三类，不能包含用户名。</div>
+        </el-form-item>
+        <el-form-item label="确认新密码">
+          <el-input v-model="form.again" name="new_password_again" type="password" show-password autocomplete="new-password" />
+        </el-form-item>
+        <el-button type="primary" native-type="submit" :loading="busy">确认修改</el-button>
+      </el-form>
+    </el-card>`,
+};

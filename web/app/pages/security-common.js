@@ -1,0 +1,150 @@
+// Pieces shared by the identity pages: copying to the clipboard, the permission catalog with its
+// Chinese labels, a "shown once" secret box, organisation and region pickers.
+import { computed, ref } from 'vue';
+import { ElMessage } from 'element-plus';
+import { CopyDocument } from '@element-plus/icons-vue';
+import { api } from '../api.js';
+import { session } from '../session.js';
+
+// Copies text; falls back to a hidden textarea where the Clipboard API is missing (plain HTTP
+// outside localhost).
+export async function copyText(text, what = '内容') {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+    } else {
+      const ta = document.createElement('textarea');
+      ta.value = text;
+      ta.setAttribute('readonly', '');
+      ta.style.position = 'fixed';
+      ta.style.opacity = '0';
+      document.body.appendChild(ta);
+      ta.select();
+      const ok = document.execCommand('copy');
+      ta.remove();
+      if (!ok) throw new Error('copy');
+    }
+    ElMessage.success(`${what}已复制`);
+  } catch {
+    ElMessage.warning('无法自动复制，请手动选中后复制');
+  }
+}
+
+// GET /api/v1/permissions, once per page load: { permissions, builtin_roles, sensitive_fields }.
+let catalogPromise = null;
+export function loadCatalog() {
+  if (!catalogPromise) {
+    catalogPromise = api.get('/api/v1/permissions').catch((e) => { catalogPromise = null; throw e; });
+  }
+  return catalogPromise;
+}
+
+// Chinese label of a permission name, from a loaded catalog.
+export function permLabel(catalog, name) {
+  const p = catalog?.permissions?.find((x) => x.name === name);
+  return p ? p.label : name;
+}
+
+// [{ family, label, items: [permission…] }] of the permissions that pass filter, in catalog order.
+export function permGroups(catalog, filter = (p) => p.grantable) {
+  const groups = [];
+  for (const p of catalog?.permissions || []) {
+    if (!filter(p)) continue;
+    let g = groups.find((x) => x.family === p.family);
+    if (!g) groups.push(g = { family: p.family, label: p.family_label, items: [] });
+    g.items.push(p);
+  }
+  return groups;
+}
+
+export const ORG_KINDS = [
+  { value: 'center', label: '网格化服务管理中心' },
+  { value: 'department', label: '职能部门' },
+  { value: 'committee', label: '村(居)民委员会' },
+  { value: 'grid_team', label: '网格员队伍' },
+];
+export const ORG_LEVELS = [
+  { value: 'city', label: '市级' },
+  { value: 'county', label: '县级' },
+  { value: 'township', label: '乡镇级' },
+];
+export const levelLabel = (v) => ORG_LEVELS.find((x) => x.value === v)?.label || '';
+
+// A secret shown once (one-time password, API token): big monospace text, copy button, warning.
+export const OnceSecret = {
+  name: 'OnceSecret',
+  props: { value: { type: String, required: true }, label: String, warning: String },
+  setup(props) {
+    return { copy: () => copyText(props.value, props.label || '内容'), CopyDocument };
+  },
+  template: `
+    <div class="once-secret">
+      <el-alert type="warning" :title="warning || '此内容只显示这一次，关闭后无法再次查看，请立即妥善保存。'"
+                show-icon :closable="false" />
+      <div class="once-secret-row">
+        <code class="once-secret-value" data-field="secret">{{ value }}</code>
+        <el-button :icon="CopyDocument" @click="copy">复制</el-button>
+      </div>
+    </div>`,
+};
+
+// Organisation select: loads the organisations in the caller's scope (up to 500).
+export const OrgSelect = {
+  name: 'OrgSelect',
+  props: { modelValue: [Number, null], placeholder: { type: String, default: '请选择组织机构' },
+    clearable: Boolean },
+  emits: ['update:modelValue'],
+  setup(props, { emit }) {
+    const orgs = ref([]);
+    const loading = ref(true);
+    api.get('/api/v1/orgs', { limit: 500 })
+      .then((r) => { orgs.value = r.items.filter((o) => !o.disabled); })
+      .catch(() => { orgs.value = []; })
+      .finally(() => { loading.value = false; });
+    const value = computed({ get: () => props.modelValue ?? null, set: (v) => emit('update:modelValue', v) });
+    return { orgs, loading, value };
+  },
+  template: `
+    <el-select v-model="value" filterable :clearable="clearable" :loading="loading" :placeholder="placeholder"
+               class="full-width">
+      <el-option v-for="o in orgs" :key="o.id" :value="o.id" :label="o.name">
+        <span>{{ o.name }}</span><span class="option-note">{{ o.region_name }}</span>
+      </el-option>
+    </el-select>`,
+};
+
+// Region picker: a cascader that starts at the caller's own region and loads children on demand.
+export const RegionCascader = {
+  name: 'RegionCascader',
+  props: { modelValue: String },
+  emits: ['update:modelValue'],
+  setup(props, { emit }) {
+    const cascadeProps = {
+      lazy: true,
+      checkStrictly: true,
+      emitPath: false,
+      value: 'code',
+      label: 'name',
+      leaf: 'leaf',
+      async lazyLoad(node, resolve) {
+        try {
+          if (node.level === 0) {
+            const code = session.org?.region_code;
+            const r = code ? await api.get(`/api/v1/regions/${code}`) : null;
+            resolve(r ? [{ code: r.code, name: r.name, leaf: r.level >= 5 }] : []);
+          } else {
+            const r = await api.get('/api/v1/regions', { parent: node.value, limit: 1000 });
+            resolve(r.items.map((x) => ({ code: x.code, name: x.name, leaf: !x.children })));
+          }
+        } catch {
+          resolve([]);
+        }
+      },
+    };
+    const value = computed({ get: () => props.modelValue || '', set: (v) => emit('update:modelValue', v || '') });
+    return { cascadeProps, value };
+  },
+  template: `
+    <el-cascader v-model="value" :props="cascadeProps" class="full-width" clearable filterable
+                 placeholder="请选择所属行政区划" />`,
+};
