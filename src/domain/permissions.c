@@ -1,7 +1,7 @@
 /*
  * The permission catalog and the built-in roles. Add a permission here first, then name it in the
  * route table; the authorization matrix test fails on a route whose permission is not listed here.
- * Keep docs/permissions.md in step (it is generated from `wangge routes --permissions`).
+ * Keep docs/permissions.md in step (its tables are made from the JSON of `wangge routes`).
  */
 #include <string.h>
 

@@ -230,9 +230,12 @@ struct user_row {
 
 static int load_user_row(struct store_conn *c, const char *username, struct user_row *u)
 {
-	struct store_stmt *st = store_prepare(c, "SELECT id, org_id, password_hash, totp_enabled, "
-	                                         "coalesce(totp_secret, ''), totp_last_step, "
-	                                         "disabled FROM users WHERE username = ?");
+	struct store_stmt *st =
+	        store_prepare(c, "SELECT id, org_id, password_hash, totp_enabled, "
+	                         "coalesce(totp_secret, ''), totp_last_step, "
+	                         "disabled OR (SELECT disabled FROM organisations o "
+	                         "WHERE o.id = users.org_id) FROM users WHERE "
+	                         "username = ?");
 	int rc, found = -1;
 
 	if (!st)

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { json, repoRoot, startServer } from '../lib/server.mjs';
+import { json, repoRoot } from '../lib/server.mjs';
+import { loginAs, startDemoServer } from '../lib/auth.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { formatDateTime, formatDuration } from '../../web/app/format.js';
 
@@ -14,8 +15,14 @@ let server, browser;
 
 before(async () => {
   assert.ok(existsSync(path.join(repoRoot, 'web/vendor/vue.js')), 'web/vendor is missing: run scripts/web-vendor');
-  server = await startServer();
+  // The app asks for a login first (tests/ui/login.test.mjs): start logged in as an operator.
+  server = await startDemoServer();
   browser = await launchBrowser();
+  const op = await loginAs(server, 'center_operator');
+  await browser.context.addCookies([
+    { name: 'wg_session', value: op.cookie, url: server.url, httpOnly: true, sameSite: 'Strict' },
+    { name: 'wg_csrf', value: op.csrf, url: server.url, sameSite: 'Strict' },
+  ]);
 });
 
 after(async () => {

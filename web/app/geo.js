@@ -137,9 +137,11 @@ export async function regionsAtLevel(level) {
   }
 }
 
-// A region as an el-tree / el-cascader node.
+// A region as an el-tree / el-cascader node. The API's `children` (a count) is renamed, since
+// both components read a `children` field as the list of child nodes.
 export function regionNode(r) {
-  return { ...r, leaf: !r.children };
+  const { children, ...rest } = r;
+  return { ...rest, childCount: children, leaf: !children };
 }
 
 // A region picker over the scope's tree (any level may be picked); v-model is the region code
@@ -171,10 +173,25 @@ export const RegionCascader = {
       const node = cascader.value?.getCheckedNodes()?.[0];
       emit('picked', node ? node.data : null);
     }
-    return { cascader, cprops, changed };
+    // A lazy cascader cannot show a value whose branch is not loaded yet (one set from the
+    // address, say): its name is shown in the placeholder's place until then.
+    const presetName = ref('');
+    watch(() => props.modelValue, async (code) => {
+      presetName.value = '';
+      if (!code) return;
+      try {
+        const r = await api.get(`/api/v1/regions/${code}`);
+        if (props.modelValue === code) {
+          presetName.value = r.name;
+          emit('picked', regionNode(r));
+        }
+      } catch { /* the placeholder stays */ }
+    }, { immediate: true });
+    return { cascader, cprops, changed, presetName };
   },
-  template: `<el-cascader ref="cascader" class="region-cascader" :model-value="modelValue || null" :props="cprops"
-                          :placeholder="placeholder" clearable :show-all-levels="false" @change="changed" />`,
+  template: `<el-cascader ref="cascader" class="region-cascader" :class="{ 'has-preset': presetName }"
+                          :model-value="modelValue || null" :props="cprops"
+                          :placeholder="presetName || placeholder" clearable :show-all-levels="false" @change="changed" />`,
 };
 
 // ---- Leaflet ----
@@ -208,14 +225,25 @@ export function followSize(map, el) {
   return () => ro.disconnect();
 }
 
-export function fitTo(map, layer, maxZoom = 16) {
+// Fits the view to a layer without animation (the data just arrived: nothing to animate from).
+export function fitTo(map, layer, maxZoom = 16, pad = 0) {
   const b = layer && layer.getBounds && layer.getBounds();
-  if (b && b.isValid()) map.fitBounds(b, { padding: [24, 24], maxZoom });
+  if (b && b.isValid()) map.fitBounds(pad ? b.pad(pad) : b, { padding: [24, 24], maxZoom, animate: false });
+}
+
+// Removes a map. Leaflet 1.9 ends a zoom animation from a 250 ms timer that does not check
+// whether the map was removed meanwhile (leaving the page right after a zoom would throw):
+// end a running animation first, so that timer finds nothing to do.
+export function destroyMap(map) {
+  if (!map) return;
+  if (map._animatingZoom) map._onZoomTransitionEnd();
+  map.remove();
 }
 
 export { L };
 
-// A small map showing a few shapes: layers is [{geometry, style, className, label}], fitted to all.
+// A small map showing a few shapes: layers is [{geometry, style, className, label, focus}],
+// fitted to the layers marked focus (with some surroundings), else to all of them.
 // Used for previews (an uploaded boundary), history versions and check findings.
 export const MiniMap = {
   name: 'MiniMap',
@@ -229,6 +257,7 @@ export const MiniMap = {
     function draw() {
       if (!map) return;
       group.clearLayers();
+      const focus = L.featureGroup();
       for (const l of props.layers) {
         if (!l || !l.geometry) continue;
         const layer = L.geoJSON(l.geometry, {
@@ -237,10 +266,12 @@ export const MiniMap = {
         });
         if (l.label) layer.bindTooltip(l.label, { sticky: true });
         group.addLayer(layer);
+        if (l.focus) focus.addLayer(L.geoJSON(l.geometry));
       }
       if (group.getLayers().length) {
         map.invalidateSize();
-        fitTo(map, group, 18);
+        if (focus.getLayers().length) fitTo(map, focus, 18, 1.5);
+        else fitTo(map, group, 18);
       }
     }
     onMounted(() => {
@@ -249,7 +280,7 @@ export const MiniMap = {
       unfollow = followSize(map, el.value);
       draw();
     });
-    onBeforeUnmount(() => { unfollow(); if (map) map.remove(); map = null; });
+    onBeforeUnmount(() => { unfollow(); destroyMap(map); map = null; });
     watch(() => props.layers, draw, { deep: false });
     return { el };
   },
@@ -260,7 +291,11 @@ export const MiniMap = {
 // was read, or why it cannot be used, under the box.
 export const BoundaryInput = {
   name: 'BoundaryInput',
-  props: { modelValue: Object, fileLabel: { type: String, default: '将 GeoJSON 文件拖到此处，或点击选择文件' } },
+  props: {
+    modelValue: Object,
+    fileLabel: { type: String, default: '将 GeoJSON 文件拖到此处，或点击选择文件' },
+    tip: { type: Boolean, default: true },
+  },
   emits: ['update:modelValue'],
   setup(props, { emit }) {
     const mode = ref('file');
@@ -306,9 +341,9 @@ export const BoundaryInput = {
       </el-radio-group>
       <el-upload v-if="mode === 'file'" drag :auto-upload="false" :show-file-list="false"
                  accept=".geojson,.json,application/geo+json,application/json" :on-change="onFile">
-        <el-icon class="el-icon--upload"><upload-filled /></el-icon>
+        <el-icon class="el-icon--upload"><component :is="UploadFilled" /></el-icon>
         <div class="el-upload__text">{{ fileLabel }}</div>
-        <template #tip><div class="el-upload__tip">支持 .geojson / .json，坐标为 WGS84 经纬度，类型为 Polygon 或 MultiPolygon</div></template>
+        <template v-if="tip" #tip><div class="el-upload__tip">支持 .geojson / .json，坐标为 WGS84 经纬度，类型为 Polygon 或 MultiPolygon</div></template>
       </el-upload>
       <el-input v-else v-model="text" type="textarea" :rows="5" class="boundary-text"
                 placeholder='{"type":"Polygon","coordinates":[[[116.0,36.4],[116.01,36.4],[116.01,36.41],[116.0,36.4]]]}'

@@ -1,12 +1,42 @@
 // The navigation menu and the routes, in one table: a new page is one line here.
 // Only pages that work are listed. Planned, with the paths and icons to use:
-//   /map 网格地图 (MapLocation), /grids 网格管理 (Grid), /matters 事项 (Tickets),
-//   /assess 考核 (DataAnalysis), /security 安全管理 (Lock), /audit 审计 (Document).
+//   /matters 事项 (Tickets), /assess 考核 (DataAnalysis).
 import { Monitor } from '@element-plus/icons-vue';
 import StatusPage from './pages/status.js';
+import { DocumentChecked, Grid, MapLocation } from '@element-plus/icons-vue';
+import MapPage from './pages/map.js';
+import GridsPage from './pages/grids.js';
+import ChecksPage from './pages/checks.js';
+import { Document, Key, Lock, OfficeBuilding, Tickets, User, UserFilled, Unlock } from '@element-plus/icons-vue';
+import PasswordPage from './pages/password.js';
+import TotpPage from './pages/totp.js';
+import SecurityRolesPage from './pages/security-roles.js';
+import SecurityUsersPage from './pages/security-users.js';
+import SecurityOrgsPage from './pages/security-orgs.js';
+import SecurityLockoutsPage from './pages/security-lockouts.js';
+import SecurityTokensPage from './pages/security-tokens.js';
+import AuditPage from './pages/audit.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
+  // Regions and grids (issue 3).
+  { path: '/map', title: '网格地图', icon: MapLocation, component: MapPage, permission: 'grid.read' },
+  { path: '/grids', title: '网格管理', icon: Grid, component: GridsPage, permission: 'grid.read' },
+  { path: '/checks', title: '网格检查', icon: DocumentChecked, component: ChecksPage, permission: 'grid.check' },
+  // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
+  // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
+  // but not in the menu (reached from the user menu in the header).
+  { path: '/security/roles', title: '角色', icon: UserFilled, component: SecurityRolesPage, permission: 'role.read', group: 'security' },
+  { path: '/security/users', title: '用户', icon: User, component: SecurityUsersPage, permission: 'user.read', group: 'security' },
+  { path: '/security/orgs', title: '组织机构', icon: OfficeBuilding, component: SecurityOrgsPage, permission: 'org.read', group: 'security' },
+  { path: '/security/lockouts', title: '登录锁定', icon: Unlock, component: SecurityLockoutsPage, permission: 'lockout.read', group: 'security' },
+  { path: '/security/tokens', title: 'API 令牌', icon: Tickets, component: SecurityTokensPage, permission: 'token.read', group: 'security' },
+  { path: '/audit', title: '审计日志', icon: Document, component: AuditPage, permission: 'audit.read' },
+  { path: '/password', title: '修改密码', icon: Key, component: PasswordPage, hidden: true },
+  { path: '/totp', title: '两步验证', icon: Lock, component: TotpPage, hidden: true },
 ];
+
+// Submenus of the navigation menu, by the `group` key of the entries above.
+export const menuGroups = [{ key: 'security', title: '安全管理', icon: Lock }];
 
 export const defaultPath = '/status';

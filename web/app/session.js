@@ -50,7 +50,7 @@ export function can(permission) {
 
 // Sends the browser to the login page, remembering where it was.
 export function toLogin() {
-  if (route.path === '/login') return;
+  if (route.path === '/login' || location.hash.startsWith('#/login')) return;
   const next = route.path && route.path !== '/' ? route.path : '';
   navigate('/login', next ? { next } : undefined);
 }

@@ -10,6 +10,13 @@ import { narrow } from '../screen.js';
 
 const PAGE_SIZE = 50;
 
+// Groups searched by prefix (the server takes an action ending in '*' as a prefix).
+export const ACTION_GROUPS = {
+  'session.*': '登录与退出（全部）',
+  'user.*': '用户管理（全部）',
+  'role.*': '角色管理（全部）',
+  'token.*': '接口令牌（全部）',
+};
 export const ACTION_LABELS = {
   'session.login': '登录',
   'session.logout': '退出登录',
@@ -53,7 +60,7 @@ export default {
     const total = ref(0);
     const loading = ref(false);
     const canExport = can('audit.export');
-    const actions = Object.entries(ACTION_LABELS).map(([value, label]) => ({ value, label }));
+    const actions = Object.entries({ ...ACTION_GROUPS, ...ACTION_LABELS }).map(([value, label]) => ({ value, label }));
 
     const query = computed(() => ({
       user: filter.user.trim(),
@@ -63,10 +70,12 @@ export default {
       to: filter.range?.[1] ? nextDay(filter.range[1]) : '',
     }));
 
+    // The search last run: the table pages through it and the export downloads it.
+    const applied = ref({});
     async function load() {
       loading.value = true;
       try {
-        const r = await api.get('/api/v1/audit', { ...query.value, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE });
+        const r = await api.get('/api/v1/audit', { ...applied.value, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE });
         rows.value = r.items;
         total.value = r.total;
       } catch (e) {
@@ -75,14 +84,14 @@ export default {
         loading.value = false;
       }
     }
-    const search = () => { page.value = 1; load(); };
+    const search = () => { applied.value = { ...query.value }; page.value = 1; load(); };
     function reset() {
       Object.assign(filter, { user: '', action: '', outcome: '', range: null });
       search();
     }
     onMounted(load);
 
-    const exportUrl = computed(() => apiUrl('/api/v1/audit/export', query.value));
+    const exportUrl = computed(() => apiUrl('/api/v1/audit/export', applied.value));
     const actionLabel = (a) => ACTION_LABELS[a] || a;
     const orgText = (r) => r.org_name || (r.org_id ? `机构 ${r.org_id}` : '—');
 

@@ -4,14 +4,13 @@
 import { nextTick, reactive, ref } from 'vue';
 import { Lock, User, Key } from '@element-plus/icons-vue';
 import { login } from '../session.js';
-import { navigate, route } from '../router.js';
 
 export const SYSTEM_NAME = '城乡网格化服务管理信息系统';
 
 export default {
   name: 'LoginPage',
-  props: { defaultPath: { type: String, default: '/status' } },
-  setup(props) {
+  emits: ['done'],
+  setup(props, { emit }) {
     const form = reactive({ username: '', password: '', code: '' });
     const step = ref('password'); // 'password' | 'totp'
     const useRecovery = ref(false);
@@ -20,12 +19,11 @@ export default {
     const codeInput = ref(null);
     const userInput = ref(null);
 
+    // App.js then shows the page asked for (?next=), or the password / TOTP page first.
     function finish(s) {
       form.password = '';
       form.code = '';
-      if (s.restricted) return; // App.js shows the password / TOTP page
-      const next = route.query.next;
-      navigate(next && next.startsWith('/') && next !== '/login' ? next : props.defaultPath);
+      emit('done', s);
     }
 
     async function submit() {

@@ -2,14 +2,14 @@
 // plain background, coloured by kind; retired grids are not drawn), a card for the clicked grid,
 // and 定位: click a point, the server says which grid covers it.
 // #/map?grid=CODE opens the map on that grid's community with the grid selected.
-import { computed, onBeforeUnmount, onMounted, ref } from 'vue';
+import { computed, nextTick, onBeforeUnmount, onMounted, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { Aim, Clock, Close, Grid as GridIcon } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { navigate, route } from '../router.js';
 import { narrow } from '../screen.js';
 import {
-  L, KIND_LABEL, STATUS_LABEL, childRegions, createMap, fitTo, followSize, formatCount, formatTime,
+  L, KIND_LABEL, STATUS_LABEL, childRegions, createMap, destroyMap, fitTo, followSize, formatCount, formatTime,
   gridStyle, regionNode, scopeRoot,
 } from '../geo.js';
 
@@ -54,7 +54,11 @@ export default {
       card.value = { code, name: byCode.get(code)?.feature.properties.name || code, loading: true };
       try {
         const { boundary, ...g } = await api.get(`/api/v1/grids/${code}`);
-        if (seq === cardSeq) card.value = g;
+        if (seq === cardSeq) {
+          card.value = g;
+          // On a phone the card sits under the map: bring it into sight.
+          if (narrow.value) nextTick(() => document.querySelector('.grid-card')?.scrollIntoView({ behavior: 'smooth', block: 'nearest' }));
+        }
         return { ...g, boundary };
       } catch (e) {
         if (seq === cardSeq) card.value = null;
@@ -151,6 +155,8 @@ export default {
         style: (f) => styleOf(f),
         onEachFeature(f, layer) {
           byCode.set(f.properties.code, layer);
+          // The code on the SVG path too: handy for tests and for people reading the page.
+          layer.on('add', () => layer.getElement()?.setAttribute('data-code', f.properties.code));
           layer.bindTooltip(f.properties.name, { sticky: true, direction: 'top', className: 'grid-tooltip' });
           layer.on('click', (ev) => {
             if (locating.value) return; // the map's click handler locates
@@ -183,7 +189,7 @@ export default {
       }
       await showRegion(root.value);
     });
-    onBeforeUnmount(() => { unfollow(); if (map) map.remove(); map = null; });
+    onBeforeUnmount(() => { unfollow(); destroyMap(map); map = null; });
 
     const pickRegion = (data) => showRegion(data);
     const openHistory = () => navigate('/grids', { history: card.value.code });
@@ -234,12 +240,15 @@ export default {
             <span><i class="swatch swatch-region"></i>区划边界</span>
           </div>
         </div>
+        <div v-if="locating" class="locate-bar" :class="{ 'is-miss': locateResult && !locateResult.ok, 'is-hit': locateResult && locateResult.ok }">
+          <el-icon><component :is="Aim" /></el-icon>
+          <span data-field="locate-result">{{ locateResult ? locateResult.text : '定位模式：请在地图上点击要查询的位置' }}</span>
+        </div>
         <el-alert v-if="error" type="error" :title="error" show-icon :closable="false" class="map-error" />
+        <div class="map-stage">
         <div class="map-wrap" v-loading="loading" element-loading-text="正在加载网格…">
           <div ref="mapEl" class="grid-map main-map" :class="{ 'is-locating': locating }"></div>
-          <div v-if="locating" class="map-hint" :class="{ 'is-miss': locateResult && !locateResult.ok }">
-            <span data-field="locate-result">{{ locateResult ? locateResult.text : '定位模式：请在地图上点击要查询的位置' }}</span>
-          </div>
+        </div>
           <el-card v-if="card" class="grid-card" shadow="always" :data-grid="card.code">
             <template #header>
               <div class="card-head">

@@ -4,7 +4,6 @@ import { reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { api } from '../api.js';
 import { loadSession, reportError, session } from '../session.js';
-import { navigate } from '../router.js';
 
 export const PASSWORD_MIN = 12; // PASSWORD_MIN_CHARS in src/domain/identity.h
 
@@ -19,8 +18,8 @@ export function passwordProblem(password, username) {
 
 export default {
   name: 'PasswordPage',
-  props: { forced: Boolean, defaultPath: { type: String, default: '/status' } },
-  setup(props) {
+  props: { forced: Boolean },
+  setup() {
     const form = reactive({ old: '', next: '', again: '' });
     const error = ref('');
     const busy = ref(false);
@@ -36,8 +35,7 @@ export default {
         await api.put('/api/v1/session/password', { old_password: form.old, new_password: form.next });
         Object.assign(form, { old: '', next: '', again: '' });
         ElMessage.success('密码已修改，其他设备上的登录已退出');
-        await loadSession();
-        if (!session.restricted) navigate(props.defaultPath);
+        await loadSession(); // a forced change lifts the restriction: App.js moves on
       } catch (e) {
         if (e.status === 400 || e.status === 409) error.value = e.message;
         else reportError(e);

@@ -37,7 +37,7 @@ export default {
     const label = (n) => permLabel(catalog.value, n);
     const state = (t) => {
       if (t.revoked_at) return { text: '已吊销', type: 'info' };
-      if (new Date(t.expires_at) <= new Date()) return { text: '已过期', type: 'warning' };
+      if (t.active === false || new Date(t.expires_at) <= new Date()) return { text: '已过期', type: 'warning' };
       return { text: '有效', type: 'success' };
     };
 

@@ -274,12 +274,12 @@ export default {
         </el-descriptions>
         <div class="detail-foot">
           <el-button v-if="showUnmask" :icon="View" @click="unmaskOpen = true">查看原文</el-button>
-          <el-tag v-else-if="!detail.masked && (detail.phone || detail.id_number)" type="warning" effect="plain">
+          <el-tag v-else-if="!detail.masked && (detail.phone || detail.id_number)" type="warning" effect="plain" class="unmasked-note">
             正在显示原文（本次查看已记入审计日志）</el-tag>
           <span v-else-if="detail.masked && (detail.phone || detail.id_number)" class="muted">敏感信息已脱敏显示</span>
         </div>
         <unmask-dialog v-model="unmaskOpen" :path="'/api/v1/users/' + detail.id"
-                       :subject="detail.display_name + ' 的手机号和身份证号'" @loaded="onUnmasked" />
+                       :subject="detail.display_name + '的手机号和身份证号'" @loaded="onUnmasked" />
       </template>
     </el-drawer>
 

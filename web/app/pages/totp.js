@@ -7,14 +7,13 @@ import { ElMessage } from 'element-plus';
 import { CopyDocument, CircleCheckFilled } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { loadSession, reportError, session } from '../session.js';
-import { navigate } from '../router.js';
 import { copyText } from './security-common.js';
 
 export const groupSecret = (s) => (s || '').replace(/\s+/g, '').match(/.{1,4}/g)?.join(' ') || '';
 
 export default {
   name: 'TotpPage',
-  props: { forced: Boolean, defaultPath: { type: String, default: '/status' } },
+  props: { forced: Boolean },
   setup(props) {
     const stage = ref(session.totpEnrolled ? 'enrolled' : 'intro'); // intro | scan | codes | enrolled
     const secret = ref('');
@@ -65,7 +64,6 @@ export default {
       await loadSession();
       stage.value = 'enrolled';
       ElMessage.success('双因素认证已启用');
-      if (props.forced && !session.restricted) navigate(props.defaultPath);
     }
 
     function download() {
