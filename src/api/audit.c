@@ -76,10 +76,19 @@ void api_audit_export(struct req *r)
 		return;
 	buf_init(&out, AUDIT_EXPORT_MAX);
 	rows = audit_export_csv(req_app(r)->store, &f, &out);
-	snprintf(detail, sizeof detail,
-	         "rows=%" PRId64 " user=%s action=%s outcome=%s from=%" PRId64 " to=%" PRId64, rows,
-	         f.username ? f.username : "", f.action ? f.action : "", f.outcome ? f.outcome : "",
-	         f.from, f.to);
+	{
+		char t1[32] = "", t2[32] = "";
+
+		if (f.from)
+			clock_format_local(f.from, t1, sizeof t1);
+		if (f.to)
+			clock_format_local(f.to, t2, sizeof t2);
+		snprintf(detail, sizeof detail,
+		         "导出 %" PRId64 " 条；条件：用户=%s 操作=%s 结果=%s 起=%s 止=%s",
+		         rows < 0 ? 0 : rows, f.username ? f.username : "不限",
+		         f.action ? f.action : "不限", f.outcome ? f.outcome : "不限",
+		         t1[0] ? t1 : "不限", t2[0] ? t2 : "不限");
+	}
 	api_audit(r, "audit.export", "audit_log", rows < 0 ? "failure" : "success", detail);
 	if (rows < 0) {
 		buf_release(&out);

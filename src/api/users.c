@@ -28,7 +28,8 @@ int api_unmask_requested(struct req *r)
 	if (!access_can(req_principal(r), "sensitive.unmask")) {
 		char obj[160];
 		snprintf(obj, sizeof obj, "%s", req_path(r));
-		api_audit(r, "sensitive.unmask", obj, "denied", "no permission sensitive.unmask");
+		api_audit(r, "sensitive.unmask", obj, "denied",
+		          "无查看敏感信息原文的权限（sensitive.unmask）");
 		resp_error(r, 403, "forbidden", "无权查看敏感个人信息原文");
 		return -1;
 	}
@@ -44,7 +45,7 @@ void api_unmask_record(struct req *r, const char *object)
 {
 	char detail[900];
 
-	snprintf(detail, sizeof detail, "reason=%s", req_query(r, "reason"));
+	snprintf(detail, sizeof detail, "理由：%s", req_query(r, "reason"));
 	api_audit(r, "sensitive.unmask", object, "success", detail);
 }
 

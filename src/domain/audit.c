@@ -535,10 +535,14 @@ struct json_t *audit_list(struct store *s, const struct audit_filter *f)
 	if (store_step(st) == STORE_ROW)
 		total = store_col_int64(st, 0);
 	store_reset(st);
-	snprintf(sql, sizeof sql,
-	         "SELECT id, at, username, user_id, org_id, source, action, object, outcome, "
-	         "detail, request_id FROM audit_log %s ORDER BY id DESC LIMIT ? OFFSET ?",
-	         audit_where);
+	/* The organisation's current name; the filter's columns are audit_log's only (organisations
+	   has no column of those names). */
+	snprintf(
+	        sql, sizeof sql,
+	        "SELECT a.id, a.at, a.username, a.user_id, a.org_id, a.source, a.action, a.object, "
+	        "a.outcome, a.detail, a.request_id, o.name FROM audit_log a LEFT JOIN "
+	        "organisations o ON o.id = a.org_id %s ORDER BY a.id DESC LIMIT ? OFFSET ?",
+	        audit_where);
 	if (!(st = store_prepare(c, sql)))
 		goto fail;
 	bind_filter(st, f, prefix, sizeof prefix);
@@ -546,17 +550,21 @@ struct json_t *audit_list(struct store *s, const struct audit_filter *f)
 	store_bind_int64(st, AUDIT_FILTER_BINDS + 2, f->offset);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char t[32];
-		json_array_append_new(
-		        items,
-		        json_pack("{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
-		                  (json_int_t)store_col_int64(st, 0), "at",
-		                  clock_format_local(store_col_int64(st, 1), t, sizeof t),
-		                  "username", store_col_text(st, 2), "user_id",
-		                  (json_int_t)store_col_int64(st, 3), "org_id",
-		                  (json_int_t)store_col_int64(st, 4), "source",
-		                  store_col_text(st, 5), "action", store_col_text(st, 6), "object",
-		                  store_col_text(st, 7), "outcome", store_col_text(st, 8), "detail",
-		                  store_col_text(st, 9), "request_id", store_col_text(st, 10)));
+		json_t *it = json_pack(
+		        "{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
+		        (json_int_t)store_col_int64(st, 0), "at",
+		        clock_format_local(store_col_int64(st, 1), t, sizeof t), "username",
+		        store_col_text(st, 2), "user_id", (json_int_t)store_col_int64(st, 3),
+		        "org_id", (json_int_t)store_col_int64(st, 4), "source",
+		        store_col_text(st, 5), "action", store_col_text(st, 6), "object",
+		        store_col_text(st, 7), "outcome", store_col_text(st, 8), "detail",
+		        store_col_text(st, 9), "request_id", store_col_text(st, 10));
+
+		json_object_set_new(it, "org_name",
+		                    store_col_is_null(st, 11)
+		                            ? json_null()
+		                            : json_string(store_col_text(st, 11)));
+		json_array_append_new(items, it);
 	}
 	store_reset(st);
 	if (rc != STORE_DONE)
@@ -594,14 +602,16 @@ int64_t audit_export_csv(struct store *s, const struct audit_filter *f, struct b
 
 	if (!c)
 		return -1;
-	if (buf_puts(out, "\xef\xbb\xbf\"编号\",\"时间\",\"用户\",\"用户ID\",\"组织ID\","
+	if (buf_puts(out, "\xef\xbb\xbf\"编号\",\"时间\",\"用户\",\"用户ID\",\"组织ID\",\"组织\","
 	                  "\"来源地址\",\"操作\",\"对象\",\"结果\",\"详情\",\"请求ID\","
 	                  "\"哈希\"\r\n") < 0)
 		return -1;
-	snprintf(sql, sizeof sql,
-	         "SELECT id, at, username, user_id, org_id, source, action, object, outcome, "
-	         "detail, request_id, hash FROM audit_log %s ORDER BY id",
-	         audit_where);
+	snprintf(
+	        sql, sizeof sql,
+	        "SELECT a.id, a.at, a.username, a.user_id, a.org_id, a.source, a.action, a.object, "
+	        "a.outcome, a.detail, a.request_id, a.hash, o.name FROM audit_log a LEFT JOIN "
+	        "organisations o ON o.id = a.org_id %s ORDER BY a.id",
+	        audit_where);
 	if (!(st = store_prepare(c, sql)))
 		return -1;
 	bind_filter(st, f, prefix, sizeof prefix);
@@ -619,6 +629,7 @@ int64_t audit_export_csv(struct store *s, const struct audit_filter *f, struct b
 		w |= csv_cell(out, store_col_text(st, 2), 0);
 		w |= csv_cell(out, uid, 0);
 		w |= csv_cell(out, oid, 0);
+		w |= csv_cell(out, store_col_is_null(st, 12) ? "" : store_col_text(st, 12), 0);
 		for (int k = 5; k <= 10; k++)
 			w |= csv_cell(out, store_col_text(st, k), 0);
 		w |= csv_cell(out, store_col_text(st, 11), 1);

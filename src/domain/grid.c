@@ -68,27 +68,22 @@ int grid_visible(const struct principal *p, int64_t id, const char *path)
 		return 0;
 	if (p->is_system)
 		return 1;
-	if (p->org_kind == ORG_GRID_TEAM) {
-		int mine = 0;
-
-		for (size_t i = 0; i < p->ngrids && p->grid_ids; i++)
-			mine |= p->grid_ids[i] == id;
-		return mine && (!p->region_path[0] || access_sees_region(p, path));
-	}
-	return access_sees_region(p, path);
+	/* The identity module marks grid workers with grid_bound (whatever their organisation's
+	   kind: a grid team, a committee, a center); access_sees_grid applies the region rule and,
+	   for them, "one of their grids". */
+	return access_sees_grid(p, id, path);
 }
 
-/* The scope range for SQL; grid workers get the widest range and are filtered in C. */
+/* 1 when p only sees the grids bound to it (rows must be filtered per grid). */
+static int grid_bound(const struct principal *p)
+{
+	return p && !p->is_system && p->grid_bound;
+}
+
+/* The scope range for SQL: the region subtree of p's organisation. Grid-bound principals are
+   narrowed further, per grid, by grid_visible. */
 static void scope_range(const struct principal *p, char *lo, char *hi)
 {
-	if (p && p->org_kind == ORG_GRID_TEAM && !p->is_system) {
-		lo[0] = '\0';
-		hi[0] = '\x7f';
-		hi[1] = '\0';
-		if (p->region_path[0])
-			access_scope_range(p, lo, hi);
-		return;
-	}
 	access_scope_range(p, lo, hi);
 }
 
@@ -220,6 +215,13 @@ static int art7_allowed(const struct principal *p, const char *path, struct dom_
 	}
 	if (!access_sees_region(p, path)) {
 		dom_err_set(e, 404, "not_found", "网格或社区不存在");
+		return 0;
+	}
+	/* A grid-bound principal (grid worker) acts for the grids bound to it, not for the
+	   county authority, whatever permissions a custom role gives it. */
+	if (grid_bound(p)) {
+		dom_err_set(e, 403, "not_county_authority",
+		            "只有县级网格化服务管理机构可以设置或调整网格（条例第七条）");
 		return 0;
 	}
 	return 1;

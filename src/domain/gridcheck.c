@@ -211,7 +211,11 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 		if (!u)
 			goto out;
 	}
-	{
+	/* A grid-bound caller (grid worker) sees only its own grids: the rest of the community
+	   would look like a gap, and the gap's shape would outline grids it may not see. */
+	if (!p->is_system && p->grid_bound) {
+		/* no gap finding */
+	} else {
 		GEOSGeometry *gap = u ? GEOSDifference_r(h, cb, u) : GEOSGeom_clone_r(h, cb);
 		double area = gap ? geo_area_m2(h, gap) : 0;
 

@@ -885,6 +885,48 @@ json_t *identity_user_grids_json(struct store_conn *c, int64_t user_id)
 	return a;
 }
 
+/* Sets "roles" ({name,label} like identity_user_roles_json) on every item of a page of users
+   (objects with an integer "id", ordered by id) with one query over the page's id range. */
+static int attach_roles(struct store_conn *c, json_t *items)
+{
+	struct store_stmt *st;
+	size_t n = json_array_size(items), i = 0;
+	json_t *item;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	json_array_foreach(items, i, item) json_object_set_new(item, "roles", json_array());
+	st = store_prepare(c, "SELECT ur.user_id, r.name, r.label FROM user_roles ur JOIN roles r "
+	                      "ON r.id = ur.role_id WHERE ur.user_id >= ? AND ur.user_id <= ? "
+	                      "ORDER BY ur.user_id, r.id");
+	if (!st)
+		return -1;
+	store_bind_int64(st, 1,
+	                 json_integer_value(json_object_get(json_array_get(items, 0), "id")));
+	store_bind_int64(st, 2,
+	                 json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+	i = 0;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t uid = store_col_int64(st, 0);
+
+		/* Both sides ascend by id: advance to the user (users of the range that are not on
+		   the page, filtered out, are skipped). */
+		while (i < n &&
+		       json_integer_value(json_object_get(json_array_get(items, i), "id")) < uid)
+			i++;
+		if (i == n)
+			continue;
+		item = json_array_get(items, i);
+		if (json_integer_value(json_object_get(item, "id")) == uid)
+			json_array_append_new(json_object_get(item, "roles"),
+			                      json_pack("{s:s,s:s}", "name", store_col_text(st, 1),
+			                                "label", store_col_text(st, 2)));
+	}
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
 json_t *identity_user_list(struct store *s, const struct principal *p, const struct user_filter *f,
                            user_json_fn row, void *ctx, struct dom_err *e)
 {
@@ -950,6 +992,8 @@ json_t *identity_user_list(struct store *s, const struct principal *p, const str
 		if (rc != STORE_DONE)
 			goto fail;
 	}
+	if (attach_roles(c, items) < 0)
+		goto fail;
 	return json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
 	                 (json_int_t)f->limit, "offset", (json_int_t)f->offset);
 fail:
@@ -1234,9 +1278,9 @@ static int user_update_fn(struct store_conn *c, void *arg)
 	}
 	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
 	/* Which fields changed, never their values (they may be personal data). */
-	snprintf(detail, sizeof detail, "fields:%s%s%s%s%s", f->display_name ? " display_name" : "",
-	         f->org_id ? " org_id" : "", f->phone ? " phone" : "",
-	         f->id_number ? " id_number" : "", f->disabled >= 0 ? " disabled" : "");
+	snprintf(detail, sizeof detail, "修改字段：%s%s%s%s%s", f->display_name ? " 姓名" : "",
+	         f->org_id ? " 所属组织" : "", f->phone ? " 电话" : "",
+	         f->id_number ? " 身份证号" : "", f->disabled >= 0 ? " 停用状态" : "");
 	return audit_in(c, w->x, w->p, "user.update", obj, "success", detail);
 }
 
@@ -1378,7 +1422,7 @@ int identity_password_change(const struct idctx *x, const struct principal *p,
 		ae.action = "user.password_change";
 		ae.object = obj;
 		ae.outcome = "failure";
-		ae.detail = "wrong current password";
+		ae.detail = "当前密码错误";
 		audit_append(x->store, x->audit_key, &ae);
 		dom_err_set(e, 400, "wrong_password", "当前密码不正确");
 		return -1;
@@ -1482,10 +1526,10 @@ int identity_user_set_roles(const struct idctx *x, const struct principal *p, in
                             const char *const *roles, size_t n, struct dom_err *e)
 {
 	struct roles_write w = { .x = x, .p = p, .id = id, .names = roles, .n = n, .e = e };
-	size_t o = 0;
+	size_t o = strlen("角色：");
 	int rc;
 
-	w.joined[0] = '\0';
+	memcpy(w.joined, "角色：", o + 1);
 	for (size_t i = 0; i < n; i++) {
 		int k = snprintf(w.joined + o, sizeof w.joined - o, "%s%s", i ? "," : "", roles[i]);
 		if (k < 0 || (size_t)k >= sizeof w.joined - o)
@@ -1522,7 +1566,7 @@ static int set_grids_fn(struct store_conn *c, void *arg)
 
 	if (rc)
 		return rc;
-	detail[0] = '\0';
+	o = (size_t)snprintf(detail, sizeof detail, "网格：");
 	for (size_t i = 0; i < w->n; i++) {
 		char path[ACCESS_PATH_MAX] = "";
 		int found = 0, k;
@@ -1757,9 +1801,9 @@ static int write_role_perms(struct store_conn *c, struct role_write *w)
 
 static void join_perms(struct role_write *w)
 {
-	size_t o = 0;
+	size_t o = strlen("权限：");
 
-	w->joined[0] = '\0';
+	memcpy(w->joined, "权限：", o + 1);
 	for (size_t i = 0; w->perms && i < w->n; i++) {
 		int k = snprintf(w->joined + o, sizeof w->joined - o, "%s%s", i ? "," : "",
 		                 w->perms[i]);
@@ -1922,7 +1966,7 @@ static int role_update_fn(struct store_conn *c, void *arg)
 	if ((rc = step_done(st)) != 0)
 		return rc;
 	return audit_in(c, w->x, w->p, "role.update", obj, "success",
-	                w->set_perms ? w->joined : "label");
+	                w->set_perms ? w->joined : "修改名称");
 }
 
 int identity_role_update(const struct idctx *x, const struct principal *p, int64_t id,

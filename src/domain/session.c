@@ -138,9 +138,8 @@ static int add_lock(struct store_conn *c, const struct idctx *x, const char *kin
 	if ((rc = step_done(st)) != 0)
 		return rc;
 	snprintf(obj, sizeof obj, "%s:%s", kind, subject);
-	snprintf(detail, sizeof detail,
-	         "failures=%" PRId64 " window_s=%" PRId64 " duration_s=%" PRId64, n,
-	         x->cfg->lockout_window_s, x->cfg->lockout_duration_s);
+	snprintf(detail, sizeof detail, "%" PRId64 " 秒内失败 %" PRId64 " 次，锁定 %" PRId64 " 秒",
+	         x->cfg->lockout_window_s, n, x->cfg->lockout_duration_s);
 	log_warn("login.lockout", "kind=%s", kind);
 	return audit_in(c, x, 0, "system", 0, "login.lockout", obj, "success", detail);
 }
@@ -382,9 +381,9 @@ static int success_fn(struct store_conn *c, void *arg)
 	snprintf(obj, sizeof obj, "session:%" PRId64, out->session_id);
 	return audit_in(c, s->x, s->u->id, s->username, s->u->org_id, "session.login", obj,
 	                "success",
-	                s->recovery ? "second factor: recovery code"
-	                : s->step   ? "second factor: totp"
-	                            : "password");
+	                s->recovery ? "第二因素：恢复码"
+	                : s->step   ? "第二因素：动态口令"
+	                            : "密码");
 }
 
 int session_login(const struct idctx *x, const struct login_request *rq, struct login_result *out)
@@ -406,7 +405,7 @@ int session_login(const struct idctx *x, const struct login_request *rq, struct 
 	if (until < 0)
 		return -1;
 	if (until > 0) {
-		struct locked_ctx l = { x, username, "source address locked" };
+		struct locked_ctx l = { x, username, "来源地址已锁定" };
 		store_write(x->store, locked_fn, &l);
 		out->status = LOGIN_ADDRESS_LOCKED;
 		out->locked_until = until;
@@ -416,7 +415,7 @@ int session_login(const struct idctx *x, const struct login_request *rq, struct 
 	if (until < 0)
 		return -1;
 	if (until > 0) {
-		struct locked_ctx l = { x, username, "account locked" };
+		struct locked_ctx l = { x, username, "账号已锁定" };
 		store_write(x->store, locked_fn, &l);
 		out->status = LOGIN_ACCOUNT_LOCKED;
 		out->locked_until = until;
@@ -430,9 +429,9 @@ int session_login(const struct idctx *x, const struct login_request *rq, struct 
 	                              rq->password ? rq->password : "");
 	if (!found || !ok || u.disabled) {
 		record_failure(x, username, found ? u.id : 0, found ? u.org_id : 0,
-		               !found       ? "unknown user"
-		               : u.disabled ? "account disabled"
-		                            : "wrong password",
+		               !found       ? "用户不存在"
+		               : u.disabled ? "账号已停用"
+		                            : "密码错误",
 		               now);
 		out->status = LOGIN_BAD_CREDENTIALS;
 		sodium_memzero(&u, sizeof u);
@@ -445,7 +444,7 @@ int session_login(const struct idctx *x, const struct login_request *rq, struct 
 		if (rq->totp && *rq->totp) {
 			int64_t step = totp_verify(u.totp_secret, rq->totp, now, u.totp_last_step);
 			if (step < 0) {
-				record_failure(x, username, u.id, u.org_id, "wrong totp code", now);
+				record_failure(x, username, u.id, u.org_id, "动态口令错误", now);
 				out->status = LOGIN_TOTP_INVALID;
 				sodium_memzero(&u, sizeof u);
 				return 0;
@@ -468,8 +467,7 @@ int session_login(const struct idctx *x, const struct login_request *rq, struct 
 	if (store_write(x->store, success_fn, &sc) != 0) {
 		if (sc.replay) {
 			record_failure(x, username, u.id, u.org_id,
-			               sc.recovery ? "wrong recovery code" : "reused totp code",
-			               now);
+			               sc.recovery ? "恢复码错误" : "动态口令已使用过", now);
 			out->status = LOGIN_TOTP_INVALID;
 			sodium_memzero(&u, sizeof u);
 			return 0;

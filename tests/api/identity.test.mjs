@@ -150,7 +150,7 @@ describe('lockout', () => {
     const fails = await auditor.get(`/api/v1/audit?user=${a.username}&action=session.login&outcome=failure`);
     assert.ok(fails.body.total >= 5);
     const denied = await auditor.get(`/api/v1/audit?user=${a.username}&outcome=denied`);
-    assert.ok(denied.body.items.some((x) => x.detail === 'account locked'));
+    assert.ok(denied.body.items.some((x) => x.detail === '账号已锁定'));
 
     const sec = await as('secadmin');
     const list = await sec.get('/api/v1/lockouts');
@@ -332,7 +332,7 @@ describe('sensitive data', () => {
     const ok = log.body.items.find((x) => x.outcome === 'success');
     assert.equal(ok.username, 'leader');
     assert.equal(ok.object, `user:${worker.user_id}`);
-    assert.equal(ok.detail, 'reason=核查网格员资格');
+    assert.equal(ok.detail, '理由：核查网格员资格');
     assert.ok(log.body.items.some((x) => x.outcome === 'denied' && x.username === 'operator'));
   });
 });

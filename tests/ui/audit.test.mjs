@@ -64,6 +64,9 @@ describe('审计日志', () => {
     assert.match(texts[1], /operator.*登录.*失败/);
     assert.ok(texts[0].includes(formatDateTime(body.items[0].at)), 'time in Asia/Shanghai');
     assert.ok(texts[0].includes('127.0.0.1'), 'source address');
+    // The organisation by name (org_name), and the details in Chinese.
+    assert.ok(texts[0].includes(accountFor(server.db, 'center_operator').organisation), texts[0]);
+    assert.ok(texts[1].includes('密码错误') && !texts[1].includes('wrong password'), texts[1]);
     console.log(`screenshot: ${await p.screenshot('audit-search')}`);
 
     // Outcome filter.

@@ -391,10 +391,14 @@ static void test_list_and_art7(void **state)
 	snprintf(town.region_path, sizeof town.region_path,
 	         "371500000000/371502000000/371502002000/");
 	assert_int_equal(grid_get(f->s, &town, out, &g), 0);
-	/* A grid worker sees only the grids bound to them. */
+	/* A grid worker sees only the grids bound to them: grid_bound, whatever the kind of their
+	   organisation (here a committee of the county's subtree). */
 	{
 		int64_t mine[1];
-		struct principal w = { .user_id = 4, .org_kind = ORG_GRID_TEAM };
+		struct principal w = { .user_id = 4,
+			               .org_kind = ORG_COMMITTEE,
+			               .grid_bound = 1,
+			               .region_path = "371500000000/371502000000/" };
 
 		assert_int_equal(grid_get(f->s, access_system(), out, &g), 1);
 		mine[0] = g.id;

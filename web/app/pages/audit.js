@@ -42,6 +42,66 @@ export const ACTION_LABELS = {
   'sensitive.unmask': '查看敏感信息原文',
   'audit.export': '导出审计日志',
 };
+// Actions the HTTP layer records for a write no handler recorded more precisely: "METHOD pattern".
+export const ROUTE_ACTION_LABELS = {
+  'POST /api/v1/regions': '新建区划',
+  'PATCH /api/v1/regions/:code': '修改区划',
+  'POST /api/v1/grids': '新建网格',
+  'POST /api/v1/grids/merge': '合并网格',
+  'PATCH /api/v1/grids/:code': '修改网格',
+  'POST /api/v1/grids/:code/redraw': '重划网格边界',
+  'POST /api/v1/grids/:code/split': '拆分网格',
+  'POST /api/v1/grids/:code/retire': '撤销网格',
+  'PUT /api/v1/session/password': '修改密码',
+  'POST /api/v1/users': '新建用户',
+  'PATCH /api/v1/users/:id': '修改用户',
+  'PUT /api/v1/users/:id/roles': '分配角色',
+  'PUT /api/v1/users/:id/grids': '绑定网格',
+  'POST /api/v1/orgs': '新建组织机构',
+  'PATCH /api/v1/orgs/:id': '修改组织机构',
+  'POST /api/v1/roles': '新建角色',
+  'PATCH /api/v1/roles/:id': '修改角色',
+  'DELETE /api/v1/roles/:id': '删除角色',
+  'DELETE /api/v1/lockouts/:id': '解除锁定',
+  'POST /api/v1/tokens': '签发接口令牌',
+  'DELETE /api/v1/tokens/:id': '吊销接口令牌',
+};
+
+// Details recorded in English (records are never rewritten, so older ones keep their text).
+export const DETAIL_LABELS = {
+  'wrong password': '密码错误',
+  'wrong current password': '当前密码错误',
+  'wrong totp code': '动态口令错误',
+  'reused totp code': '动态口令已使用过',
+  'wrong recovery code': '恢复码错误',
+  'account locked': '账号已锁定',
+  'source address locked': '来源地址已锁定',
+  'account disabled': '账号已停用',
+  'unknown user': '用户不存在',
+  'second factor: totp': '第二因素：动态口令',
+  'second factor: recovery code': '第二因素：恢复码',
+  password: '密码（无第二因素）',
+  'no permission sensitive.unmask': '无查看敏感信息原文的权限（sensitive.unmask）',
+  label: '修改名称',
+};
+
+// A Chinese rendering of a detail: known phrases, "key=value" lists with known keys; else as is.
+const DETAIL_KEYS = { status: 'HTTP 状态', code: '错误码', permission: '所需权限', reason: '理由',
+  failures: '失败次数', window_s: '统计窗口（秒）', duration_s: '锁定时长（秒）', rows: '导出条数' };
+export function detailText(d) {
+  if (!d) return '';
+  if (DETAIL_LABELS[d]) return DETAIL_LABELS[d];
+  if (d.startsWith('reason=')) return `理由：${d.slice(7)}`;
+  if (/^[a-z_]+=\S*( [a-z_]+=\S*)*$/.test(d)) {
+    return d.split(' ').map((kv) => {
+      const i = kv.indexOf('=');
+      const k = kv.slice(0, i);
+      return `${DETAIL_KEYS[k] || k}：${kv.slice(i + 1)}`;
+    }).join('，');
+  }
+  return d;
+}
+
 export const OUTCOMES = { success: { text: '成功', type: 'success' }, failure: { text: '失败', type: 'danger' }, denied: { text: '拒绝', type: 'warning' } };
 
 // Date 'YYYY-MM-DD' → the next day, for the exclusive upper bound of a date range.
@@ -92,11 +152,11 @@ export default {
     onMounted(load);
 
     const exportUrl = computed(() => apiUrl('/api/v1/audit/export', applied.value));
-    const actionLabel = (a) => ACTION_LABELS[a] || a;
+    const actionLabel = (a) => ACTION_LABELS[a] || ROUTE_ACTION_LABELS[a] || a;
     const orgText = (r) => r.org_name || (r.org_id ? `机构 ${r.org_id}` : '—');
 
     return { filter, page, rows, total, loading, load, search, reset, actions, canExport, exportUrl,
-      actionLabel, orgText, OUTCOMES, formatDateTime, narrow, PAGE_SIZE, Download, Refresh, Search };
+      actionLabel, orgText, detailText, OUTCOMES, formatDateTime, narrow, PAGE_SIZE, Download, Refresh, Search };
   },
   template: `
     <el-card class="page-card" shadow="never">
@@ -157,7 +217,9 @@ export default {
             <el-tag size="small" :type="(OUTCOMES[row.outcome] || {}).type || 'info'" disable-transitions>{{ (OUTCOMES[row.outcome] || {}).text || row.outcome }}</el-tag>
           </template>
         </el-table-column>
-        <el-table-column v-if="!narrow" prop="detail" label="详情" min-width="160" show-overflow-tooltip />
+        <el-table-column v-if="!narrow" label="详情" min-width="160" show-overflow-tooltip>
+          <template #default="{ row }">{{ detailText(row.detail) }}</template>
+        </el-table-column>
       </el-table>
       <el-pagination class="pager" layout="total, prev, pager, next" :total="total" :page-size="PAGE_SIZE"
                      v-model:current-page="page" @current-change="load" :pager-count="narrow ? 5 : 7" size="small" background />

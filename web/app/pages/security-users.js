@@ -42,13 +42,7 @@ export default {
         const r = await api.get('/api/v1/users', {
           q: filter.q.trim(), org_id: filter.org_id, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE,
         });
-        // The list may not carry roles: fill them from each user's record.
-        if (r.items.some((u) => !u.roles)) {
-          await Promise.all(r.items.map(async (u) => {
-            if (u.roles) return;
-            try { u.roles = (await api.get(`/api/v1/users/${u.id}`)).roles; } catch { u.roles = []; }
-          }));
-        }
+        // List items carry their roles ({name, label}), one query per page on the server.
         rows.value = r.items;
         total.value = r.total;
       } catch (e) {
