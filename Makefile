@@ -21,7 +21,7 @@ run: setup build
 	@mkdir -p $(dir $(DB))
 	@if [ ! -f $(DB) ]; then $(BUILD)/wangge demo --db $(DB) --scale city; fi
 	@echo "wangge: open http://$(LISTEN)/  (Ctrl-C stops)"
-	@if [ -f $(DB).accounts.json ]; then echo "demo logins:"; cat $(DB).accounts.json; echo; fi
+	@if [ -f $(DB).accounts.json ]; then node scripts/print-accounts.mjs $(DB).accounts.json; fi
 	$(BUILD)/wangge serve --db $(DB) --listen $(LISTEN) --web web
 
 # Every test suite: gcc build (unit, API, browser), then a clang build under ASan+UBSan (unit, API).
