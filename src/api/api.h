@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "api/params.h" /* request parameters and error answers shared by the handlers */
 #include "http/http.h"
 
 /* health.c */
@@ -36,15 +37,12 @@ void api_grids_checks(struct req *r);
 /* Shared by regions.c and grids.c: rebuilds the locate index after a write (logs failures). */
 void api_grids_changed(struct req *r);
 
-/* Identity and access (issue 4). Shared helpers of these handlers live in session.c. */
+/* Identity and access (issue 4). Shared helpers of these handlers live in session.c; their
+   parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */
 struct idctx;
 struct caller;
-struct dom_err;
 void api_idctx(struct req *r, struct idctx *x); /* store, config, audit key, source */
 struct caller *api_caller(struct req *r);       /* the authenticated caller */
-void api_identity_error(struct req *r, const struct dom_err *e);
-int api_id_param(struct req *r, const char *name, int64_t *out); /* -1 after answering 404 */
-int api_paging(struct req *r, int64_t *limit, int64_t *offset);  /* -1 after answering 400 */
 /* Appends an audit entry for this request's caller (own write). */
 void api_audit(struct req *r, const char *action, const char *object, const char *outcome,
                const char *detail);

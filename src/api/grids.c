@@ -18,12 +18,6 @@
 #include "geo/geom.h"
 #include "geo/gridindex.h"
 
-static void respond_err(struct req *r, const struct dom_err *e)
-{
-	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
-	           e->message[0] ? e->message : "内部错误");
-}
-
 void api_grids_changed(struct req *r)
 {
 	struct app *app = req_app(r);
@@ -32,54 +26,16 @@ void api_grids_changed(struct req *r)
 		log_error("gridindex.stale", "reason=%s", "rebuild failed after a write");
 }
 
-static int keys_ok(struct req *r, json_t *obj, const char *const *allowed, const char *where)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v)
-	{
-		int ok = 0;
-
-		for (size_t i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			char msg[256];
-
-			(void)snprintf(msg, sizeof msg, "%s不支持的字段：%.64s", where, key);
-			resp_error(r, 400, "unknown_field", msg);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static int opt_string(struct req *r, json_t *obj, const char *key, const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 1;
-	if (!json_is_string(v)) {
-		char msg[128];
-
-		(void)snprintf(msg, sizeof msg, "字段 %s 必须是字符串", key);
-		resp_error(r, 400, "bad_field", msg);
-		return 0;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-/* Optional non-negative integer; *out -1 when absent. */
-static int opt_count(struct req *r, json_t *obj, const char *key, const char *label, int64_t *out)
+/* The optional member key as a count of people or households (0..GRID_MAX_PEOPLE); *out -1 when
+   absent or null. -1 after answering 400 bad_number. */
+static int count_or_respond(struct req *r, json_t *obj, const char *key, const char *label,
+                            int64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 
 	*out = -1;
 	if (!v || json_is_null(v))
-		return 1;
+		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > GRID_MAX_PEOPLE) {
 		char msg[160];
@@ -87,34 +43,10 @@ static int opt_count(struct req *r, json_t *obj, const char *key, const char *la
 		(void)snprintf(msg, sizeof msg, "%s（%s）应为 0 到 %d 之间的整数", label, key,
 		               GRID_MAX_PEOPLE);
 		resp_error(r, 400, "bad_number", msg);
-		return 0;
+		return -1;
 	}
 	*out = json_integer_value(v);
-	return 1;
-}
-
-static int query_int(struct req *r, const char *name, int64_t def, int64_t min, int64_t max,
-                     int64_t *out)
-{
-	const char *s = req_query(r, name);
-	char *end;
-	long long v;
-
-	*out = def;
-	if (!s)
-		return 1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max) {
-		char msg[160];
-
-		(void)snprintf(msg, sizeof msg, "参数 %s 应为 %lld 到 %lld 之间的整数", name,
-		               (long long)min, (long long)max);
-		resp_error(r, 400, "bad_param", msg);
-		return 0;
-	}
-	*out = v;
-	return 1;
+	return 0;
 }
 
 /* Answers the grid by code (after a write): 200/201 with its JSON. */
@@ -169,12 +101,12 @@ void api_grids_list(struct req *r)
 		resp_error(r, 400, "bad_param", "参数 q 过长");
 		return;
 	}
-	if (!query_int(r, "limit", 50, 1, GRID_LIST_MAX, &f.limit) ||
-	    !query_int(r, "offset", 0, 0, INT32_MAX, &f.offset))
+	if (query_int_or_respond(r, "limit", 50, 1, GRID_LIST_MAX, &f.limit) < 0 ||
+	    query_int_or_respond(r, "offset", 0, 0, INT32_MAX, &f.offset) < 0)
 		return;
 	out = grid_list(req_app(r)->store, req_principal(r), &f, &e);
 	if (!out)
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }
@@ -195,12 +127,14 @@ void api_grid_create(struct req *r)
 	const char *kind;
 	char code[16];
 
-	if (!body || !keys_ok(r, body, allowed, "") ||
-	    !opt_string(r, body, "community", &in.community) ||
-	    !opt_string(r, body, "kind", &kind) || !opt_string(r, body, "subtype", &in.subtype) ||
-	    !opt_string(r, body, "code", &in.code) || !opt_string(r, body, "name", &in.name) ||
-	    !opt_count(r, body, "households", "户数", &in.households) ||
-	    !opt_count(r, body, "residents", "人口数", &in.residents))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "community", &in.community) < 0 ||
+	    body_string_or_respond(r, body, "kind", &kind) < 0 ||
+	    body_string_or_respond(r, body, "subtype", &in.subtype) < 0 ||
+	    body_string_or_respond(r, body, "code", &in.code) < 0 ||
+	    body_string_or_respond(r, body, "name", &in.name) < 0 ||
+	    count_or_respond(r, body, "households", "户数", &in.households) < 0 ||
+	    count_or_respond(r, body, "residents", "人口数", &in.residents) < 0)
 		return;
 	if (!in.community) {
 		resp_error(r, 400, "bad_community", "缺少所属社区/村代码 community");
@@ -213,7 +147,7 @@ void api_grid_create(struct req *r)
 	in.kind = kind ? grid_kind_parse(kind) : GRID_COMPREHENSIVE;
 	in.boundary = json_object_get(body, "boundary");
 	if (grid_create(req_app(r)->store, req_principal(r), &in, code, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	api_grids_changed(r);
@@ -228,13 +162,14 @@ void api_grid_update(struct req *r)
 	struct dom_err e = { 0 };
 	const char *code = req_param(r, "code");
 
-	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "name", &patch.name) ||
-	    !opt_string(r, body, "subtype", &patch.subtype) ||
-	    !opt_count(r, body, "households", "户数", &patch.households) ||
-	    !opt_count(r, body, "residents", "人口数", &patch.residents))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "name", &patch.name) < 0 ||
+	    body_string_or_respond(r, body, "subtype", &patch.subtype) < 0 ||
+	    count_or_respond(r, body, "households", "户数", &patch.households) < 0 ||
+	    count_or_respond(r, body, "residents", "人口数", &patch.residents) < 0)
 		return;
 	if (grid_update(req_app(r)->store, req_principal(r), code, &patch, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	if (patch.name)
@@ -249,11 +184,12 @@ void api_grid_redraw(struct req *r)
 	struct dom_err e = { 0 };
 	const char *code = req_param(r, "code"), *reason;
 
-	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "reason", &reason))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "reason", &reason) < 0)
 		return;
 	if (grid_redraw(req_app(r)->store, req_principal(r), code,
 	                json_object_get(body, "boundary"), reason, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	api_grids_changed(r);
@@ -267,14 +203,15 @@ void api_grid_retire(struct req *r)
 	struct dom_err e = { 0 };
 	const char *code = req_param(r, "code"), *reason;
 
-	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "reason", &reason))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "reason", &reason) < 0)
 		return;
 	if (!reason || !reason[0]) {
 		resp_error(r, 400, "bad_reason", "请填写撤销原因 reason");
 		return;
 	}
 	if (grid_retire(req_app(r)->store, req_principal(r), code, reason, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	api_grids_changed(r);
@@ -313,7 +250,7 @@ void api_grid_split(struct req *r)
 	const char *code = req_param(r, "code");
 	size_t n;
 
-	if (!body || !keys_ok(r, body, allowed, ""))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	parts_j = json_object_get(body, "parts");
 	n = json_is_array(parts_j) ? json_array_size(parts_j) : 0;
@@ -334,16 +271,16 @@ void api_grid_split(struct req *r)
 			return;
 		}
 		(void)snprintf(where, sizeof where, "第 %zu 部分：", i + 1);
-		if (!keys_ok(r, pj, part_keys, where) ||
-		    !opt_string(r, pj, "name", &parts[i].name) ||
-		    !opt_string(r, pj, "code", &parts[i].code) ||
-		    !opt_count(r, pj, "households", "户数", &parts[i].households) ||
-		    !opt_count(r, pj, "residents", "人口数", &parts[i].residents))
+		if (body_keys_or_respond(r, pj, part_keys, where) < 0 ||
+		    body_string_or_respond(r, pj, "name", &parts[i].name) < 0 ||
+		    body_string_or_respond(r, pj, "code", &parts[i].code) < 0 ||
+		    count_or_respond(r, pj, "households", "户数", &parts[i].households) < 0 ||
+		    count_or_respond(r, pj, "residents", "人口数", &parts[i].residents) < 0)
 			return;
 		parts[i].boundary = json_object_get(pj, "boundary");
 	}
 	if (grid_split(req_app(r)->store, req_principal(r), code, parts, n, codes, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	api_grids_changed(r);
@@ -359,8 +296,9 @@ void api_grids_merge(struct req *r)
 	char created[1][16];
 	size_t n;
 
-	if (!body || !keys_ok(r, body, allowed, "") || !opt_string(r, body, "name", &name) ||
-	    !opt_string(r, body, "code", &code))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "name", &name) < 0 ||
+	    body_string_or_respond(r, body, "code", &code) < 0)
 		return;
 	codes_j = json_object_get(body, "codes");
 	n = json_is_array(codes_j) ? json_array_size(codes_j) : 0;
@@ -385,7 +323,7 @@ void api_grids_merge(struct req *r)
 	}
 	if (grid_merge(req_app(r)->store, req_principal(r), codes, n, name, code, created[0], &e) <
 	    0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	api_grids_changed(r);
@@ -398,7 +336,7 @@ void api_grid_history(struct req *r)
 	json_t *out = grid_history(req_app(r)->store, req_principal(r), req_param(r, "code"), &e);
 
 	if (!out)
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }
@@ -478,7 +416,7 @@ void api_grids_checks(struct req *r)
 	}
 	out = grid_checks(req_app(r)->store, req_principal(r), region, &e);
 	if (!out)
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }

@@ -59,10 +59,10 @@ void api_orgs_create(struct req *r)
 
 	if (!body)
 		return;
-	name = json_string_value(json_object_get(body, "name"));
-	kind = json_string_value(json_object_get(body, "kind"));
-	level = json_string_value(json_object_get(body, "level"));
-	region = json_string_value(json_object_get(body, "region_code"));
+	name = body_string_or_null(body, "name");
+	kind = body_string_or_null(body, "kind");
+	level = body_string_or_null(body, "level");
+	region = body_string_or_null(body, "region_code");
 	if (!name || !kind || !region) {
 		resp_error(r, 400, "bad_request", "需要 name、kind 和 region_code");
 		return;

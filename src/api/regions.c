@@ -3,86 +3,13 @@
  * GET /api/v1/regions/:code/grids.geojson. Parses and validates input, calls domain/region, and
  * answers JSON; a region outside the caller's scope is answered 404, like a missing one.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "app.h"
 #include "domain/grid.h"
 #include "domain/region.h"
-
-static void respond_err(struct req *r, const struct dom_err *e)
-{
-	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
-	           e->message[0] ? e->message : "内部错误");
-}
-
-static int keys_ok(struct req *r, json_t *body, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v)
-	{
-		int ok = 0;
-
-		for (size_t i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			char msg[256];
-
-			(void)snprintf(msg, sizeof msg, "不支持的字段：%.64s", key);
-			resp_error(r, 400, "unknown_field", msg);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* Optional string member; 1 ok (*out NULL when absent), 0 after answering 400. */
-static int opt_string(struct req *r, json_t *body, const char *key, const char **out)
-{
-	json_t *v = json_object_get(body, key);
-
-	*out = NULL;
-	if (!v)
-		return 1;
-	if (!json_is_string(v)) {
-		char msg[128];
-
-		(void)snprintf(msg, sizeof msg, "字段 %s 必须是字符串", key);
-		resp_error(r, 400, "bad_field", msg);
-		return 0;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-static int query_int(struct req *r, const char *name, int64_t def, int64_t min, int64_t max,
-                     int64_t *out)
-{
-	const char *s = req_query(r, name);
-	char *end;
-	long long v;
-
-	*out = def;
-	if (!s)
-		return 1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max) {
-		char msg[160];
-
-		(void)snprintf(msg, sizeof msg, "参数 %s 应为 %lld 到 %lld 之间的整数", name,
-		               (long long)min, (long long)max);
-		resp_error(r, 400, "bad_param", msg);
-		return 0;
-	}
-	*out = v;
-	return 1;
-}
 
 /* A region code from a path or query value; 1 ok, 0 after answering 400 (or 404 for paths). */
 static int code_arg(struct req *r, const char *in, char out[13], int status)
@@ -116,14 +43,14 @@ void api_regions_list(struct req *r)
 			return;
 		f.parent = parent;
 	}
-	if (!query_int(r, "level", 0, 1, 5, &level) ||
-	    !query_int(r, "limit", 100, 1, 1000, &f.limit) ||
-	    !query_int(r, "offset", 0, 0, INT32_MAX, &f.offset))
+	if (query_int_or_respond(r, "level", 0, 1, 5, &level) < 0 ||
+	    query_int_or_respond(r, "limit", 100, 1, 1000, &f.limit) < 0 ||
+	    query_int_or_respond(r, "offset", 0, 0, INT32_MAX, &f.offset) < 0)
 		return;
 	f.level = (int)level;
 	out = region_list(req_app(r)->store, req_principal(r), &f, &e);
 	if (!out)
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }
@@ -184,8 +111,9 @@ void api_region_create(struct req *r)
 	struct dom_err e = { 0 };
 	const char *code, *name;
 
-	if (!body || !keys_ok(r, body, allowed) || !opt_string(r, body, "code", &code) ||
-	    !opt_string(r, body, "name", &name))
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_not_null_or_respond(r, body, "code", &code) < 0 ||
+	    body_string_not_null_or_respond(r, body, "name", &name) < 0)
 		return;
 	if (!code) {
 		resp_error(r, 400, "bad_code", "缺少区划代码 code");
@@ -197,7 +125,7 @@ void api_region_create(struct req *r)
 	}
 	if (region_create(req_app(r)->store, req_principal(r), code, name,
 	                  json_object_get(body, "boundary"), &reg, &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	resp_json(r, 201, region_full_json(r, &reg));
@@ -213,13 +141,14 @@ void api_region_update(struct req *r)
 	const char *name;
 	char code[13];
 
-	if (!body || !code_arg(r, req_param(r, "code"), code, 404) || !keys_ok(r, body, allowed) ||
-	    !opt_string(r, body, "name", &name))
+	if (!body || !code_arg(r, req_param(r, "code"), code, 404) ||
+	    body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_not_null_or_respond(r, body, "name", &name) < 0)
 		return;
 	b = json_object_get(body, "boundary");
 	if (region_update(req_app(r)->store, req_principal(r), code, name,
 	                  b && !json_is_null(b) ? b : NULL, b && json_is_null(b), &e) < 0) {
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	if (name)
@@ -248,7 +177,7 @@ void api_region_grids_geojson(struct req *r)
 	out = grid_geojson(req_app(r)->store, req_principal(r), code,
 	                   status && strcmp(status, "all") == 0 ? -1 : 0, &e);
 	if (!out)
-		respond_err(r, &e);
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }

@@ -29,26 +29,14 @@ void api_roles_list(struct req *r)
    the key is absent. */
 static int perm_names(struct req *r, json_t *body, const char **names, size_t *n, int *present)
 {
-	json_t *a = json_object_get(body, "permissions"), *v;
-	size_t i;
+	json_t *a = json_object_get(body, "permissions");
 
 	*n = 0;
 	*present = a != NULL;
 	if (!a)
 		return 0;
-	if (!json_is_array(a) || json_array_size(a) > 64) {
-		resp_error(r, 400, "bad_request", "permissions 须为权限名数组（最多 64 个）");
-		return -1;
-	}
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v)) {
-			resp_error(r, 400, "bad_request", "permissions 须为字符串数组");
-			return -1;
-		}
-		names[(*n)++] = json_string_value(v);
-	}
-	return 0;
+	return body_strings_or_respond(r, a, "permissions", 64, names, n,
+	                               "permissions 须为权限名数组（最多 64 个）");
 }
 
 static void respond_role(struct req *r, int status, int64_t id)
@@ -87,9 +75,8 @@ void api_roles_create(struct req *r)
 	if (!body || perm_names(r, body, names, &n, &present) < 0)
 		return;
 	api_idctx(r, &x);
-	if (identity_role_create(
-	            &x, req_principal(r), json_string_value(json_object_get(body, "name")),
-	            json_string_value(json_object_get(body, "label")), names, n, &id, &e) < 0) {
+	if (identity_role_create(&x, req_principal(r), body_string_or_null(body, "name"),
+	                         body_string_or_null(body, "label"), names, n, &id, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -110,8 +97,7 @@ void api_roles_update(struct req *r)
 	if (!body || api_id_param(r, "id", &id) < 0 || perm_names(r, body, names, &n, &present) < 0)
 		return;
 	api_idctx(r, &x);
-	if (identity_role_update(&x, req_principal(r), id,
-	                         json_string_value(json_object_get(body, "label")),
+	if (identity_role_update(&x, req_principal(r), id, body_string_or_null(body, "label"),
 	                         present ? names : NULL, n, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
@@ -122,19 +108,10 @@ void api_roles_update(struct req *r)
 
 void api_roles_delete(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct idctx x;
 	int64_t id;
 
-	if (api_id_param(r, "id", &id) < 0)
-		return;
-	api_idctx(r, &x);
-	if (identity_role_delete(&x, req_principal(r), id, &e) < 0) {
-		api_identity_error(r, &e);
-		return;
-	}
-	req_set_audited(r);
-	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+	if (id_write_or_respond(r, identity_role_delete, &id) == 0)
+		resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static const char *family_key(enum perm_family f)
@@ -204,19 +181,10 @@ void api_lockouts_list(struct req *r)
 
 void api_lockouts_release(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct idctx x;
 	int64_t id;
 
-	if (api_id_param(r, "id", &id) < 0)
-		return;
-	api_idctx(r, &x);
-	if (identity_lockout_release(&x, req_principal(r), id, &e) < 0) {
-		api_identity_error(r, &e);
-		return;
-	}
-	req_set_audited(r);
-	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+	if (id_write_or_respond(r, identity_lockout_release, &id) == 0)
+		resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
 void api_security_settings(struct req *r)

@@ -53,59 +53,6 @@ struct caller *api_caller(struct req *r)
 	return req_auth(r);
 }
 
-void api_identity_error(struct req *r, const struct dom_err *e)
-{
-	/* Refusals the domain layer recorded itself. */
-	if (e->code && (strcmp(e->code, "self_grant") == 0 || strcmp(e->code, "separation") == 0))
-		req_set_audited(r);
-	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
-	           e->message[0] ? e->message : "服务器内部错误");
-}
-
-int api_id_param(struct req *r, const char *name, int64_t *out)
-{
-	const char *v = req_param(r, name);
-	char *end;
-	long long n;
-
-	if (!v || !*v || *v == '-' || *v == '+')
-		goto bad;
-	n = strtoll(v, &end, 10);
-	if (*end || n <= 0)
-		goto bad;
-	*out = n;
-	return 0;
-bad:
-	resp_error(r, 404, "not_found", "请求的对象不存在");
-	return -1;
-}
-
-int api_paging(struct req *r, int64_t *limit, int64_t *offset)
-{
-	const char *l = req_query(r, "limit"), *o = req_query(r, "offset");
-	char *end;
-
-	*limit = 50;
-	*offset = 0;
-	if (l) {
-		long long v = strtoll(l, &end, 10);
-		if (*end || v < 1 || v > 500) {
-			resp_error(r, 400, "bad_limit", "limit 须为 1 到 500 的整数");
-			return -1;
-		}
-		*limit = v;
-	}
-	if (o) {
-		long long v = strtoll(o, &end, 10);
-		if (*end || v < 0 || v > 100000000) {
-			resp_error(r, 400, "bad_offset", "offset 须为非负整数");
-			return -1;
-		}
-		*offset = v;
-	}
-	return 0;
-}
-
 void api_audit(struct req *r, const char *action, const char *object, const char *outcome,
                const char *detail)
 {
@@ -285,11 +232,6 @@ static json_t *whoami_json(struct req *r, const struct caller *c)
 	return o;
 }
 
-static const char *opt_string(json_t *body, const char *key)
-{
-	return json_string_value(json_object_get(body, key));
-}
-
 void api_session_login(struct req *r)
 {
 	json_t *body = req_json_or_respond(r), *out;
@@ -301,10 +243,10 @@ void api_session_login(struct req *r)
 
 	if (!body)
 		return;
-	rq.username = opt_string(body, "username");
-	rq.password = opt_string(body, "password");
-	rq.totp = opt_string(body, "totp");
-	rq.recovery_code = opt_string(body, "recovery_code");
+	rq.username = body_string_or_null(body, "username");
+	rq.password = body_string_or_null(body, "password");
+	rq.totp = body_string_or_null(body, "totp");
+	rq.recovery_code = body_string_or_null(body, "recovery_code");
 	if (!rq.username || !rq.password) {
 		resp_error(r, 400, "missing_credentials", "请填写用户名和密码");
 		return;
@@ -407,8 +349,9 @@ void api_session_password(struct req *r)
 		return;
 	}
 	api_idctx(r, &x);
-	if (identity_password_change(&x, &c->p, opt_string(body, "old_password"),
-	                             opt_string(body, "new_password"), c->session_id, &e) < 0) {
+	if (identity_password_change(&x, &c->p, body_string_or_null(body, "old_password"),
+	                             body_string_or_null(body, "new_password"), c->session_id,
+	                             &e) < 0) {
 		if (strcmp(e.code ? e.code : "", "wrong_password") == 0)
 			req_set_audited(r);
 		api_identity_error(r, &e);
@@ -449,7 +392,7 @@ void api_session_totp_confirm(struct req *r)
 	if (!body)
 		return;
 	api_idctx(r, &x);
-	if (session_totp_confirm(&x, &c->p, opt_string(body, "code"), rc, &e) < 0) {
+	if (session_totp_confirm(&x, &c->p, body_string_or_null(body, "code"), rc, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}

@@ -25,35 +25,29 @@ void api_tokens_list(struct req *r)
 
 void api_tokens_create(struct req *r)
 {
-	json_t *body = req_json_or_respond(r), *a, *v, *days;
+	static const char shape[] =
+	        "需要 name、org_id（整数）、permissions（数组），可选 expires_in_days";
+	json_t *body = req_json_or_respond(r), *a, *days;
 	const char *names[64];
 	char token[API_TOKEN_CHARS], t[32];
 	struct dom_err e = { 0 };
 	struct idctx x;
 	int64_t id, lifetime;
-	size_t i, n = 0;
+	size_t n;
 
 	if (!body)
 		return;
 	a = json_object_get(body, "permissions");
 	days = json_object_get(body, "expires_in_days");
-	if (!json_is_array(a) || json_array_size(a) > 64 ||
-	    !json_is_integer(json_object_get(body, "org_id")) || (days && !json_is_integer(days))) {
-		resp_error(r, 400, "bad_request",
-		           "需要 name、org_id（整数）、permissions（数组），可选 expires_in_days");
+	if (!json_is_integer(json_object_get(body, "org_id")) || (days && !json_is_integer(days))) {
+		resp_error(r, 400, "bad_request", shape);
 		return;
 	}
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v)) {
-			resp_error(r, 400, "bad_request", "permissions 须为字符串数组");
-			return;
-		}
-		names[n++] = json_string_value(v);
-	}
+	if (body_strings_or_respond(r, a, "permissions", 64, names, &n, shape) < 0)
+		return;
 	lifetime = (days ? json_integer_value(days) : 90) * 86400;
 	api_idctx(r, &x);
-	if (token_create(&x, req_principal(r), json_string_value(json_object_get(body, "name")),
+	if (token_create(&x, req_principal(r), body_string_or_null(body, "name"),
 	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,
 	                 &id, token, &e) < 0) {
 		api_identity_error(r, &e);
@@ -73,17 +67,8 @@ void api_tokens_create(struct req *r)
 
 void api_tokens_revoke(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct idctx x;
 	int64_t id;
 
-	if (api_id_param(r, "id", &id) < 0)
-		return;
-	api_idctx(r, &x);
-	if (token_revoke(&x, req_principal(r), id, &e) < 0) {
-		api_identity_error(r, &e);
-		return;
-	}
-	req_set_audited(r);
-	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
+	if (id_write_or_respond(r, token_revoke, &id) == 0)
+		resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }

@@ -164,19 +164,6 @@ void api_users_get(struct req *r)
 	respond_user(r, 200, id, um, NULL);
 }
 
-static const char *str_field(json_t *body, const char *key, int *bad)
-{
-	json_t *v = json_object_get(body, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 void api_users_create(struct req *r)
 {
 	json_t *body = req_json_or_respond(r);
@@ -189,10 +176,10 @@ void api_users_create(struct req *r)
 
 	if (!body)
 		return;
-	f.username = str_field(body, "username", &bad);
-	f.display_name = str_field(body, "display_name", &bad);
-	f.phone = str_field(body, "phone", &bad);
-	f.id_number = str_field(body, "id_number", &bad);
+	bad |= body_string(body, "username", &f.username) < 0;
+	bad |= body_string(body, "display_name", &f.display_name) < 0;
+	bad |= body_string(body, "phone", &f.phone) < 0;
+	bad |= body_string(body, "id_number", &f.id_number) < 0;
 	f.org_id = json_integer_value(json_object_get(body, "org_id"));
 	if (bad || !json_is_integer(json_object_get(body, "org_id"))) {
 		resp_error(r, 400, "bad_request",
@@ -220,9 +207,9 @@ void api_users_update(struct req *r)
 
 	if (!body || api_id_param(r, "id", &id) < 0)
 		return;
-	f.display_name = str_field(body, "display_name", &bad);
-	f.phone = str_field(body, "phone", &bad);
-	f.id_number = str_field(body, "id_number", &bad);
+	bad |= body_string(body, "display_name", &f.display_name) < 0;
+	bad |= body_string(body, "phone", &f.phone) < 0;
+	bad |= body_string(body, "id_number", &f.id_number) < 0;
 	if (json_is_null(json_object_get(body, "phone")))
 		f.phone = "";
 	if (json_is_null(json_object_get(body, "id_number")))
@@ -273,28 +260,17 @@ void api_users_password_reset(struct req *r)
 
 void api_users_set_roles(struct req *r)
 {
-	json_t *body = req_json_or_respond(r), *roles, *v;
+	json_t *body = req_json_or_respond(r);
 	const char *names[32];
 	struct dom_err e = { 0 };
 	struct idctx x;
-	size_t i, n = 0;
+	size_t n;
 	int64_t id;
 
-	if (!body || api_id_param(r, "id", &id) < 0)
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_strings_or_respond(r, json_object_get(body, "roles"), "roles", 32, names, &n,
+	                            "roles 须为角色标识的数组（最多 32 个）") < 0)
 		return;
-	roles = json_object_get(body, "roles");
-	if (!json_is_array(roles) || json_array_size(roles) > 32) {
-		resp_error(r, 400, "bad_request", "roles 须为角色标识的数组（最多 32 个）");
-		return;
-	}
-	json_array_foreach(roles, i, v)
-	{
-		if (!json_is_string(v)) {
-			resp_error(r, 400, "bad_request", "roles 须为字符串数组");
-			return;
-		}
-		names[n++] = json_string_value(v);
-	}
 	api_idctx(r, &x);
 	if (identity_user_set_roles(&x, req_principal(r), id, names, n, &e) < 0) {
 		api_identity_error(r, &e);
@@ -339,17 +315,8 @@ void api_users_set_grids(struct req *r)
 
 void api_users_totp_reset(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct idctx x;
 	int64_t id;
 
-	if (api_id_param(r, "id", &id) < 0)
-		return;
-	api_idctx(r, &x);
-	if (identity_user_totp_reset(&x, req_principal(r), id, &e) < 0) {
-		api_identity_error(r, &e);
-		return;
-	}
-	req_set_audited(r);
-	resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "totp_enabled", 0));
+	if (id_write_or_respond(r, identity_user_totp_reset, &id) == 0)
+		resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "totp_enabled", 0));
 }

@@ -123,6 +123,22 @@ static int step_done(struct store_stmt *st)
 	return rc < 0 ? rc : STORE_ERR;
 }
 
+/* Runs fn on the writer thread (store_write) and translates its result for the public
+   functions below: 0 after a committed write; -1 when fn refused the write (returned 1, having
+   set e) or when the write failed (e set to 503 write_failed). */
+static int write_or_fail(struct store *s, store_write_fn fn, void *arg, struct dom_err *e)
+{
+	int rc = store_write(s, fn, arg);
+
+	if (rc == 1)
+		return -1;
+	if (rc) {
+		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+		return -1;
+	}
+	return 0;
+}
+
 static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
@@ -692,7 +708,6 @@ int identity_org_create(const struct idctx *x, const struct principal *p, const 
 		               .level = level,
 		               .region_code = region_code,
 		               .e = e };
-	int rc;
 
 	if (org_validate(name, kind, level, e) < 0)
 		return -1;
@@ -700,13 +715,8 @@ int identity_org_create(const struct idctx *x, const struct principal *p, const 
 		dom_err_set(e, 400, "bad_region", "region_code 必须是 12 位区划代码");
 		return -1;
 	}
-	rc = store_write(x->store, org_create_fn, &w);
-	if (rc == 1)
+	if (write_or_fail(x->store, org_create_fn, &w, e) < 0)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	*id = w.id;
 	return 0;
 }
@@ -774,20 +784,12 @@ int identity_org_update(const struct idctx *x, const struct principal *p, int64_
 		.x = x, .p = p, .id = id, .name = name, .disabled = disabled, .e = e
 	};
 	char msg[128];
-	int rc;
 
 	if (name && !dom_name_valid(name, msg, sizeof msg)) {
 		dom_err_set(e, 400, "bad_name", "%s", msg);
 		return -1;
 	}
-	rc = store_write(x->store, org_update_fn, &w);
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, org_update_fn, &w, e);
 }
 
 /* ---- users ---- */
@@ -1142,14 +1144,10 @@ int identity_user_create(const struct idctx *x, const struct principal *p,
 		dom_err_set(e, 500, "internal", "服务器内部错误");
 		return -1;
 	}
-	rc = store_write(x->store, user_create_fn, &w);
+	rc = write_or_fail(x->store, user_create_fn, &w, e);
 	sodium_memzero(hash, sizeof hash);
-	if (rc == 1)
+	if (rc < 0)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	*id = w.id;
 	return 0;
 }
@@ -1288,18 +1286,10 @@ int identity_user_update(const struct idctx *x, const struct principal *p, int64
                          const struct user_fields *f, struct dom_err *e)
 {
 	struct user_write w = { .x = x, .p = p, .f = f, .id = id, .e = e };
-	int rc;
 
 	if (user_fields_validate(f, 0, e) < 0)
 		return -1;
-	rc = store_write(x->store, user_update_fn, &w);
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, user_update_fn, &w, e);
 }
 
 static int revoke_sessions(struct store_conn *c, int64_t user_id, int64_t keep)
@@ -1373,14 +1363,10 @@ int identity_user_reset_password(const struct idctx *x, const struct principal *
 		dom_err_set(e, 500, "internal", "服务器内部错误");
 		return -1;
 	}
-	rc = store_write(x->store, set_password_fn, &w);
+	rc = write_or_fail(x->store, set_password_fn, &w, e);
 	sodium_memzero(hash, sizeof hash);
-	if (rc == 1)
+	if (rc < 0)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	return 0;
 }
 
@@ -1439,14 +1425,10 @@ int identity_password_change(const struct idctx *x, const struct principal *p,
 		dom_err_set(e, 500, "internal", "服务器内部错误");
 		return -1;
 	}
-	rc = store_write(x->store, set_password_fn, &w);
+	rc = write_or_fail(x->store, set_password_fn, &w, e);
 	sodium_memzero(hash, sizeof hash);
-	if (rc == 1)
+	if (rc < 0)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	return 0;
 }
 
@@ -1527,7 +1509,6 @@ int identity_user_set_roles(const struct idctx *x, const struct principal *p, in
 {
 	struct roles_write w = { .x = x, .p = p, .id = id, .names = roles, .n = n, .e = e };
 	size_t o = strlen("角色：");
-	int rc;
 
 	memcpy(w.joined, "角色：", o + 1);
 	for (size_t i = 0; i < n; i++) {
@@ -1536,13 +1517,8 @@ int identity_user_set_roles(const struct idctx *x, const struct principal *p, in
 			break;
 		o += (size_t)k;
 	}
-	rc = store_write(x->store, set_roles_fn, &w);
-	if (rc == 1 || (rc == 0 && w.refused))
+	if (write_or_fail(x->store, set_roles_fn, &w, e) < 0 || w.refused)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	return 0;
 }
 
@@ -1615,15 +1591,8 @@ int identity_user_set_grids(const struct idctx *x, const struct principal *p, in
                             const int64_t *grids, size_t n, struct dom_err *e)
 {
 	struct grids_write w = { .x = x, .p = p, .id = id, .grids = grids, .n = n, .e = e };
-	int rc = store_write(x->store, set_grids_fn, &w);
 
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, set_grids_fn, &w, e);
 }
 
 static int totp_reset_fn(struct store_conn *c, void *arg)
@@ -1662,15 +1631,8 @@ int identity_user_totp_reset(const struct idctx *x, const struct principal *p, i
                              struct dom_err *e)
 {
 	struct grids_write w = { .x = x, .p = p, .id = id, .e = e };
-	int rc = store_write(x->store, totp_reset_fn, &w);
 
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, totp_reset_fn, &w, e);
 }
 
 int64_t identity_user_count(struct store *s)
@@ -1852,7 +1814,6 @@ int identity_role_create(const struct idctx *x, const struct principal *p, const
 	};
 	struct perm_set ps;
 	char msg[128];
-	int rc;
 
 	if (!role_name_ok(name)) {
 		dom_err_set(e, 400, "bad_name", "角色标识须为 3 到 32 个小写字母、数字或下划线");
@@ -1865,13 +1826,8 @@ int identity_role_create(const struct idctx *x, const struct principal *p, const
 	if (perms_validate(perms, n, &ps, e) < 0)
 		return -1;
 	join_perms(&w);
-	rc = store_write(x->store, role_create_fn, &w);
-	if (rc == 1)
+	if (write_or_fail(x->store, role_create_fn, &w, e) < 0)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	*id = w.id;
 	return 0;
 }
@@ -1982,7 +1938,6 @@ int identity_role_update(const struct idctx *x, const struct principal *p, int64
 		                .e = e };
 	struct perm_set ps;
 	char msg[128];
-	int rc;
 
 	if (label && !dom_name_valid(label, msg, sizeof msg)) {
 		dom_err_set(e, 400, "bad_label", "角色名称：%s", msg);
@@ -1991,13 +1946,8 @@ int identity_role_update(const struct idctx *x, const struct principal *p, int64
 	if (perms && perms_validate(perms, n, &ps, e) < 0)
 		return -1;
 	join_perms(&w);
-	rc = store_write(x->store, role_update_fn, &w);
-	if (rc == 1 || (rc == 0 && w.refused))
+	if (write_or_fail(x->store, role_update_fn, &w, e) < 0 || w.refused)
 		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
 	return 0;
 }
 
@@ -2045,15 +1995,8 @@ int identity_role_delete(const struct idctx *x, const struct principal *p, int64
                          struct dom_err *e)
 {
 	struct role_write w = { .x = x, .p = p, .id = id, .e = e };
-	int rc = store_write(x->store, role_delete_fn, &w);
 
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, role_delete_fn, &w, e);
 }
 
 /* ---- lockouts ---- */
@@ -2144,13 +2087,6 @@ int identity_lockout_release(const struct idctx *x, const struct principal *p, i
                              struct dom_err *e)
 {
 	struct grids_write w = { .x = x, .p = p, .id = id, .e = e };
-	int rc = store_write(x->store, lockout_release_fn, &w);
 
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return write_or_fail(x->store, lockout_release_fn, &w, e);
 }

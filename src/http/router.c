@@ -26,6 +26,19 @@ static int split(char *path, char **segs, int max)
 	return n;
 }
 
+/* Appends method to the Allow list unless it is there already or would not fit; 1 when added. */
+static int allow_add(struct route_match *m, const char *method)
+{
+	size_t al = strlen(m->allow), ml = strlen(method);
+
+	if (strstr(m->allow, method) || al + ml + 3 >= sizeof m->allow)
+		return 0;
+	if (al)
+		memcpy(m->allow + al, ", ", 3), al += 2;
+	memcpy(m->allow + al, method, ml + 1);
+	return 1;
+}
+
 void router_match(const struct route *routes, size_t n, const char *method, const char *path,
                   unsigned enabled_flags, struct route_match *m)
 {
@@ -84,13 +97,9 @@ void router_match(const struct route *routes, size_t n, const char *method, cons
 			continue;
 		if (strcmp(rt->method, method) != 0 &&
 		    !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
-			size_t al = strlen(m->allow);
-			if (!strstr(m->allow, rt->method) &&
-			    al + strlen(rt->method) + 3 < sizeof m->allow) {
-				if (al)
-					memcpy(m->allow + al, ", ", 3), al += 2;
-				memcpy(m->allow + al, rt->method, strlen(rt->method) + 1);
-			}
+			/* A GET route also answers HEAD, so Allow says so (RFC 9110, 9.3.2). */
+			if (allow_add(m, rt->method) && strcmp(rt->method, "GET") == 0)
+				(void)allow_add(m, "HEAD");
 			m->method_mismatch = 1;
 			continue;
 		}

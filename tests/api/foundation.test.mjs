@@ -318,13 +318,13 @@ describe('errors', () => {
   test('a wrong method gets 405 with Allow', async () => {
     let r = await json(`${server.url}/healthz`, { method: 'POST', body: {} });
     assertErrorShape(r, 405, 'method_not_allowed');
-    assert.equal(r.headers.get('allow'), 'GET');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
     r = await json(`${server.url}/api/v1/internal/probe`, { method: 'DELETE' });
     assertErrorShape(r, 405, 'method_not_allowed');
     assert.equal(r.headers.get('allow'), 'POST');
     r = await json(`${server.url}/api/v1/internal/probe/k`, { method: 'PUT', body: {} });
     assertErrorShape(r, 405);
-    assert.equal(r.headers.get('allow'), 'GET');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
   });
 
   test('internal routes are hidden (404) without --enable-internal', async () => {
