@@ -13,10 +13,19 @@
 #include "api/api.h"
 #include "app.h"
 #include "base/log.h"
+#include "domain/audit.h"
 #include "domain/grid.h"
 #include "domain/region.h"
 #include "geo/geom.h"
 #include "geo/gridindex.h"
+
+/* The domain write appended its audit record in its own transaction: the HTTP layer must not add
+   a second one (api_audit_request). Refusals are still recorded there. */
+static void written(struct req *r)
+{
+	if (audit_in_write(req_principal(r)))
+		req_set_audited(r);
+}
 
 void api_grids_changed(struct req *r)
 {
@@ -150,6 +159,7 @@ void api_grid_create(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	api_grids_changed(r);
 	respond_grid(r, 201, code);
 }
@@ -172,6 +182,7 @@ void api_grid_update(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	if (patch.name)
 		api_grids_changed(r);
 	respond_grid(r, 200, code);
@@ -192,6 +203,7 @@ void api_grid_redraw(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	api_grids_changed(r);
 	respond_grid(r, 200, code);
 }
@@ -214,6 +226,7 @@ void api_grid_retire(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	api_grids_changed(r);
 	respond_grid(r, 200, code);
 }
@@ -283,6 +296,7 @@ void api_grid_split(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	api_grids_changed(r);
 	respond_lineage(r, &code, 1, codes, n);
 }
@@ -326,6 +340,7 @@ void api_grids_merge(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	api_grids_changed(r);
 	respond_lineage(r, codes, n, created, 1);
 }

@@ -8,8 +8,17 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "domain/audit.h"
 #include "domain/grid.h"
 #include "domain/region.h"
+
+/* The domain write appended its audit record in its own transaction: the HTTP layer must not add
+   a second one (api_audit_request). Refusals are still recorded there. */
+static void written(struct req *r)
+{
+	if (audit_in_write(req_principal(r)))
+		req_set_audited(r);
+}
 
 /* A region code from a path or query value; 1 ok, 0 after answering 400 (or 404 for paths). */
 static int code_arg(struct req *r, const char *in, char out[13], int status)
@@ -128,6 +137,7 @@ void api_region_create(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	resp_json(r, 201, region_full_json(r, &reg));
 	region_release(&reg);
 }
@@ -151,6 +161,7 @@ void api_region_update(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
+	written(r);
 	if (name)
 		api_grids_changed(r); /* community names appear in locate answers */
 	if (region_get(req_app(r)->store, req_principal(r), code, &reg) != 1) {

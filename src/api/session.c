@@ -136,6 +136,10 @@ int api_authorize(struct req *r)
 		resp_error(r, 503, "auth_unavailable", "暂时无法验证身份，请稍后重试");
 		return -1;
 	}
+	/* What the domain writes need to audit themselves inside their transaction. */
+	c->p.source = x.source;
+	c->p.request_id = x.request_id;
+	c->p.audit_key = x.audit_key;
 	if (strcmp(perm, "public") == 0)
 		return 0;
 	if (!access_authenticated(&c->p)) {

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/vault.h"
 #include "cli/cli.h"
+#include "domain/access.h"
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
@@ -99,6 +101,40 @@ static int check_audit(struct store *s, const char *db, struct buf *report)
 	return findings;
 }
 
+/* Sensitive personal fields (base/vault.h): values stored in clear, values that do not decrypt,
+   a missing data key. Returns findings, or -1 when it cannot run. */
+static int check_sealed(struct store *s, const char *db, struct buf *report)
+{
+	struct store_conn *c = store_reader(s);
+	struct vault v = { 0 };
+	char err[512];
+	int64_t sealed;
+	int rc, findings = 0;
+
+	if (!c || store_schema_version(c) < 4)
+		return 0;
+	rc = vault_load(&v, db, 0, err, sizeof err);
+	if (rc < 0) {
+		buf_printf(report, "sensitive: %s\n", err);
+		return 1;
+	}
+	if (rc == 1) {
+		sealed = identity_sealed_count(c);
+		if (sealed < 0)
+			return -1;
+		if (sealed > 0) {
+			buf_printf(report,
+			           "sensitive: the data key file %s.data.key is missing: %lld "
+			           "encrypted values cannot be read\n",
+			           db, (long long)sealed);
+			findings++;
+		}
+	}
+	rc = identity_check_sealed(c, rc == 0 ? &v : NULL, report);
+	vault_wipe(&v);
+	return rc < 0 ? -1 : findings + rc;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct store_options so;
@@ -124,6 +160,10 @@ int cmd_check(int argc, char **argv)
 	findings = store_check(s, &report);
 	if (findings >= 0) {
 		int a = check_audit(s, db, &report);
+		findings = a < 0 ? -1 : findings + a;
+	}
+	if (findings >= 0) {
+		int a = check_sealed(s, db, &report);
 		findings = a < 0 ? -1 : findings + a;
 	}
 	store_close(s);
@@ -154,6 +194,43 @@ static void demo_usage(FILE *f)
 	      f);
 }
 
+struct demo_audit {
+	const struct principal *p;
+	char detail[192];
+};
+
+static int demo_audit_fn(struct store_conn *c, void *arg)
+{
+	const struct demo_audit *d = arg;
+
+	return audit_write_conn(c, d->p, "demo.build", "regions", d->detail);
+}
+
+/* Records the demo build as one audit record, so the trail starts with how the data came. */
+static int demo_audit(struct store *s, const char *db, const struct demo_summary *sum)
+{
+	struct principal sys = *access_system();
+	unsigned char key[AUDIT_KEY_LEN];
+	struct demo_audit d = { &sys, "" };
+	char err[512];
+	int rc;
+
+	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	sys.source = "cli";
+	sys.request_id = "";
+	sys.audit_key = key;
+	snprintf(d.detail, sizeof d.detail, "生成演示城市：%d 个县级单位，%d 个网格", sum->counties,
+	         sum->grids);
+	rc = store_write(s, demo_audit_fn, &d);
+	sodium_memzero(key, sizeof key);
+	if (rc != 0)
+		fprintf(stderr, "wangge demo: cannot record the build in the audit trail\n");
+	return rc == 0 ? 0 : -1;
+}
+
 /* Creates the demo organisations and one account per built-in role, prints them and writes
    them to DB.accounts.json (mode 0600). Returns 0 or -1. */
 static int demo_accounts(struct store *s, const char *db)
@@ -163,12 +240,21 @@ static int demo_accounts(struct store *s, const char *db)
 	unsigned char key[AUDIT_KEY_LEN];
 	struct idctx x;
 	char err[512], path[4096];
+	int64_t sealed;
 	int n, rc = -1;
 
 	identity_config_default(&cfg);
 	if (identity_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
 	    audit_key_load(db, 1, key, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	/* The data key seals the accounts' phone and ID numbers (base/vault.h). */
+	sealed = identity_sealed_count(store_reader(s));
+	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n",
+		        sealed < 0 ? "cannot count the sealed values" : err);
+		sodium_memzero(key, sizeof key);
 		return -1;
 	}
 	x = (struct idctx){ s, &cfg, key, "cli", "" };
@@ -256,6 +342,8 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (sum.already)
 		printf("%s: the demo city is already there; nothing added\n", db);
+	else if (demo_audit(s, db, &sum) < 0)
+		goto out;
 	else
 		printf("%s: demo city 聊城市 (scale %s, seed %u): %d counties, %d townships, "
 		       "%d communities, %d villages, %d grids (%d dedicated), %lld residents, "

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/vault.h"
 #include "cli/cli.h"
 #include "geo/gridindex.h"
 #include "domain/audit.h"
@@ -61,6 +62,7 @@ int cmd_serve(int argc, char **argv)
 	const char *threads = cli_env("WANGGE_THREADS", "8");
 	const char *max_body = cli_env("WANGGE_MAX_BODY", "65536");
 	unsigned n;
+	int64_t sealed;
 	int c, rc = 1;
 
 	cfg.db_path = cli_env("WANGGE_DB", "wangge.db");
@@ -130,6 +132,15 @@ int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	log_info("store.open", "db=%s schema=%d", cfg.db_path, store_schema_latest());
+	/* The data key of the sealed personal fields (base/vault.h); refuses to make a new one when
+	   the database already holds values sealed with a lost key. */
+	sealed = identity_sealed_count(store_reader(app.store));
+	if (sealed < 0 || vault_global_load(cfg.db_path, sealed, err, sizeof err) != 0) {
+		log_error("vault.key_failed", "db=%s error=\"%s\"", cfg.db_path,
+		          sealed < 0 ? "cannot count the sealed values" : err);
+		store_close(app.store);
+		return 1;
+	}
 	/* The point -> grid index, built before serving so the first locate finds it. */
 	app.grids = gridindex_holder_new();
 	if (!app.grids || gridindex_rebuild(app.grids, app.store) < 0) {

@@ -18,6 +18,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/vault.h"
+#include "domain/access.h"
 #include "domain/audit.h"
 #include "store/store.h"
 
@@ -35,57 +37,12 @@ int audit_key_load(const char *db_path, int create, unsigned char key[AUDIT_KEY_
                    size_t errlen)
 {
 	char path[4096];
-	struct stat st;
-	int fd = -1, rc = -1;
-	ssize_t got;
 
 	if (audit_key_path(db_path, path, sizeof path) < 0) {
 		snprintf(err, errlen, "database path too long");
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
-		if (!create)
-			return 1;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0) {
-			randombytes_buf(key, AUDIT_KEY_LEN);
-			if (write(fd, key, AUDIT_KEY_LEN) != AUDIT_KEY_LEN || fsync(fd) != 0) {
-				snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-				close(fd);
-				unlink(path);
-				return -1;
-			}
-			close(fd);
-			log_info("audit.key_created", "path=%s", path);
-			return 0;
-		}
-		if (errno != EEXIST) {
-			snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-			return -1;
-		}
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); /* lost a race: read theirs */
-	}
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != AUDIT_KEY_LEN) {
-		snprintf(err, errlen, "%s is not a %d-byte key file", path, AUDIT_KEY_LEN);
-		goto out;
-	}
-	if (st.st_mode & 077)
-		log_warn("audit.key_mode", "path=%s mode=%o want=600", path,
-		         (unsigned)(st.st_mode & 0777));
-	got = read(fd, key, AUDIT_KEY_LEN);
-	if (got != AUDIT_KEY_LEN) {
-		snprintf(err, errlen, "cannot read %s", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return keyfile_load(path, AUDIT_KEY_LEN, create, key, err, errlen); /* base/vault.h */
 }
 
 static void put_field(crypto_generichash_state *h, const char *s)
@@ -292,6 +249,30 @@ static int append_fn(struct store_conn *c, void *arg)
 	struct append_ctx *ctx = arg;
 
 	return audit_append_conn(c, ctx->key, ctx->e);
+}
+
+int audit_in_write(const struct principal *p)
+{
+	return p && p->audit_key != NULL;
+}
+
+int audit_write_conn(struct store_conn *c, const struct principal *p, const char *action,
+                     const char *object, const char *detail)
+{
+	struct audit_entry e = { 0 };
+
+	if (!audit_in_write(p))
+		return 0;
+	e.user_id = p->user_id;
+	e.username = p->username;
+	e.org_id = p->org_id;
+	e.source = p->source;
+	e.action = action;
+	e.object = object;
+	e.outcome = "success";
+	e.detail = detail;
+	e.request_id = p->request_id;
+	return audit_append_conn(c, p->audit_key, &e);
 }
 
 int audit_append(struct store *s, const unsigned char key[AUDIT_KEY_LEN],

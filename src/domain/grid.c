@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "domain/audit.h"
 #include "domain/grid.h"
 #include "geo/geom.h"
 #include "store/store.h"
@@ -426,6 +427,19 @@ static int write_failed(struct dom_err *e, int rc)
 	return 1;
 }
 
+/* Appends the audit record of a successful write of grid `code` inside the running write (so
+   the record commits or rolls back with the change; see audit_write_conn). 0, or 1 with *e. */
+static int audit_grid(struct store_conn *c, const struct principal *p, const char *action,
+                      const char *code, const char *detail, struct dom_err *e)
+{
+	char object[32];
+	int rc;
+
+	(void)snprintf(object, sizeof object, "grid:%s", code);
+	rc = audit_write_conn(c, p, action, object, detail);
+	return rc ? write_failed(e, rc) : 0;
+}
+
 /* Runs a write; on failure makes sure *e says why. 0 or -1. */
 static int run_write(struct store *s, store_write_fn fn, void *ctx, struct dom_err *e)
 {
@@ -502,6 +516,7 @@ static int create_fn(struct store_conn *c, void *arg)
 {
 	struct create_ctx *x = arg;
 	struct region r;
+	char detail[REGION_NAME_BYTES + 64];
 	int rc = region_load(c, x->p, x->g->community_code, &r);
 
 	region_release(&r);
@@ -527,7 +542,10 @@ static int create_fn(struct store_conn *c, void *arg)
 		return 1;
 	}
 	rc = insert_grid(c, x->g, clock_now(), "新建");
-	return rc ? write_failed(x->e, rc) : 0;
+	if (rc)
+		return write_failed(x->e, rc);
+	(void)snprintf(detail, sizeof detail, "新建%s %s", grid_kind_label(x->g->kind), x->g->name);
+	return audit_grid(c, x->p, "grid.create", x->g->code, detail, x->e);
 }
 
 int grid_create(struct store *s, const struct principal *p, const struct grid_input *in,
@@ -608,11 +626,32 @@ struct update_ctx {
 	struct dom_err *e;
 };
 
+/* Names the changed fields (not their values) for the audit record, into d. */
+static const char *update_detail(const struct grid_patch *patch, char *d, size_t n)
+{
+	const char *names[4] = { 0 };
+	size_t k = 0, used;
+
+	if (patch->name)
+		names[k++] = "名称";
+	if (patch->subtype)
+		names[k++] = "类别";
+	if (patch->households >= 0)
+		names[k++] = "户数";
+	if (patch->residents >= 0)
+		names[k++] = "人口数";
+	used = (size_t)snprintf(d, n, "修改网格信息：");
+	for (size_t i = 0; i < k && used < n; i++)
+		used += (size_t)snprintf(d + used, n - used, "%s%s", i ? "、" : "", names[i]);
+	return d;
+}
+
 static int update_fn(struct store_conn *c, void *arg)
 {
 	struct update_ctx *x = arg;
 	struct grid g;
 	struct store_stmt *st;
+	char detail[128];
 	int rc;
 
 	if (load_active(c, x->p, x->code, &g, x->e))
@@ -640,7 +679,10 @@ static int update_fn(struct store_conn *c, void *arg)
 	store_bind_text(st, 8, x->code, -1);
 	rc = store_step(st);
 	store_reset(st);
-	return rc == STORE_DONE ? 0 : write_failed(x->e, rc);
+	if (rc != STORE_DONE)
+		return write_failed(x->e, rc);
+	return audit_grid(c, x->p, "grid.update", x->code,
+	                  update_detail(x->patch, detail, sizeof detail), x->e);
 }
 
 int grid_update(struct store *s, const struct principal *p, const char *code,
@@ -679,6 +721,7 @@ static int redraw_fn(struct store_conn *c, void *arg)
 	struct grid g;
 	struct store_stmt *st;
 	int64_t now = clock_now();
+	char detail[GRID_REASON_MAX_CHARS * 4 + 64];
 	int rc;
 
 	if (load_active(c, x->p, x->code, &g, x->e))
@@ -714,8 +757,12 @@ static int redraw_fn(struct store_conn *c, void *arg)
 		rc = store_step(st);
 		store_reset(st);
 	}
+	(void)snprintf(detail, sizeof detail, "重新划定边界（第 %d 版）：%s", g.version + 1,
+	               x->reason ? x->reason : "未填写原因");
 	grid_release(&g);
-	return rc == STORE_DONE ? 0 : write_failed(x->e, rc);
+	if (rc != STORE_DONE)
+		return write_failed(x->e, rc);
+	return audit_grid(c, x->p, "grid.redraw", x->code, detail, x->e);
 }
 
 int grid_redraw(struct store *s, const struct principal *p, const char *code,
@@ -750,13 +797,17 @@ static int retire_fn(struct store_conn *c, void *arg)
 {
 	struct retire_ctx *x = arg;
 	struct grid g;
+	char detail[GRID_REASON_MAX_CHARS * 4 + 32];
 	int rc;
 
 	if (load_active(c, x->p, x->code, &g, x->e))
 		return 1;
 	rc = retire_row(c, &g, clock_now(), x->reason ? x->reason : "撤销");
 	grid_release(&g);
-	return rc ? write_failed(x->e, rc) : 0;
+	if (rc)
+		return write_failed(x->e, rc);
+	(void)snprintf(detail, sizeof detail, "撤销网格：%s", x->reason ? x->reason : "未填写原因");
+	return audit_grid(c, x->p, "grid.retire", x->code, detail, x->e);
 }
 
 int grid_retire(struct store *s, const struct principal *p, const char *code, const char *reason,
@@ -834,6 +885,8 @@ static int split_fn(struct store_conn *c, void *arg)
 		if (rc)
 			rc = write_failed(x->e, rc);
 	}
+	if (rc == 0)
+		rc = audit_grid(c, x->p, "grid.split", x->code, reason, x->e);
 	grid_release(&old);
 	return rc;
 }
@@ -1063,6 +1116,17 @@ static int merge_fn(struct store_conn *c, void *arg)
 	}
 	if (rc)
 		rc = write_failed(x->e, rc);
+	if (rc == 0) {
+		char detail[64 + GRID_MAX_PARTS * 20];
+		size_t used = (size_t)snprintf(detail, sizeof detail, "由");
+
+		for (size_t i = 0; i < x->n && used < sizeof detail; i++)
+			used += (size_t)snprintf(detail + used, sizeof detail - used, "%s%s",
+			                         i ? "、" : " ", olds[i].code);
+		if (used < sizeof detail)
+			(void)snprintf(detail + used, sizeof detail - used, " 合并");
+		rc = audit_grid(c, x->p, "grid.merge", x->g->code, detail, x->e);
+	}
 out:
 	for (size_t i = 0; i < loaded; i++)
 		grid_release(&olds[i]);

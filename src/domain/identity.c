@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/codes.h"
 #include "base/log.h"
+#include "base/vault.h"
 #include "domain/audit.h"
 #include "domain/identity.h"
 #include "domain/totp.h"
@@ -803,6 +805,74 @@ static const char user_cols[] =
         "FROM users u JOIN organisations o ON o.id = u.org_id JOIN regions r ON r.code = "
         "o.region_code ";
 
+/* Sensitive user fields are sealed at rest (base/vault.h); the field names are the AEAD's
+   associated data together with the user id, so a value does not open in another field or row. */
+#define SEALED_FIELD_PHONE "users.phone"
+#define SEALED_FIELD_ID_NUMBER "users.id_number"
+#define SEALED_MAX 256
+
+/* Opens the stored value of a sealed field of user row into dst. A value that is not sealed (from
+   before encryption at rest; `wangge check` reports it) is shown as stored; one that does not open
+   (no key, wrong key, altered) is shown as "" and logged. */
+static void unseal(char *dst, size_t n, const char *field, int64_t row, const char *stored)
+{
+	if (!stored || !*stored) {
+		copy(dst, n, "");
+		return;
+	}
+	if (!vault_is_sealed(stored)) {
+		copy(dst, n, stored);
+		return;
+	}
+	if (vault_open(vault_global(), field, row, stored, dst, n) < 0) {
+		log_warn("vault.open_failed", "field=%s row=%" PRId64, field, row);
+		copy(dst, n, "");
+	}
+}
+
+/* Writes the sealed phone and ID number of user row (NULL leaves a field, "" clears it) and the
+   ID number's blind index. Returns 0, 1 with e when there is no data key, or a store error. */
+static int user_seal_fields(struct store_conn *c, int64_t row, const char *phone, const char *idn,
+                            struct dom_err *e)
+{
+	const struct vault *v = vault_global();
+	char sp[SEALED_MAX], si[SEALED_MAX], bidx[VAULT_INDEX_HEX];
+	struct store_stmt *st;
+	int rc;
+
+	if (!phone && !idn)
+		return 0;
+	if (((phone && *phone) || (idn && *idn)) && !v) {
+		dom_err_set(e, 503, "vault_unavailable",
+		            "敏感信息加密密钥未加载，暂时无法保存电话号码或身份证号码");
+		return 1;
+	}
+	if (phone && *phone && vault_seal(v, SEALED_FIELD_PHONE, row, phone, sp, sizeof sp) < 0)
+		return STORE_ERR;
+	if (idn && *idn) {
+		if (vault_seal(v, SEALED_FIELD_ID_NUMBER, row, idn, si, sizeof si) < 0)
+			return STORE_ERR;
+		vault_blind_index(v, SEALED_FIELD_ID_NUMBER, idn, bidx);
+	}
+	st = store_prepare(c, "UPDATE users SET phone = CASE WHEN ? = 1 THEN ? ELSE phone END, "
+	                      "id_number = CASE WHEN ? = 1 THEN ? ELSE id_number END, "
+	                      "id_number_bidx = CASE WHEN ? = 1 THEN ? ELSE id_number_bidx END "
+	                      "WHERE id = ?");
+	if (!st)
+		return STORE_ERR;
+	store_bind_int64(st, 1, phone != NULL);
+	store_bind_text(st, 2, phone && *phone ? sp : NULL, -1);
+	store_bind_int64(st, 3, idn != NULL);
+	store_bind_text(st, 4, idn && *idn ? si : NULL, -1);
+	store_bind_int64(st, 5, idn != NULL);
+	store_bind_text(st, 6, idn && *idn ? bidx : NULL, -1);
+	store_bind_int64(st, 7, row);
+	rc = step_done(st);
+	sodium_memzero(sp, sizeof sp);
+	sodium_memzero(si, sizeof si);
+	return rc;
+}
+
 static void user_from_row(struct store_stmt *st, struct user_view *u)
 {
 	u->id = store_col_int64(st, 0);
@@ -811,8 +881,9 @@ static void user_from_row(struct store_stmt *st, struct user_view *u)
 	u->org_id = store_col_int64(st, 3);
 	copy(u->org_name, sizeof u->org_name, store_col_text(st, 4));
 	copy(u->org_region_path, sizeof u->org_region_path, store_col_text(st, 5));
-	copy(u->phone, sizeof u->phone, store_col_text(st, 6));
-	copy(u->id_number, sizeof u->id_number, store_col_text(st, 7));
+	unseal(u->phone, sizeof u->phone, SEALED_FIELD_PHONE, u->id, store_col_text(st, 6));
+	unseal(u->id_number, sizeof u->id_number, SEALED_FIELD_ID_NUMBER, u->id,
+	       store_col_text(st, 7));
 	u->must_change_password = (int)store_col_int64(st, 8);
 	u->totp_enabled = (int)store_col_int64(st, 9);
 	u->disabled = (int)store_col_int64(st, 10);
@@ -1103,8 +1174,8 @@ static int user_create_fn(struct store_conn *c, void *arg)
 	store_bind_text(st, 1, f->username, -1);
 	store_bind_text(st, 2, f->display_name, -1);
 	store_bind_int64(st, 3, f->org_id);
-	store_bind_text(st, 4, f->phone && *f->phone ? f->phone : NULL, -1);
-	store_bind_text(st, 5, idn[0] ? idn : NULL, -1);
+	store_bind_null(st, 4); /* sealed below, once the row id is known */
+	store_bind_null(st, 5);
 	store_bind_text(st, 6, w->hash, -1);
 	store_bind_int64(st, 7, now);
 	store_bind_int64(st, 8, w->must_change);
@@ -1120,6 +1191,10 @@ static int user_create_fn(struct store_conn *c, void *arg)
 	if (rc)
 		return rc;
 	w->id = store_last_insert_id(c);
+	rc = user_seal_fields(c, w->id, f->phone && *f->phone ? f->phone : NULL,
+	                      idn[0] ? idn : NULL, w->e);
+	if (rc)
+		return rc;
 	if (w->role && (rc = insert_user_role(c, w->id, w->role, 0)) != 0)
 		return rc;
 	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
@@ -1243,26 +1318,23 @@ static int user_update_fn(struct store_conn *c, void *arg)
 		if (idcard_parse(f->id_number, &ic, NULL) == 0)
 			copy(idn, sizeof idn, ic.number);
 	}
-	st = store_prepare(c,
-	                   "UPDATE users SET display_name = coalesce(?, display_name), org_id = "
-	                   "CASE WHEN ? = 0 THEN org_id ELSE ? END, phone = CASE WHEN ? = 1 THEN "
-	                   "NULLIF(?, '') ELSE phone END, id_number = CASE WHEN ? = 1 THEN "
-	                   "NULLIF(?, '') ELSE id_number END, disabled = CASE WHEN ? < 0 THEN "
-	                   "disabled ELSE ? END, updated_at = ? WHERE id = ?");
+	st = store_prepare(
+	        c, "UPDATE users SET display_name = coalesce(?, display_name), org_id = "
+	           "CASE WHEN ? = 0 THEN org_id ELSE ? END, disabled = CASE WHEN ? < 0 THEN "
+	           "disabled ELSE ? END, updated_at = ? WHERE id = ?");
 	if (!st)
 		return STORE_ERR;
 	store_bind_text(st, 1, f->display_name, -1);
 	store_bind_int64(st, 2, f->org_id);
 	store_bind_int64(st, 3, f->org_id);
-	store_bind_int64(st, 4, f->phone != NULL);
-	store_bind_text(st, 5, f->phone ? f->phone : "", -1);
-	store_bind_int64(st, 6, f->id_number != NULL);
-	store_bind_text(st, 7, idn, -1);
-	store_bind_int64(st, 8, f->disabled);
-	store_bind_int64(st, 9, f->disabled);
-	store_bind_int64(st, 10, clock_now());
-	store_bind_int64(st, 11, w->id);
+	store_bind_int64(st, 4, f->disabled);
+	store_bind_int64(st, 5, f->disabled);
+	store_bind_int64(st, 6, clock_now());
+	store_bind_int64(st, 7, w->id);
 	if ((rc = step_done(st)) != 0)
+		return rc;
+	rc = user_seal_fields(c, w->id, f->phone, f->id_number ? idn : NULL, w->e);
+	if (rc)
 		return rc;
 	if (f->disabled > 0) {
 		st = store_prepare(c, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND "
@@ -2089,4 +2161,110 @@ int identity_lockout_release(const struct idctx *x, const struct principal *p, i
 	struct grids_write w = { .x = x, .p = p, .id = id, .e = e };
 
 	return write_or_fail(x->store, lockout_release_fn, &w, e);
+}
+
+/* ---- encryption at rest ---- */
+
+int64_t identity_sealed_count(struct store_conn *c)
+{
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT (SELECT count(*) FROM users WHERE phone LIKE 'v1:%') + (SELECT count(*) "
+	           "FROM users WHERE id_number LIKE 'v1:%')");
+	int64_t n = -1;
+
+	if (!st)
+		return -1;
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+int identity_check_sealed(struct store_conn *c, const struct vault *v, struct buf *report)
+{
+	static const char *const fields[] = { SEALED_FIELD_PHONE, SEALED_FIELD_ID_NUMBER };
+	struct store_stmt *st =
+	        store_prepare(c, "SELECT id, phone, id_number, id_number_bidx FROM "
+	                         "users WHERE phone IS NOT NULL OR id_number IS NOT "
+	                         "NULL ORDER BY id");
+	char plain[SEALED_MAX], bidx[VAULT_INDEX_HEX];
+	int findings = 0, rc;
+
+	if (!st)
+		return -1;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t id = store_col_int64(st, 0);
+		for (int i = 0; i < 2; i++) {
+			const char *val = store_col_text(st, 1 + i);
+			if (!val)
+				continue;
+			if (!vault_is_sealed(val)) {
+				buf_printf(report,
+				           "sensitive: user %" PRId64 " %s is stored in clear\n",
+				           id, fields[i]);
+				findings++;
+			} else if (v &&
+			           vault_open(v, fields[i], id, val, plain, sizeof plain) < 0) {
+				buf_printf(report,
+				           "sensitive: user %" PRId64
+				           " %s does not decrypt (altered, "
+				           "moved or another key)\n",
+				           id, fields[i]);
+				findings++;
+			} else if (v && i == 1) {
+				const char *have = store_col_text(st, 3);
+				vault_blind_index(v, SEALED_FIELD_ID_NUMBER, plain, bidx);
+				if (!have || strcmp(have, bidx) != 0) {
+					buf_printf(report,
+					           "sensitive: user %" PRId64
+					           " users.id_number_bidx does not match the ID "
+					           "number\n",
+					           id);
+					findings++;
+				}
+			}
+			sodium_memzero(plain, sizeof plain);
+		}
+	}
+	store_reset(st);
+	return rc == STORE_DONE ? findings : -1;
+}
+
+int identity_user_find_by_id_number(struct store_conn *c, const struct principal *p,
+                                    const char *id_number, int64_t *id)
+{
+	const struct vault *v = vault_global();
+	struct store_stmt *st;
+	struct idcard ic;
+	struct user_view u;
+	char bidx[VAULT_INDEX_HEX];
+	int64_t cand[16];
+	size_t n = 0;
+	int rc;
+
+	if (!v || !id_number || idcard_parse(id_number, &ic, NULL) < 0)
+		return 0;
+	vault_blind_index(v, SEALED_FIELD_ID_NUMBER, ic.number, bidx);
+	st = store_prepare(c, "SELECT id FROM users WHERE id_number_bidx = ? ORDER BY id LIMIT 16");
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, bidx, -1);
+	while ((rc = store_step(st)) == STORE_ROW)
+		cand[n++] = store_col_int64(st, 0);
+	store_reset(st);
+	if (rc != STORE_DONE)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		/* Visible to p, and really this number (the index only narrows the search). */
+		rc = identity_user_get(c, p, cand[i], &u);
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && strcmp(u.id_number, ic.number) == 0) {
+			sodium_memzero(&u, sizeof u);
+			*id = cand[i];
+			return 1;
+		}
+		sodium_memzero(&u, sizeof u);
+	}
+	return 0;
 }

@@ -243,6 +243,23 @@ json_t *identity_lockouts_json(struct store *s, int64_t now, struct dom_err *e);
 int identity_lockout_release(const struct idctx *x, const struct principal *p, int64_t id,
                              struct dom_err *e);
 
+/* ---- encryption at rest ---- */
+
+/* users.phone and users.id_number are sealed with the process's vault (base/vault.h) on write and
+   opened on read; users.id_number_bidx is the ID number's blind index. Writes that set either
+   field fail with 503 vault_unavailable when no vault was loaded. */
+struct vault;
+struct buf;
+/* Number of sealed values in the database (to refuse a new data key when some exist), or -1. */
+int64_t identity_sealed_count(struct store_conn *c);
+/* Reports (for `wangge check`) every sensitive value stored in clear, and with v also every one
+   that does not decrypt and every blind index that does not match. Returns findings or -1. */
+int identity_check_sealed(struct store_conn *c, const struct vault *v, struct buf *report);
+/* The first user visible to p with this resident ID number, found by blind index. 1 and *id,
+   0 none (or no vault), -1 error. */
+int identity_user_find_by_id_number(struct store_conn *c, const struct principal *p,
+                                    const char *id_number, int64_t *id);
+
 /* ---- command line and demo ---- */
 
 /* Number of users, or -1. */

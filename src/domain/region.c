@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "domain/audit.h"
 #include "domain/region.h"
 #include "geo/geom.h"
 #include "store/store.h"
@@ -355,7 +356,7 @@ static int create_fn(struct store_conn *c, void *arg)
 {
 	struct create_ctx *x = arg;
 	struct store_stmt *st;
-	char path[ACCESS_PATH_MAX];
+	char path[ACCESS_PATH_MAX], object[32], detail[REGION_NAME_BYTES + 64];
 	int64_t now = clock_now();
 	int rc;
 
@@ -391,6 +392,14 @@ static int create_fn(struct store_conn *c, void *arg)
 		return 1;
 	}
 	x->r->created_at = x->r->updated_at = now;
+	(void)snprintf(object, sizeof object, "region:%s", x->r->code);
+	(void)snprintf(detail, sizeof detail, "新建%s %s", region_kind_label(x->r->code),
+	               x->r->name);
+	rc = audit_write_conn(c, x->p, "region.create", object, detail);
+	if (rc) {
+		dom_err_set(x->e, 503, "write_failed", "写入失败，请稍后重试");
+		return 1;
+	}
 	return 0;
 }
 
@@ -459,6 +468,7 @@ static int update_fn(struct store_conn *c, void *arg)
 	struct update_ctx *x = arg;
 	struct region r;
 	struct store_stmt *st;
+	char object[32], detail[96];
 	int rc = region_load(c, x->p, x->code, &r);
 
 	region_release(&r);
@@ -481,7 +491,15 @@ static int update_fn(struct store_conn *c, void *arg)
 	store_bind_text(st, 5, x->code, -1);
 	rc = store_step(st);
 	store_reset(st);
-	return rc == STORE_DONE ? 0 : STORE_ERR;
+	if (rc != STORE_DONE)
+		return STORE_ERR;
+	(void)snprintf(object, sizeof object, "region:%s", x->code);
+	(void)snprintf(detail, sizeof detail, "修改区划：%s%s%s", x->name ? "名称" : "",
+	               x->name && x->set_boundary ? "、" : "",
+	               !x->set_boundary ? ""
+	               : x->boundary    ? "边界"
+	                                : "清除边界");
+	return audit_write_conn(c, x->p, "region.update", object, detail) ? STORE_ERR : 0;
 }
 
 int region_update(struct store *s, const struct principal *p, const char *code12, const char *name,
@@ -688,7 +706,7 @@ static int import_fn(struct store_conn *c, void *arg)
 	struct import_ctx *x = arg;
 	struct store_stmt *st;
 	int64_t now = clock_now();
-	char path[ACCESS_PATH_MAX];
+	char path[ACCESS_PATH_MAX], detail[64];
 
 	/* Rows are sorted by level, so every parent in the file is resolved before its children. */
 	for (size_t i = 0; i < x->n; i++) {
@@ -765,7 +783,9 @@ static int import_fn(struct store_conn *c, void *arg)
 		if (rc != STORE_DONE)
 			return rc < 0 ? rc : STORE_ERR;
 	}
-	return 0;
+	/* One record per import run, not one per row. */
+	(void)snprintf(detail, sizeof detail, "从 CSV 导入 %zu 个区划", x->n);
+	return audit_write_conn(c, x->p, "region.import", "regions", detail) ? STORE_ERR : 0;
 }
 
 static int header_ok(struct buf *f, int n)

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
+#include "domain/audit.h"
 #include "domain/grid.h"
 #include "domain/region.h"
 #include "store/store.h"
@@ -486,6 +488,83 @@ static void test_checks(void **state)
 	assert_int_equal(e.status, 404);
 }
 
+/* The action and object of the audit record with this id, or "" when there is none. */
+static void audit_row(struct store *s, int64_t id, char *action, char *object)
+{
+	struct store_stmt *st =
+	        store_prepare(store_reader(s), "SELECT action, object FROM audit_log WHERE id = ?");
+
+	action[0] = object[0] = '\0';
+	assert_non_null(st);
+	store_bind_int64(st, 1, id);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(action, 32, "%s", store_col_text(st, 0));
+		snprintf(object, 32, "%s", store_col_text(st, 1));
+	}
+	store_reset(st);
+}
+
+static int64_t audit_count(struct store *s)
+{
+	struct store_stmt *st = store_prepare(store_reader(s), "SELECT count(*) FROM audit_log");
+	int64_t n = -1;
+
+	assert_non_null(st);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+/* With an audit key on the principal, each write appends its record in its own transaction; a
+   refused or rolled-back write appends none; without a key (access_system()) nothing is added. */
+static void test_audit_in_write(void **state)
+{
+	struct fx *f = *state;
+	struct principal p = *access_system();
+	unsigned char key[AUDIT_KEY_LEN] = { 1, 2, 3 };
+	struct grid_input in = { .community = COMM,
+		                 .kind = GRID_COMPREHENSIVE,
+		                 .name = "审计网格" };
+	struct dom_err e = { 0 };
+	char out[16], again[16], action[32], object[32];
+	struct buf report;
+	json_t *b = rect(116.0, 36.0, 116.1, 36.1);
+
+	p.source = "cli";
+	p.request_id = "";
+	p.audit_key = key;
+	assert_int_equal(audit_count(f->s), 0); /* setup wrote regions without a key */
+	in.boundary = b;
+	assert_int_equal(grid_create(f->s, &p, &in, out, &e), 0);
+	assert_int_equal(audit_count(f->s), 1);
+	audit_row(f->s, 1, action, object);
+	assert_string_equal(action, "grid.create");
+	assert_string_equal(object, "grid:371502001001001");
+
+	/* Refused inside the write (duplicate code): rolled back, record included. */
+	in.code = out;
+	assert_int_equal(grid_create(f->s, &p, &in, again, &e), -1);
+	assert_int_equal(e.status, 409);
+	assert_int_equal(audit_count(f->s), 1);
+
+	assert_int_equal(grid_retire(f->s, &p, out, "测试", &e), 0);
+	assert_int_equal(audit_count(f->s), 2);
+	audit_row(f->s, 2, action, object);
+	assert_string_equal(action, "grid.retire");
+	assert_string_equal(object, "grid:371502001001001");
+
+	/* A principal without a key (commands that audit otherwise) appends nothing. */
+	in.code = NULL;
+	assert_int_equal(grid_create(f->s, access_system(), &in, out, &e), 0);
+	assert_int_equal(audit_count(f->s), 2);
+	json_decref(b);
+
+	buf_init(&report, 4096);
+	assert_int_equal(audit_verify(store_reader(f->s), key, &report), 0);
+	buf_release(&report);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_split_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_art7, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_in_write, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
