@@ -249,7 +249,7 @@ static int demo_accounts(struct store *s, const char *db)
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return -1;
 	}
-	/* The data key seals the accounts' phone and ID numbers (base/vault.h). */
+	/* The data key seals the accounts' phone, ID numbers and TOTP secrets (base/vault.h). */
 	sealed = identity_sealed_count(store_reader(s));
 	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n",

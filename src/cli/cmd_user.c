@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/vault.h"
 #include "cli/cli.h"
 #include "domain/audit.h"
 #include "domain/identity.h"
@@ -92,7 +93,7 @@ int cmd_user(int argc, char **argv)
 	char err[512], code[13], rname[REGION_NAME_BYTES], oname[ORG_NAME_BYTES];
 	char password[24], secret[TOTP_SECRET_B32], uri[512];
 	int c, rc = 1, level = 0;
-	int64_t org, id, holders;
+	int64_t org, id, holders, sealed;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -147,6 +148,14 @@ int cmd_user(int argc, char **argv)
 	if (store_open(&so, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge user add: %s\n", err);
 		return 1;
+	}
+	/* The data key seals the TOTP secret (base/vault.h); created beside the database when
+	   missing, refused when sealed values exist without it. */
+	sealed = identity_sealed_count(store_reader(s));
+	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge user add: %s\n",
+		        sealed < 0 ? "cannot count the sealed values" : err);
+		goto out;
 	}
 	x = (struct idctx){ s, &cfg, key, "cli", "" };
 	holders = role_holders(s, role);

@@ -809,6 +809,7 @@ static const char user_cols[] =
    associated data together with the user id, so a value does not open in another field or row. */
 #define SEALED_FIELD_PHONE "users.phone"
 #define SEALED_FIELD_ID_NUMBER "users.id_number"
+#define SEALED_FIELD_TOTP "users.totp_secret"
 #define SEALED_MAX 256
 
 /* Opens the stored value of a sealed field of user row into dst. A value that is not sealed (from
@@ -828,6 +829,21 @@ static void unseal(char *dst, size_t n, const char *field, int64_t row, const ch
 		log_warn("vault.open_failed", "field=%s row=%" PRId64, field, row);
 		copy(dst, n, "");
 	}
+}
+
+int identity_totp_seal(int64_t row, const char *secret, char *out, size_t n)
+{
+	const struct vault *v = vault_global();
+
+	if (!v || !secret)
+		return -1;
+	return vault_seal(v, SEALED_FIELD_TOTP, row, secret, out, n);
+}
+
+int identity_totp_open(int64_t row, const char *stored, char *out, size_t n)
+{
+	unseal(out, n, SEALED_FIELD_TOTP, row, stored);
+	return stored && vault_is_sealed(stored) && !out[0] ? -1 : 0;
 }
 
 /* Writes the sealed phone and ID number of user row (NULL leaves a field, "" clears it) and the
@@ -1179,7 +1195,7 @@ static int user_create_fn(struct store_conn *c, void *arg)
 	store_bind_text(st, 6, w->hash, -1);
 	store_bind_int64(st, 7, now);
 	store_bind_int64(st, 8, w->must_change);
-	store_bind_text(st, 9, w->totp, -1);
+	store_bind_null(st, 9); /* sealed below, once the row id is known */
 	store_bind_int64(st, 10, w->totp ? 1 : 0);
 	store_bind_int64(st, 11, now);
 	store_bind_int64(st, 12, now);
@@ -1195,6 +1211,22 @@ static int user_create_fn(struct store_conn *c, void *arg)
 	                      idn[0] ? idn : NULL, w->e);
 	if (rc)
 		return rc;
+	if (w->totp) {
+		/* The TOTP secret is sealed like the phone, bound to the new row id. */
+		char sealed[IDENTITY_TOTP_SEALED_MAX];
+		if (identity_totp_seal(w->id, w->totp, sealed, sizeof sealed) < 0) {
+			dom_err_set(w->e, 503, "vault_unavailable",
+			            "敏感信息加密密钥未加载，暂时无法保存动态口令密钥");
+			return 1;
+		}
+		st = store_prepare(c, "UPDATE users SET totp_secret = ? WHERE id = ?");
+		if (!st)
+			return STORE_ERR;
+		store_bind_text(st, 1, sealed, -1);
+		store_bind_int64(st, 2, w->id);
+		if ((rc = step_done(st)) != 0)
+			return rc;
+	}
 	if (w->role && (rc = insert_user_role(c, w->id, w->role, 0)) != 0)
 		return rc;
 	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
@@ -2169,7 +2201,8 @@ int64_t identity_sealed_count(struct store_conn *c)
 {
 	struct store_stmt *st = store_prepare(
 	        c, "SELECT (SELECT count(*) FROM users WHERE phone LIKE 'v1:%') + (SELECT count(*) "
-	           "FROM users WHERE id_number LIKE 'v1:%')");
+	           "FROM users WHERE id_number LIKE 'v1:%') + (SELECT count(*) FROM users WHERE "
+	           "totp_secret LIKE 'v1:%')");
 	int64_t n = -1;
 
 	if (!st)
@@ -2182,11 +2215,14 @@ int64_t identity_sealed_count(struct store_conn *c)
 
 int identity_check_sealed(struct store_conn *c, const struct vault *v, struct buf *report)
 {
-	static const char *const fields[] = { SEALED_FIELD_PHONE, SEALED_FIELD_ID_NUMBER };
-	struct store_stmt *st =
-	        store_prepare(c, "SELECT id, phone, id_number, id_number_bidx FROM "
-	                         "users WHERE phone IS NOT NULL OR id_number IS NOT "
-	                         "NULL ORDER BY id");
+	/* Each sealed field and its column in the query below. */
+	static const char *const fields[] = { SEALED_FIELD_PHONE, SEALED_FIELD_ID_NUMBER,
+		                              SEALED_FIELD_TOTP };
+	static const int cols[] = { 1, 2, 4 };
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT id, phone, id_number, id_number_bidx, totp_secret FROM users WHERE "
+	           "phone IS NOT NULL OR id_number IS NOT NULL OR totp_secret IS NOT NULL "
+	           "ORDER BY id");
 	char plain[SEALED_MAX], bidx[VAULT_INDEX_HEX];
 	int findings = 0, rc;
 
@@ -2194,8 +2230,8 @@ int identity_check_sealed(struct store_conn *c, const struct vault *v, struct bu
 		return -1;
 	while ((rc = store_step(st)) == STORE_ROW) {
 		int64_t id = store_col_int64(st, 0);
-		for (int i = 0; i < 2; i++) {
-			const char *val = store_col_text(st, 1 + i);
+		for (int i = 0; i < 3; i++) {
+			const char *val = store_col_text(st, cols[i]);
 			if (!val)
 				continue;
 			if (!vault_is_sealed(val)) {

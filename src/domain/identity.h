@@ -245,11 +245,20 @@ int identity_lockout_release(const struct idctx *x, const struct principal *p, i
 
 /* ---- encryption at rest ---- */
 
-/* users.phone and users.id_number are sealed with the process's vault (base/vault.h) on write and
-   opened on read; users.id_number_bidx is the ID number's blind index. Writes that set either
-   field fail with 503 vault_unavailable when no vault was loaded. */
+/* users.phone, users.id_number and users.totp_secret are sealed with the process's vault
+   (base/vault.h) on write and opened on read; users.id_number_bidx is the ID number's blind index.
+   Writes that set any of them fail with 503 vault_unavailable when no vault was loaded. */
 struct vault;
 struct buf;
+/* Room for a sealed TOTP secret (base32, TOTP_SECRET_B32) with its NUL. */
+#define IDENTITY_TOTP_SEALED_MAX 128
+/* Seals a TOTP secret of user row ("users.totp_secret#row") into out. Returns 0, or -1 when no
+   vault is loaded or out is too small. */
+int identity_totp_seal(int64_t row, const char *secret, char *out, size_t n);
+/* Opens the stored TOTP secret of user row into out (NUL-terminated). A value stored in clear
+   (from before sealing; `wangge check` reports it) is taken as stored; NULL or "" gives "".
+   Returns 0, or -1 (out "", logged) when a sealed value does not open. */
+int identity_totp_open(int64_t row, const char *stored, char *out, size_t n);
 /* Number of sealed values in the database (to refuse a new data key when some exist), or -1. */
 int64_t identity_sealed_count(struct store_conn *c);
 /* Reports (for `wangge check`) every sensitive value stored in clear, and with v also every one

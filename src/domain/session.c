@@ -246,7 +246,9 @@ static int load_user_row(struct store_conn *c, const char *username, struct user
 		u->org_id = store_col_int64(st, 1);
 		copy(u->hash, sizeof u->hash, store_col_text(st, 2));
 		u->totp_enabled = (int)store_col_int64(st, 3);
-		copy(u->totp_secret, sizeof u->totp_secret, store_col_text(st, 4));
+		/* Sealed at rest (identity_totp_seal); opened here for the code check. */
+		identity_totp_open(u->id, store_col_text(st, 4), u->totp_secret,
+		                   sizeof u->totp_secret);
 		u->totp_last_step = store_col_int64(st, 5);
 		u->disabled = (int)store_col_int64(st, 6);
 		found = 1;
@@ -715,8 +717,8 @@ static int totp_begin_fn(struct store_conn *c, void *arg)
 int session_totp_begin(const struct idctx *x, const struct principal *p, char *secret,
                        size_t secret_len, char *uri, size_t uri_len, struct dom_err *e)
 {
-	char s[TOTP_SECRET_B32];
-	struct totp_ctx t = { .x = x, .p = p, .secret = s, .e = e };
+	char s[TOTP_SECRET_B32], sealed[IDENTITY_TOTP_SEALED_MAX];
+	struct totp_ctx t = { .x = x, .p = p, .secret = sealed, .e = e };
 	int rc;
 
 	if (!p->user_id) {
@@ -724,6 +726,13 @@ int session_totp_begin(const struct idctx *x, const struct principal *p, char *s
 		return -1;
 	}
 	totp_new_secret(s);
+	/* Stored sealed, bound to the user's row (identity_totp_seal). */
+	if (identity_totp_seal(p->user_id, s, sealed, sizeof sealed) < 0) {
+		sodium_memzero(s, sizeof s);
+		dom_err_set(e, 503, "vault_unavailable",
+		            "敏感信息加密密钥未加载，暂时无法启用双因素认证");
+		return -1;
+	}
 	rc = store_write(x->store, totp_begin_fn, &t);
 	if (rc == 1)
 		return -1;
@@ -765,7 +774,8 @@ static int totp_confirm_fn(struct store_conn *c, void *arg)
 		return STORE_ERR;
 	store_bind_int64(st, 1, t->p->user_id);
 	if (store_step(st) == STORE_ROW) {
-		copy(secret, sizeof secret, store_col_text(st, 0));
+		/* The pending secret is sealed like an enrolled one. */
+		identity_totp_open(t->p->user_id, store_col_text(st, 0), secret, sizeof secret);
 		enabled = (int)store_col_int64(st, 1);
 		last = store_col_int64(st, 2);
 	}

@@ -1,12 +1,13 @@
 // Encryption at rest of sensitive personal fields (docs/security.md "Encryption at rest"): a user's
 // ID number and phone never appear in clear in the database file or its WAL, yet come back exactly
-// when a caller holding sensitive.unmask asks with a reason. `wangge check` reports a value stored
+// when a caller holding sensitive.unmask asks with a reason. TOTP secrets (enrolled or pending) are
+// sealed the same way, and login and enrolment still check codes against them. `wangge check` reports a value stored
 // in clear, and the server refuses to start when the data key file is gone but sealed values exist.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { accountFor, loginAs, startDemoServer, testEnv } from '../lib/auth.mjs';
+import { accountFor, loginAs, readAccounts, startDemoServer, testEnv, totpCode } from '../lib/auth.mjs';
 import { runCli, startServer } from '../lib/server.mjs';
 
 // A valid resident ID number (GB 11643 check character) from its first 17 digits.
@@ -69,6 +70,30 @@ describe('sensitive fields at rest', () => {
     assert.ok(bytes.indexOf(Buffer.from('v1:')) >= 0, 'sealed values are there');
   });
 
+  test('TOTP secrets are sealed at rest; TOTP login and enrolment still work', async () => {
+    const admins = readAccounts(server.db).filter((a) => a.totp_secret);
+    assert.ok(admins.length >= 3, 'the demo administrators have TOTP secrets');
+    // loginAs computes the current code from the clear secret in DB.accounts.json.
+    for (const a of admins) await loginAs(server, a.role);
+
+    const w = await loginAs(server, 'grid_worker');
+    const begin = await w.post('/api/v1/session/totp');
+    assert.equal(begin.status, 200, begin.text);
+    const pending = begin.body.secret;
+    assert.match(pending, /^[A-Z2-7]{32}$/);
+    let bytes = rawBytes(server.db);
+    assert.equal(bytes.indexOf(Buffer.from(pending)), -1, 'pending secret found in clear');
+    const r = await w.post('/api/v1/session/totp/confirm', { code: totpCode(pending) });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.recovery_codes.length, 10);
+
+    bytes = rawBytes(server.db);
+    for (const s of [pending, ...admins.map((a) => a.totp_secret)]) {
+      assert.equal(bytes.indexOf(Buffer.from(s)), -1, `TOTP secret ${s} found in clear in the database`);
+      assert.equal(bytes.indexOf(Buffer.from(s.toLowerCase())), -1);
+    }
+  });
+
   test('masked by default; unmasked with a reason by a role holding sensitive.unmask', async () => {
     const leader = await loginAs(server, 'center_leader');
     let r = await leader.get(`/api/v1/users/${userId}`);
@@ -106,6 +131,19 @@ describe('sensitive fields at rest', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout, new RegExp(`user ${userId} users.phone does not decrypt`));
     execFileSync('sqlite3', [db, `UPDATE users SET phone = NULL WHERE id = ${userId}`]);
+    // A TOTP secret stored in clear, or moved to another row, is a finding too.
+    const sec = accountFor(db, 'secadmin');
+    const sealedTotp = execFileSync('sqlite3', [db, `SELECT totp_secret FROM users WHERE id = ${sec.user_id}`]).toString().trim();
+    assert.match(sealedTotp, /^v1:/);
+    execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = '${sec.totp_secret}' WHERE id = ${sec.user_id}`]);
+    r = await runCli(['check', '--db', db], { env: testEnv });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`user ${sec.user_id} users.totp_secret is stored in clear`));
+    execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = (SELECT totp_secret FROM users u WHERE u.username = '${accountFor(db, 'auditor').username}') WHERE id = ${sec.user_id}`]);
+    r = await runCli(['check', '--db', db], { env: testEnv });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`user ${sec.user_id} users.totp_secret does not decrypt`));
+    execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = '${sealedTotp}' WHERE id = ${sec.user_id}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 0, r.stdout + r.stderr);
 

@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/vault.h"
 #include "domain/audit.h"
 #include "domain/identity.h"
 #include "domain/session.h"
@@ -69,6 +71,16 @@ static int setup(void **state)
 	f->cfg.argon2_opslimit = 1;
 	f->cfg.argon2_memlimit = 1024 * 1024;
 	f->x = (struct idctx){ f->s, &f->cfg, f->key, "10.0.0.1", "t" };
+	{
+		/* TOTP secrets are sealed at rest: a process vault with a random key. */
+		unsigned char dk[VAULT_KEY_LEN];
+		struct vault v;
+		randombytes_buf(dk, sizeof dk);
+		vault_init(&v, dk);
+		vault_global_set(&v);
+		vault_wipe(&v);
+		sodium_memzero(dk, sizeof dk);
+	}
 	if (store_write(
 	            f->s, exec_fn,
 	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
@@ -90,6 +102,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	store_close(f->s);
+	vault_global_set(NULL);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -258,6 +271,47 @@ static void test_totp_login(void **state)
 	assert_int_equal(res.status, LOGIN_TOTP_INVALID);
 }
 
+static int swap_fn(struct store_conn *c, void *arg)
+{
+	(void)arg;
+	return store_exec(c, "UPDATE users SET totp_secret = (SELECT totp_secret FROM users WHERE "
+	                     "username = 'sec1') WHERE username = 'sec2'");
+}
+
+/* The TOTP secret is stored sealed ("users.totp_secret#id"); `wangge check` finds none in clear,
+   and a sealed secret copied onto another user's row does not open there. */
+static void test_totp_sealed(void **state)
+{
+	struct fx *f = *state;
+	char pw[24], secret[TOTP_SECRET_B32], raw[IDENTITY_TOTP_SEALED_MAX] = "";
+	char out[TOTP_SECRET_B32 + 8];
+	struct buf report;
+	struct store_stmt *st;
+	int64_t id = make_user(f, "sec1", "secadmin", pw, secret);
+
+	make_user(f, "sec2", "auditor", pw, secret);
+	st = store_prepare(store_reader(f->s), "SELECT totp_secret FROM users WHERE id = ?");
+	assert_non_null(st);
+	store_bind_int64(st, 1, id);
+	assert_int_equal(store_step(st), STORE_ROW);
+	snprintf(raw, sizeof raw, "%s", store_col_text(st, 0));
+	store_reset(st);
+	assert_true(vault_is_sealed(raw));
+	assert_int_equal(identity_totp_open(id, raw, out, sizeof out), 0);
+	assert_int_equal(strlen(out), TOTP_SECRET_B32 - 1);
+	assert_int_equal(identity_totp_open(id + 1, raw, out, sizeof out), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(count(f, "SELECT count(*) FROM users WHERE totp_secret LIKE 'v1:%'"), 2);
+	assert_int_equal(identity_sealed_count(store_reader(f->s)), 2);
+
+	buf_init(&report, 4096);
+	assert_int_equal(identity_check_sealed(store_reader(f->s), vault_global(), &report), 0);
+	assert_int_equal(store_write(f->s, swap_fn, NULL), 0);
+	assert_int_equal(identity_check_sealed(store_reader(f->s), vault_global(), &report), 1);
+	assert_non_null(strstr(report.data, "users.totp_secret does not decrypt"));
+	buf_release(&report);
+}
+
 static void test_caller_and_grants(void **state)
 {
 	struct fx *f = *state;
@@ -331,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_address_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_totp_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caller_and_grants, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
