@@ -105,18 +105,28 @@ describe('login and sessions', () => {
 
 describe('timeouts', () => {
   test('idle timeout and absolute lifetime', async () => {
-    const s = await startDemoServer({ env: { WANGGE_SESSION_IDLE_S: '2', WANGGE_SESSION_ABSOLUTE_S: '4' } });
+    // Session times are whole seconds: a session created at x.99 s is stamped x, so every wait
+    // below keeps a margin of a full second on the side it must not cross.
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const s = await startDemoServer({ env: { WANGGE_SESSION_IDLE_S: '3', WANGGE_SESSION_ABSOLUTE_S: '5' } });
     try {
       const a = await loginAs(s, 'center_operator');
-      await new Promise((r) => setTimeout(r, 2300));
+      await sleep(4100);
       assert.equal((await a.get('/api/v1/session')).body?.error?.code, 'session_expired');
       const b = await loginAs(s, 'center_operator');
+      const t0 = Date.now();
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
         assert.equal((await b.get('/api/v1/session')).status, 200, 'activity keeps it alive');
       }
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal((await b.get('/api/v1/session')).status, 401, 'absolute lifetime passed');
+      let status = 200;
+      while (status === 200 && Date.now() - t0 < 9000) {
+        await sleep(1000);
+        status = (await b.get('/api/v1/session')).status;
+      }
+      assert.equal(status, 401, 'absolute lifetime passed despite activity');
+      const elapsed = Date.now() - t0;
+      assert.ok(elapsed >= 4000 && elapsed < 8000, `ended after ${elapsed} ms`);
       assert.match(s.logs(), /event=listening/);
     } finally {
       await s.stop();
