@@ -10,6 +10,19 @@
 #include "api/params.h" /* request parameters and error answers shared by the handlers */
 #include "http/http.h"
 
+/* routes.c: the route table, and the hooks the server runs around every route's handler. */
+extern const struct route api_routes[];
+extern const size_t api_route_count;
+extern const struct http_hooks api_http_hooks;
+/* The authentication and authorization step (session.c): resolves the caller from the session
+   cookie or "Authorization: Bearer", enforces the route's permission, CSRF on cookie-authenticated
+   state-changing requests, and the restricted state (password change / TOTP enrolment). Returns 0
+   to run the handler, or -1 after answering (401, 403, 503). */
+int api_authorize(struct req *r);
+/* Run after the handler: records every state-changing request (non-GET) in the audit trail with
+   route, status and object, unless the domain already recorded it (req_set_audited). */
+void api_audit_request(struct req *r);
+
 /* health.c */
 void api_healthz(struct req *r);
 /* probe.c (internal routes, tests and benchmarks only) */
@@ -41,6 +54,10 @@ void api_grids_changed(struct req *r);
    parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */
 struct idctx;
 struct caller;
+struct dom_ctx;
+/* The domain context of this request: the store, the caller, now (once, from the injectable
+   clock), the audit sink (key, client address, request id) and the security parameters. */
+void api_ctx(struct req *r, struct dom_ctx *x);
 void api_idctx(struct req *r, struct idctx *x); /* store, config, audit key, source */
 struct caller *api_caller(struct req *r);       /* the authenticated caller */
 /* Appends an audit entry for this request's caller (own write). */

@@ -14,6 +14,8 @@
 
 static void respond_dom_err_or(struct req *r, const struct dom_err *e, const char *fallback)
 {
+	if (e->audited)
+		req_set_audited(r);
 	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
 	           e->message[0] ? e->message : fallback);
 }
@@ -21,6 +23,22 @@ static void respond_dom_err_or(struct req *r, const struct dom_err *e, const cha
 void respond_dom_err(struct req *r, const struct dom_err *e)
 {
 	respond_dom_err_or(r, e, "内部错误");
+}
+
+void api_written(struct req *r)
+{
+	req_set_audited(r);
+}
+
+int api_page_or_respond(struct req *r, struct dom_page *pg)
+{
+	struct dom_err e = { 0 };
+
+	if (dom_page_parse(pg, req_query(r, "limit"), req_query(r, "cursor"), &e) < 0) {
+		respond_dom_err(r, &e);
+		return -1;
+	}
+	return 0;
 }
 
 void api_identity_error(struct req *r, const struct dom_err *e)

@@ -21,8 +21,14 @@ struct principal;
 /* ---- domain errors ---- */
 
 /* Answers e with its status, code and message; an unset status, code or message becomes 500,
-   "internal" or "内部错误". Used by the region and grid handlers. */
+   "internal" or "内部错误". When the domain recorded the failure in the audit trail (e->audited)
+   the request is marked audited, so the HTTP layer does not record it twice. */
 void respond_dom_err(struct req *r, const struct dom_err *e);
+/* After a successful domain write (dom_write recorded it): marks the request audited. */
+void api_written(struct req *r);
+/* ?limit= (1..DOM_PAGE_MAX) and ?cursor= of a keyset list into pg. -1 after answering 400. */
+struct dom_page;
+int api_page_or_respond(struct req *r, struct dom_page *pg);
 
 /* The same for the identity handlers: the fallback message is "服务器内部错误", and the refusals
    the domain layer audits itself (self_grant, separation) mark the request audited so that it is

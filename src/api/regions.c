@@ -12,14 +12,6 @@
 #include "domain/grid.h"
 #include "domain/region.h"
 
-/* The domain write appended its audit record in its own transaction: the HTTP layer must not add
-   a second one (api_audit_request). Refusals are still recorded there. */
-static void written(struct req *r)
-{
-	if (audit_in_write(req_principal(r)))
-		req_set_audited(r);
-}
-
 /* A region code from a path or query value; 1 ok, 0 after answering 400 (or 404 for paths). */
 static int code_arg(struct req *r, const char *in, char out[13], int status)
 {
@@ -118,6 +110,7 @@ void api_region_create(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	struct region reg;
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *code, *name;
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
@@ -132,12 +125,12 @@ void api_region_create(struct req *r)
 		resp_error(r, 400, "bad_name", "缺少区划名称 name");
 		return;
 	}
-	if (region_create(req_app(r)->store, req_principal(r), code, name,
-	                  json_object_get(body, "boundary"), &reg, &e) < 0) {
+	api_ctx(r, &x);
+	if (region_create(&x, code, name, json_object_get(body, "boundary"), &reg, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	resp_json(r, 201, region_full_json(r, &reg));
 	region_release(&reg);
 }
@@ -147,6 +140,7 @@ void api_region_update(struct req *r)
 	static const char *const allowed[] = { "name", "boundary", NULL };
 	json_t *body = req_json_or_respond(r), *b;
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	struct region reg;
 	const char *name;
 	char code[13];
@@ -156,12 +150,13 @@ void api_region_update(struct req *r)
 	    body_string_not_null_or_respond(r, body, "name", &name) < 0)
 		return;
 	b = json_object_get(body, "boundary");
-	if (region_update(req_app(r)->store, req_principal(r), code, name,
-	                  b && !json_is_null(b) ? b : NULL, b && json_is_null(b), &e) < 0) {
+	api_ctx(r, &x);
+	if (region_update(&x, code, name, b && !json_is_null(b) ? b : NULL, b && json_is_null(b),
+	                  &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	if (name)
 		api_grids_changed(r); /* community names appear in locate answers */
 	if (region_get(req_app(r)->store, req_principal(r), code, &reg) != 1) {

@@ -70,3 +70,10 @@ const struct route api_routes[] = {
 };
 
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];
+
+const struct http_hooks api_http_hooks = {
+	.routes = api_routes,
+	.nroutes = sizeof api_routes / sizeof api_routes[0],
+	.authorize = api_authorize,
+	.after = api_audit_request,
+};

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/audit.h"
+#include "domain/dom.h"
 #include "domain/identity.h"
 #include "domain/session.h"
 #include "domain/totp.h"
@@ -46,6 +47,20 @@ void api_idctx(struct req *r, struct idctx *x)
 	x->audit_key = app->audit_key;
 	x->source = req_client_addr(r);
 	x->request_id = req_id(r);
+}
+
+void api_ctx(struct req *r, struct dom_ctx *x)
+{
+	struct app *app = req_app(r);
+
+	memset(x, 0, sizeof *x);
+	x->store = app->store;
+	x->caller = req_principal(r);
+	x->now = clock_now();
+	x->audit_key = app->audit_key;
+	x->source = req_client_addr(r);
+	x->request_id = req_id(r);
+	x->security = config_of(app);
 }
 
 struct caller *api_caller(struct req *r)

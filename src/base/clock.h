@@ -12,8 +12,14 @@
 
 #define CLOCK_SHANGHAI_OFFSET (8 * 3600)
 
-/* Seconds since the epoch, UTC. */
+/* Seconds since the epoch, UTC, plus the offset set by clock_set_offset. This is the injectable
+   clock: the domain takes "now" from its context (domain/dom.h), which commands and requests fill
+   from here; tests move time with clock_set_offset (or, against a server started with
+   --enable-internal, POST /internal/clock) instead of sleeping. */
 int64_t clock_now(void);
+/* Moves clock_now by seconds from the real time (0 restores it). Thread-safe. */
+void clock_set_offset(int64_t seconds);
+int64_t clock_get_offset(void);
 /* Monotonic milliseconds, for durations only. */
 int64_t clock_mono_ms(void);
 /* Monotonic microseconds, for durations only. */

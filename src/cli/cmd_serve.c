@@ -17,6 +17,7 @@
 #include "geo/gridindex.h"
 #include "domain/audit.h"
 #include "domain/identity.h"
+#include "api/api.h"
 #include "http/http.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -149,7 +150,7 @@ int cmd_serve(int argc, char **argv)
 		store_close(app.store);
 		return 1;
 	}
-	if (http_serve(&app) == 0)
+	if (http_serve(&app, &api_http_hooks) == 0)
 		rc = 0;
 	gridindex_holder_free(app.grids);
 	store_close(app.store);

@@ -15,19 +15,6 @@
 #include "geo/geom.h"
 #include "store/store.h"
 
-void dom_err_set(struct dom_err *e, int status, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e)
-		return;
-	e->status = status;
-	e->code = code;
-	va_start(ap, fmt);
-	(void)vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-}
-
 int dom_name_valid(const char *name, char *msg, size_t msglen)
 {
 	const unsigned char *s = (const unsigned char *)name;
@@ -291,12 +278,6 @@ fail:
 
 /* ---- create / update ---- */
 
-struct create_ctx {
-	const struct principal *p;
-	struct region *r;
-	struct dom_err *e;
-};
-
 /* Looks up a region's path on c without scoping. 1 found, 0 not, -1 error. */
 static int path_of(struct store_conn *c, const char *code, char path[ACCESS_PATH_MAX])
 {
@@ -317,7 +298,8 @@ static int path_of(struct store_conn *c, const char *code, char path[ACCESS_PATH
 	return found;
 }
 
-/* Resolves parent and path of r (code and level set) on c. 0, or 1 with e set. */
+/* Resolves parent and path of r (code and level set) on c: the parent must exist inside p's
+   scope; only the system creates a top-level region. 0, or -1 with e set. */
 static int resolve_parent(struct store_conn *c, const struct principal *p, struct region *r,
                           struct dom_err *e)
 {
@@ -327,208 +309,179 @@ static int resolve_parent(struct store_conn *c, const struct principal *p, struc
 	r->parent_code[0] = '\0';
 	if (division_parent(r->code, parent) == 0)
 		found = path_of(c, parent, ppath);
-	if (found < 0) {
-		dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
-		return 1;
-	}
+	if (found < 0)
+		return dom_err_read(e);
 	if (found) {
-		if (!p->is_system && !access_sees_region(p, ppath)) {
-			dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在", parent);
-			return 1;
-		}
+		if (!access_sees_region(p, ppath))
+			return dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在", parent);
 		memcpy(r->parent_code, parent, sizeof parent);
 	} else if (r->level >= DIV_COUNTY) {
-		dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在，请先创建上级区划",
-		            parent[0] ? parent : "(无)");
-		return 1;
+		return dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在，请先创建上级区划",
+		                   parent[0] ? parent : "(无)");
 	} else if (!p->is_system) {
-		dom_err_set(e, 403, "forbidden", "只有系统可以创建顶级区划");
-		return 1;
+		return dom_err_set(e, 403, "forbidden", "只有系统可以创建顶级区划");
 	}
-	if (region_path_join(found ? ppath : "", r->code, r->path) < 0) {
-		dom_err_set(e, 400, "bad_code", "区划层级过深");
-		return 1;
-	}
+	if (region_path_join(found ? ppath : "", r->code, r->path) < 0)
+		return dom_err_set(e, 400, "bad_code", "区划层级过深");
 	return 0;
 }
 
-static int create_fn(struct store_conn *c, void *arg)
+/* authorize: the code is free and the parent lies inside the caller's scope. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct create_ctx *x = arg;
+	struct region *r = w->arg;
+	char path[ACCESS_PATH_MAX];
+	int rc = path_of(c, r->code, path);
+
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc > 0)
+		return dom_err_set(e, 409, "duplicate", "区划代码 %s 已存在", r->code);
+	return resolve_parent(c, x->caller, r, e);
+}
+
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct region *r = w->arg;
 	struct store_stmt *st;
-	char path[ACCESS_PATH_MAX], object[32], detail[REGION_NAME_BYTES + 64];
-	int64_t now = clock_now();
 	int rc;
 
-	rc = path_of(c, x->r->code, path);
-	if (rc != 0) {
-		if (rc > 0)
-			dom_err_set(x->e, 409, "duplicate", "区划代码 %s 已存在", x->r->code);
-		else
-			dom_err_set(x->e, 503, "read_failed", "读取区划失败，请稍后重试");
-		return 1;
-	}
-	if (resolve_parent(c, x->p, x->r, x->e))
-		return 1;
 	st = store_prepare(c,
 	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
 	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, x->r->code, -1);
-	store_bind_text(st, 2, x->r->name, -1);
-	store_bind_int64(st, 3, x->r->level);
-	store_bind_text(st, 4, x->r->parent_code[0] ? x->r->parent_code : NULL, -1);
-	store_bind_text(st, 5, x->r->path, -1);
-	store_bind_text(st, 6, x->r->boundary, -1);
-	store_bind_int64(st, 7, now);
-	store_bind_int64(st, 8, now);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, r->code, -1);
+	store_bind_text(st, 2, r->name, -1);
+	store_bind_int64(st, 3, r->level);
+	store_bind_text(st, 4, r->parent_code[0] ? r->parent_code : NULL, -1);
+	store_bind_text(st, 5, r->path, -1);
+	store_bind_text(st, 6, r->boundary, -1);
+	store_bind_int64(st, 7, x->now);
+	store_bind_int64(st, 8, x->now);
 	rc = store_step(st);
 	store_reset(st);
-	if (rc != STORE_DONE) {
-		dom_err_set(x->e, rc == STORE_CONSTRAINT ? 409 : 503,
-		            rc == STORE_CONSTRAINT ? "duplicate" : "write_failed",
-		            rc == STORE_CONSTRAINT ? "区划代码或路径重复" : "写入失败，请稍后重试");
-		return 1;
-	}
-	x->r->created_at = x->r->updated_at = now;
-	(void)snprintf(object, sizeof object, "region:%s", x->r->code);
-	(void)snprintf(detail, sizeof detail, "新建%s %s", region_kind_label(x->r->code),
-	               x->r->name);
-	rc = audit_write_conn(c, x->p, "region.create", object, detail);
-	if (rc) {
-		dom_err_set(x->e, 503, "write_failed", "写入失败，请稍后重试");
-		return 1;
-	}
+	if (rc != STORE_DONE)
+		return dom_err_store(e, rc);
+	r->created_at = r->updated_at = x->now;
+	dom_write_detail(w, "新建%s %s", region_kind_label(r->code), r->name);
 	return 0;
 }
 
 static int check_boundary(const json_t *boundary, char **text, struct dom_err *e)
 {
 	char msg[GEO_MSG_MAX];
-	GEOSContextHandle_t h = geo_ctx();
-	GEOSGeometry *g;
 
 	*text = NULL;
 	if (!boundary || json_is_null(boundary))
 		return 0;
-	g = geo_boundary_from_json(h, boundary, text, msg, sizeof msg);
-	if (!g) {
-		dom_err_set(e, 400, "bad_boundary", "%s", msg);
-		return -1;
-	}
-	GEOSGeom_destroy_r(h, g);
+	if (geo_boundary_check(boundary, text, msg, sizeof msg) < 0)
+		return dom_err_set(e, 400, "bad_boundary", "%s", msg);
 	return 0;
 }
 
-int region_create(struct store *s, const struct principal *p, const char *code, const char *name,
+int region_create(const struct dom_ctx *x, const char *code, const char *name,
                   const json_t *boundary, struct region *out, struct dom_err *e)
 {
-	struct create_ctx x = { .p = p, .r = out, .e = e };
+	struct dom_write w = { .action = "region.create",
+		               .permission = "region.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = out };
 	struct code_error cerr = { 0 };
 	char msg[256];
-	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (!access_can(p, "region.write")) {
-		dom_err_set(e, 403, "forbidden", "没有修改区划的权限");
-		return -1;
-	}
 	out->level = region_code_normalize(code, out->code, &cerr);
-	if (!out->level) {
-		dom_err_set(e, 400, "bad_code", "区划代码无效：%s", cerr.message);
-		return -1;
-	}
-	if (!dom_name_valid(name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "%s", msg);
-		return -1;
-	}
+	if (!out->level)
+		return dom_err_set(e, 400, "bad_code", "区划代码无效：%s", cerr.message);
+	if (!dom_name_valid(name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "%s", msg);
 	copy_text(out->name, sizeof out->name, name);
 	if (check_boundary(boundary, &out->boundary, e) < 0)
 		return -1;
-	rc = store_write(s, create_fn, &x);
-	if (rc != 0) {
-		if (rc < 0)
-			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+	dom_write_object(&w, "region:%s", out->code);
+	if (dom_write(x, &w, e) < 0) {
 		region_release(out);
 		return -1;
 	}
 	return 0;
 }
 
-struct update_ctx {
-	const struct principal *p;
+struct update_arg {
 	const char *code, *name, *boundary;
 	int set_boundary;
-	struct dom_err *e;
 };
 
-static int update_fn(struct store_conn *c, void *arg)
+/* authorize: the region exists inside the caller's scope. */
+static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct update_ctx *x = arg;
+	struct update_arg *u = w->arg;
 	struct region r;
-	struct store_stmt *st;
-	char object[32], detail[96];
-	int rc = region_load(c, x->p, x->code, &r);
+	int rc = region_load(c, x->caller, u->code, &r);
 
 	region_release(&r);
-	if (rc <= 0) {
-		if (rc == 0)
-			dom_err_set(x->e, 404, "not_found", "区划 %s 不存在", x->code);
-		else
-			dom_err_set(x->e, 503, "read_failed", "读取区划失败，请稍后重试");
-		return 1;
-	}
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "区划 %s 不存在", u->code);
+	return 0;
+}
+
+static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct update_arg *u = w->arg;
+	struct store_stmt *st;
+	int rc;
+
 	st = store_prepare(c, "UPDATE regions SET name = coalesce(?, name), "
 	                      "boundary = CASE WHEN ? = 1 THEN ? ELSE boundary END, updated_at = ? "
 	                      "WHERE code = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, x->name, -1);
-	store_bind_int64(st, 2, x->set_boundary);
-	store_bind_text(st, 3, x->boundary, -1);
-	store_bind_int64(st, 4, clock_now());
-	store_bind_text(st, 5, x->code, -1);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, u->name, -1);
+	store_bind_int64(st, 2, u->set_boundary);
+	store_bind_text(st, 3, u->boundary, -1);
+	store_bind_int64(st, 4, x->now);
+	store_bind_text(st, 5, u->code, -1);
 	rc = store_step(st);
 	store_reset(st);
 	if (rc != STORE_DONE)
-		return STORE_ERR;
-	(void)snprintf(object, sizeof object, "region:%s", x->code);
-	(void)snprintf(detail, sizeof detail, "修改区划：%s%s%s", x->name ? "名称" : "",
-	               x->name && x->set_boundary ? "、" : "",
-	               !x->set_boundary ? ""
-	               : x->boundary    ? "边界"
-	                                : "清除边界");
-	return audit_write_conn(c, x->p, "region.update", object, detail) ? STORE_ERR : 0;
+		return dom_err_store(e, rc);
+	dom_write_detail(w, "修改区划：%s%s%s", u->name ? "名称" : "",
+	                 u->name && u->set_boundary ? "、" : "",
+	                 !u->set_boundary ? ""
+	                 : u->boundary    ? "边界"
+	                                  : "清除边界");
+	return 0;
 }
 
-int region_update(struct store *s, const struct principal *p, const char *code12, const char *name,
+int region_update(const struct dom_ctx *x, const char *code12, const char *name,
                   const json_t *boundary, int clear_boundary, struct dom_err *e)
 {
-	struct update_ctx x = { .p = p, .code = code12, .name = name, .e = e };
+	struct update_arg u = { .code = code12, .name = name };
+	struct dom_write w = { .action = "region.update",
+		               .permission = "region.write",
+		               .authorize = update_authorize,
+		               .apply = update_apply,
+		               .arg = &u };
 	char msg[256], *text = NULL;
 	int rc;
 
-	if (!access_can(p, "region.write")) {
-		dom_err_set(e, 403, "forbidden", "没有修改区划的权限");
-		return -1;
-	}
-	if (name && !dom_name_valid(name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "%s", msg);
-		return -1;
-	}
+	if (name && !dom_name_valid(name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "%s", msg);
 	if (boundary && check_boundary(boundary, &text, e) < 0)
 		return -1;
-	x.boundary = text;
-	x.set_boundary = text != NULL || clear_boundary;
-	rc = store_write(s, update_fn, &x);
+	u.boundary = text;
+	u.set_boundary = text != NULL || clear_boundary;
+	dom_write_object(&w, "region:%s", code12);
+	rc = dom_write(x, &w, e);
 	free(text);
-	if (rc != 0) {
-		if (rc < 0)
-			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* ---- CSV import ---- */

@@ -17,6 +17,7 @@
 
 #include "base/codes.h"
 #include "domain/access.h"
+#include "domain/dom.h"
 
 struct store;
 struct store_conn;
@@ -24,16 +25,6 @@ struct buf;
 
 #define REGION_NAME_BYTES 128 /* UTF-8 bytes, with the NUL */
 #define REGION_NAME_CHARS 40  /* most characters in a region or grid name */
-#define DOM_MSG_MAX 512
-
-/* A domain failure the API can answer as is: HTTP status, stable code, Chinese message. */
-struct dom_err {
-	int status;       /* 400, 403, 404, 409, 500, 503 */
-	const char *code; /* static ASCII, e.g. "bad_code", "duplicate" */
-	char message[DOM_MSG_MAX];
-};
-void dom_err_set(struct dom_err *e, int status, const char *code, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
 
 /* Checks a display name: valid UTF-8, 1..REGION_NAME_CHARS characters, no control characters, no
    leading/trailing space. Returns 1, or 0 with a Chinese reason in msg. */
@@ -83,11 +74,11 @@ json_t *region_list(struct store *s, const struct principal *p, const struct reg
 /* Creates a region. code may be 6 or 12 digits; boundary may be NULL. On success returns 0 and
    fills out (caller releases it). Errors: 400 bad_code/bad_name/bad_boundary, 404 unknown_parent
    (missing or outside p's scope), 403 forbidden, 409 duplicate. */
-int region_create(struct store *s, const struct principal *p, const char *code, const char *name,
+int region_create(const struct dom_ctx *x, const char *code, const char *name,
                   const json_t *boundary, struct region *out, struct dom_err *e);
 
 /* Changes name and/or boundary (NULL leaves a field; boundary json null clears it). */
-int region_update(struct store *s, const struct principal *p, const char *code12, const char *name,
+int region_update(const struct dom_ctx *x, const char *code12, const char *name,
                   const json_t *boundary, int clear_boundary, struct dom_err *e);
 
 /*

@@ -406,3 +406,19 @@ double geo_area_m2(GEOSContextHandle_t h, const GEOSGeometry *g)
 	k = R * M_PI / 180.0;
 	return a * k * k * cos((ymin + ymax) / 2 * M_PI / 180.0);
 }
+
+int geo_boundary_check(const json_t *in, char **normalized, char *msg, size_t msglen)
+{
+	GEOSContextHandle_t h = geo_ctx();
+	GEOSGeometry *g;
+
+	if (!h) {
+		(void)snprintf(msg, msglen, "几何运算不可用");
+		return -1;
+	}
+	g = geo_boundary_from_json(h, in, normalized, msg, msglen);
+	if (!g)
+		return -1;
+	GEOSGeom_destroy_r(h, g);
+	return 0;
+}

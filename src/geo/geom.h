@@ -33,6 +33,9 @@ GEOSContextHandle_t geo_ctx(void);
  */
 GEOSGeometry *geo_boundary_from_json(GEOSContextHandle_t h, const json_t *in, char **normalized,
                                      char *msg, size_t msglen);
+/* geo_boundary_from_json without handing out a geometry: 0 and the normalized text (caller
+   free()s it; may be NULL when not wanted), or -1 with a Chinese reason in msg. */
+int geo_boundary_check(const json_t *in, char **normalized, char *msg, size_t msglen);
 /* The same from GeoJSON text (as stored in the database). */
 GEOSGeometry *geo_boundary_from_text(GEOSContextHandle_t h, const char *text, char *msg,
                                      size_t msglen);

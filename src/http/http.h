@@ -45,9 +45,6 @@ struct route {
 /* Flags that hide a route unless enabled (the others only describe it). */
 #define ROUTE_GATING_FLAGS ROUTE_INTERNAL
 
-extern const struct route api_routes[];
-extern const size_t api_route_count;
-
 /* Matching. Returns the route for method+path and fills params (values point into a copy owned
    by the caller's scratch space); *method_mismatch is set when the path exists with other methods
    only. allow receives those methods ("GET, POST"). */
@@ -94,15 +91,16 @@ void *req_auth(struct req *r);
 void req_set_audited(struct req *r);
 int req_audited(struct req *r);
 
-/* The authentication and authorization step (api/session.c), run by the server before every
-   route's handler: resolves the caller from the session cookie or "Authorization: Bearer",
-   enforces the route's permission, CSRF on cookie-authenticated state-changing requests, and the
-   restricted state (password change / TOTP enrolment). Returns 0 to run the handler, or -1 after
-   answering (401, 403, 503). */
-int api_authorize(struct req *r);
-/* Run after the handler: records every state-changing request (non-GET) in the audit trail with
-   route, status and object, unless the handler already recorded it (req_set_audited). */
-void api_audit_request(struct req *r);
+/* What the layer above plugs into the server at start-up (http_serve), so http/ depends on
+   nothing above it: the route table, the authentication and authorization step run before every
+   route's handler (returns 0 to run the handler, or -1 after answering 401, 403, 503), and the
+   step run after it (the audit record of state-changing requests the domain did not record). */
+struct http_hooks {
+	const struct route *routes;
+	size_t nroutes;
+	int (*authorize)(struct req *r);
+	void (*after)(struct req *r);
+};
 /* Parses the body as a JSON object. On failure answers 400 (or 415 for a wrong content type) and
    returns NULL. The returned object is borrowed: it lives until the request ends. */
 json_t *req_json_or_respond(struct req *r);

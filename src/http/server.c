@@ -55,7 +55,7 @@ struct req {
 	char *hdr_name[MAX_EXTRA_HEADERS];
 	char *hdr_value[MAX_EXTRA_HEADERS];
 	int nhdr;
-	/* caller (api_authorize) */
+	/* caller (set by the authorize hook) */
 	const struct principal *principal;
 	void *auth;
 	void (*auth_release)(void *);
@@ -441,6 +441,9 @@ static void req_free(struct req *r)
 	free(r);
 }
 
+/* Set once by http_serve before the daemon starts; read by every request thread. */
+static const struct http_hooks *http_hooks;
+
 static void route_request(struct req *r)
 {
 	const struct route *rt;
@@ -452,7 +455,8 @@ static void route_request(struct req *r)
 		r->status = 414;
 		return;
 	}
-	router_match(api_routes, api_route_count, r->method, r->path, enabled, &r->match);
+	router_match(http_hooks->routes, http_hooks->nroutes, r->method, r->path, enabled,
+	             &r->match);
 	rt = r->match.route;
 	if (!rt && !r->match.method_mismatch && strncmp(r->path, "/api/", 5) != 0 &&
 	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
@@ -510,9 +514,9 @@ static void dispatch(struct req *r)
 	} else if (r->is_static) {
 		serve_static(r);
 	} else if (r->match.route) {
-		if (api_authorize(r) == 0)
+		if (http_hooks->authorize(r) == 0)
 			r->match.route->handler(r);
-		api_audit_request(r);
+		http_hooks->after(r);
 	} else if (r->match.method_mismatch) {
 		resp_header(r, "Allow", r->match.allow);
 		resp_error(r, 405, "method_not_allowed", "该地址不支持此请求方法");
@@ -625,7 +629,7 @@ void http_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int http_serve(struct app *app)
+int http_serve(struct app *app, const struct http_hooks *hooks)
 {
 	const struct app_config *cfg = app->cfg;
 	struct sockaddr_storage ss;
@@ -637,6 +641,7 @@ int http_serve(struct app *app)
 	MHD_socket lsock;
 	int64_t deadline;
 
+	http_hooks = hooks;
 	memset(&ss, 0, sizeof ss);
 	if (strchr(cfg->listen_addr, ':')) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;

@@ -7,12 +7,14 @@
 #define WANGGE_HTTP_SERVER_H
 
 struct app;
+struct http_hooks;
 
 /* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread; call before any thread is created so
    every thread inherits the mask and only http_serve's sigwait sees the signals. */
 void http_block_signals(void);
-/* Serves until a shutdown signal. Returns 0 after a clean shutdown, -1 if it could not start. */
-int http_serve(struct app *app);
+/* Serves until a shutdown signal with the routes and steps in hooks (borrowed; must outlive the
+   call). Returns 0 after a clean shutdown, -1 if it could not start. */
+int http_serve(struct app *app, const struct http_hooks *hooks);
 
 #include "base/banned.h"
 #endif

@@ -24,6 +24,17 @@ struct fx {
 	struct store *s;
 };
 
+/* A domain context for p on s with a fixed audit key (static: one call per expression). */
+static const struct dom_ctx *ctx(struct store *s, const struct principal *p)
+{
+	static const unsigned char key[32] = { 7 };
+	static struct dom_ctx x;
+
+	dom_ctx_cli(&x, s, key, NULL);
+	x.caller = p;
+	return &x;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
@@ -116,7 +127,7 @@ static void create_ok(struct store *s, const char *code, const char *name)
 	struct region r;
 	struct dom_err e = { 0 };
 
-	if (region_create(s, access_system(), code, name, NULL, &r, &e) != 0)
+	if (region_create(ctx(s, access_system()), code, name, NULL, &r, &e) != 0)
 		print_message("%s: %s\n", code, e.message);
 	region_release(&r);
 }
@@ -137,7 +148,8 @@ static void test_create_get_list_update(void **state)
 	               "[115.9,36.5],[115.9,36.4]]]}",
 	               0, NULL);
 	assert_int_equal(
-	        region_create(f->s, access_system(), "371502001001", "柳园社区", b, &r, &e), 0);
+	        region_create(ctx(f->s, access_system()), "371502001001", "柳园社区", b, &r, &e),
+	        0);
 	assert_string_equal(r.path, "371500000000/371502000000/371502001000/371502001001/");
 	assert_string_equal(r.parent_code, "371502001000");
 	assert_int_equal(r.level, 5);
@@ -145,23 +157,27 @@ static void test_create_get_list_update(void **state)
 	json_decref(b);
 
 	/* Duplicate, unknown parent, bad code, bad name, bad boundary. */
-	assert_int_equal(region_create(f->s, access_system(), "371502", "重复", NULL, &r, &e), -1);
+	assert_int_equal(region_create(ctx(f->s, access_system()), "371502", "重复", NULL, &r, &e),
+	                 -1);
 	assert_int_equal(e.status, 409);
 	assert_int_equal(
-	        region_create(f->s, access_system(), "371502002001", "孤儿社区", NULL, &r, &e), -1);
+	        region_create(ctx(f->s, access_system()), "371502002001", "孤儿社区", NULL, &r, &e),
+	        -1);
 	assert_int_equal(e.status, 404);
 	assert_string_equal(e.code, "unknown_parent");
-	assert_int_equal(region_create(f->s, access_system(), "37150", "短", NULL, &r, &e), -1);
+	assert_int_equal(region_create(ctx(f->s, access_system()), "37150", "短", NULL, &r, &e),
+	                 -1);
 	assert_int_equal(e.status, 400);
 	assert_string_equal(e.code, "bad_code");
-	assert_int_equal(region_create(f->s, access_system(), "371502002000", "", NULL, &r, &e),
-	                 -1);
+	assert_int_equal(
+	        region_create(ctx(f->s, access_system()), "371502002000", "", NULL, &r, &e), -1);
 	assert_string_equal(e.code, "bad_name");
 	b = json_loads("{\"type\":\"Polygon\",\"coordinates\":[[[115.9,36.4],[116,36.5],[116,36.4],"
 	               "[115.9,36.5],[115.9,36.4]]]}",
 	               0, NULL);
 	assert_int_equal(
-	        region_create(f->s, access_system(), "371502002000", "道口铺街道", b, &r, &e), -1);
+	        region_create(ctx(f->s, access_system()), "371502002000", "道口铺街道", b, &r, &e),
+	        -1);
 	assert_string_equal(e.code, "bad_boundary");
 	assert_non_null(strstr(e.message, "自相交"));
 	json_decref(b);
@@ -183,14 +199,15 @@ static void test_create_get_list_update(void **state)
 	assert_int_equal(json_integer_value(json_object_get(list, "total")), 1);
 	json_decref(list);
 
-	assert_int_equal(
-	        region_update(f->s, access_system(), "371502001001", "柳园新社区", NULL, 0, &e), 0);
+	assert_int_equal(region_update(ctx(f->s, access_system()), "371502001001", "柳园新社区",
+	                               NULL, 0, &e),
+	                 0);
 	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
 	assert_string_equal(r.name, "柳园新社区");
 	assert_non_null(r.boundary);
 	region_release(&r);
-	assert_int_equal(region_update(f->s, access_system(), "371502001001", NULL, NULL, 1, &e),
-	                 0);
+	assert_int_equal(
+	        region_update(ctx(f->s, access_system()), "371502001001", NULL, NULL, 1, &e), 0);
 	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
 	assert_null(r.boundary);
 	region_release(&r);
@@ -221,7 +238,8 @@ static void test_scope(void **state)
 	assert_int_equal(json_integer_value(json_object_get(list, "total")), 1);
 	json_decref(list);
 	/* Writes without the permission are refused. */
-	assert_int_equal(region_create(f->s, &p, "371502001000", "古楼街道", NULL, &r, &e), -1);
+	assert_int_equal(region_create(ctx(f->s, &p), "371502001000", "古楼街道", NULL, &r, &e),
+	                 -1);
 	assert_int_equal(e.status, 403);
 }
 

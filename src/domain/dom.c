@@ -1,0 +1,323 @@
+/*
+ * The domain kernel (domain/dom.h): the context, the error, the write path with its audit record
+ * in the same transaction, scope as SQL and keyset pages.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "domain/audit.h"
+#include "domain/dom.h"
+#include "store/store.h"
+
+/* ---- the error ---- */
+
+int dom_err_set(struct dom_err *e, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	e->status = status;
+	e->code = code;
+	e->audited = 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int dom_err_store(struct dom_err *e, int store_rc)
+{
+	if (store_rc == STORE_CONSTRAINT)
+		return dom_err_set(e, 409, "conflict",
+		                   "数据冲突（重复或引用不存在），请刷新后重试");
+	return dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+}
+
+int dom_err_read(struct dom_err *e)
+{
+	return dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
+}
+
+int dom_err_is_refusal(const struct dom_err *e)
+{
+	return e->status == 403 || e->status == 404;
+}
+
+/* ---- the context ---- */
+
+void dom_ctx_cli(struct dom_ctx *x, struct store *s, const unsigned char *audit_key,
+                 const struct identity_config *security)
+{
+	memset(x, 0, sizeof *x);
+	x->store = s;
+	x->caller = access_system();
+	x->now = clock_now();
+	x->audit_key = audit_key;
+	x->source = "cli";
+	x->request_id = "";
+	x->security = security;
+}
+
+void dom_ctx_as(struct dom_ctx *x2, const struct dom_ctx *x, const struct principal *caller)
+{
+	*x2 = *x;
+	x2->caller = caller ? caller : access_anonymous();
+}
+
+/* ---- the write path ---- */
+
+void dom_write_object(struct dom_write *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(w->object, sizeof w->object, fmt, ap);
+	va_end(ap);
+}
+
+void dom_write_detail(struct dom_write *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(w->detail, sizeof w->detail, fmt, ap);
+	va_end(ap);
+}
+
+int dom_authorize_any(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                      struct dom_err *e)
+{
+	(void)c;
+	(void)x;
+	(void)w;
+	(void)e;
+	return 0;
+}
+
+static int append_record(struct store_conn *c, const struct dom_ctx *x, const struct dom_write *w,
+                         const char *outcome, const struct dom_err *e)
+{
+	struct audit_entry a = { 0 };
+	char detail[DOM_DETAIL_MAX + DOM_MSG_MAX + 48];
+	const struct principal *p = x->caller;
+
+	if (e && e->status)
+		(void)snprintf(detail, sizeof detail, "%s%s%d %s: %s", w->detail,
+		               w->detail[0] ? "; " : "", e->status, e->code ? e->code : "error",
+		               e->message);
+	else
+		(void)snprintf(detail, sizeof detail, "%s", w->detail);
+	a.at = x->now;
+	a.user_id = w->audit_username ? w->audit_user_id : p->user_id;
+	a.username = w->audit_username ? w->audit_username : p->username;
+	a.org_id = w->audit_username ? 0 : p->org_id;
+	a.source = x->source;
+	a.action = w->action;
+	a.object = w->object;
+	a.outcome = outcome;
+	a.detail = detail;
+	a.request_id = x->request_id;
+	return audit_append_conn(c, x->audit_key, &a);
+}
+
+struct write_run {
+	const struct dom_ctx *x;
+	struct dom_write *w;
+	struct dom_err *e;
+};
+
+static int write_fn(struct store_conn *c, void *arg)
+{
+	struct write_run *r = arg;
+	const struct dom_ctx *x = r->x;
+	struct dom_write *w = r->w;
+	struct dom_err *e = r->e;
+	int rc;
+
+	e->status = 0;
+	w->keep_error.status = 0;
+	if (!access_can(x->caller, w->permission)) {
+		dom_err_set(e, 403, "forbidden", "没有执行此操作的权限");
+		w->outcome = "denied";
+		goto record;
+	}
+	if (store_exec(c, "SAVEPOINT dom_change") != STORE_OK)
+		return STORE_ERR;
+	rc = w->authorize(c, x, w, e);
+	if (rc == 0)
+		rc = w->apply(c, x, w, e);
+	if (rc != 0) {
+		if (e->status == 0)
+			dom_err_set(e, 500, "internal", "内部错误");
+		if (store_exec(c, "ROLLBACK TO dom_change") != STORE_OK ||
+		    store_exec(c, "RELEASE dom_change") != STORE_OK)
+			return STORE_ERR;
+		w->outcome = dom_err_is_refusal(e) ? "denied" : "failure";
+	} else {
+		if (store_exec(c, "RELEASE dom_change") != STORE_OK)
+			return STORE_ERR;
+		if (w->keep_error.status) {
+			*e = w->keep_error;
+			w->outcome = "failure";
+		} else {
+			w->outcome = "success";
+		}
+	}
+record:
+	/* The record commits with the change, or, after a refusal, alone. If it cannot be written
+	   nothing is kept: an unaudited change must not exist. */
+	return append_record(c, x, w, w->outcome, e) == 0 ? 0 : STORE_ERR;
+}
+
+int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
+{
+	struct write_run r = { x, w, e };
+	int rc;
+
+	e->status = 0;
+	e->audited = 0;
+	w->outcome = NULL;
+	if (!x->caller || !x->audit_key || !w->authorize || !w->apply || !w->action ||
+	    !w->permission) {
+		log_error("dom.write_incomplete", "action=%s", w->action ? w->action : "");
+		return dom_err_set(e, 500, "internal", "内部错误：写操作缺少授权步骤或审计");
+	}
+	rc = store_write(x->store, write_fn, &r);
+	if (rc != 0) {
+		log_error("dom.write_failed", "action=%s rc=%d", w->action, rc);
+		return dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+	}
+	if (e->status) {
+		e->audited = 1;
+		return -1;
+	}
+	return 0;
+}
+
+struct audit_run {
+	const struct dom_ctx *x;
+	struct dom_write w;
+	const char *outcome;
+};
+
+static int audit_fn(struct store_conn *c, void *arg)
+{
+	struct audit_run *r = arg;
+
+	return append_record(c, r->x, &r->w, r->outcome, NULL) == 0 ? 0 : STORE_ERR;
+}
+
+int dom_audit(const struct dom_ctx *x, const char *action, const char *object, const char *outcome,
+              const char *detail)
+{
+	struct audit_run r = { .x = x, .outcome = outcome };
+
+	if (!x->audit_key)
+		return -1;
+	r.w.action = action;
+	(void)snprintf(r.w.object, sizeof r.w.object, "%s", object ? object : "");
+	(void)snprintf(r.w.detail, sizeof r.w.detail, "%s", detail ? detail : "");
+	if (store_write(x->store, audit_fn, &r) != 0) {
+		log_error("dom.audit_failed", "action=%s", action);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- reads ---- */
+
+struct store_conn *dom_reader(const struct dom_ctx *x, struct dom_err *e)
+{
+	struct store_conn *c = store_reader(x->store);
+
+	if (!c)
+		dom_err_read(e);
+	return c;
+}
+
+/* ---- scope in SQL ---- */
+
+static int grid_scoped(const struct principal *p, const char *grid_col)
+{
+	return grid_col && p && !p->is_system && p->grid_bound;
+}
+
+void dom_scope_sql(const struct principal *p, const char *path_col, const char *grid_col,
+                   char out[DOM_SCOPE_SQL_MAX])
+{
+	if (grid_scoped(p, grid_col))
+		(void)snprintf(
+		        out, DOM_SCOPE_SQL_MAX,
+		        " AND %s >= ? AND %s < ? AND %s IN (SELECT grid_id FROM user_grids WHERE "
+		        "user_id = ?)",
+		        path_col, path_col, grid_col);
+	else
+		(void)snprintf(out, DOM_SCOPE_SQL_MAX, " AND %s >= ? AND %s < ?", path_col,
+		               path_col);
+}
+
+int dom_scope_bind(const struct principal *p, const char *grid_col, struct store_stmt *st, int idx)
+{
+	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
+
+	access_scope_range(p, lo, hi);
+	if (store_bind_text(st, idx, lo, -1) || store_bind_text(st, idx + 1, hi, -1))
+		return -1;
+	idx += 2;
+	if (grid_scoped(p, grid_col)) {
+		if (store_bind_int64(st, idx, p->user_id))
+			return -1;
+		idx++;
+	}
+	return idx;
+}
+
+/* ---- keyset pages ---- */
+
+int dom_page_parse(struct dom_page *pg, const char *limit, const char *cursor, struct dom_err *e)
+{
+	unsigned char key[DOM_KEY_MAX];
+	size_t n = 0;
+	long v = DOM_PAGE_DEFAULT;
+
+	pg->limit = DOM_PAGE_DEFAULT;
+	pg->after[0] = '\0';
+	if (limit && *limit) {
+		char *end = NULL;
+
+		v = strtol(limit, &end, 10);
+		if (!end || *end || end == limit || v < 1 || v > DOM_PAGE_MAX)
+			return dom_err_set(e, 400, "bad_limit", "每页条数应为 1 到 %d 之间的整数",
+			                   DOM_PAGE_MAX);
+	}
+	pg->limit = (int)v;
+	if (!cursor || !*cursor)
+		return 0;
+	if (strlen(cursor) >= DOM_CURSOR_MAX ||
+	    sodium_base642bin(key, sizeof key - 1, cursor, strlen(cursor), NULL, &n, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return dom_err_set(e, 400, "bad_cursor", "分页游标无效，请从第一页重新查询");
+	for (size_t i = 0; i < n; i++)
+		if (key[i] < 0x20 || key[i] == 0x7f)
+			return dom_err_set(e, 400, "bad_cursor",
+			                   "分页游标无效，请从第一页重新查询");
+	memcpy(pg->after, key, n);
+	pg->after[n] = '\0';
+	return 0;
+}
+
+void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX])
+{
+	size_t n = strlen(key);
+
+	if (n >= DOM_KEY_MAX)
+		n = DOM_KEY_MAX - 1;
+	sodium_bin2base64(out, DOM_CURSOR_MAX, (const unsigned char *)key, n,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
