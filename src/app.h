@@ -11,6 +11,7 @@
 
 struct store;
 struct gridindex_holder;
+struct proxy_list;
 
 struct app_config {
 	const char *db_path;
@@ -20,6 +21,9 @@ struct app_config {
 	unsigned threads;
 	size_t max_body;     /* default body limit for routes that do not set their own */
 	int enable_internal; /* serve ROUTE_INTERNAL routes (tests only) */
+	/* Reverse proxies whose X-Forwarded-For / X-Real-IP are believed (http/proxy.h); NULL or
+	   empty: the socket address is the client. */
+	const struct proxy_list *trusted_proxies;
 };
 
 struct identity_config;

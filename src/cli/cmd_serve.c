@@ -19,6 +19,7 @@
 #include "domain/identity.h"
 #include "api/api.h"
 #include "http/http.h"
+#include "http/proxy.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -26,6 +27,7 @@ static void serve_usage(void)
 {
 	fputs("usage: wangge serve [--db PATH] [--listen ADDR:PORT] [--web DIR] [--threads N]\n"
 	      "                    [--max-body BYTES] [--enable-internal] [--secure-cookies]\n"
+	      "                    [--trusted-proxy ADDR[/BITS][,ADDR[/BITS]...]]\n"
 	      "  --db PATH          database file (WANGGE_DB, default wangge.db)\n"
 	      "  --listen ADDR:PORT address to listen on (WANGGE_LISTEN, default 127.0.0.1:8080;\n"
 	      "                     port 0 picks a free port, logged as event=listening)\n"
@@ -35,6 +37,9 @@ static void serve_usage(void)
 	      "  --enable-internal  serve test-only internal routes (WANGGE_ENABLE_INTERNAL=1)\n"
 	      "  --secure-cookies   mark session cookies Secure, for serving behind TLS\n"
 	      "                     (WANGGE_SECURE_COOKIES=1)\n"
+	      "  --trusted-proxy L  reverse proxies whose X-Forwarded-For / X-Real-IP name the\n"
+	      "                     client (WANGGE_TRUSTED_PROXY; default none: the socket "
+	      "address)\n"
 	      "Security parameters (sessions, lockout, Argon2 cost) come from WANGGE_* variables;\n"
 	      "see docs/security.md.\n",
 	      stderr);
@@ -50,12 +55,15 @@ int cmd_serve(int argc, char **argv)
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "enable-internal", no_argument, NULL, 'i' },
 		{ "secure-cookies", no_argument, NULL, 's' },
+		{ "trusted-proxy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct app_config cfg = { 0 };
 	struct app app = { 0 };
 	struct identity_config idcfg;
+	struct proxy_list proxies;
+	const char *trusted = cli_env("WANGGE_TRUSTED_PROXY", "");
 	int secure_cookies = 0;
 	struct store_options so;
 	char addr[64], err[512];
@@ -79,6 +87,7 @@ int cmd_serve(int argc, char **argv)
 		case 'b': max_body = optarg; break;
 		case 'i': cfg.enable_internal = 1; break;
 		case 's': secure_cookies = 1; break;
+		case 'p': trusted = optarg; break;
 		case 'h': serve_usage(); return 0;
 		default: serve_usage(); return 2;
 		}
@@ -103,6 +112,11 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	cfg.max_body = n;
+	if (proxy_list_parse(trusted, &proxies, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge serve: bad --trusted-proxy '%s': %s\n", trusted, err);
+		return 2;
+	}
+	cfg.trusted_proxies = &proxies;
 	identity_config_default(&idcfg);
 	if (identity_config_from_env(&idcfg, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge serve: %s\n", err);

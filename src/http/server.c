@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "domain/access.h"
 #include "http/http.h"
+#include "http/proxy.h"
 #include "http/server.h"
 
 #define MAX_EXTRA_HEADERS 8
@@ -416,6 +417,15 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
 	buf_init(&r->body, app->cfg->max_body ? app->cfg->max_body : HTTP_DEFAULT_MAX_BODY);
 	new_request_id(r->id);
 	client_address(conn, r->client, sizeof r->client);
+	if (app->cfg->trusted_proxies && app->cfg->trusted_proxies->n) {
+		char peer[sizeof r->client];
+
+		memcpy(peer, r->client, sizeof peer);
+		proxy_client_addr(
+		        app->cfg->trusted_proxies, peer,
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP"), r->client);
+	}
 	if (!r->path) {
 		free(r);
 		return NULL;
