@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -162,6 +164,47 @@ static void test_small_buffer(void **state)
 	assert_int_equal(build(NULL, NULL, out, 0, NULL), -1);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* csp_init reads index.html and config.json from the web root (runs last: it sets the policy). */
+static void test_init_from_files(void **state)
+{
+	char dir[] = "/tmp/wangge-csp-XXXXXX", path[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	csp_init(dir); /* neither file: the default policy */
+	assert_null(strstr(csp_policy(), "sha256"));
+	write_file(dir, "index.html", "<script type=\"importmap\">x</script>");
+	write_file(dir, "config.json",
+	           "{\"tileUrl\": \"https://{s}.tiles.example/{z}/{x}/{y}.png\"}");
+	csp_init(dir);
+	assert_non_null(strstr(csp_policy(),
+	                       "script-src 'self' "
+	                       "'sha256-LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE=';"));
+	assert_non_null(
+	        strstr(csp_policy(), "img-src 'self' data: blob: https://*.tiles.example;"));
+	write_file(dir, "config.json", "{ broken");
+	csp_init(dir);
+	assert_non_null(strstr(csp_policy(), "img-src 'self' data: blob:;"));
+	assert_non_null(strstr(csp_policy(), "'sha256-"));
+	for (const char *f = "index.html\0config.json\0"; *f; f += strlen(f) + 1) {
+		snprintf(path, sizeof path, "%s/%s", dir, f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_tile_origin),
 		cmocka_unit_test(test_tile_origin_in_policy),
 		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_init_from_files),
 	};
 
 	if (sodium_init() < 0)
