@@ -205,6 +205,7 @@ export function siteConfig() {
   if (!configPromise) {
     configPromise = fetch('config.json', { headers: { accept: 'application/json' } })
       .then((r) => (r.ok ? r.json() : {}))
+      .then((c) => (c && typeof c === 'object' ? c : {}))
       .catch(() => ({}));
   }
   return configPromise;
