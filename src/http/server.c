@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/access.h"
+#include "http/csp.h"
 #include "http/http.h"
 #include "http/proxy.h"
 #include "http/server.h"
@@ -502,6 +503,7 @@ static int queue_response(struct req *r)
 	/* While shutting down, keep-alive clients must not keep the server busy forever. */
 	if (atomic_load(&http_stopping))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp_policy());
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -667,6 +669,7 @@ int http_serve(struct app *app, const struct http_hooks *hooks)
 		if (inet_pton(AF_INET, cfg->listen_addr, &a4->sin_addr) != 1)
 			goto bad_addr;
 	}
+	csp_init(app->web_root);
 	d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, app,
 	                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
 	                     (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,

@@ -9,6 +9,7 @@ import LoginPage from './pages/login.js';
 import PasswordPage from './pages/password.js';
 import TotpPage from './pages/totp.js';
 import { narrow } from './screen.js';
+import { renderNavMenu, renderApp } from './gen/App.js';
 
 export const SYSTEM_NAME = '城乡网格化服务管理信息系统';
 
@@ -35,21 +36,7 @@ const NavMenu = {
     const opened = menuGroups.map((g) => 'group:' + g.key);
     return { entries, opened, pick };
   },
-  template: `
-    <el-menu class="nav-menu" :default-active="active" :default-openeds="opened" @select="pick" aria-label="主导航">
-      <template v-for="e in entries" :key="e.key">
-        <el-sub-menu v-if="e.group" :index="e.key">
-          <template #title><el-icon><component :is="e.group.icon" /></el-icon><span>{{ e.group.title }}</span></template>
-          <el-menu-item v-for="p in e.items" :key="p.path" :index="p.path">
-            <el-icon><component :is="p.icon" /></el-icon><span>{{ p.title }}</span>
-          </el-menu-item>
-        </el-sub-menu>
-        <el-menu-item v-else :index="e.page.path">
-          <el-icon><component :is="e.page.icon" /></el-icon>
-          <span>{{ e.page.title }}</span>
-        </el-menu-item>
-      </template>
-    </el-menu>`,
+  render: renderNavMenu,
 };
 
 export default {
@@ -97,64 +84,5 @@ export default {
     return { SYSTEM_NAME, current, drawer, narrow, goHome, MenuIcon, ArrowDown, UserIcon, mode, session, route,
       allowed, onUserCommand, loadSession };
   },
-  template: `
-    <p v-if="mode === 'loading'" class="boot">正在加载…</p>
-    <el-result v-else-if="mode === 'error'" class="boot-error" icon="error" title="无法连接服务器" :sub-title="session.loadError">
-      <template #extra><el-button type="primary" @click="loadSession">重试</el-button></template>
-    </el-result>
-    <login-page v-else-if="mode === 'login'" />
-    <el-container v-else class="layout">
-      <el-header class="app-header" height="56px">
-        <el-button v-if="narrow && mode === 'app'" class="menu-toggle" text :icon="MenuIcon"
-                   aria-label="打开导航菜单" @click="drawer = true" />
-        <a class="brand" href="#/" :title="SYSTEM_NAME">
-          <img src="favicon.svg" alt="" width="28" height="28">
-          <span class="brand-name">{{ narrow ? '网格' : SYSTEM_NAME }}</span>
-        </a>
-        <el-dropdown class="user-menu" trigger="click" @command="onUserCommand">
-          <button type="button" class="user-button" aria-label="用户菜单">
-            <el-icon class="user-avatar"><component :is="UserIcon" /></el-icon>
-            <span class="user-text">
-              <span class="user-name" data-field="display_name">{{ session.user.display_name }}</span>
-              <span v-if="!narrow" class="user-org" data-field="org_name">{{ session.org && session.org.name }}</span>
-            </span>
-            <el-icon><component :is="ArrowDown" /></el-icon>
-          </button>
-          <template #dropdown>
-            <div class="user-card">
-              <div class="user-card-name">{{ session.user.display_name }}（{{ session.user.username }}）</div>
-              <div class="user-card-org">{{ session.org && session.org.name }}</div>
-              <div class="user-card-roles">{{ session.roles.map((r) => r.label).join('、') || '暂无角色' }}</div>
-            </div>
-            <el-dropdown-menu>
-              <el-dropdown-item command="password" :disabled="mode === 'forced'">修改密码</el-dropdown-item>
-              <el-dropdown-item command="totp" :disabled="mode === 'forced'">两步验证</el-dropdown-item>
-              <el-dropdown-item command="logout" divided>退出登录</el-dropdown-item>
-              <el-dropdown-item command="logout-all">退出所有设备</el-dropdown-item>
-            </el-dropdown-menu>
-          </template>
-        </el-dropdown>
-      </el-header>
-      <el-main v-if="mode === 'forced'" class="app-main">
-        <password-page v-if="session.mustChangePassword" forced />
-        <totp-page v-else forced />
-      </el-main>
-      <el-container v-else class="layout-body">
-        <el-aside v-if="!narrow" width="208px" class="app-aside">
-          <nav-menu :active="current && current.path" />
-        </el-aside>
-        <el-drawer v-else v-model="drawer" direction="ltr" size="240px" title="功能菜单">
-          <nav-menu :active="current && current.path" @picked="drawer = false" />
-        </el-drawer>
-        <el-main class="app-main">
-          <el-result v-if="current && !allowed" icon="warning" title="无权限" sub-title="您没有访问此页面的权限，如需使用请联系安全管理员。">
-            <template #extra><el-button type="primary" @click="goHome">返回首页</el-button></template>
-          </el-result>
-          <component v-else-if="current" :is="current.component" :key="current.path" />
-          <el-result v-else-if="route.path !== '/login'" icon="warning" title="页面不存在" sub-title="您访问的页面不存在，请从菜单中选择。">
-            <template #extra><el-button type="primary" @click="goHome">返回首页</el-button></template>
-          </el-result>
-        </el-main>
-      </el-container>
-    </el-container>`,
+  render: renderApp,
 };

@@ -3,15 +3,20 @@
 // labels and number formats, and two small components (MiniMap, BoundaryInput).
 //
 // Maps draw grid outlines on a plain background. A tile layer is added only when one is
-// configured, so by default the browser fetches nothing from outside the system:
-//   window.WANGGE_CONFIG = { tileUrl: 'https://tiles.example/{z}/{x}/{y}.png', tileAttribution: '…' }
-// (set before app/main.js loads), or localStorage 'wangge.tileUrl' for one browser.
+// configured, so by default the browser fetches nothing from outside the system. The setting is
+// in web/config.json, which the server reads too (its Content-Security-Policy lets images come
+// from the tiles' origin, and from nowhere else outside the system):
+//   { "tileUrl": "https://{s}.tiles.example/{z}/{x}/{y}.png", "tileAttribution": "© …" }
+//
+// Names are text: Leaflet takes a string tooltip as HTML, so tooltips get a text node
+// (textTooltip) and never a string built from data.
 import { computed, onBeforeUnmount, onMounted, ref, watch } from 'vue';
 import { ElMessage } from 'element-plus';
 import * as L from 'leaflet';
 import { UploadFilled } from '@element-plus/icons-vue';
 import { api } from './api.js';
 import { formatDateTime } from './format.js';
+import { renderRegionCascader, renderMiniMap, renderBoundaryInput } from './gen/geo.js';
 
 export const KIND_LABEL = { comprehensive: '综合网格', dedicated: '专属网格' };
 export const SUBTYPES = ['园区', '商圈市场', '企业', '学校', '医院', '景区', '商务楼宇'];
@@ -189,31 +194,47 @@ export const RegionCascader = {
     }, { immediate: true });
     return { cascader, cprops, changed, presetName };
   },
-  template: `<el-cascader ref="cascader" class="region-cascader" :class="{ 'has-preset': presetName }"
-                          :model-value="modelValue || null" :props="cprops"
-                          :placeholder="presetName || placeholder" clearable :show-all-levels="false" @change="changed" />`,
+  render: renderRegionCascader,
 };
 
 // ---- Leaflet ----
 
-export function tileConfig() {
-  const cfg = window.WANGGE_CONFIG || {};
-  let url = cfg.tileUrl || '';
-  try { url = url || localStorage.getItem('wangge.tileUrl') || ''; } catch { /* storage blocked */ }
-  return { url, attribution: cfg.tileAttribution || '' };
+// The site's settings (web/config.json), fetched once; {} when there are none.
+let configPromise = null;
+export function siteConfig() {
+  if (!configPromise) {
+    configPromise = fetch('config.json', { headers: { accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : {}))
+      .then((c) => (c && typeof c === 'object' ? c : {}))
+      .catch(() => ({}));
+  }
+  return configPromise;
 }
 
+// Leaflet's attribution control takes HTML: the configured text goes in escaped.
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// A Leaflet tooltip (or popup) content that is text: a function Leaflet calls when it opens,
+// returning a text node. Leaflet inserts a string content as HTML; never pass it one built
+// from data.
+export function textTooltip(text) {
+  return () => document.createTextNode(String(text ?? ''));
+}
+
+const removedMaps = new WeakSet();
+
 // A map in el: the demo city's neighbourhood until something is drawn, metric scale, Chinese
-// button titles, and tiles only when configured.
+// button titles, and tiles only when configured (added once the settings have arrived).
 export function createMap(el, { center = [36.45, 115.98], zoom = 8 } = {}) {
-  const { url, attribution } = tileConfig();
-  const map = L.map(el, { center, zoom, zoomSnap: 0.25, zoomControl: false, attributionControl: !!url });
+  const map = L.map(el, { center, zoom, zoomSnap: 0.25, zoomControl: false, attributionControl: false });
   L.control.zoom({ zoomInTitle: '放大', zoomOutTitle: '缩小' }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
-  if (url) {
-    map.attributionControl.setPrefix(false);
-    L.tileLayer(url, { attribution, maxZoom: 19 }).addTo(map);
-  }
+  siteConfig().then(({ tileUrl, tileAttribution }) => {
+    if (!tileUrl || typeof tileUrl !== 'string' || removedMaps.has(map)) return;
+    L.control.attribution({ prefix: false }).addTo(map);
+    const attribution = typeof tileAttribution === 'string' ? escapeHtml(tileAttribution) : '';
+    L.tileLayer(tileUrl, { attribution, maxZoom: 19 }).addTo(map).bringToBack();
+  });
   return map;
 }
 
@@ -236,6 +257,7 @@ export function fitTo(map, layer, maxZoom = 16, pad = 0) {
 // end a running animation first, so that timer finds nothing to do.
 export function destroyMap(map) {
   if (!map) return;
+  removedMaps.add(map);
   if (map._animatingZoom) map._onZoomTransitionEnd();
   map.remove();
 }
@@ -264,7 +286,7 @@ export const MiniMap = {
           style: () => ({ weight: 1.5, fillOpacity: 0.2, ...(l.style || {}), className: l.className || '' }),
           interactive: !!l.label,
         });
-        if (l.label) layer.bindTooltip(l.label, { sticky: true });
+        if (l.label) layer.bindTooltip(textTooltip(l.label), { sticky: true });
         group.addLayer(layer);
         if (l.focus) focus.addLayer(L.geoJSON(l.geometry));
       }
@@ -284,7 +306,7 @@ export const MiniMap = {
     watch(() => props.layers, draw, { deep: false });
     return { el };
   },
-  template: `<div ref="el" class="mini-map grid-map" :style="{ height }"></div>`,
+  render: renderMiniMap,
 };
 
 // A boundary typed or uploaded: v-model is the parsed geometry (null until valid). Shows what
@@ -333,25 +355,5 @@ export const BoundaryInput = {
     const summary = computed(() => (props.modelValue ? describeGeometry(props.modelValue) : ''));
     return { mode, text, fileName, error, onFile, onPaste, clear, summary, UploadFilled };
   },
-  template: `
-    <div class="boundary-input">
-      <el-radio-group v-model="mode" size="small" class="boundary-mode">
-        <el-radio-button value="file">上传文件</el-radio-button>
-        <el-radio-button value="paste">粘贴 GeoJSON</el-radio-button>
-      </el-radio-group>
-      <el-upload v-if="mode === 'file'" drag :auto-upload="false" :show-file-list="false"
-                 accept=".geojson,.json,application/geo+json,application/json" :on-change="onFile">
-        <el-icon class="el-icon--upload"><component :is="UploadFilled" /></el-icon>
-        <div class="el-upload__text">{{ fileLabel }}</div>
-        <template v-if="tip" #tip><div class="el-upload__tip">支持 .geojson / .json，坐标为 WGS84 经纬度，类型为 Polygon 或 MultiPolygon</div></template>
-      </el-upload>
-      <el-input v-else v-model="text" type="textarea" :rows="5" class="boundary-text"
-                placeholder='{"type":"Polygon","coordinates":[[[116.0,36.4],[116.01,36.4],[116.01,36.41],[116.0,36.4]]]}'
-                @change="onPaste" @blur="onPaste" />
-      <div v-if="error" class="boundary-status is-error" data-field="boundary-error">{{ error }}</div>
-      <div v-else-if="modelValue" class="boundary-status is-ok" data-field="boundary-ok">
-        已读取{{ fileName && mode === 'file' ? '“' + fileName + '”' : '' }}：{{ summary }}
-        <el-link type="primary" underline="never" @click="clear">清除</el-link>
-      </div>
-    </div>`,
+  render: renderBoundaryInput,
 };

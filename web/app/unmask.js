@@ -7,6 +7,7 @@
 import { computed, ref, watch } from 'vue';
 import { api } from './api.js';
 import { reportError } from './session.js';
+import { renderUnmaskDialog } from './gen/unmask.js';
 
 export const REASON_MIN = 2;   // sensitive_reason_ok in src/domain/sensitive.c: 2..200 characters
 export const REASON_MAX = 200;
@@ -46,27 +47,7 @@ export const UnmaskDialog = {
     }
     return { reason, error, busy, visible, submit, PRESETS, REASON_MAX };
   },
-  template: `
-    <el-dialog v-model="visible" title="查看敏感信息原文" width="min(480px, 94vw)" append-to-body
-               class="unmask-dialog" :close-on-click-modal="false">
-      <el-alert type="info" show-icon :closable="false" class="block-gap"
-                :title="'您将查看' + subject + '的完整内容。'"
-                description="依据个人信息保护规定，查看原文须说明理由；本次查看及理由将记入审计日志。" />
-      <el-form label-position="top" @submit.prevent="submit">
-        <el-form-item label="查看理由" required :error="error">
-          <el-input v-model="reason" type="textarea" :rows="3" :maxlength="REASON_MAX" show-word-limit
-                    name="reason" placeholder="例如：处置事项需联系当事人" />
-        </el-form-item>
-        <div class="reason-presets">
-          <el-tag v-for="p in PRESETS" :key="p" class="reason-preset" effect="plain" round
-                  @click="reason = p">{{ p }}</el-tag>
-        </div>
-      </el-form>
-      <template #footer>
-        <el-button @click="visible = false">取消</el-button>
-        <el-button type="primary" :loading="busy" @click="submit">确认查看</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderUnmaskDialog,
 };
 
 export default UnmaskDialog;

@@ -7,6 +7,7 @@ import { api, apiUrl } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
+import { renderAuditPage } from '../gen/pages/audit.js';
 
 const PAGE_SIZE = 50;
 
@@ -158,70 +159,5 @@ export default {
     return { filter, page, rows, total, loading, load, search, reset, actions, canExport, exportUrl,
       actionLabel, orgText, detailText, OUTCOMES, formatDateTime, narrow, PAGE_SIZE, Download, Refresh, Search };
   },
-  template: `
-    <el-card class="page-card" shadow="never">
-      <template #header>
-        <div class="card-head">
-          <h1 class="page-title">审计日志</h1>
-          <div class="head-actions">
-            <el-button :icon="Refresh" :loading="loading" @click="load">刷新</el-button>
-            <el-button v-if="canExport" tag="a" :href="exportUrl" download :icon="Download" class="export-button">导出 CSV</el-button>
-          </div>
-        </div>
-      </template>
-      <el-form class="filter-bar audit-filter" :inline="!narrow" @submit.prevent="search">
-        <el-form-item label="用户">
-          <el-input v-model="filter.user" name="user" placeholder="用户名" clearable />
-        </el-form-item>
-        <el-form-item label="操作">
-          <el-select v-model="filter.action" name="action" placeholder="全部" clearable filterable allow-create class="action-select">
-            <el-option v-for="a in actions" :key="a.value" :value="a.value" :label="a.label">
-              <span>{{ a.label }}</span><span class="option-note">{{ a.value }}</span>
-            </el-option>
-          </el-select>
-        </el-form-item>
-        <el-form-item label="结果">
-          <el-select v-model="filter.outcome" placeholder="全部" clearable class="outcome-select">
-            <el-option v-for="(o, k) in OUTCOMES" :key="k" :value="k" :label="o.text" />
-          </el-select>
-        </el-form-item>
-        <el-form-item label="时间">
-          <el-date-picker v-model="filter.range" type="daterange" value-format="YYYY-MM-DD" range-separator="至"
-                          start-placeholder="开始日期" end-placeholder="结束日期" class="range-picker" />
-        </el-form-item>
-        <el-form-item>
-          <el-button type="primary" native-type="submit" :icon="Search">查询</el-button>
-          <el-button @click="reset">重置</el-button>
-        </el-form-item>
-      </el-form>
-      <el-table :data="rows" v-loading="loading" class="audit-table" row-key="id" empty-text="没有符合条件的审计记录" size="small">
-        <el-table-column label="时间" width="160">
-          <template #default="{ row }"><span class="nowrap">{{ formatDateTime(row.at) }}</span></template>
-        </el-table-column>
-        <el-table-column label="用户" min-width="100">
-          <template #default="{ row }">{{ row.username || '—' }}</template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" label="组织机构" min-width="150">
-          <template #default="{ row }">{{ orgText(row) }}</template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" prop="source" label="来源地址" min-width="120" />
-        <el-table-column label="操作" min-width="150">
-          <template #default="{ row }">
-            <div>{{ actionLabel(row.action) }}</div>
-            <div v-if="actionLabel(row.action) !== row.action" class="muted small">{{ row.action }}</div>
-          </template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" prop="object" label="对象" min-width="130" show-overflow-tooltip />
-        <el-table-column label="结果" width="70">
-          <template #default="{ row }">
-            <el-tag size="small" :type="(OUTCOMES[row.outcome] || {}).type || 'info'" disable-transitions>{{ (OUTCOMES[row.outcome] || {}).text || row.outcome }}</el-tag>
-          </template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" label="详情" min-width="160" show-overflow-tooltip>
-          <template #default="{ row }">{{ detailText(row.detail) }}</template>
-        </el-table-column>
-      </el-table>
-      <el-pagination class="pager" layout="total, prev, pager, next" :total="total" :page-size="PAGE_SIZE"
-                     v-model:current-page="page" @current-change="load" :pager-count="narrow ? 5 : 7" size="small" background />
-    </el-card>`,
+  render: renderAuditPage,
 };

@@ -15,6 +15,10 @@ import {
   BoundaryInput, KIND_LABEL, MiniMap, RegionCascader, STATUS_LABEL, SUBTYPES,
   formatCount, formatTime, gridStyle, parseParts, regionsAtLevel,
 } from '../geo.js';
+import {
+  renderServerError, renderGridLine, renderCreateDialog, renderEditDialog, renderRedrawDialog,
+  renderSplitDialog, renderMergeDialog, renderRetireDialog, renderHistoryDrawer, renderGridsPage,
+} from '../gen/pages/grids.js';
 
 const MAX_PEOPLE = 1000000;
 const OP_LABEL = { split: '拆分', merge: '合并' };
@@ -32,18 +36,14 @@ const peopleRule = (label) => ({
 // The server's message, shown where the user is looking (inside the dialog, near its buttons).
 const ServerError = {
   props: { message: String },
-  template: `<el-alert v-if="message" class="server-error" type="error" title="操作未成功" :description="message"
-                       show-icon :closable="false" data-field="server-error" />`,
+  render: renderServerError,
 };
 
 // The grid a dialog acts on, in one line.
 const GridLine = {
   props: { grid: Object },
   setup: () => ({ KIND_LABEL }),
-  template: `<div class="grid-line" v-if="grid">
-    <span class="mono">{{ grid.code }}</span><b>{{ grid.name }}</b>
-    <el-tag size="small" :type="grid.kind === 'dedicated' ? 'warning' : 'primary'" disable-transitions>{{ KIND_LABEL[grid.kind] }}</el-tag>
-    <span class="muted">{{ grid.community && grid.community.name }}</span></div>`,
+  render: renderGridLine,
 };
 
 // ---- 新建网格 ----
@@ -127,55 +127,7 @@ const CreateDialog = {
     watch(form, () => { serverError.value = ''; }, { deep: true });
     return { formRef, form, groups, rules, preview, saving, serverError, submit, SUBTYPES, narrow };
   },
-  template: `
-    <el-dialog :model-value="modelValue" @update:model-value="$emit('update:modelValue', $event)" title="新建网格"
-               :width="narrow ? '96%' : '680px'" top="5vh" class="grid-dialog create-dialog" destroy-on-close>
-      <el-form ref="formRef" :model="form" :rules="rules" :label-position="narrow ? 'top' : 'right'" label-width="110px">
-        <el-form-item label="所属社区/村" prop="community">
-          <el-select v-model="form.community" filterable placeholder="请选择或输入名称、代码搜索" class="full" data-field="community">
-            <el-option-group v-for="g in groups" :key="g.label" :label="g.label">
-              <el-option v-for="c in g.options" :key="c.code" :value="c.code" :label="c.name + '（' + c.code + '）'" />
-            </el-option-group>
-          </el-select>
-        </el-form-item>
-        <el-form-item label="网格类型" prop="kind">
-          <el-radio-group v-model="form.kind">
-            <el-radio value="comprehensive">综合网格</el-radio>
-            <el-radio value="dedicated">专属网格</el-radio>
-          </el-radio-group>
-        </el-form-item>
-        <el-form-item v-if="form.kind === 'dedicated'" label="专属类别" prop="subtype">
-          <el-select v-model="form.subtype" placeholder="请选择" class="full">
-            <el-option v-for="s in SUBTYPES" :key="s" :value="s" :label="s" />
-          </el-select>
-        </el-form-item>
-        <el-form-item label="网格名称" prop="name">
-          <el-input v-model="form.name" maxlength="40" show-word-limit placeholder="如：柳园社区第一网格" data-field="name" />
-        </el-form-item>
-        <el-form-item label="网格编码" prop="code">
-          <el-input v-model="form.code" maxlength="15" placeholder="可不填，系统按编码规则自动分配" data-field="code" />
-        </el-form-item>
-        <div class="form-row">
-          <el-form-item label="户数" prop="households">
-            <el-input-number v-model="form.households" :min="0" :max="1000000" :step="10" controls-position="right" />
-          </el-form-item>
-          <el-form-item label="人口数" prop="residents">
-            <el-input-number v-model="form.residents" :min="0" :max="1000000" :step="10" controls-position="right" />
-          </el-form-item>
-        </div>
-        <el-form-item label="网格边界" prop="boundary">
-          <boundary-input v-model="form.boundary" class="full" />
-        </el-form-item>
-        <el-form-item v-if="preview.length" label="预览">
-          <mini-map :layers="preview" height="220px" class="full" />
-        </el-form-item>
-      </el-form>
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('update:modelValue', false)">取消</el-button>
-        <el-button type="primary" :loading="saving" @click="submit">保存</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderCreateDialog,
 };
 
 // ---- 编辑 ----
@@ -221,26 +173,7 @@ const EditDialog = {
     }
     return { formRef, form, rules, saving, serverError, submit, SUBTYPES, narrow };
   },
-  template: `
-    <el-dialog :model-value="!!grid" @update:model-value="$emit('close')" title="编辑网格信息"
-               :width="narrow ? '96%' : '560px'" class="grid-dialog edit-dialog">
-      <grid-line :grid="grid" />
-      <el-form ref="formRef" :model="form" :rules="rules" :label-position="narrow ? 'top' : 'right'" label-width="90px">
-        <el-form-item label="网格名称" prop="name"><el-input v-model="form.name" maxlength="40" show-word-limit /></el-form-item>
-        <el-form-item v-if="grid && grid.kind === 'dedicated'" label="专属类别">
-          <el-select v-model="form.subtype" class="full"><el-option v-for="s in SUBTYPES" :key="s" :value="s" :label="s" /></el-select>
-        </el-form-item>
-        <div class="form-row">
-          <el-form-item label="户数" prop="households"><el-input-number v-model="form.households" :min="0" :max="1000000" controls-position="right" /></el-form-item>
-          <el-form-item label="人口数" prop="residents"><el-input-number v-model="form.residents" :min="0" :max="1000000" controls-position="right" /></el-form-item>
-        </div>
-      </el-form>
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('close')">取消</el-button>
-        <el-button type="primary" :loading="saving" @click="submit">保存</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderEditDialog,
 };
 
 // Loads a grid with its boundary when a dialog opens on a table row (rows carry no boundary).
@@ -294,23 +227,7 @@ const RedrawDialog = {
     }
     return { full, loadError, boundary, reason, saving, serverError, formError, preview, submit, narrow };
   },
-  template: `
-    <el-dialog :model-value="!!grid" @update:model-value="$emit('close')" title="重划网格边界"
-               :width="narrow ? '96%' : '640px'" top="5vh" class="grid-dialog redraw-dialog">
-      <grid-line :grid="grid" />
-      <el-alert v-if="loadError" type="error" :title="loadError" :closable="false" show-icon />
-      <p class="dialog-note">网格编码保持不变，原边界作为历史版本保留。</p>
-      <el-form label-position="top">
-        <el-form-item label="新边界" required :error="formError"><boundary-input v-model="boundary" class="full" /></el-form-item>
-        <el-form-item label="调整原因"><el-input v-model="reason" maxlength="200" placeholder="选填，如：道路改建后按新路界调整" /></el-form-item>
-        <el-form-item label="预览（虚线为现边界）"><mini-map :layers="preview" height="220px" class="full" /></el-form-item>
-      </el-form>
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('close')">取消</el-button>
-        <el-button type="primary" :loading="saving" @click="submit">确认重划</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderRedrawDialog,
 };
 
 // ---- 拆分 ----
@@ -374,39 +291,7 @@ const SplitDialog = {
     }
     return { full, loadError, count, parts, saving, serverError, formError, bulkNote, onBulk, preview, submit, narrow, PART_COLORS };
   },
-  template: `
-    <el-dialog :model-value="!!grid" @update:model-value="$emit('close')" title="拆分网格"
-               :width="narrow ? '96%' : '760px'" top="4vh" class="grid-dialog split-dialog">
-      <grid-line :grid="grid" />
-      <el-alert v-if="loadError" type="error" :title="loadError" :closable="false" show-icon />
-      <p class="dialog-note">各部分不得相互重叠，合起来须完整覆盖原网格。拆分后原网格注销，编码不再使用；新网格沿用原网格的社区和类型，编码自动分配，户数和人口数按面积分摊。</p>
-      <div class="split-head">
-        <span>拆分为</span>
-        <el-input-number v-model="count" :min="2" :max="50" size="small" controls-position="right" data-field="part-count" />
-        <span>个部分</span>
-        <el-upload :auto-upload="false" :show-file-list="false" accept=".geojson,.json" :on-change="onBulk" class="bulk-upload">
-          <el-button size="small">从一个文件读取全部部分</el-button>
-        </el-upload>
-        <span v-if="bulkNote" class="muted">{{ bulkNote }}</span>
-      </div>
-      <div class="split-parts">
-        <div v-for="(p, i) in parts" :key="p.key" class="split-part" :data-part="i + 1">
-          <div class="split-part-head">
-            <span class="part-no" :style="{ background: PART_COLORS[i % PART_COLORS.length] }">{{ i + 1 }}</span>
-            <el-input v-model="p.name" maxlength="40" placeholder="新网格名称" data-field="part-name" />
-          </div>
-          <boundary-input v-model="p.boundary" :tip="false" file-label="拖入或点击选择本部分的 GeoJSON 文件" />
-        </div>
-      </div>
-      <div v-if="formError" class="form-error" data-field="form-error">{{ formError }}</div>
-      <div class="preview-label">预览（虚线为原网格）</div>
-      <mini-map :layers="preview" height="240px" />
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('close')">取消</el-button>
-        <el-button type="primary" :loading="saving" @click="submit">确认拆分</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderSplitDialog,
 };
 
 // ---- 合并 ----
@@ -450,27 +335,7 @@ const MergeDialog = {
     }
     return { name, code, shapes, saving, serverError, formError, sameCommunity, sameKind, submit, narrow };
   },
-  template: `
-    <el-dialog :model-value="!!grids" @update:model-value="$emit('close')" title="合并网格"
-               :width="narrow ? '96%' : '600px'" top="6vh" class="grid-dialog merge-dialog">
-      <p class="dialog-note">将以下 {{ grids ? grids.length : 0 }} 个网格合并为一个新网格。它们须属于同一社区、同一类型且相互连接；合并后原网格注销，户数和人口数相加。</p>
-      <el-alert v-if="grids && (!sameCommunity || !sameKind)" type="warning" show-icon :closable="false"
-                title="所选网格不属于同一社区或类型不同，服务器将拒绝合并" />
-      <div class="merge-list">
-        <el-tag v-for="g in grids" :key="g.code" disable-transitions>{{ g.name }}（{{ g.code }}）</el-tag>
-      </div>
-      <el-form label-position="top">
-        <el-form-item label="新网格名称" required><el-input v-model="name" maxlength="40" show-word-limit data-field="merge-name" /></el-form-item>
-        <el-form-item label="新网格编码"><el-input v-model="code" maxlength="15" placeholder="可不填，系统自动分配" /></el-form-item>
-      </el-form>
-      <div v-if="formError" class="form-error" data-field="form-error">{{ formError }}</div>
-      <mini-map :layers="shapes" height="200px" />
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('close')">取消</el-button>
-        <el-button type="primary" :loading="saving" @click="submit">确认合并</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderMergeDialog,
 };
 
 // ---- 注销 ----
@@ -501,23 +366,7 @@ const RetireDialog = {
     }
     return { reason, saving, serverError, formError, submit, narrow };
   },
-  template: `
-    <el-dialog :model-value="!!grid" @update:model-value="$emit('close')" title="注销网格"
-               :width="narrow ? '96%' : '520px'" class="grid-dialog retire-dialog">
-      <grid-line :grid="grid" />
-      <el-alert type="warning" show-icon :closable="false" title="注销后网格不再参与定位和统计，其编码永不重复使用。此操作不可撤销。" />
-      <el-form label-position="top" class="retire-form">
-        <el-form-item label="注销原因" required :error="formError">
-          <el-input v-model="reason" type="textarea" :rows="3" maxlength="200" show-word-limit
-                    placeholder="如：所在区域整体拆迁" data-field="retire-reason" />
-        </el-form-item>
-      </el-form>
-      <server-error :message="serverError" />
-      <template #footer>
-        <el-button @click="$emit('close')">取消</el-button>
-        <el-button type="danger" :loading="saving" @click="submit">确认注销</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderRetireDialog,
 };
 
 // ---- 历史 ----
@@ -554,49 +403,7 @@ const HistoryDrawer = {
     const toMap = () => navigate('/map', { grid: props.code });
     return { data, error, version, shown, lineage, toMap, narrow, formatTime, formatCount, STATUS_LABEL, OP_LABEL, MapLocation };
   },
-  template: `
-    <el-drawer :model-value="!!code" @update:model-value="$emit('close')" :size="narrow ? '100%' : '680px'"
-               :title="data ? '网格历史：' + data.grid.name : '网格历史'" class="history-drawer">
-      <el-alert v-if="error" type="error" :title="error" show-icon :closable="false" />
-      <el-skeleton v-else-if="!data" :rows="6" animated />
-      <template v-else>
-        <el-descriptions :column="narrow ? 1 : 2" size="small" border class="history-grid">
-          <el-descriptions-item label="网格编码"><span class="mono" data-field="history-code">{{ data.grid.code }}</span></el-descriptions-item>
-          <el-descriptions-item label="状态">
-            <el-tag size="small" :type="data.grid.status === 'active' ? 'success' : 'info'" disable-transitions data-field="history-status">{{ STATUS_LABEL[data.grid.status] }}</el-tag>
-          </el-descriptions-item>
-          <el-descriptions-item label="网格类型">{{ data.grid.kind_label }}<template v-if="data.grid.subtype">（{{ data.grid.subtype }}）</template></el-descriptions-item>
-          <el-descriptions-item label="所属社区">{{ data.grid.community.name }}</el-descriptions-item>
-          <el-descriptions-item label="生效时间">{{ formatTime(data.grid.valid_from) }}</el-descriptions-item>
-          <el-descriptions-item label="失效时间">{{ formatTime(data.grid.valid_to) }}</el-descriptions-item>
-          <el-descriptions-item v-if="data.grid.retire_reason" label="注销原因" :span="2">{{ data.grid.retire_reason }}</el-descriptions-item>
-        </el-descriptions>
-        <h3 class="section-title">边界版本</h3>
-        <el-table :data="data.versions" size="small" border highlight-current-row class="versions-table"
-                  :row-class-name="({ row }) => row.version === version ? 'is-shown' : ''" @row-click="(row) => (version = row.version)">
-          <el-table-column label="版本" width="70"><template #default="{ row }">第 {{ row.version }} 版</template></el-table-column>
-          <el-table-column label="生效时间" min-width="150"><template #default="{ row }">{{ formatTime(row.valid_from) }}</template></el-table-column>
-          <el-table-column label="失效时间" min-width="150"><template #default="{ row }">{{ row.valid_to ? formatTime(row.valid_to) : '现行' }}</template></el-table-column>
-          <el-table-column label="原因" prop="reason" min-width="120" show-overflow-tooltip />
-        </el-table>
-        <mini-map :layers="shown" height="220px" class="history-map" />
-        <h3 class="section-title">沿革</h3>
-        <el-empty v-if="!lineage.length" :image-size="60" description="该网格没有拆分或合并记录" />
-        <el-table v-else :data="lineage" size="small" border class="lineage-table">
-          <el-table-column label="关系" width="110" prop="dir" />
-          <el-table-column label="网格" min-width="190">
-            <template #default="{ row }">
-              <el-link type="primary" underline="never" @click="$emit('open', row.code)">{{ row.name }}</el-link>
-              <div class="mono muted">{{ row.code }}</div>
-            </template>
-          </el-table-column>
-          <el-table-column label="变更" width="70"><template #default="{ row }">{{ OP_LABEL[row.op] || row.op }}</template></el-table-column>
-          <el-table-column label="状态" width="80"><template #default="{ row }">{{ STATUS_LABEL[row.status] || row.status }}</template></el-table-column>
-          <el-table-column label="时间" min-width="150"><template #default="{ row }">{{ formatTime(row.at) }}</template></el-table-column>
-        </el-table>
-        <div class="drawer-actions"><el-button :icon="MapLocation" @click="toMap">在地图上查看</el-button></div>
-      </template>
-    </el-drawer>`,
+  render: renderHistoryDrawer,
 };
 
 export default {
@@ -670,92 +477,5 @@ export default {
       canWrite: computed(() => can('grid.write')),
     };
   },
-  template: `
-    <el-card class="page-card grids-page" shadow="never">
-      <template #header>
-        <div class="card-head">
-          <h1 class="page-title">网格管理</h1>
-          <div v-if="canWrite" class="head-actions">
-            <el-button :icon="Connection" :disabled="selection.length < 2" @click="startMerge" data-action="merge">
-              合并所选<template v-if="selection.length">（{{ selection.length }}）</template></el-button>
-            <el-button type="primary" :icon="Plus" @click="creating = true" data-action="create">新建网格</el-button>
-          </div>
-        </div>
-      </template>
-      <el-form class="filter-bar grid-filters" :class="{ 'is-narrow': narrow }" :inline="!narrow" :label-position="narrow ? 'top' : 'left'" @submit.prevent="search">
-        <el-form-item label="行政区划" class="filter-region">
-          <region-cascader v-model="filters.region" placeholder="全部" @picked="onPicked" />
-        </el-form-item>
-        <el-form-item label="状态">
-          <el-select v-model="filters.status" class="filter-select" data-field="filter-status">
-            <el-option value="active" label="在用" /><el-option value="retired" label="已注销" /><el-option value="all" label="全部" />
-          </el-select>
-        </el-form-item>
-        <el-form-item label="类型">
-          <el-select v-model="filters.kind" class="filter-select" placeholder="全部">
-            <el-option value="" label="全部" /><el-option value="comprehensive" label="综合网格" /><el-option value="dedicated" label="专属网格" />
-          </el-select>
-        </el-form-item>
-        <el-form-item label="网格名称">
-          <el-input v-model="filters.q" clearable placeholder="输入名称关键字" maxlength="30" class="filter-q" data-field="filter-q" @keyup.enter="search" />
-        </el-form-item>
-        <el-form-item class="filter-buttons">
-          <el-button type="primary" :icon="Search" @click="search">查询</el-button>
-          <el-button :icon="Refresh" @click="reset">重置</el-button>
-        </el-form-item>
-      </el-form>
-      <el-alert v-if="error" type="error" :title="error" show-icon :closable="false" class="table-error" />
-      <el-table ref="tableRef" :data="rows" v-loading="loading" border stripe row-key="code" class="grids-table"
-                empty-text="没有符合条件的网格" @selection-change="(s) => (selection = s)">
-        <el-table-column v-if="canWrite" type="selection" width="44" :selectable="selectable" />
-        <el-table-column label="网格编码" width="142"><template #default="{ row }"><span class="mono" data-col="code">{{ row.code }}</span></template></el-table-column>
-        <el-table-column label="网格名称" prop="name" min-width="160" show-overflow-tooltip />
-        <el-table-column label="类型" width="124">
-          <template #default="{ row }">
-            <el-tag size="small" :type="row.kind === 'dedicated' ? 'warning' : 'primary'" disable-transitions>{{ row.kind_label }}</el-tag>
-            <span v-if="row.subtype" class="subtype">{{ row.subtype }}</span>
-          </template>
-        </el-table-column>
-        <el-table-column label="社区/村" min-width="80" show-overflow-tooltip><template #default="{ row }">{{ row.community.name }}</template></el-table-column>
-        <el-table-column label="户数" width="66" align="right"><template #default="{ row }">{{ formatCount(row.households) }}</template></el-table-column>
-        <el-table-column label="人口数" width="74" align="right"><template #default="{ row }">{{ formatCount(row.residents) }}</template></el-table-column>
-        <el-table-column label="状态" width="72">
-          <template #default="{ row }"><el-tag size="small" :type="row.status === 'active' ? 'success' : 'info'" disable-transitions data-col="status">{{ STATUS_LABEL[row.status] }}</el-tag></template>
-        </el-table-column>
-        <el-table-column label="操作" :width="canWrite ? 140 : 70" :fixed="narrow ? false : 'right'">
-          <template #default="{ row }">
-            <div class="row-actions">
-              <template v-if="row.status === 'active' && canWrite">
-                <el-button link type="primary" size="small" data-action="edit" @click="act('edit', row)">编辑</el-button>
-                <el-button link type="primary" size="small" data-action="history" @click="act('history', row)">历史</el-button>
-                <el-dropdown trigger="click" @command="(c) => act(c, row)">
-                  <el-button link type="primary" size="small" data-action="more">更多<el-icon class="el-icon--right"><component :is="ArrowDown" /></el-icon></el-button>
-                  <template #dropdown>
-                    <el-dropdown-menu>
-                      <el-dropdown-item command="redraw" data-action="redraw">重划边界</el-dropdown-item>
-                      <el-dropdown-item command="split" data-action="split">拆分</el-dropdown-item>
-                      <el-dropdown-item command="map" data-action="map">在地图上查看</el-dropdown-item>
-                      <el-dropdown-item command="retire" data-action="retire" divided class="danger-item">注销</el-dropdown-item>
-                    </el-dropdown-menu>
-                  </template>
-                </el-dropdown>
-              </template>
-              <el-button v-else link type="primary" size="small" data-action="history" @click="act('history', row)">历史</el-button>
-            </div>
-          </template>
-        </el-table-column>
-      </el-table>
-      <div class="table-footer">
-        <el-pagination v-model:current-page="page" v-model:page-size="pageSize" :total="total" :page-sizes="[20, 50, 100]"
-                       :layout="narrow ? 'total, prev, pager, next' : 'total, sizes, prev, pager, next, jumper'"
-                       :size="narrow ? 'small' : 'default'" :pager-count="narrow ? 5 : 7" background />
-      </div>
-      <create-dialog v-model="creating" :preset-community="presetCommunity" @done="load" />
-      <edit-dialog :grid="editing" @close="editing = null" @done="done" />
-      <redraw-dialog :grid="redrawing" @close="redrawing = null" @done="done" />
-      <split-dialog :grid="splitting" @close="splitting = null" @done="done" />
-      <merge-dialog :grids="merging" @close="merging = null" @done="done" />
-      <retire-dialog :grid="retiring" @close="retiring = null" @done="done" />
-      <history-drawer :code="historyCode" @close="closeHistory" @open="(c) => (historyCode = c)" />
-    </el-card>`,
+  render: renderGridsPage,
 };

@@ -4,6 +4,7 @@
 import { nextTick, reactive, ref } from 'vue';
 import { Lock, User, Key } from '@element-plus/icons-vue';
 import { login } from '../session.js';
+import { renderLoginPage } from '../gen/pages/login.js';
 
 export const SYSTEM_NAME = '城乡网格化服务管理信息系统';
 
@@ -80,48 +81,5 @@ export default {
     return { form, step, useRecovery, error, busy, submit, back, toggleRecovery, codeInput,
       userInput, SYSTEM_NAME, Lock, User, Key };
   },
-  template: `
-    <div class="login-screen">
-      <div class="login-box">
-        <div class="login-brand">
-          <img src="favicon.svg" alt="" width="44" height="44">
-          <div>
-            <div class="login-system">{{ SYSTEM_NAME }}</div>
-            <div class="login-sub">统一身份认证</div>
-          </div>
-        </div>
-        <el-card class="login-card" shadow="always">
-          <h1 class="login-title">{{ step === 'password' ? '用户登录' : '双因素认证' }}</h1>
-          <el-alert v-if="error" class="login-error" type="error" :title="error" show-icon :closable="false" />
-          <el-form v-if="step === 'password'" label-position="top" @submit.prevent="submit">
-            <el-form-item label="用户名">
-              <el-input ref="userInput" v-model="form.username" name="username" autocomplete="username"
-                        :prefix-icon="User" placeholder="请输入用户名" size="large" autofocus />
-            </el-form-item>
-            <el-form-item label="密码">
-              <el-input v-model="form.password" name="password" type="password" show-password
-                        autocomplete="current-password" :prefix-icon="Lock" placeholder="请输入密码"
-                        size="large" />
-            </el-form-item>
-            <el-button class="login-submit" type="primary" size="large" native-type="submit" :loading="busy">登录</el-button>
-          </el-form>
-          <el-form v-else label-position="top" @submit.prevent="submit">
-            <p class="login-hint" v-if="!useRecovery">请打开手机上的身份验证器应用，输入显示的 6 位动态验证码。</p>
-            <p class="login-hint" v-else>请输入一个尚未使用过的恢复码。每个恢复码只能使用一次。</p>
-            <el-form-item :label="useRecovery ? '恢复码' : '动态验证码'">
-              <el-input ref="codeInput" v-model="form.code" name="code" :prefix-icon="Key" size="large"
-                        :maxlength="useRecovery ? 32 : 6" :inputmode="useRecovery ? 'text' : 'numeric'"
-                        autocomplete="one-time-code" :placeholder="useRecovery ? '恢复码' : '6 位数字'" />
-            </el-form-item>
-            <el-button class="login-submit" type="primary" size="large" native-type="submit" :loading="busy">验证并登录</el-button>
-            <div class="login-links">
-              <el-link type="primary" underline="never" @click="toggleRecovery">
-                {{ useRecovery ? '使用动态验证码' : '无法使用验证器？使用恢复码' }}</el-link>
-              <el-link underline="never" @click="back">返回</el-link>
-            </div>
-          </el-form>
-        </el-card>
-        <p class="login-foot">仅限授权人员使用。登录、操作和查看敏感信息均记入审计日志。</p>
-      </div>
-    </div>`,
+  render: renderLoginPage,
 };

@@ -10,8 +10,9 @@ import { navigate, route } from '../router.js';
 import { narrow } from '../screen.js';
 import {
   L, KIND_LABEL, STATUS_LABEL, childRegions, createMap, destroyMap, fitTo, followSize, formatCount, formatTime,
-  gridStyle, regionNode, scopeRoot,
+  gridStyle, regionNode, scopeRoot, textTooltip,
 } from '../geo.js';
+import { renderMapPage } from '../gen/pages/map.js';
 
 export default {
   name: 'MapPage',
@@ -157,7 +158,7 @@ export default {
           byCode.set(f.properties.code, layer);
           // The code on the SVG path too: handy for tests and for people reading the page.
           layer.on('add', () => layer.getElement()?.setAttribute('data-code', f.properties.code));
-          layer.bindTooltip(f.properties.name, { sticky: true, direction: 'top', className: 'grid-tooltip' });
+          layer.bindTooltip(textTooltip(f.properties.name), { sticky: true, direction: 'top', className: 'grid-tooltip' });
           layer.on('click', (ev) => {
             if (locating.value) return; // the map's click handler locates
             L.DomEvent.stopPropagation(ev);
@@ -203,85 +204,5 @@ export default {
       defaultExpanded: computed(() => (root.value ? [root.value.code] : [])),
     };
   },
-  template: `
-    <div class="map-page">
-      <el-card class="map-side" shadow="never">
-        <template #header><div class="card-head"><span class="side-title">行政区划</span></div></template>
-        <el-tree v-if="root" class="region-tree" lazy :load="loadNode" :props="treeProps" node-key="code"
-                 highlight-current :current-node-key="root.code" :default-expanded-keys="defaultExpanded"
-                 :expand-on-click-node="false" @node-click="pickRegion">
-          <template #default="{ data }">
-            <span class="region-node">
-              <span class="region-node-name">{{ data.name }}</span>
-              <span v-if="data.level === 5" class="region-node-count">{{ data.grids }} 个网格</span>
-            </span>
-          </template>
-        </el-tree>
-        <el-skeleton v-else-if="!error" :rows="4" animated />
-      </el-card>
-      <el-card class="map-main" shadow="never">
-        <template #header>
-          <div class="card-head">
-            <h1 class="page-title">网格地图</h1>
-            <el-button :type="locating ? 'primary' : 'default'" :icon="Aim" @click="toggleLocate">
-              {{ locating ? '退出定位' : '定位' }}</el-button>
-          </div>
-        </template>
-        <div class="map-toolbar">
-          <div class="map-summary" v-if="region">
-            <span class="map-region" data-field="region-name">{{ region.name }}</span>
-            <el-tag v-if="region.kind" size="small" type="info" disable-transitions>{{ region.kind }}</el-tag>
-            <span class="map-stats">在用网格 <b data-field="grid-count">{{ stats.total }}</b> 个
-              <template v-if="stats.total">（综合 {{ stats.comprehensive }}，专属 {{ stats.dedicated }}）</template></span>
-          </div>
-          <div class="map-legend" aria-label="图例">
-            <span><i class="swatch swatch-comprehensive"></i>综合网格</span>
-            <span><i class="swatch swatch-dedicated"></i>专属网格</span>
-            <span><i class="swatch swatch-region"></i>区划边界</span>
-          </div>
-        </div>
-        <div v-if="locating" class="locate-bar" :class="{ 'is-miss': locateResult && !locateResult.ok, 'is-hit': locateResult && locateResult.ok }">
-          <el-icon><component :is="Aim" /></el-icon>
-          <span data-field="locate-result">{{ locateResult ? locateResult.text : '定位模式：请在地图上点击要查询的位置' }}</span>
-        </div>
-        <el-alert v-if="error" type="error" :title="error" show-icon :closable="false" class="map-error" />
-        <div class="map-stage">
-        <div class="map-wrap" v-loading="loading" element-loading-text="正在加载网格…">
-          <div ref="mapEl" class="grid-map main-map" :class="{ 'is-locating': locating }"></div>
-        </div>
-          <el-card v-if="card" class="grid-card" shadow="always" :data-grid="card.code">
-            <template #header>
-              <div class="card-head">
-                <span class="grid-card-title">{{ card.name }}</span>
-                <el-button text circle :icon="Close" aria-label="关闭" @click="closeCard" />
-              </div>
-            </template>
-            <el-skeleton v-if="card.loading" :rows="4" animated />
-            <template v-else>
-              <el-descriptions :column="1" size="small" border label-width="80px" class="grid-card-fields">
-                <el-descriptions-item label="网格编码"><span data-field="code" class="mono">{{ card.code }}</span></el-descriptions-item>
-                <el-descriptions-item label="网格类型">
-                  <el-tag size="small" :type="card.kind === 'dedicated' ? 'warning' : 'primary'" disable-transitions data-field="kind">{{ card.kind_label }}</el-tag>
-                  <span v-if="card.subtype" class="subtype" data-field="subtype">{{ card.subtype }}</span>
-                </el-descriptions-item>
-                <el-descriptions-item label="所属社区"><span data-field="community">{{ card.community.name }}</span></el-descriptions-item>
-                <el-descriptions-item label="户数"><span data-field="households">{{ formatCount(card.households) }}</span></el-descriptions-item>
-                <el-descriptions-item label="人口数"><span data-field="residents">{{ formatCount(card.residents) }}</span></el-descriptions-item>
-                <el-descriptions-item label="状态">
-                  <el-tag size="small" :type="card.status === 'active' ? 'success' : 'info'" disable-transitions data-field="status">{{ STATUS_LABEL[card.status] || card.status }}</el-tag>
-                </el-descriptions-item>
-                <el-descriptions-item label="边界版本">第 {{ card.version }} 版</el-descriptions-item>
-                <el-descriptions-item label="生效时间"><span data-field="valid_from">{{ formatTime(card.valid_from) }}</span></el-descriptions-item>
-                <el-descriptions-item v-if="card.valid_to" label="失效时间">{{ formatTime(card.valid_to) }}</el-descriptions-item>
-                <el-descriptions-item v-if="card.retire_reason" label="注销原因">{{ card.retire_reason }}</el-descriptions-item>
-              </el-descriptions>
-              <div class="grid-card-actions">
-                <el-button size="small" :icon="Clock" @click="openHistory">变更历史</el-button>
-                <el-button size="small" :icon="GridIcon" @click="openAdmin">网格管理</el-button>
-              </div>
-            </template>
-          </el-card>
-        </div>
-      </el-card>
-    </div>`,
+  render: renderMapPage,
 };

@@ -4,6 +4,7 @@ import { reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { api } from '../api.js';
 import { loadSession, reportError, session } from '../session.js';
+import { renderPasswordPage } from '../gen/pages/password.js';
 
 export const PASSWORD_MIN = 12; // PASSWORD_MIN_CHARS in src/domain/identity.h
 
@@ -45,24 +46,5 @@ export default {
     }
     return { form, error, busy, submit, session, PASSWORD_MIN };
   },
-  template: `
-    <el-card class="page-card narrow-card" shadow="never">
-      <template #header><h1 class="page-title">修改密码</h1></template>
-      <el-alert v-if="forced" class="block-gap" type="warning" show-icon :closable="false"
-                title="首次登录或密码已重置/过期，请先设置新密码后再使用系统。" />
-      <el-alert v-if="error" class="block-gap form-error" type="error" :title="error" show-icon :closable="false" />
-      <el-form label-position="top" @submit.prevent="submit">
-        <el-form-item label="当前密码">
-          <el-input v-model="form.old" name="old_password" type="password" show-password autocomplete="current-password" />
-        </el-form-item>
-        <el-form-item label="新密码">
-          <el-input v-model="form.next" name="new_password" type="password" show-password autocomplete="new-password" />
-          <div class="field-hint">至少 {{ PASSWORD_MIN }} 个字符，包含小写字母、大写字母、数字、符号中的至少三类，不能包含用户名。</div>
-        </el-form-item>
-        <el-form-item label="确认新密码">
-          <el-input v-model="form.again" name="new_password_again" type="password" show-password autocomplete="new-password" />
-        </el-form-item>
-        <el-button type="primary" native-type="submit" :loading="busy">确认修改</el-button>
-      </el-form>
-    </el-card>`,
+  render: renderPasswordPage,
 };

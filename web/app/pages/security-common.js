@@ -5,6 +5,7 @@ import { ElMessage } from 'element-plus';
 import { CopyDocument } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { session } from '../session.js';
+import { renderOnceSecret, renderOrgSelect, renderRegionCascader } from '../gen/pages/security-common.js';
 
 // Copies text; falls back to a hidden textarea where the Clipboard API is missing (plain HTTP
 // outside localhost).
@@ -77,15 +78,7 @@ export const OnceSecret = {
   setup(props) {
     return { copy: () => copyText(props.value, props.label || '内容'), CopyDocument };
   },
-  template: `
-    <div class="once-secret">
-      <el-alert type="warning" :title="warning || '此内容只显示这一次，关闭后无法再次查看，请立即妥善保存。'"
-                show-icon :closable="false" />
-      <div class="once-secret-row">
-        <code class="once-secret-value" data-field="secret">{{ value }}</code>
-        <el-button :icon="CopyDocument" @click="copy">复制</el-button>
-      </div>
-    </div>`,
+  render: renderOnceSecret,
 };
 
 // Organisation select: loads the organisations in the caller's scope (up to 500).
@@ -104,13 +97,7 @@ export const OrgSelect = {
     const value = computed({ get: () => props.modelValue ?? null, set: (v) => emit('update:modelValue', v) });
     return { orgs, loading, value };
   },
-  template: `
-    <el-select v-model="value" filterable :clearable="clearable" :loading="loading" :placeholder="placeholder"
-               class="full-width">
-      <el-option v-for="o in orgs" :key="o.id" :value="o.id" :label="o.name">
-        <span>{{ o.name }}</span><span class="option-note">{{ o.region_name }}</span>
-      </el-option>
-    </el-select>`,
+  render: renderOrgSelect,
 };
 
 // Region picker: a cascader that starts at the caller's own region and loads children on demand.
@@ -144,7 +131,5 @@ export const RegionCascader = {
     const value = computed({ get: () => props.modelValue || '', set: (v) => emit('update:modelValue', v || '') });
     return { cascadeProps, value };
   },
-  template: `
-    <el-cascader v-model="value" :props="cascadeProps" class="full-width" clearable filterable
-                 placeholder="请选择所属行政区划" />`,
+  render: renderRegionCascader,
 };

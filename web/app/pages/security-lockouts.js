@@ -6,6 +6,7 @@ import { Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
+import { renderSecurityLockoutsPage } from '../gen/pages/security-lockouts.js';
 
 export default {
   name: 'SecurityLockoutsPage',
@@ -38,29 +39,5 @@ export default {
     }
     return { rows, loading, load, canWrite, kindLabel, release, formatDateTime, Refresh };
   },
-  template: `
-    <el-card class="page-card" shadow="never">
-      <template #header>
-        <div class="card-head">
-          <h1 class="page-title">登录锁定</h1>
-          <el-button :icon="Refresh" :loading="loading" @click="load">刷新</el-button>
-        </div>
-      </template>
-      <p class="page-text muted">连续登录失败次数过多的账号或来源地址会被暂时锁定，到期自动解除。以下为当前仍在锁定中的记录。</p>
-      <el-table :data="rows" v-loading="loading" class="lockouts-table" row-key="id" empty-text="当前没有被锁定的账号或地址">
-        <el-table-column label="类型" width="100">
-          <template #default="{ row }"><el-tag size="small" :type="row.kind === 'account' ? 'danger' : 'warning'" disable-transitions>{{ kindLabel(row.kind) }}</el-tag></template>
-        </el-table-column>
-        <el-table-column prop="subject" label="账号 / 地址" min-width="140" />
-        <el-table-column label="锁定时间" min-width="160">
-          <template #default="{ row }">{{ formatDateTime(row.locked_at) }}</template>
-        </el-table-column>
-        <el-table-column label="解除时间" min-width="160">
-          <template #default="{ row }">{{ formatDateTime(row.until) }}</template>
-        </el-table-column>
-        <el-table-column v-if="canWrite" label="操作" width="100" fixed="right">
-          <template #default="{ row }"><el-button link type="primary" @click="release(row)">解除锁定</el-button></template>
-        </el-table-column>
-      </el-table>
-    </el-card>`,
+  render: renderSecurityLockoutsPage,
 };

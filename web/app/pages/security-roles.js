@@ -9,6 +9,7 @@ import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
 import { loadCatalog, permGroups, permLabel } from './security-common.js';
+import { renderSecurityRolesPage } from '../gen/pages/security-roles.js';
 
 const ADMIN_FAMILIES = ['system', 'security', 'audit'];
 
@@ -85,71 +86,5 @@ export default {
     return { roles, loading, load, canWrite, groups, label, dlg, openCreate, openEdit, save, remove,
       separationWarning, narrow, Plus, Refresh };
   },
-  template: `
-    <el-card class="page-card" shadow="never">
-      <template #header>
-        <div class="card-head">
-          <h1 class="page-title">角色</h1>
-          <div class="head-actions">
-            <el-button :icon="Refresh" :loading="loading" @click="load">刷新</el-button>
-            <el-button v-if="canWrite" type="primary" :icon="Plus" @click="openCreate">新建角色</el-button>
-          </div>
-        </div>
-      </template>
-      <el-table :data="roles" v-loading="loading" class="roles-table" row-key="id" empty-text="暂无角色">
-        <el-table-column label="角色" min-width="150">
-          <template #default="{ row }">
-            <div class="role-name">{{ row.label }}</div>
-            <div class="muted small">{{ row.name }}</div>
-          </template>
-        </el-table-column>
-        <el-table-column label="类型" width="80">
-          <template #default="{ row }">
-            <el-tag size="small" :type="row.builtin ? 'info' : 'primary'" disable-transitions>{{ row.builtin ? '内置' : '自定义' }}</el-tag>
-          </template>
-        </el-table-column>
-        <el-table-column label="权限" min-width="320">
-          <template #default="{ row }">
-            <el-tag v-for="p in row.permissions" :key="p" class="tag-gap" size="small" effect="plain" disable-transitions>{{ label(p) }}</el-tag>
-          </template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" prop="users" label="用户数" width="80" align="right" />
-        <el-table-column v-if="canWrite" label="操作" width="120" fixed="right">
-          <template #default="{ row }">
-            <template v-if="!row.builtin">
-              <el-button link type="primary" @click="openEdit(row)">编辑</el-button>
-              <el-button link type="danger" :disabled="row.users > 0" @click="remove(row)">删除</el-button>
-            </template>
-            <span v-else class="muted small">系统规定</span>
-          </template>
-        </el-table-column>
-      </el-table>
-    </el-card>
-
-    <el-dialog v-model="dlg.open" :title="dlg.id ? '编辑角色' : '新建角色'" width="min(640px, 96vw)" :close-on-click-modal="false" class="role-dialog">
-      <el-alert v-if="dlg.error" class="block-gap form-error" type="error" :title="dlg.error" show-icon :closable="false" />
-      <el-form label-position="top" @submit.prevent="save">
-        <div class="form-row">
-          <el-form-item label="角色标识" required class="grow">
-            <el-input v-model="dlg.name" name="name" :disabled="!!dlg.id" placeholder="如 street_inspector" />
-          </el-form-item>
-          <el-form-item label="角色名称" required class="grow">
-            <el-input v-model="dlg.label" name="label" placeholder="如 街道巡查员" />
-          </el-form-item>
-        </div>
-        <el-form-item label="权限" required>
-          <el-checkbox-group v-model="dlg.perms" class="perm-groups">
-            <fieldset v-for="g in groups" :key="g.family" class="perm-group">
-              <legend>{{ g.label }}</legend>
-              <el-checkbox v-for="p in g.items" :key="p.name" :value="p.name">{{ p.label }}</el-checkbox>
-            </fieldset>
-          </el-checkbox-group>
-        </el-form-item>
-        <el-alert v-if="separationWarning" type="warning" :title="separationWarning" show-icon :closable="false" />
-      </el-form>
-      <template #footer>
-        <el-button @click="dlg.open = false">取消</el-button>
-        <el-button type="primary" :loading="dlg.busy" @click="save">{{ dlg.id ? '保存' : '创建' }}</el-button>
-      </template>
-    </el-dialog>`,
+  render: renderSecurityRolesPage,
 };

@@ -9,6 +9,7 @@ import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
 import { OnceSecret, OrgSelect, loadCatalog, permLabel } from './security-common.js';
+import { renderSecurityTokensPage } from '../gen/pages/security-tokens.js';
 
 const LIFETIMES = [30, 90, 180, 365];
 
@@ -81,64 +82,5 @@ export default {
     return { rows, loading, load, canWrite, grantable, label, state, dlg, created, openCreate, save, closeCreated, revoke,
       LIFETIMES, formatDateTime, narrow, Plus, Refresh };
   },
-  template: `
-    <el-card class="page-card" shadow="never">
-      <template #header>
-        <div class="card-head">
-          <h1 class="page-title">API 令牌</h1>
-          <div class="head-actions">
-            <el-button :icon="Refresh" :loading="loading" @click="load">刷新</el-button>
-            <el-button v-if="canWrite" type="primary" :icon="Plus" @click="openCreate">签发令牌</el-button>
-          </div>
-        </div>
-      </template>
-      <p class="page-text muted">供其他系统调用接口使用（请求头 Authorization: Bearer 令牌）。令牌绑定组织机构和权限，到期或吊销后失效。</p>
-      <el-table :data="rows" v-loading="loading" class="tokens-table" row-key="id" empty-text="暂无接口令牌">
-        <el-table-column prop="name" label="名称" min-width="140" />
-        <el-table-column label="前缀" width="130"><template #default="{ row }"><code>{{ row.prefix }}…</code></template></el-table-column>
-        <el-table-column v-if="!narrow" prop="org_name" label="所属组织机构" min-width="180" />
-        <el-table-column v-if="!narrow" label="权限" min-width="200">
-          <template #default="{ row }">
-            <el-tag v-for="p in row.permissions" :key="p" class="tag-gap" size="small" effect="plain" disable-transitions>{{ label(p) }}</el-tag>
-          </template>
-        </el-table-column>
-        <el-table-column label="状态" width="80">
-          <template #default="{ row }"><el-tag size="small" :type="state(row).type" disable-transitions>{{ state(row).text }}</el-tag></template>
-        </el-table-column>
-        <el-table-column v-if="!narrow" label="到期时间" width="170"><template #default="{ row }">{{ formatDateTime(row.expires_at) }}</template></el-table-column>
-        <el-table-column v-if="!narrow" label="最近使用" width="170"><template #default="{ row }">{{ row.last_used_at ? formatDateTime(row.last_used_at) : '从未使用' }}</template></el-table-column>
-        <el-table-column v-if="canWrite" label="操作" width="80" fixed="right">
-          <template #default="{ row }"><el-button v-if="!row.revoked_at" link type="danger" @click="revoke(row)">吊销</el-button></template>
-        </el-table-column>
-      </el-table>
-    </el-card>
-
-    <el-dialog v-model="dlg.open" title="签发接口令牌" width="min(560px, 94vw)" :close-on-click-modal="false">
-      <el-alert v-if="dlg.error" class="block-gap form-error" type="error" :title="dlg.error" show-icon :closable="false" />
-      <el-form label-position="top" @submit.prevent="save">
-        <el-form-item label="名称" required><el-input v-model="dlg.name" name="name" placeholder="如 市大数据局数据共享" /></el-form-item>
-        <el-form-item label="所属组织机构" required><org-select v-model="dlg.org_id" /></el-form-item>
-        <el-form-item label="权限" required>
-          <el-checkbox-group v-model="dlg.perms" class="perm-list">
-            <el-checkbox v-for="p in grantable" :key="p.name" :value="p.name">{{ p.label }}</el-checkbox>
-          </el-checkbox-group>
-        </el-form-item>
-        <el-form-item label="有效期">
-          <el-radio-group v-model="dlg.days">
-            <el-radio-button v-for="d in LIFETIMES" :key="d" :value="d">{{ d }} 天</el-radio-button>
-          </el-radio-group>
-        </el-form-item>
-      </el-form>
-      <template #footer>
-        <el-button @click="dlg.open = false">取消</el-button>
-        <el-button type="primary" :loading="dlg.busy" @click="save">签发</el-button>
-      </template>
-    </el-dialog>
-
-    <el-dialog v-model="created.open" :title="'令牌“' + created.name + '”已签发'" width="min(600px, 96vw)"
-               :close-on-click-modal="false" :show-close="false" class="secret-dialog">
-      <once-secret :value="created.token" label="令牌" warning="令牌只显示这一次：系统只保存其摘要，关闭后无法再次查看。请立即复制并交给对接系统的管理员妥善保存。" />
-      <p class="page-text">有效期至 {{ created.expires }}。</p>
-      <template #footer><el-button type="primary" @click="closeCreated">我已保存</el-button></template>
-    </el-dialog>`,
+  render: renderSecurityTokensPage,
 };
