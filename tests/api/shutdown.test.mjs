@@ -1,5 +1,7 @@
 // Graceful shutdown: on SIGTERM (and SIGINT) the server stops accepting, lets in-flight requests
-// finish, flushes the writer and exits 0; every write it acknowledged is in the database.
+// finish, flushes the writer and exits 0; every write it acknowledged is in the database, and
+// every request it answered has its access-log line (buffered per thread, base/log.h) before
+// the "stopped" line.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { rmSync } from 'node:fs';
@@ -64,7 +66,7 @@ async function assertAllPresent(db, keys) {
 test('SIGTERM during a burst of writes: exit 0, every acknowledged write kept', async (t) => {
   const db = path.join(dir, 'burst.db');
   const server = await start(db);
-  const acked = [];
+  const acked = [], answeredIds = [];
   let sentBeforeTerm = 0, failedBeforeTerm = 0, ackedAfterTerm = 0, termAt = 0, done = false;
   const exited = exitStatus(server);
   exited.then(() => { done = true; });
@@ -78,6 +80,7 @@ test('SIGTERM during a burst of writes: exit 0, every acknowledged write kept', 
           method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }),
         });
         await r.arrayBuffer();
+        answeredIds.push(r.headers.get('x-request-id'));
         if (r.status === 201) {
           acked.push(key);
           if (termAt) ackedAfterTerm++;
@@ -107,6 +110,13 @@ test('SIGTERM during a burst of writes: exit 0, every acknowledged write kept', 
   assert.match(logs, /event=shutdown signal=15 in_flight=\d+/);
   assert.match(logs, /event=stopped in_flight=0\b/, 'every in-flight request finished');
   assert.match(logs, /event=exit code=0/);
+  // No access-log line lost: one per answered request, all written before "stopped".
+  const stoppedAt = logs.indexOf('event=stopped');
+  const logged = new Map();
+  for (const m of logs.matchAll(/ req=([0-9a-f]{16}) event=request /g)) logged.set(m[1], m.index);
+  const unlogged = answeredIds.filter((id) => !logged.has(id));
+  assert.deepEqual(unlogged.slice(0, 5), [], `${unlogged.length} of ${answeredIds.length} answered requests have no access-log line`);
+  assert.ok(answeredIds.every((id) => logged.get(id) < stoppedAt), 'access-log lines after event=stopped');
   t.diagnostic(`${acked.length} acknowledged, ${ackedAfterTerm} of them answered after SIGTERM; `
     + `${failedBeforeTerm} requests sent before SIGTERM were cut off; exit ${shutdownMs} ms after SIGTERM`);
   // Keep-alive clients hammering away must not hold the server for the whole grace period.
