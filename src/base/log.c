@@ -144,6 +144,8 @@ const char *log_quote(const char *s, char *out, unsigned n)
 /* Formats one line, newline included, into line (LOG_LINE_MAX bytes); returns its length, or 0
    when there is nothing to write. */
 static size_t format_line(char line[LOG_LINE_MAX], enum log_level level, const char *event,
+                          const char *fields, va_list ap) __attribute__((format(printf, 4, 0)));
+static size_t format_line(char line[LOG_LINE_MAX], enum log_level level, const char *event,
                           const char *fields, va_list ap)
 {
 	char ts[40];
