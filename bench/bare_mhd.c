@@ -10,7 +10,8 @@
  * in two files, so the headers and body length match whatever wangge sends today. The status line
  * and the headers libmicrohttpd writes itself (Date, Content-Length, Connection) are skipped.
  *
- * usage: bare_mhd --headers FILE --body FILE [--threads N] [--port P]
+ * usage: bare_mhd --headers FILE --body FILE [--threads N] [--port P] [--path P]
+ * --path is the one path answered (default /healthz; bench/auth_cost.sh replays /api/v1/session).
  * Prints "port=N" on stdout once listening (port 0 picks a free one); stops on SIGTERM or SIGINT.
  */
 #include <arpa/inet.h>
@@ -29,6 +30,7 @@
 #define MAX_HEADERS 32
 
 struct canned {
+	const char *path;
 	unsigned status;
 	char *body;
 	size_t body_len;
@@ -124,7 +126,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") != 0 || strcmp(url, "/healthz") != 0) {
+	if (strcmp(method, "GET") != 0 || strcmp(url, c->path) != 0) {
 		resp = MHD_create_response_from_buffer(sizeof not_found - 1, (void *)not_found,
 		                                       MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -146,12 +148,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void usage(void)
 {
-	fputs("usage: bare_mhd --headers FILE --body FILE [--threads N] [--port P]\n", stderr);
+	fputs("usage: bare_mhd --headers FILE --body FILE [--threads N] [--port P] [--path P]\n",
+	      stderr);
 }
 
 int main(int argc, char **argv)
 {
-	struct canned c = { 0 };
+	struct canned c = { .path = "/healthz" };
 	const char *hdr_path = NULL, *body_path = NULL;
 	char *hdr_text = NULL;
 	size_t hdr_len = 0;
@@ -183,6 +186,8 @@ int main(int argc, char **argv)
 				usage();
 				return 2;
 			}
+		} else if (strcmp(a, "--path") == 0) {
+			c.path = v;
 		} else if (strcmp(a, "--port") == 0) {
 			port = strtoul(v, &end, 10);
 			if (errno || *end || port > 65535) {

@@ -55,7 +55,7 @@ static void *worker_main(void *arg)
 		snprintf(key, sizeof key, "r%d-t%d-%llu", w->run, w->index,
 		         (unsigned long long)i++);
 		t0 = clock_mono_us();
-		if (probe_put(w->store, key, &id) != 0) {
+		if (probe_put(w->store, key, clock_now(), &id) != 0) {
 			w->failed++;
 			continue;
 		}

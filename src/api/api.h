@@ -28,6 +28,7 @@ void api_healthz(struct req *r);
 /* probe.c (internal routes, tests and benchmarks only) */
 void api_probe_put(struct req *r);
 void api_probe_get(struct req *r);
+void api_clock_set(struct req *r);
 /* regions.c; bodies that carry GeoJSON boundaries may be this large */
 #define GRID_MAX_BODY (8u * 1024 * 1024)
 void api_regions_list(struct req *r);

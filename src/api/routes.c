@@ -10,6 +10,7 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/internal/probe", api_probe_put, "internal.probe", 1024, ROUTE_INTERNAL },
 	{ "GET", "/api/v1/internal/probe/:key", api_probe_get, "internal.probe", 0,
 	  ROUTE_INTERNAL },
+	{ "POST", "/api/v1/internal/clock", api_clock_set, "internal.probe", 1024, ROUTE_INTERNAL },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },

@@ -1,9 +1,11 @@
 /*
- * The write probe, written through the group-commit writer like every other domain write.
+ * Internal test hooks (domain/probe.h): the write probe, written through the group-commit writer
+ * like every other domain write, and the test clock.
  */
 #include <string.h>
 
 #include "base/clock.h"
+#include "domain/dom.h"
 #include "domain/probe.h"
 #include "store/store.h"
 
@@ -21,6 +23,7 @@ int probe_key_valid(const char *key)
 
 struct put_ctx {
 	const char *key;
+	int64_t now;
 	int64_t id;
 };
 
@@ -34,7 +37,7 @@ static int put_fn(struct store_conn *c, void *arg)
 	if (!st)
 		return STORE_ERR;
 	store_bind_text(st, 1, ctx->key, -1);
-	store_bind_int64(st, 2, clock_now());
+	store_bind_int64(st, 2, ctx->now);
 	rc = store_step(st);
 	store_reset(st);
 	if (rc != STORE_DONE)
@@ -43,9 +46,9 @@ static int put_fn(struct store_conn *c, void *arg)
 	return 0;
 }
 
-int probe_put(struct store *s, const char *key, int64_t *id)
+int probe_put(struct store *s, const char *key, int64_t now, int64_t *id)
 {
-	struct put_ctx ctx = { .key = key };
+	struct put_ctx ctx = { .key = key, .now = now };
 	int rc = store_write(s, put_fn, &ctx);
 
 	if (rc == 0)
@@ -86,4 +89,25 @@ int64_t probe_count(struct store *s)
 		n = store_col_int64(st, 0);
 	store_reset(st);
 	return n;
+}
+
+int probe_clock_move(int64_t offset, int advance, int64_t *now_offset, struct dom_err *e)
+{
+	const int64_t max = PROBE_CLOCK_MAX_OFFSET_S;
+	int64_t next = offset;
+
+	/* Both bounds are checked before adding, so the sum cannot overflow. */
+	if (offset < -max || offset > max)
+		goto bad;
+	if (advance)
+		next = clock_get_offset() + offset;
+	if (next < -max || next > max)
+		goto bad;
+	clock_set_offset(next);
+	*now_offset = next;
+	return 0;
+bad:
+	return dom_err_set(e, 400, "bad_offset",
+	                   "时钟偏移应为整数秒，且与真实时间相差不超过 %lld 秒（十年）",
+	                   (long long)max);
 }

@@ -414,6 +414,7 @@ static void *writer_main(void *arg)
 		s->head = last->next;
 		if (!s->head)
 			s->tail = NULL;
+		s->stats.queued -= (uint64_t)n;
 		last->next = NULL;
 		pthread_mutex_unlock(&s->lock);
 
@@ -449,6 +450,7 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
 	else
 		s->head = &req;
 	s->tail = &req;
+	s->stats.queued++;
 	pthread_cond_signal(&s->queued);
 	while (!req.done)
 		pthread_cond_wait(&req.done_cv, &s->lock);

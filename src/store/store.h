@@ -102,6 +102,7 @@ struct store_stats {
 	uint64_t writes;  /* store_write calls completed */
 	uint64_t commits; /* transactions committed */
 	uint64_t failed;  /* writes answered STORE_ERR */
+	uint64_t queued;  /* writes waiting now for the writer to take them (tests order on it) */
 };
 void store_stats(struct store *s, struct store_stats *out);
 

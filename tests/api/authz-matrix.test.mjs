@@ -1,146 +1,409 @@
 // The authorization matrix, generated from the route table (`wangge routes`) and the permission
-// catalog it prints, never from a hand-written list:
-//   - every route names a permission, and that permission is in the catalog (a route added
-//     without one fails here);
-//   - every route × every built-in role (logged in as the demo accounts) × (own scope, other
-//     scope) gets the expected class of answer:
-//       public / authenticated route → never 401/403-forbidden;
-//       role lacks the permission     → 403 forbidden;
-//       role holds it, own scope      → not 401 and not 403-forbidden (2xx, or a 4xx about the input);
-//       role holds it, other scope    → 404 for reads; writes never succeed (404, or 400 for
-//                                       the empty body before the lookup);
-//   - without a login every non-public route answers 401.
-// Requests carry empty bodies, so writes stop at validation and change nothing that matters.
+// catalog it prints, never from a hand-written list of routes:
+//   - every route names a permission from the catalog, and every route has a fixture
+//     (tests/api/fixtures/routes.mjs): a request with a VALID body that would succeed for an
+//     authorised caller, so that refusals come from the permission check and the domain's own
+//     checks, not from body validation. A route added without a fixture fails here;
+//   - every route × every caller (one demo account per built-in role, plus a system and a
+//     security administrator of one county) gets the answer the catalog predicts:
+//       caller lacks the permission  → 403 forbidden (in its own scope and in another county);
+//       caller holds it, own scope   → the fixture's success status (2xx);
+//       caller holds it, other county → 404, as if the object did not exist — for reads and for
+//                                       writes alike, never 400 and never a change;
+//       internal routes (the server runs with --enable-internal) → served without a login;
+//   - without a login every route that is not public answers 401;
+//   - writes that hold the route permission but aim at the wrong scope or the wrong target
+//     (another county, a township without Art. 7 authority, the caller's own account) are
+//     refused by the domain, and the refusal is audited.
+// Cases that need a domain check still missing on this code are marked todo with the reason (see
+// TODO below): they run and report, without failing the suite, until the check lands.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { clientFor, loginAs, readAccounts, startDemoServer } from '../lib/auth.mjs';
+import { clientFor, login, startDemoServer } from '../lib/auth.mjs';
 import { runCli } from '../lib/server.mjs';
+import {
+  buildWorld, FIXTURES, makeUser, OTHER_COUNTY, OWN_COUNTY, scoped,
+} from './fixtures/routes.mjs';
 
-const OTHER_COUNTY = '371521000000'; // 阳谷县: outside 东昌府区, where the county-level demo accounts work
+const routesOut = await runCli(['routes']);
+assert.equal(routesOut.code, 0, routesOut.stderr);
+const table = JSON.parse(routesOut.stdout);
 
-let server, table, accounts;
-const clients = {};
+// The callers. cityWide callers have no "other county".
+const CALLERS = [
+  { name: 'center_operator', role: 'center_operator', cityWide: false },
+  { name: 'center_leader', role: 'center_leader', cityWide: false },
+  { name: 'dept_handler', role: 'dept_handler', cityWide: false },
+  { name: 'grid_worker', role: 'grid_worker', cityWide: false },
+  { name: 'sysadmin', role: 'sysadmin', cityWide: true },
+  { name: 'secadmin', role: 'secadmin', cityWide: true },
+  { name: 'auditor', role: 'auditor', cityWide: true },
+  { name: 'sysadmin@county', role: 'sysadmin', cityWide: false },
+  { name: 'secadmin@county', role: 'secadmin', cityWide: false },
+];
 
-function sql(db, q) {
-  return execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+// Known gaps: "caller route scope" → why it fails today. Each names the domain check it waits
+// for; remove the entry when the check lands (the case then passes, reported as a todo that
+// passed, and must be kept passing).
+const TODO = {
+  'secadmin@county DELETE /api/v1/tokens/:id other':
+    'needs a scope check in token_revoke: a county security administrator revokes another county\'s token (identity, issue 7)',
+};
+const todoFor = (caller, key, scope) => TODO[`${caller} ${key} ${scope}`];
+
+const keyOf = (rt) => `${rt.method} ${rt.pattern}`;
+const isInternal = (rt) => rt.flags.includes('internal');
+// Routes that end the caller's sessions run last for each caller.
+const ENDS_SESSION = new Set(['DELETE /api/v1/session', 'DELETE /api/v1/sessions']);
+const ordered = [...table.routes].sort((x, y) => ENDS_SESSION.has(keyOf(x)) - ENDS_SESSION.has(keyOf(y))
+  || (keyOf(x) === 'DELETE /api/v1/sessions') - (keyOf(y) === 'DELETE /api/v1/sessions'));
+
+function holds(role, rt) {
+  if (isInternal(rt) || rt.permission === 'public' || rt.permission === 'authenticated') return true;
+  return table.builtin_roles.find((r) => r.name === role).permissions.includes(rt.permission);
 }
 
+function pathOf(pattern, params = {}) {
+  return pattern.replace(/:([a-z_]+)/g, (_, name) => {
+    assert.ok(params[name] !== undefined, `${pattern}: no value for :${name}`);
+    return encodeURIComponent(String(params[name]));
+  });
+}
+
+function send(client, rt, req) {
+  const qs = req.query ? `?${new URLSearchParams(Object.entries(req.query).map(([k, v]) => [k, String(v)]))}` : '';
+  const path = pathOf(rt.pattern, req.params) + qs;
+  const body = rt.method === 'GET' || rt.method === 'DELETE' ? undefined : (req.body ?? {});
+  return client.request(rt.method, path, body);
+}
+
+const show = (r) => `${r.status} ${r.text.slice(0, 300)}`;
+
+let server, w;
+
 before(async () => {
-  const r = await runCli(['routes']);
-  assert.equal(r.code, 0, r.stderr);
-  table = JSON.parse(r.stdout);
-  server = await startDemoServer();
-  accounts = readAccounts(server.db);
-  for (const a of accounts) clients[a.role] = await loginAs(server, a.role);
+  server = await startDemoServer({
+    args: ['--enable-internal'],
+    env: {
+      // Two failures lock an account (the lockout fixtures); the address lock stays out of
+      // the way of the many logins from 127.0.0.1; sessions outlive the clock moves that TOTP
+      // logins make (tests/lib/auth.mjs freshTotp).
+      WANGGE_LOCKOUT_ACCOUNT_FAILURES: '2',
+      WANGGE_LOCKOUT_ADDRESS_FAILURES: '100000',
+      WANGGE_SESSION_IDLE_S: '604800',
+      WANGGE_SESSION_ABSOLUTE_S: '2592000',
+    },
+  });
+  w = await buildWorld(server, table);
 });
 
 after(async () => { if (server) assert.equal(await server.stop(), 0); });
 
-test('every route declares a permission from the catalog', async () => {
-  const names = new Set(table.permissions.map((p) => p.name));
-  assert.ok(table.routes.length > 20);
-  for (const rt of table.routes) {
-    assert.ok(rt.permission, `${rt.method} ${rt.pattern} has no permission`);
-    assert.ok(names.has(rt.permission), `${rt.method} ${rt.pattern}: '${rt.permission}' is not in the catalog`);
-    if (rt.permission === 'internal.probe') assert.ok(rt.flags.includes('internal'), `${rt.pattern}: internal.probe on a public route`);
-  }
-  for (const role of table.builtin_roles) for (const p of role.permissions) assert.ok(names.has(p), `${role.name}: ${p}`);
-  assert.equal((await runCli(['routes', '--check'])).code, 0);
-  // Every built-in role has a demo account.
-  assert.deepEqual(new Set(accounts.map((a) => a.role)), new Set(table.builtin_roles.map((r) => r.name)));
-});
-
-// Objects for path parameters, per role: own = inside the role's scope, other = outside it
-// (undefined when the role sees everything of its kind).
-function objects(role) {
-  const a = accounts.find((x) => x.role === role);
-  const sys = accounts.find((x) => x.role === 'sysadmin');
-  const worker = accounts.find((x) => x.role === 'grid_worker');
-  const cityWide = a.region_code === '371500000000';
-  const workerGrid = clients.grid_worker.login.grids[0].code;
-  const otherGrid = sql(server.db, `SELECT code FROM grids WHERE path LIKE '371500000000/${OTHER_COUNTY}/%' AND status = 'active' ORDER BY code LIMIT 1`);
-  const otherOrg = sql(server.db, `SELECT id FROM organisations WHERE region_code = '${OTHER_COUNTY}' LIMIT 1`);
-  return {
-    users: { own: a.user_id, other: cityWide ? undefined : sys.user_id },
-    orgs: { own: a.org_id, other: cityWide ? undefined : (role === 'grid_worker' ? sys.org_id : otherOrg) },
-    regions: { own: a.region_code, other: cityWide ? undefined : OTHER_COUNTY },
-    grids: { own: workerGrid, other: cityWide ? undefined : otherGrid },
-    // Unscoped resources: a missing id is enough to pass the permission check.
-    roles: { own: 999999 }, tokens: { own: 999999 }, lockouts: { own: 999999 },
-    probe: { own: 'k' },
-    _worker: worker,
-  };
-}
-
-function resourceOf(pattern) {
-  const m = pattern.match(/^\/api\/v1\/(?:internal\/)?([a-z]+)\//);
-  return m ? m[1] : null;
-}
-
-function fill(pattern, value) {
-  return pattern.replace(/:[a-z_]+/g, () => encodeURIComponent(String(value)));
-}
-
-// Session routes that end sessions are run on a throwaway login.
-const ENDS_SESSION = new Set(['DELETE /api/v1/session', 'DELETE /api/v1/sessions']);
-
-function holds(role, permission) {
-  if (permission === 'public' || permission === 'authenticated') return true;
-  return table.builtin_roles.find((r) => r.name === role).permissions.includes(permission);
-}
-
-async function send(client, method, path) {
-  const body = method === 'GET' || method === 'DELETE' ? undefined : {};
-  return client.request(method, path, body);
-}
-
-function isForbidden(r) {
-  return r.status === 403 && r.body?.error?.code === 'forbidden';
-}
-
-describe('route × role × scope', () => {
-  const served = () => table.routes.filter((rt) => !rt.flags.includes('internal'));
-
-  test('anonymous callers get 401 on every non-public route', async () => {
-    const anon = clientFor(server, {});
-    for (const rt of served()) {
-      const path = fill(rt.pattern, 1);
-      const r = await send(anon, rt.method, path);
-      if (rt.permission === 'public') assert.ok(r.status !== 401 && r.status !== 403, `${rt.method} ${path}: ${r.status}`);
-      else assert.equal(r.status, 401, `${rt.method} ${path} without login: ${r.status} ${r.text}`);
+describe('the route table', () => {
+  test('every route declares a permission from the catalog', async () => {
+    const names = new Set(table.permissions.map((p) => p.name));
+    assert.ok(table.routes.length > 20);
+    for (const rt of table.routes) {
+      assert.ok(rt.permission, `${keyOf(rt)} has no permission`);
+      assert.ok(names.has(rt.permission), `${keyOf(rt)}: '${rt.permission}' is not in the catalog`);
+      if (rt.permission === 'internal.probe') assert.ok(isInternal(rt), `${rt.pattern}: internal.probe on a public route`);
     }
+    for (const role of table.builtin_roles) for (const p of role.permissions) assert.ok(names.has(p), `${role.name}: ${p}`);
+    assert.equal((await runCli(['routes', '--check'])).code, 0);
+    // Every built-in role has a demo account.
+    assert.deepEqual(new Set(w.accounts.map((a) => a.role)), new Set(table.builtin_roles.map((r) => r.name)));
   });
 
-  for (const roleName of ['center_operator', 'center_leader', 'dept_handler', 'grid_worker', 'sysadmin', 'secadmin', 'auditor']) {
-    test(roleName, async () => {
-      const obj = objects(roleName);
-      const results = [];
-      const rows = served().sort((x, y) => ENDS_SESSION.has(`${x.method} ${x.pattern}`) - ENDS_SESSION.has(`${y.method} ${y.pattern}`));
-      for (const rt of rows) {
-        const key = `${rt.method} ${rt.pattern}`;
-        const hasParam = rt.pattern.includes(':');
-        const res = resourceOf(rt.pattern);
-        const o = hasParam ? (obj[res] ?? { own: 'x' }) : { own: null };
-        const client = ENDS_SESSION.has(key) ? await loginAs(server, roleName) : clients[roleName];
-        const own = await send(client, rt.method, hasParam ? fill(rt.pattern, o.own) : rt.pattern);
-        const allowed = holds(roleName, rt.permission);
-        results.push(`${key} own → ${own.status}`);
-        if (!allowed) {
-          assert.ok(isForbidden(own), `${roleName} lacks ${rt.permission}: ${key} → ${own.status} ${own.text.slice(0, 200)}`);
-        } else {
-          assert.ok(own.status !== 401 && !isForbidden(own), `${roleName} holds ${rt.permission}: ${key} → ${own.status} ${own.text.slice(0, 200)}`);
-          assert.ok(own.status < 500, `${key} → ${own.status} ${own.text.slice(0, 200)}`);
-        }
-        if (hasParam && o.other !== undefined && o.other !== '') {
-          const other = await send(client, rt.method, fill(rt.pattern, o.other));
-          results.push(`${key} other → ${other.status}`);
-          if (!allowed) assert.ok(isForbidden(other), `${roleName}: ${key} other scope → ${other.status}`);
-          else if (rt.method === 'GET') assert.equal(other.status, 404, `${roleName}: ${key} other scope → ${other.status} ${other.text.slice(0, 200)}`);
-          else assert.ok([400, 404, 409].includes(other.status), `${roleName}: ${key} other scope write → ${other.status} ${other.text.slice(0, 200)}`);
-        }
+  test('every route has a fixture, and every fixture a route', () => {
+    const keys = new Set(table.routes.map(keyOf));
+    const missing = [...keys].filter((k) => !FIXTURES[k]);
+    assert.deepEqual(missing, [], 'routes without a fixture in tests/api/fixtures/routes.mjs');
+    const stale = Object.keys(FIXTURES).filter((k) => !keys.has(k));
+    assert.deepEqual(stale, [], 'fixtures of routes that no longer exist');
+  });
+});
+
+describe('anonymous', () => {
+  for (const rt of ordered) {
+    const key = keyOf(rt);
+    test(key, async () => {
+      const fx = FIXTURES[key];
+      assert.ok(fx, `no fixture for ${key}`);
+      // The standing objects of a county-level caller; nothing is consumed.
+      const req = await fx.request(w, w.callers.center_leader, 'own', false);
+      const r = await send(clientFor(server, {}), rt, { ...req, client: undefined });
+      if (rt.permission === 'public' || isInternal(rt)) {
+        assert.ok(r.status !== 401 && r.status !== 403 && r.status < 500, `${key}: ${show(r)}`);
+      } else {
+        assert.equal(r.status, 401, `${key} without login: ${show(r)}`);
       }
-      assert.ok(results.length >= served().length);
     });
   }
+});
+
+for (const caller of CALLERS) {
+  describe(caller.name, () => {
+    for (const rt of ordered) {
+      const key = keyOf(rt);
+      const fx = FIXTURES[key];
+      if (!fx) continue; // 'every route has a fixture' fails for it
+      const scopes = scoped(fx) && !caller.cityWide ? ['own', 'other'] : ['own'];
+      for (const scope of scopes) {
+        const allowed = holds(caller.role, rt);
+        const expect = !allowed ? '403 forbidden' : scope === 'own' ? String(fx.ok) : '404';
+        const todo = todoFor(caller.name, key, scope);
+        test(`${key} ${scope} → ${expect}`, todo ? { todo } : {}, async () => {
+          const c = w.callers[caller.name];
+          const req = await fx.request(w, c, scope, allowed);
+          assert.ok(req, `${key}: the fixture has no ${scope} request for ${caller.name}`);
+          const r = await send(req.client ?? c.client, rt, req);
+          try {
+            if (!allowed) {
+              assert.equal(r.status, 403, `${caller.name} lacks ${rt.permission}: ${key} → ${show(r)}`);
+              assert.equal(r.body?.error?.code, 'forbidden', show(r));
+            } else if (scope === 'own') {
+              assert.equal(r.status, fx.ok, `${caller.name} holds ${rt.permission}: ${key} → ${show(r)}`);
+            } else {
+              assert.equal(r.status, 404, `${caller.name}: ${key} aimed at another county → ${show(r)}`);
+            }
+          } finally {
+            if (fx.after) await fx.after(w, c);
+          }
+        });
+      }
+    }
+  });
+}
+
+describe('refused requests changed nothing', () => {
+  test('standing objects aimed at by refused writes are intact', async () => {
+    const sys = w.demo.sysadmin;
+    for (const p of [w.own, w.other]) {
+      for (const code of [p.standing.code, ...p.standingPair]) {
+        const g = await sys.get(`/api/v1/grids/${code}`);
+        assert.equal(g.body?.status, 'active', `${code} ${show(g)}`);
+      }
+    }
+    // Out-of-scope writes changed nothing in the other county.
+    const og = await sys.get(`/api/v1/grids/${w.other.standing.code}`);
+    assert.equal(og.body.name, '矩阵他县网格');
+    const ou = await sys.get(`/api/v1/users/${w.other.user.id}`);
+    assert.equal(ou.body.display_name, w.other.user.username);
+    assert.deepEqual(ou.body.roles, []);
+    // The standing role, token and lockout are still there.
+    const roles = (await w.demo.secadmin.get('/api/v1/roles')).body.items;
+    assert.ok(roles.some((r) => r.id === w.role));
+    const tokens = (await w.demo.secadmin.get('/api/v1/tokens')).body.items;
+    assert.ok(tokens.find((t) => t.id === w.token.own)?.active);
+    const locks = (await w.demo.secadmin.get('/api/v1/lockouts')).body.items;
+    assert.ok(locks.some((l) => l.id === w.lockout));
+  });
+
+  test('the other county\'s token is still active', { todo: TODO['secadmin@county DELETE /api/v1/tokens/:id other'] }, async () => {
+    const tokens = (await w.demo.secadmin.get('/api/v1/tokens')).body.items;
+    assert.ok(tokens.find((t) => t.id === w.token.other)?.active, 'revoked by a county security administrator');
+  });
+});
+
+// Writes that hold the route's permission and a valid body, but aim at the wrong scope or the
+// wrong target. The domain refuses them: 404 for what lies outside the caller's scope (as if it
+// did not exist), 403/409 with a reason for a target the caller may see but not change this way.
+describe('the domain refuses the wrong scope or the wrong target', () => {
+  const county = (role) => w.callers[`${role}@county`].client;
+  const code = (r) => r.body?.error?.code;
+
+  test('a county system administrator cannot reach users and organisations of another county', async () => {
+    const sys = county('sysadmin');
+    let r = await sys.post(`/api/v1/users/${w.other.user.id}/password-reset`);
+    assert.equal(r.status, 404, show(r));
+    r = await sys.patch(`/api/v1/users/${w.other.user.id}`, { display_name: '越权改名' });
+    assert.equal(r.status, 404, show(r));
+    r = await sys.post('/api/v1/users', { username: 'mx_stray1', display_name: '越权新建', org_id: w.orgs.otherCenter });
+    assert.equal(r.status, 404, show(r));
+    r = await sys.patch(`/api/v1/orgs/${w.orgs.otherCenter}`, { name: '越权改名中心' });
+    assert.equal(r.status, 404, show(r));
+    r = await sys.post('/api/v1/orgs', { name: '越权部门', kind: 'department', region_code: OTHER_COUNTY });
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('…nor move a user of its county into another county, nor bind grids of another county', async () => {
+    const sys = county('sysadmin');
+    let r = await sys.patch(`/api/v1/users/${w.own.user.id}`, { org_id: w.orgs.otherCenter });
+    assert.equal(r.status, 404, show(r));
+    assert.equal(code(r), 'unknown_org');
+    r = await sys.put(`/api/v1/users/${w.own.teamUser.id}/grids`, { grid_ids: [w.own.teamGrids[0], w.other.teamGrids[0]] });
+    assert.equal(r.status, 404, show(r));
+    assert.equal(code(r), 'unknown_grid');
+    // Grids of its county but outside the user's own community are refused too.
+    const g = (await sys.get(`/api/v1/grids/${w.own.standing.code}`)).body;
+    r = await sys.put(`/api/v1/users/${w.own.teamUser.id}/grids`, { grid_ids: [g.id] });
+    assert.equal(r.status, 404, show(r));
+    // The binding is unchanged.
+    const u = (await sys.get(`/api/v1/users/${w.own.teamUser.id}`)).body;
+    assert.deepEqual(u.grids.map((x) => x.id).sort(), [...w.own.teamGrids].sort());
+  });
+
+  test('a county security administrator cannot reach accounts or tokens of another county', async () => {
+    const sec = county('secadmin');
+    let r = await sec.del(`/api/v1/users/${w.other.user.id}/totp`);
+    assert.equal(r.status, 404, show(r));
+    r = await sec.put(`/api/v1/users/${w.other.user.id}/roles`, { roles: ['center_leader'] });
+    assert.equal(r.status, 404, show(r));
+    r = await sec.post('/api/v1/tokens', { name: '越权令牌', org_id: w.orgs.otherCenter, permissions: ['grid.read'] });
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('a county security administrator cannot revoke another county\'s token', { todo: TODO['secadmin@county DELETE /api/v1/tokens/:id other'] }, async () => {
+    const other = await w.newToken(w.orgs.otherCenter);
+    const r = await county('secadmin').del(`/api/v1/tokens/${other}`);
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('lists of county-level callers hold nothing of another county', async () => {
+    const op = w.callers.center_operator.client;
+    const sys = county('sysadmin');
+    const sec = county('secadmin');
+    const regions = (await op.get('/api/v1/regions?limit=200')).body.items;
+    assert.ok(regions.length > 0 && regions.every((x) => x.path.startsWith(`371500000000/${OWN_COUNTY}/`)), 'regions');
+    const grids = (await op.get('/api/v1/grids?status=all&limit=200')).body.items;
+    assert.ok(grids.length > 0 && grids.every((x) => x.path.startsWith(`371500000000/${OWN_COUNTY}/`)), 'grids');
+    const users = (await sys.get('/api/v1/users?limit=200')).body.items;
+    assert.ok(users.some((u) => u.id === w.own.user.id));
+    assert.ok(!users.some((u) => u.id === w.other.user.id), 'users of another county listed');
+    const orgs = (await sys.get('/api/v1/orgs?limit=200')).body.items;
+    assert.ok(orgs.length > 0 && orgs.every((o) => o.region_code.startsWith('371502')), 'organisations');
+    const geo = (await op.get(`/api/v1/regions/${OWN_COUNTY}/grids.geojson`)).body.features;
+    assert.ok(geo.length > 0 && geo.every((f) => f.properties.code.startsWith('371502')), 'map');
+    const tokens = (await sec.get('/api/v1/tokens')).body.items;
+    assert.ok(tokens.some((t) => t.id === w.token.own));
+  });
+
+  test('a county security administrator\'s token list holds no token of another county', { todo: 'needs a scope condition in token_list (identity, issue 7)' }, async () => {
+    const tokens = (await county('secadmin').get('/api/v1/tokens')).body.items;
+    assert.ok(!tokens.some((t) => t.org_id === w.orgs.otherCenter), 'tokens of another county listed');
+  });
+
+  test('a township center may see its grids but not change them (Art. 7: county level only)', async () => {
+    const u = await makeUser(w, { orgId: w.orgs.townCenter, roles: ['center_operator'], prefix: 'mx_town_op' });
+    const town = u.client;
+    const g = w.own.standing;
+    assert.equal((await town.get(`/api/v1/grids/${g.code}`)).status, 200, 'inside its scope');
+    for (const [method, path, body] of [
+      ['PATCH', `/api/v1/grids/${g.code}`, { name: '乡镇改名' }],
+      ['POST', `/api/v1/grids/${g.code}/retire`, { reason: '乡镇撤销' }],
+      ['POST', '/api/v1/grids', { community: w.own.community, name: '乡镇新建', boundary: { type: 'Polygon', coordinates: [[[118.9, 30.9], [118.92, 30.9], [118.92, 30.92], [118.9, 30.92], [118.9, 30.9]]] } }],
+    ]) {
+      const r = await town.request(method, path, body);
+      assert.equal(r.status, 403, `${method} ${path}: ${show(r)}`);
+      assert.equal(code(r), 'not_county_authority', show(r));
+    }
+    // And outside its township: 404, as for anyone.
+    const r = await town.patch(`/api/v1/grids/${w.other.standing.code}`, { name: '越界改名' });
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('merging grids of two counties is refused as out of scope', async () => {
+    const r = await w.callers.center_operator.client.post('/api/v1/grids/merge', {
+      codes: [w.own.standingPair[0], w.other.standingPair[0]], name: '跨县合并',
+    });
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('administrators cannot act on their own account through the admin routes', async () => {
+    const sys = w.callers.sysadmin, sec = w.callers.secadmin;
+    let r = await sys.client.post(`/api/v1/users/${sys.userId}/password-reset`);
+    assert.equal(r.status, 409, show(r));
+    assert.equal(code(r), 'self_reset');
+    r = await sys.client.patch(`/api/v1/users/${sys.userId}`, { disabled: true });
+    assert.equal(r.status, 409, show(r));
+    assert.equal(code(r), 'self_disable');
+    r = await sec.client.put(`/api/v1/users/${sec.userId}/roles`, { roles: ['secadmin', 'center_leader'] });
+    assert.equal(r.status, 403, show(r));
+    assert.equal(code(r), 'self_grant');
+    r = await sec.client.del(`/api/v1/users/${sec.userId}/totp`);
+    assert.equal(r.status, 403, show(r));
+    assert.equal(code(r), 'self_grant');
+    // A locked security administrator cannot release their own lock from a session still open.
+    const locked = await makeUser(w, { orgId: w.orgs.ownCenter, roles: ['secadmin'], prefix: 'mx_lock_sec' });
+    for (let i = 0; i < 2; i++) await login(server, locked.username, `Wrong-pass-${i}-xyz`);
+    const lock = (await locked.client.get('/api/v1/lockouts')).body.items.find((l) => l.subject === locked.username);
+    assert.ok(lock, 'the account is locked');
+    r = await locked.client.del(`/api/v1/lockouts/${lock.id}`);
+    assert.equal(r.status, 403, show(r));
+    assert.equal(code(r), 'self_grant');
+  });
+
+  test('roles: built-in roles are fixed, and no account holds two administrator families', async () => {
+    const sec = w.callers.secadmin.client;
+    const builtin = (await sec.get('/api/v1/roles')).body.items.find((x) => x.builtin && x.name === 'grid_worker');
+    let r = await sec.patch(`/api/v1/roles/${builtin.id}`, { permissions: ['grid.read', 'grid.write'] });
+    assert.equal(r.status, 403, show(r));
+    assert.equal(code(r), 'builtin_role');
+    r = await sec.del(`/api/v1/roles/${builtin.id}`);
+    assert.equal(r.status, 403, show(r));
+    r = await sec.put(`/api/v1/users/${w.own.user.id}/roles`, { roles: ['sysadmin', 'auditor'] });
+    assert.equal(r.status, 409, show(r));
+    assert.equal(code(r), 'separation');
+  });
+
+  const LOCKOUT_TODO = 'needs a scope check on lockouts by the locked account\'s organisation (identity, issue 7)';
+  let otherLock;
+  const lockOtherAccount = async () => {
+    if (otherLock) return otherLock;
+    const u = await makeUser(w, { orgId: w.orgs.otherCenter, prefix: 'mx_yg_lock' });
+    for (let i = 0; i < 2; i++) await login(server, u.username, `Wrong-pass-${i}-xyz`);
+    otherLock = (await w.demo.secadmin.get('/api/v1/lockouts')).body.items.find((l) => l.subject === u.username);
+    assert.ok(otherLock, 'the account is locked');
+    return otherLock;
+  };
+
+  test('a county security administrator does not see the lockout of another county\'s account', { todo: LOCKOUT_TODO }, async () => {
+    const lock = await lockOtherAccount();
+    const items = (await county('secadmin').get('/api/v1/lockouts')).body.items;
+    assert.ok(!items.some((l) => l.id === lock.id), 'listed to a county security administrator');
+  });
+
+  test('…nor release it', { todo: LOCKOUT_TODO }, async () => {
+    const lock = await lockOtherAccount();
+    const r = await county('secadmin').del(`/api/v1/lockouts/${lock.id}`);
+    assert.equal(r.status, 404, show(r));
+  });
+
+  test('unmasking a user of another county answers 404 and records no unmasking', async () => {
+    const leader = w.callers.center_leader.client;
+    const reason = encodeURIComponent('核查身份信息');
+    let r = await leader.get(`/api/v1/users/${w.other.user.id}?unmask=1&reason=${reason}`);
+    assert.equal(r.status, 404, show(r));
+    r = await leader.get(`/api/v1/users/${w.callers.grid_worker.userId}?unmask=1&reason=${reason}`);
+    assert.equal(r.status, 200, show(r));
+    assert.equal(r.body.masked, false);
+    const audit = (await w.demo.auditor.get('/api/v1/audit?action=sensitive.unmask&limit=200')).body.items;
+    assert.ok(audit.some((x) => x.object.includes(String(w.callers.grid_worker.userId))));
+    assert.ok(!audit.some((x) => x.object.includes(String(w.other.user.id))), 'an unmasking of an out-of-scope user was recorded');
+  });
+
+  test('an API token acts with its organisation\'s scope', async () => {
+    const created = await w.demo.secadmin.post('/api/v1/tokens', {
+      name: '矩阵范围令牌', org_id: w.orgs.ownDept, permissions: ['grid.read', 'region.read'], expires_in_days: 1,
+    });
+    assert.equal(created.status, 201, show(created));
+    const bearer = clientFor(server, { token: created.body.token });
+    assert.equal((await bearer.get(`/api/v1/grids/${w.own.standing.code}`)).status, 200);
+    assert.equal((await bearer.get(`/api/v1/grids/${w.other.standing.code}`)).status, 404);
+    assert.equal((await bearer.get(`/api/v1/regions/${OTHER_COUNTY}`)).status, 404);
+    // Only its permissions: no write, no user list.
+    let r = await bearer.patch(`/api/v1/grids/${w.own.standing.code}`, { name: '令牌改名' });
+    assert.equal(r.status, 403, show(r));
+    r = await bearer.get('/api/v1/users');
+    assert.equal(r.status, 403, show(r));
+  });
+
+  test('refusals by the domain are in the audit trail', async () => {
+    const who = w.callers['sysadmin@county'].user.username;
+    const r = await w.demo.auditor.get(`/api/v1/audit?user=${who}&outcome=denied&limit=200`);
+    assert.equal(r.status, 200, show(r));
+    const objects = r.body.items.map((x) => `${x.action} ${x.object}`);
+    assert.ok(r.body.items.some((x) => x.object.includes(String(w.other.user.id))),
+      `no denied record about user ${w.other.user.id} by ${who}: ${JSON.stringify(objects)}`);
+  });
 });

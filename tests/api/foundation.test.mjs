@@ -10,6 +10,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { advanceClock, serverNow, setClock } from '../lib/clock.mjs';
 import { json, makeTempDir, runCli, startServer } from '../lib/server.mjs';
 
 const SECRET = 'TOP-SECRET-7f3a91c2';        // content of files outside web/
@@ -238,6 +239,8 @@ describe('errors', () => {
     assertErrorShape(await json(probe(), { method: 'POST', body: { key: 'has space' } }), 400);
     assertErrorShape(await json(probe(), { method: 'POST', body: { key: 42 } }), 400);
     assertErrorShape(await json(probe(), { method: 'POST', body: { key: 'found-1' } }), 409, 'duplicate_key');
+    // Unknown fields are refused, like in every handler that takes a body.
+    assertErrorShape(await json(probe(), { method: 'POST', body: { key: 'found-2', extra: 1 } }), 400, 'unknown_field');
   });
 
   test('a wrong content type gets 415', async () => {
@@ -262,7 +265,7 @@ describe('errors', () => {
     const r2 = await json(probe(), { method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
     assertErrorShape(r2, 413, 'body_too_large');
     // Just under the limit is accepted.
-    const fits = JSON.stringify({ key: 'fits', pad: 'x'.repeat(900) });
+    const fits = `{"key":"fits"${' '.repeat(900)}}`; // padded with insignificant white space
     assert.ok(fits.length < 1024);
     assert.equal((await json(probe(), { method: 'POST', body: fits, headers: { 'content-type': 'application/json' } })).status, 201);
     // A static file takes no body at all: its limit is zero.
@@ -332,6 +335,8 @@ describe('errors', () => {
     const r = await json(`${plain.url}/api/v1/internal/probe`, { method: 'POST', body: { key: 'hidden' } });
     assertErrorShape(r, 404, 'not_found');
     assertErrorShape(await json(`${plain.url}/api/v1/internal/probe/hidden`), 404);
+    assertErrorShape(await json(`${plain.url}/api/v1/internal/clock`, { method: 'POST', body: { advance_seconds: 60 } }), 404);
+    await assert.rejects(advanceClock(plain, 60), /--enable-internal/);
     assert.equal((await json(`${plain.url}/healthz`)).status, 200);
   });
 
@@ -361,6 +366,72 @@ describe('errors', () => {
       setTimeout(() => { sock.destroy(); reject(new Error(`one connection, two answers expected; got:\n${buf}`)); }, 3000);
     });
     assert.doesNotMatch(data, /Connection: close/i);
+  });
+});
+
+describe('the test clock (POST /api/v1/internal/clock)', () => {
+  const clock = (body) => json(`${server.url}/api/v1/internal/clock`, { method: 'POST', body });
+  const serverTime = async () => Date.parse((await json(`${server.url}/healthz`)).body.time) / 1000;
+  const TEN_YEARS = 10 * 366 * 86400;
+
+  test('moves the time the server answers with, and back', async () => {
+    const real = Date.now() / 1000;
+    let r = await clock({ offset_seconds: 3600 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.offset_seconds, 3600);
+    assert.match(r.body.now, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+    assert.ok(Math.abs(Date.parse(r.body.now) / 1000 - real - 3600) < 5, r.body.now);
+    assert.ok(Math.abs(await serverTime() - real - 3600) < 5);
+    // advance_seconds adds to the offset in force; negative values move back.
+    r = await clock({ advance_seconds: 86400 });
+    assert.equal(r.body.offset_seconds, 3600 + 86400);
+    r = await clock({ advance_seconds: -3600 });
+    assert.equal(r.body.offset_seconds, 86400);
+    // The helpers in tests/lib/clock.mjs keep the offset on the server object.
+    await advanceClock(server, 60);
+    assert.equal(server.clockOffset, 86460);
+    assert.ok(Math.abs(serverNow(server) - await serverTime()) < 5);
+    await setClock(server, 0);
+    assert.equal(server.clockOffset, 0);
+    assert.ok(Math.abs(await serverTime() - Date.now() / 1000) < 5);
+    // The probe's creation time follows the clock too.
+    await setClock(server, 7 * 86400);
+    assert.equal((await json(`${server.url}/api/v1/internal/probe`, { method: 'POST', body: { key: 'clock-1' } })).status, 201);
+    const created = Date.parse((await json(`${server.url}/api/v1/internal/probe/clock-1`)).body.created_at) / 1000;
+    assert.ok(Math.abs(created - Date.now() / 1000 - 7 * 86400) < 5, `created_at ${created}`);
+    await setClock(server, 0);
+  });
+
+  test('refuses anything but one bounded whole number of seconds, and then leaves the clock alone', async () => {
+    await setClock(server, 120);
+    const bad = [
+      [{}, 'bad_request'],
+      [{ offset_seconds: 1, advance_seconds: 1 }, 'bad_request'],
+      [{ offset_seconds: 1.5 }, 'bad_offset'],
+      [{ offset_seconds: '60' }, 'bad_offset'],
+      [{ offset_seconds: true }, 'bad_offset'],
+      [{ offset_seconds: null }, 'bad_offset'],
+      [{ advance_seconds: [60] }, 'bad_offset'],
+      [{ offset_seconds: TEN_YEARS + 1 }, 'bad_offset'],
+      [{ offset_seconds: -TEN_YEARS - 1 }, 'bad_offset'],
+      [{ advance_seconds: TEN_YEARS }, 'bad_offset'], // 120 + ten years is past the bound
+      [{ advance_seconds: -TEN_YEARS * 2 }, 'bad_offset'],
+      [{ advance_seconds: Number.MAX_SAFE_INTEGER }, 'bad_offset'],
+      [{ offset_seconds: 60, unit: 's' }, 'unknown_field'],
+    ];
+    for (const [body, code] of bad) {
+      const r = await clock(body);
+      assertErrorShape(r, 400, code);
+      assert.match(r.body.error.message, CHINESE);
+    }
+    assertErrorShape(await json(`${server.url}/api/v1/internal/clock`, { method: 'POST', body: '{"offset_seconds": 99999999999999999999999}', headers: { 'content-type': 'application/json' } }), 400);
+    assertErrorShape(await json(`${server.url}/api/v1/internal/clock`, { method: 'POST', body: '', headers: { 'content-type': 'application/json' } }), 400, 'empty_body');
+    // None of these moved the clock.
+    assert.equal((await clock({ advance_seconds: 0 })).body.offset_seconds, 120);
+    // The bounds themselves are accepted.
+    assert.equal((await clock({ offset_seconds: TEN_YEARS })).status, 200);
+    assert.equal((await clock({ offset_seconds: -TEN_YEARS })).status, 200);
+    await setClock(server, 0);
   });
 });
 

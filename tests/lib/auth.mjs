@@ -12,6 +12,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { advanceClock, hasTestClock, serverNow } from './clock.mjs';
 import { makeTempDir, runCli, startServer } from './server.mjs';
 
 // Cheap password hashing for tests (the floor is libsodium's minimum); see docs/security.md.
@@ -73,16 +74,28 @@ export function totpCode(secret, step = Math.floor(Date.now() / 1000 / 30)) {
 }
 
 // A code can be used once per step (the server refuses replays) and the server accepts one step
-// either side of now: hand out now-1, now, now+1 in turn, then wait for the next step.
+// either side of its now: hand out now-1, now, now+1 in turn. When all three are used, move the
+// server's test clock to the next step (servers started with --enable-internal), or else wait
+// for it. Steps are counted on the server's clock when server is given (tests/lib/clock.mjs):
+// pass it whenever that server's clock may have been moved.
 const lastStep = new Map();
-export async function freshTotp(secret) {
+export async function freshTotp(secret, server) {
   for (;;) {
-    const now = Math.floor(Date.now() / 1000 / 30);
+    const now = Math.floor(serverNow(server) / 30);
     const last = lastStep.get(secret) ?? -Infinity;
     for (const s of [now - 1, now, now + 1]) {
       if (s > last) { lastStep.set(secret, s); return totpCode(secret, s); }
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    if (last > now + 2) {
+      throw new Error(`TOTP: step ${last} of this secret was used, but the server's clock is at step ${now}; `
+        + 'was its clock moved back?');
+    }
+    if (hasTestClock(server)) {
+      // To the start of the next step, plus a second of margin.
+      await advanceClock(server, Math.ceil(30 - (serverNow(server) % 30)) + 1);
+    } else {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 
@@ -147,7 +160,7 @@ export async function login(server, username, password, extra = {}) {
  */
 export async function loginAs(server, role) {
   const a = accountFor(server.db, role);
-  const extra = a.totp_secret ? { totp: await freshTotp(a.totp_secret) } : {};
+  const extra = a.totp_secret ? { totp: await freshTotp(a.totp_secret, server) } : {};
   const res = await login(server, a.username, a.password, extra);
   if (res.status !== 200) throw new Error(`login as ${role} failed: ${res.status} ${res.text}`);
   return clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });

@@ -59,7 +59,9 @@ function exitStatus(code, signal) {
  * db defaults to wangge.db in a new temporary folder (kept until the process exits, so a test
  * can stop the server and start another on the same database).
  * Resolves once the server logged event=listening, with
- * { url, port, db, dir, proc, logs(), stop() → exit status, kill() }.
+ * { url, port, db, dir, proc, internal, clockOffset, logs(), stop() → exit status, kill() }.
+ * internal: the server serves the test-only routes (--enable-internal), among them the test clock
+ * (tests/lib/clock.mjs), whose current offset is clockOffset.
  */
 export async function startServer({ db, args = [], env = {} } = {}) {
   const dir = db ? path.dirname(db) : makeTempDir();
@@ -81,8 +83,10 @@ export async function startServer({ db, args = [], env = {} } = {}) {
   proc.stderr.unref();
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(exitStatus(code, signal))));
 
+  const internal = argv.includes('--enable-internal')
+    || ({ ...process.env, ...env }).WANGGE_ENABLE_INTERNAL === '1';
   const server = {
-    url: null, port: null, db, dir, proc,
+    url: null, port: null, db, dir, proc, internal, clockOffset: 0,
     logs: () => output,
     kill: () => { proc.kill('SIGKILL'); },
     async stop() {

@@ -1,11 +1,14 @@
 /*
- * Unit tests for base/log: value quoting (escaping and cutting to fit) and the line format that log
- * shippers and the API tests grep for. log_event writes to fd 2, so the tests point fd 2 at a pipe
- * for the duration of one call and read back exactly what was written.
+ * Unit tests for base/log: value quoting (escaping and cutting to fit), the line format that log
+ * shippers and the API tests grep for, and the per-thread buffers of the access log (written when
+ * full, by the flusher, at thread exit and at stop; never a line lost or torn). log_event writes
+ * to fd 2, so the tests point fd 2 at a pipe for the duration of one call and read back exactly
+ * what was written; the buffer tests point it at a temporary file for longer.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <regex.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 /* Runs fn with fd 2 redirected into a pipe; returns what was written (static buffer). */
@@ -380,6 +384,238 @@ static void test_long_line(void **state)
 	free(big);
 }
 
+/* ---- buffered lines ------------------------------------------------------------------------- */
+
+static char out_path[64];
+static int saved_stderr = -1;
+
+/* Points fd 2 at a new temporary file until redirect_end. */
+static void redirect_begin(void)
+{
+	int fd;
+
+	snprintf(out_path, sizeof out_path, "/tmp/wangge-test-log-XXXXXX");
+	fd = mkstemp(out_path);
+	assert_true(fd >= 0);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(saved_stderr >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	close(fd);
+}
+
+static void redirect_end(void)
+{
+	assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
+	close(saved_stderr);
+	saved_stderr = -1;
+	unlink(out_path);
+}
+
+/* What was written to the file so far (malloc'ed, NUL-terminated). */
+static char *written(void)
+{
+	FILE *f = fopen(out_path, "rb");
+	char *text;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static size_t count_lines(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_buffered_without_flusher_is_immediate(void **state)
+{
+	char *text;
+
+	(void)state;
+	log_set_level(LOG_INFO);
+	redirect_begin();
+	log_event_buffered(LOG_INFO, "buf.direct", "n=%d", 1);
+	text = written();
+	assert_matches(text, "^ts=[^ ]+ level=info req=- event=buf.direct n=1\n$");
+	free(text);
+	/* Below the level: nothing. */
+	log_event_buffered(LOG_DEBUG, "buf.debug", "n=%d", 2);
+	text = written();
+	assert_null(strstr(text, "buf.debug"));
+	free(text);
+	redirect_end();
+}
+
+static void test_buffered_lines_wait_for_a_flush(void **state)
+{
+	char *text;
+
+	(void)state;
+	redirect_begin();
+	/* An hour between flushes: only the calls below write. */
+	assert_int_equal(log_buffer_start(3600 * 1000), 0);
+	assert_int_equal(log_buffer_start(3600 * 1000), -1); /* one flusher at a time */
+	log_set_request_id("feedface");
+	log_event_buffered(LOG_INFO, "buf.one", "k=%s", "a");
+	log_event_buffered(LOG_INFO, "buf.two", NULL);
+	log_set_request_id(NULL);
+	log_event(LOG_WARN, "direct.now", "x=1");
+	text = written();
+	assert_null(strstr(text, "buf.one"));
+	assert_matches(text, "^ts=[^ ]+ level=warn req=- event=direct.now x=1\n$");
+	free(text);
+	log_buffer_flush();
+	text = written();
+	assert_matches(text, "event=direct.now x=1\n"
+	                     "ts=[^ ]+ level=info req=feedface event=buf.one k=a\n"
+	                     "ts=[^ ]+ level=info req=feedface event=buf.two\n$");
+	free(text);
+	/* Stop writes what is left, and buffered calls write at once afterwards. */
+	log_event_buffered(LOG_INFO, "buf.three", NULL);
+	log_buffer_stop();
+	log_event_buffered(LOG_INFO, "buf.four", NULL);
+	text = written();
+	assert_matches(text, "event=buf.two\n.*event=buf.three\n.*event=buf.four\n$");
+	free(text);
+	log_buffer_stop(); /* a second stop does nothing */
+	redirect_end();
+}
+
+static void test_full_buffer_is_written(void **state)
+{
+	char pad[201], *text;
+	int lines = 0;
+
+	(void)state;
+	memset(pad, 'p', 200);
+	pad[200] = '\0';
+	redirect_begin();
+	assert_int_equal(log_buffer_start(3600 * 1000), 0);
+	/* Lines of about 270 bytes: the buffer fills after about sixty. */
+	for (int i = 0; i < 100; i++, lines++)
+		log_event_buffered(LOG_INFO, "buf.fill", "i=%03d pad=%s", i, pad);
+	text = written();
+	/* The first buffer's worth was written when the next line did not fit, whole lines only,
+	   and the rest waits. */
+	assert_true(strlen(text) > LOG_BUFFER_BYTES / 2);
+	assert_true(strlen(text) <= LOG_BUFFER_BYTES);
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	assert_non_null(strstr(text, "i=000 "));
+	assert_null(strstr(text, "i=099 "));
+	assert_true(count_lines(text, "event=buf.fill") < (size_t)lines);
+	free(text);
+	log_buffer_stop();
+	text = written();
+	assert_int_equal(count_lines(text, "event=buf.fill"), lines);
+	assert_matches(text,
+	               "i=098 pad=p+\nts=[^ ]+ level=info req=- event=buf.fill i=099 pad=p+\n$");
+	free(text);
+	redirect_end();
+}
+
+static void test_flusher_writes_within_its_interval(void **state)
+{
+	int64_t deadline;
+	char *text = NULL;
+
+	(void)state;
+	redirect_begin();
+	assert_int_equal(log_buffer_start(20), 0);
+	log_event_buffered(LOG_INFO, "buf.timed", "n=%d", 7);
+	/* Nobody flushes but the flusher; give it up to five seconds (it needs 20 ms). */
+	deadline = clock_mono_ms() + 5000;
+	for (;;) {
+		free(text);
+		text = written();
+		if (strstr(text, "event=buf.timed n=7\n") || clock_mono_ms() > deadline)
+			break;
+		sched_yield();
+	}
+	assert_non_null(strstr(text, "event=buf.timed n=7\n"));
+	free(text);
+	log_buffer_stop();
+	redirect_end();
+}
+
+#define BUF_THREADS 8
+#define BUF_LINES 3000
+
+static pthread_barrier_t buf_written, buf_stopped;
+
+/* Writes BUF_LINES numbered lines; even-numbered threads exit at once (their buffer is written at
+   thread exit), odd ones wait, alive with lines buffered, until log_buffer_stop has run. */
+static void *buf_thread(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+
+	for (int i = 0; i < BUF_LINES; i++)
+		log_event_buffered(LOG_INFO, "buf.thread", "t=%d i=%d", t, i);
+	if (t % 2) {
+		pthread_barrier_wait(&buf_written);
+		pthread_barrier_wait(&buf_stopped);
+	}
+	return NULL;
+}
+
+static void test_threads_lose_no_line(void **state)
+{
+	pthread_t th[BUF_THREADS];
+	int next[BUF_THREADS] = { 0 };
+	char *text, *line, *save = NULL;
+	size_t total = 0;
+
+	(void)state;
+	redirect_begin();
+	assert_int_equal(pthread_barrier_init(&buf_written, NULL, BUF_THREADS / 2 + 1), 0);
+	assert_int_equal(pthread_barrier_init(&buf_stopped, NULL, BUF_THREADS / 2 + 1), 0);
+	assert_int_equal(log_buffer_start(3600 * 1000), 0);
+	for (int t = 0; t < BUF_THREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, buf_thread, (void *)(intptr_t)t), 0);
+	pthread_barrier_wait(&buf_written);
+	for (int t = 0; t < BUF_THREADS; t += 2)
+		pthread_join(th[t], NULL);
+	/* The odd threads are alive and hold lines; stop must write them. */
+	log_buffer_stop();
+	text = written();
+	pthread_barrier_wait(&buf_stopped);
+	for (int t = 1; t < BUF_THREADS; t += 2)
+		pthread_join(th[t], NULL);
+	/* Every line whole, each thread's lines in order, none missing, none twice. */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *fields = strstr(line, " t=");
+		int t = -1, i = -1;
+
+		assert_matches(line,
+		               "^ts=[^ ]+ level=info req=- event=buf.thread t=[0-9] i=[0-9]+$");
+		assert_non_null(fields);
+		assert_int_equal(sscanf(fields, " t=%d i=%d", &t, &i), 2);
+		assert_true(t >= 0 && t < BUF_THREADS);
+		assert_int_equal(i, next[t]);
+		next[t]++;
+		total++;
+	}
+	for (int t = 0; t < BUF_THREADS; t++)
+		assert_int_equal(next[t], BUF_LINES);
+	assert_int_equal(total, (size_t)BUF_THREADS * BUF_LINES);
+	free(text);
+	pthread_barrier_destroy(&buf_written);
+	pthread_barrier_destroy(&buf_stopped);
+	redirect_end();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +627,11 @@ int main(void)
 		cmocka_unit_test(test_request_id_per_thread),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_buffered_without_flusher_is_immediate),
+		cmocka_unit_test(test_buffered_lines_wait_for_a_flush),
+		cmocka_unit_test(test_full_buffer_is_written),
+		cmocka_unit_test(test_flusher_writes_within_its_interval),
+		cmocka_unit_test(test_threads_lose_no_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

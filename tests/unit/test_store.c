@@ -7,6 +7,7 @@
  * is the test table.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -370,13 +371,15 @@ static void test_constraint(void **state)
 
 /* ---- the writer ----------------------------------------------------------------------------- */
 
-static sem_t gate;
+/* The gate holds the writer inside the first write while the test queues the next ones, so
+   that those form one batch. gate_entered tells the test that the writer is inside. */
+static sem_t gate, gate_entered;
 
-/* Holds the writer so that the writes queued meanwhile form one batch. */
 static int gate_fn(struct store_conn *c, void *arg)
 {
 	struct put *p = arg;
 
+	sem_post(&gate_entered);
 	while (sem_wait(&gate) != 0)
 		;
 	return put_fn(c, p);
@@ -397,11 +400,19 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
-static void sleep_ms(long ms)
+/* Waits until n writes wait in the store's queue. The queue is only observable through the
+   stats, so this yields in a loop; it orders on the event itself, not on a guess of how long it
+   takes, and a write that never arrives fails the test by its timeout instead of passing it. */
+static void wait_queued(struct store *s, uint64_t n)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct store_stats st;
 
-	nanosleep(&ts, NULL);
+	for (;;) {
+		store_stats(s, &st);
+		if (st.queued == n)
+			return;
+		sched_yield();
+	}
 }
 
 static void test_rollback_only_itself(void **state)
@@ -418,18 +429,20 @@ static void test_rollback_only_itself(void **state)
 	struct store_stats before, after;
 
 	assert_int_equal(sem_init(&gate, 0, 0), 0);
+	assert_int_equal(sem_init(&gate_entered, 0, 0), 0);
 	store_stats(s, &before);
 	assert_int_equal(pthread_create(&t[0], NULL, writer_thread, &w[0]), 0);
-	sleep_ms(100); /* the writer is now inside gate_fn */
+	while (sem_wait(&gate_entered) != 0)
+		; /* the writer is now inside gate_fn, its batch of one taken off the queue */
 	for (int i = 1; i < 6; i++) {
 		assert_int_equal(pthread_create(&t[i], NULL, writer_thread, &w[i]), 0);
-		sleep_ms(20); /* queue them in order */
+		wait_queued(s, (uint64_t)i); /* queued in this order, behind the gate */
 	}
-	sleep_ms(200);
 	sem_post(&gate);
 	for (int i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);
 	store_stats(s, &after);
+	assert_int_equal(after.queued, 0);
 
 	assert_int_equal(w[0].rc, 0);
 	assert_int_equal(w[1].rc, 0);
@@ -447,6 +460,7 @@ static void test_rollback_only_itself(void **state)
 	assert_int_equal(after.writes - before.writes, 6);
 	assert_int_equal(after.commits - before.commits, 2);
 	sem_destroy(&gate);
+	sem_destroy(&gate_entered);
 	store_close(s);
 }
 
