@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "domain/grid.h"
 #include "domain/region.h"
@@ -51,17 +52,35 @@ static int count_or_respond(struct req *r, json_t *obj, const char *key, const c
 	return 0;
 }
 
+#define JSON_TYPE "application/json; charset=utf-8"
+#define PAGE_TEXT_MAX (64u * 1024 * 1024) /* a page of grids as JSON text, boundaries included */
+
 /* Answers the grid by code (also after a write): 200/201 with its JSON. */
 static void respond_grid(struct req *r, const struct dom_ctx *x, int status, const char *code)
 {
 	struct dom_err e = { 0 };
 	struct grid g;
+	struct buf text;
 
+	buf_init(&text, GRID_JSON_MAX);
 	if (grid_get(x, code, &g, &e) < 0)
 		respond_dom_err(r, &e);
+	else if (grid_json(&g, 1, &text) < 0)
+		resp_error(r, 500, "internal", "内部错误");
 	else
-		resp_json(r, status, grid_to_json(&g, 1));
+		resp_bytes(r, status, JSON_TYPE, text.data, text.len);
 	grid_release(&g);
+	buf_release(&text);
+}
+
+/* Answers a page the domain wrote as JSON text (grid_list, grid_geojson): 200, or the error. */
+void api_grids_page(struct req *r, int rc, struct buf *text, const struct dom_err *e)
+{
+	if (rc < 0)
+		respond_dom_err(r, e);
+	else
+		resp_bytes(r, 200, JSON_TYPE, text->data, text->len);
+	buf_release(text);
 }
 
 void api_grids_list(struct req *r)
@@ -73,7 +92,7 @@ void api_grids_list(struct req *r)
 	struct code_error cerr = { 0 };
 	const char *status = req_query(r, "status"), *kind = req_query(r, "kind");
 	char region[13];
-	json_t *out;
+	struct buf text;
 
 	if (req_query(r, "region")) {
 		if (!region_code_normalize(req_query(r, "region"), region, &cerr)) {
@@ -106,11 +125,8 @@ void api_grids_list(struct req *r)
 	if (api_page_or_respond(r, &pg) < 0)
 		return;
 	api_ctx(r, &x);
-	out = grid_list(&x, &f, &pg, &e);
-	if (!out)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 200, out);
+	buf_init(&text, PAGE_TEXT_MAX);
+	api_grids_page(r, grid_list(&x, &f, &pg, &text, &e), &text, &e);
 }
 
 void api_grid_get(struct req *r)

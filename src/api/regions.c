@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/buf.h"
 #include "app.h"
 #include "domain/grid.h"
 #include "domain/region.h"
@@ -153,7 +154,7 @@ void api_region_grids_geojson(struct req *r)
 	const char *status = req_query(r, "status"), *limit = req_query(r, "limit");
 	int64_t n;
 	char code[13];
-	json_t *out;
+	struct buf text;
 
 	if (!code_arg(r, req_param(r, "code"), code, 404))
 		return;
@@ -183,9 +184,9 @@ void api_region_grids_geojson(struct req *r)
 	}
 	pg.limit = (int)n;
 	api_ctx(r, &x);
-	out = grid_geojson(&x, code, status && strcmp(status, "all") == 0 ? -1 : 0, &pg, &e);
-	if (!out)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 200, out);
+	buf_init(&text, 64u * 1024 * 1024);
+	api_grids_page(r,
+	               grid_geojson(&x, code, status && strcmp(status, "all") == 0 ? -1 : 0, &pg,
+	                            &text, &e),
+	               &text, &e);
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
+#include "base/jsonw.h"
 #include "domain/grid.h"
 #include "geo/geom.h"
 #include "store/store.h"
@@ -182,29 +184,79 @@ int grid_get(const struct dom_ctx *x, const char *code, struct grid *out, struct
 	return 0;
 }
 
+/* A time member: RFC 3339 in Asia/Shanghai, or null for 0 ("none"). The last time formatted on
+   this thread is kept: a grid's times are often one instant, and a page's grids often share
+   them, so most members reuse the text. */
+static void ktime(struct jsonw *w, const char *key, int64_t t)
+{
+	static _Thread_local struct {
+		int64_t t;
+		char s[32];
+	} last;
+
+	jsonw_key(w, key);
+	if (!t) {
+		jsonw_null(w);
+		return;
+	}
+	if (last.t != t || !last.s[0]) {
+		clock_format_local(t, last.s, sizeof last.s);
+		last.t = t;
+	}
+	jsonw_string(w, last.s);
+}
+
+void grid_write_json(struct jsonw *w, const struct grid *g, int with_boundary)
+{
+	jsonw_object_begin(w);
+	jsonw_kint(w, "id", g->id);
+	jsonw_kstring(w, "code", g->code);
+	jsonw_kstring(w, "name", g->name);
+	jsonw_kstring(w, "kind", grid_kind_name(g->kind));
+	jsonw_kstring(w, "kind_label", grid_kind_label(g->kind));
+	jsonw_kstring(w, "subtype", g->subtype[0] ? g->subtype : NULL);
+	jsonw_key(w, "community");
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "code", g->community_code);
+	jsonw_kstring(w, "name", g->community_name);
+	jsonw_object_end(w);
+	jsonw_kstring(w, "path", g->path);
+	jsonw_kint(w, "households", g->households);
+	jsonw_kint(w, "residents", g->residents);
+	jsonw_kstring(w, "status", g->retired ? "retired" : "active");
+	jsonw_kint(w, "version", g->version);
+	ktime(w, "valid_from", g->valid_from);
+	ktime(w, "valid_to", g->valid_to);
+	jsonw_kstring(w, "retire_reason", g->retire_reason);
+	ktime(w, "created_at", g->created_at);
+	ktime(w, "updated_at", g->updated_at);
+	if (with_boundary) {
+		/* Stored boundaries are the compact GeoJSON geo_boundary_check wrote: copied as
+		   they are, not parsed and printed again. */
+		jsonw_key(w, "boundary");
+		jsonw_raw(w, g->boundary);
+	}
+	jsonw_object_end(w);
+}
+
+int grid_json(const struct grid *g, int with_boundary, struct buf *out)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, out);
+	grid_write_json(&w, g, with_boundary);
+	return jsonw_finish(&w);
+}
+
 json_t *grid_to_json(const struct grid *g, int with_boundary)
 {
-	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:I,s:I,s:s,s:i,s:o,s:o,s:o}",
-	                      "id", (json_int_t)g->id, "code", g->code, "name", g->name, "kind",
-	                      grid_kind_name(g->kind), "kind_label", grid_kind_label(g->kind),
-	                      "community", "code", g->community_code, "name", g->community_name,
-	                      "path", g->path, "households", (json_int_t)g->households, "residents",
-	                      (json_int_t)g->residents, "status", g->retired ? "retired" : "active",
-	                      "version", g->version, "valid_from", time_json(g->valid_from),
-	                      "created_at", time_json(g->created_at), "updated_at",
-	                      time_json(g->updated_at));
+	struct buf b;
+	json_t *o = NULL;
 
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "subtype", g->subtype[0] ? json_string(g->subtype) : json_null());
-	json_object_set_new(o, "valid_to", time_json(g->valid_to));
-	json_object_set_new(o, "retire_reason",
-	                    g->retire_reason ? json_string(g->retire_reason) : json_null());
-	if (with_boundary) {
-		json_t *b = g->boundary ? json_loads(g->boundary, 0, NULL) : NULL;
-
-		json_object_set_new(o, "boundary", b ? b : json_null());
-	}
+	buf_init(&b, GRID_JSON_MAX);
+	if (grid_json(g, with_boundary, &b) == 0)
+		o = json_loadb(b.data, b.len, 0, NULL);
+	buf_release(&b);
 	return o;
 }
 
@@ -1366,49 +1418,55 @@ static char *like_pattern(const char *q)
 	return out;
 }
 
-/* One row of a page: a list item or a map feature; NULL when memory runs out. */
-static json_t *page_item(const struct grid *g, int geojson)
+/* One row of a page: a list item or a map feature. */
+static void page_item(struct jsonw *w, const struct grid *g, int geojson)
 {
-	json_t *geom, *props;
-
-	if (!geojson)
-		return grid_to_json(g, 0);
-	geom = g->boundary ? json_loads(g->boundary, 0, NULL) : NULL;
-	props = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:o}", "code", g->code, "name", g->name,
-	                  "kind", grid_kind_name(g->kind), "kind_label", grid_kind_label(g->kind),
-	                  "status", g->retired ? "retired" : "active", "residents",
-	                  (json_int_t)g->residents, "households", (json_int_t)g->households,
-	                  "community_code", g->community_code, "subtype",
-	                  g->subtype[0] ? json_string(g->subtype) : json_null());
-	if (!props) {
-		json_decref(geom);
-		return NULL;
+	if (!geojson) {
+		grid_write_json(w, g, 0);
+		return;
 	}
-	return json_pack("{s:s,s:s,s:o,s:o}", "type", "Feature", "id", g->code, "geometry",
-	                 geom ? geom : json_null(), "properties", props);
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "type", "Feature");
+	jsonw_kstring(w, "id", g->code);
+	jsonw_key(w, "geometry");
+	jsonw_raw(w, g->boundary);
+	jsonw_key(w, "properties");
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "code", g->code);
+	jsonw_kstring(w, "name", g->name);
+	jsonw_kstring(w, "kind", grid_kind_name(g->kind));
+	jsonw_kstring(w, "kind_label", grid_kind_label(g->kind));
+	jsonw_kstring(w, "status", g->retired ? "retired" : "active");
+	jsonw_kint(w, "residents", g->residents);
+	jsonw_kint(w, "households", g->households);
+	jsonw_kstring(w, "community_code", g->community_code);
+	jsonw_kstring(w, "subtype", g->subtype[0] ? g->subtype : NULL);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
 }
 
 /*
  * A page of grids in code order for the list (geojson 0) or the map (1): the rows after the cursor
  * inside the code range of the scope and of the region filter, so the code index serves both the
  * range and the order; the scope condition (dom_scope_sql: path range, bound grids) and the
- * region's path range then decide exactly, and the filters drop rows of the range. Answers
- * {items, next_cursor}, or the FeatureCollection with next_cursor and truncated.
+ * region's path range then decide exactly, and the filters drop rows of the range. Writes
+ * {items, next_cursor}, or the FeatureCollection with next_cursor and truncated, into out as JSON
+ * text (base/jsonw.h: a page is built often, so it is written straight out). 0, or -1 with e.
  */
-static json_t *grid_page(const struct dom_ctx *x, const struct grid_filter *f,
-                         const struct dom_page *pg, int geojson, struct dom_err *e)
+static int grid_page(const struct dom_ctx *x, const struct grid_filter *f,
+                     const struct dom_page *pg, int geojson, struct buf *out, struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
 	char scope[DOM_SCOPE_SQL_MAX], sql[1536], lo[13], hi[13], plo[ACCESS_PATH_MAX],
 	        phi[ACCESS_PATH_MAX], last[16] = "";
 	const char *lower = lo, *op = ">=";
 	struct store_stmt *st = NULL;
-	json_t *items = NULL, *out = NULL;
+	struct jsonw w;
 	char *like = NULL;
 	int idx, rc, n = 0, more = 0;
 
 	if (!c || codes_cursor_check(pg, 15, e) < 0)
-		return NULL;
+		return -1;
 	region_scope_code_range(x->caller, lo, hi);
 	plo[0] = phi[0] = '\0';
 	if (f->region) {
@@ -1420,10 +1478,9 @@ static json_t *grid_page(const struct dom_ctx *x, const struct grid_filter *f,
 		region_release(&r);
 		if (rc <= 0) {
 			if (rc < 0)
-				dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
-			else
-				dom_err_set(e, 404, "not_found", "区划 %s 不存在", f->region);
-			return NULL;
+				return dom_err_set(e, 503, "read_failed",
+				                   "读取区划失败，请稍后重试");
+			return dom_err_set(e, 404, "not_found", "区划 %s 不存在", f->region);
 		}
 		region_code_range(r.code, rlo, rhi);
 		region_code_range_narrow(lo, hi, rlo, rhi);
@@ -1436,10 +1493,8 @@ static json_t *grid_page(const struct dom_ctx *x, const struct grid_filter *f,
 		lower = pg->after;
 		op = ">";
 	}
-	if (f->q && f->q[0] && !(like = like_pattern(f->q))) {
-		dom_err_set(e, 500, "internal", "内存不足");
-		return NULL;
-	}
+	if (f->q && f->q[0] && !(like = like_pattern(f->q)))
+		return dom_err_set(e, 500, "internal", "内存不足");
 	dom_scope_sql(x->caller, "g.path", "g.id", scope);
 	(void)snprintf(sql, sizeof sql,
 	               "SELECT %s" GRID_FROM "WHERE g.code %s ? AND g.code < ?%s%s%s%s%s "
@@ -1460,19 +1515,24 @@ static json_t *grid_page(const struct dom_ctx *x, const struct grid_filter *f,
 	    (like && store_bind_text(st, idx++, like, -1)) ||
 	    store_bind_int64(st, idx, pg->limit + 1))
 		goto fail;
-	if (!(items = json_array()))
-		goto fail;
+	jsonw_init(&w, out);
+	jsonw_object_begin(&w);
+	if (geojson)
+		jsonw_kstring(&w, "type", "FeatureCollection");
+	jsonw_key(&w, geojson ? "features" : "items");
+	jsonw_array_begin(&w);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		struct grid g;
-		json_t *item;
 
 		if (n == pg->limit) {
 			more = 1;
 			break;
 		}
-		item = grid_from_row(st, &g) == 0 ? page_item(&g, geojson) : NULL;
+		rc = grid_from_row(st, &g);
+		if (rc == 0)
+			page_item(&w, &g, geojson);
 		grid_release(&g);
-		if (!item || json_array_append_new(items, item) < 0)
+		if (rc < 0)
 			goto fail;
 		copy_text(last, sizeof last, store_col_text(st, 1));
 		n++;
@@ -1481,42 +1541,44 @@ static json_t *grid_page(const struct dom_ctx *x, const struct grid_filter *f,
 		goto fail;
 	store_reset(st);
 	st = NULL;
-	free(like);
-	like = NULL;
-	if (!geojson) {
-		out = codes_page_json(items, more ? last : NULL);
-		items = NULL;
-	} else {
+	jsonw_array_end(&w);
+	jsonw_key(&w, "next_cursor");
+	if (more) {
 		char cursor[DOM_CURSOR_MAX];
 
-		if (more)
-			dom_cursor_encode(last, cursor);
-		out = json_pack("{s:s,s:o,s:s?,s:b}", "type", "FeatureCollection", "features",
-		                items, "next_cursor", more ? cursor : NULL, "truncated", more);
-		items = NULL;
+		dom_cursor_encode(last, cursor);
+		jsonw_string(&w, cursor);
+	} else {
+		jsonw_null(&w);
 	}
-	if (!out)
-		goto fail;
-	return out;
+	if (geojson) {
+		jsonw_key(&w, "truncated");
+		jsonw_bool(&w, more);
+	}
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w) < 0) {
+		free(like);
+		return dom_err_set(e, 500, "internal", "回答过大或内存不足");
+	}
+	free(like);
+	return 0;
 fail:
 	if (st)
 		store_reset(st);
 	free(like);
-	json_decref(items);
-	dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-	return NULL;
+	return dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
 }
 
-json_t *grid_list(const struct dom_ctx *x, const struct grid_filter *f, const struct dom_page *pg,
-                  struct dom_err *e)
+int grid_list(const struct dom_ctx *x, const struct grid_filter *f, const struct dom_page *pg,
+              struct buf *out, struct dom_err *e)
 {
-	return grid_page(x, f, pg, 0, e);
+	return grid_page(x, f, pg, 0, out, e);
 }
 
-json_t *grid_geojson(const struct dom_ctx *x, const char *region12, int status,
-                     const struct dom_page *pg, struct dom_err *e)
+int grid_geojson(const struct dom_ctx *x, const char *region12, int status,
+                 const struct dom_page *pg, struct buf *out, struct dom_err *e)
 {
 	struct grid_filter f = { .region = region12, .status = status };
 
-	return grid_page(x, &f, pg, 1, e);
+	return grid_page(x, &f, pg, 1, out, e);
 }

@@ -81,7 +81,14 @@ int grid_load(struct store_conn *c, const struct dom_ctx *x, const char *code, s
 /* grid_load on this thread's reader: 0, or -1 with e (404 not_found, 503 read_failed). */
 int grid_get(const struct dom_ctx *x, const char *code, struct grid *out, struct dom_err *e);
 
-/* JSON of a grid (see docs/api-grids.md). New reference. */
+struct jsonw;
+struct buf;
+#define GRID_JSON_MAX (16u * 1024 * 1024) /* one grid's JSON, boundary included */
+/* Writes g as a JSON object (see docs/api-grids.md) onto w; the boundary as stored. */
+void grid_write_json(struct jsonw *w, const struct grid *g, int with_boundary);
+/* The same appended to out as JSON text. 0, or -1 when out is full. */
+int grid_json(const struct grid *g, int with_boundary, struct buf *out);
+/* The same as a jansson object, for answers that embed it. New reference, NULL on failure. */
 json_t *grid_to_json(const struct grid *g, int with_boundary);
 
 struct grid_input {
@@ -137,16 +144,17 @@ struct grid_filter {
 	int kind;           /* 0 any */
 	const char *q;      /* name substring or NULL */
 };
-/* A page of the grids in the caller's scope in code order: {items:[...], next_cursor}; NULL with
- *e (404 when the region is unknown or outside the scope, 400 bad_cursor). */
-json_t *grid_list(const struct dom_ctx *x, const struct grid_filter *f, const struct dom_page *pg,
-                  struct dom_err *e);
+/* A page of the grids in the caller's scope in code order, appended to out as the JSON text
+   {items:[...], next_cursor}. 0, or -1 with *e (404 when the region is unknown or outside the
+   scope, 400 bad_cursor, 503). */
+int grid_list(const struct dom_ctx *x, const struct grid_filter *f, const struct dom_page *pg,
+              struct buf *out, struct dom_err *e);
 
-/* A page of the grids of a region's subtree as a GeoJSON FeatureCollection, in code order, with
-   "next_cursor" (null on the last page) and "truncated" (true when more pages follow). status: 0
-   active, -1 any. pg->limit up to GRID_GEOJSON_PAGE_MAX. */
-json_t *grid_geojson(const struct dom_ctx *x, const char *region12, int status,
-                     const struct dom_page *pg, struct dom_err *e);
+/* A page of the grids of a region's subtree as a GeoJSON FeatureCollection in code order, with
+   "next_cursor" (null on the last page) and "truncated" (true when more pages follow), appended to
+   out as JSON text. status: 0 active, -1 any. pg->limit up to GRID_GEOJSON_PAGE_MAX. 0 or -1. */
+int grid_geojson(const struct dom_ctx *x, const char *region12, int status,
+                 const struct dom_page *pg, struct buf *out, struct dom_err *e);
 
 /* ---- checks (gridcheck.c) ---- */
 

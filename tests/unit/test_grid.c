@@ -368,6 +368,37 @@ static void test_split_merge(void **state)
 	json_decref(h);
 }
 
+/* grid_list and grid_geojson as parsed JSON (the text must parse), or NULL with *e. */
+static json_t *list_json(const struct dom_ctx *x, const struct grid_filter *filt,
+                         const struct dom_page *pg, struct dom_err *e)
+{
+	struct buf b;
+	json_t *j = NULL;
+
+	buf_init(&b, 1u << 24);
+	if (grid_list(x, filt, pg, &b, e) == 0) {
+		j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
+		assert_non_null(j);
+	}
+	buf_release(&b);
+	return j;
+}
+
+static json_t *geojson_json(const struct dom_ctx *x, const char *region, int status,
+                            const struct dom_page *pg, struct dom_err *e)
+{
+	struct buf b;
+	json_t *j = NULL;
+
+	buf_init(&b, 1u << 24);
+	if (grid_geojson(x, region, status, pg, &b, e) == 0) {
+		j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
+		assert_non_null(j);
+	}
+	buf_release(&b);
+	return j;
+}
+
 /* Walks every page of the list for caller x with filter filt and page size limit; returns the
    codes seen, in order, as one string "c1 c2 ..." (static) and checks order and no repeats. */
 static const char *walk(const struct dom_ctx *x, const struct grid_filter *filt, int limit)
@@ -380,7 +411,7 @@ static const char *walk(const struct dom_ctx *x, const struct grid_filter *filt,
 
 	seen[0] = '\0';
 	for (int pages = 0; pages < 100; pages++) {
-		json_t *list = grid_list(x, filt, &pg, &e), *items, *next;
+		json_t *list = list_json(x, filt, &pg, &e), *items, *next;
 
 		if (!list)
 			print_message("%d %s %s\n", e.status, e.code, e.message);
@@ -456,19 +487,19 @@ static void test_list_pages(void **state)
 	filt.region = "371502001002"; /* the other community: no grids */
 	assert_string_equal(walk(&f->sys, &filt, 3), "");
 	filt.region = "371503000000";
-	assert_null(grid_list(&f->sys, &filt, &pg, &e));
+	assert_null(list_json(&f->sys, &filt, &pg, &e));
 	assert_int_equal(e.status, 404);
 	filt.region = NULL;
 
 	/* A cursor that is not a grid code is refused. */
 	assert_int_equal(dom_page_parse(&pg, "2", "MzcxNTAy", &e), 0); /* "371502" */
-	assert_null(grid_list(&f->sys, &filt, &pg, &e));
+	assert_null(list_json(&f->sys, &filt, &pg, &e));
 	assert_int_equal(e.status, 400);
 	assert_string_equal(e.code, "bad_cursor");
 
 	/* The map's GeoJSON: pages too, with truncated while more follow. */
 	assert_int_equal(dom_page_parse(&pg, "3", NULL, &e), 0);
-	list = grid_geojson(&f->sys, COMM, 0, &pg, &e);
+	list = geojson_json(&f->sys, COMM, 0, &pg, &e);
 	assert_non_null(list);
 	assert_int_equal(json_array_size(json_object_get(list, "features")), 3);
 	assert_true(json_is_true(json_object_get(list, "truncated")));
@@ -477,7 +508,7 @@ static void test_list_pages(void **state)
 	                                &e),
 	                 0);
 	json_decref(list);
-	list = grid_geojson(&f->sys, COMM, 0, &pg, &e);
+	list = geojson_json(&f->sys, COMM, 0, &pg, &e);
 	assert_int_equal(json_array_size(json_object_get(list, "features")), 1);
 	assert_true(json_is_false(json_object_get(list, "truncated")));
 	assert_true(json_is_null(json_object_get(list, "next_cursor")));
@@ -561,7 +592,7 @@ static void test_scope_in_sql(void **state)
 		grid_release(&g);
 		assert_null(grid_history(as(f, &w), other, &e));
 		assert_int_equal(e.status, 404);
-		j = grid_geojson(as(f, &w), COMM, 0, &pg, &e);
+		j = geojson_json(as(f, &w), COMM, 0, &pg, &e);
 		assert_non_null(j);
 		assert_int_equal(json_array_size(json_object_get(j, "features")), 1);
 		assert_string_equal(
