@@ -50,6 +50,10 @@ void api_grids_locate(struct req *r);
 void api_grids_checks(struct req *r);
 /* Shared by regions.c and grids.c: rebuilds the locate index after a write (logs failures). */
 void api_grids_changed(struct req *r);
+/* Shared by regions.c and grids.c: answers a page the domain wrote as JSON text into text (rc 0),
+   or e (rc -1); releases text. */
+struct buf;
+void api_grids_page(struct req *r, int rc, struct buf *text, const struct dom_err *e);
 
 /* Identity and access (issue 4). Shared helpers of these handlers live in session.c; their
    parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */

@@ -1,8 +1,10 @@
 /*
  * Grids over HTTP (see docs/api-grids.md): list, get, create, update, redraw, split, merge,
  * retire, history, locate and checks. Every field is validated here or in domain/grid with a
- * Chinese message; a grid outside the caller's scope is answered 404. After a successful write
- * the locate index is rebuilt from the store and published (api_grids_changed).
+ * Chinese message; a grid outside the caller's scope is answered 404. Each handler builds the
+ * request's domain context (api_ctx) and reaches the data only through domain/grid, which scopes,
+ * pages, writes and audits. After a successful write the locate index is rebuilt and published
+ * (api_grids_changed).
  */
 #include <errno.h>
 #include <math.h>
@@ -12,20 +14,12 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "base/buf.h"
 #include "base/log.h"
-#include "domain/audit.h"
 #include "domain/grid.h"
 #include "domain/region.h"
 #include "geo/geom.h"
 #include "geo/gridindex.h"
-
-/* The domain write appended its audit record in its own transaction: the HTTP layer must not add
-   a second one (api_audit_request). Refusals are still recorded there. */
-static void written(struct req *r)
-{
-	if (audit_in_write(req_principal(r)))
-		req_set_audited(r);
-}
 
 void api_grids_changed(struct req *r)
 {
@@ -58,29 +52,47 @@ static int count_or_respond(struct req *r, json_t *obj, const char *key, const c
 	return 0;
 }
 
-/* Answers the grid by code (after a write): 200/201 with its JSON. */
-static void respond_grid(struct req *r, int status, const char *code)
-{
-	struct grid g;
-	int rc = grid_get(req_app(r)->store, req_principal(r), code, &g);
+#define JSON_TYPE "application/json; charset=utf-8"
+#define PAGE_TEXT_MAX (64u * 1024 * 1024) /* a page of grids as JSON text, boundaries included */
 
-	if (rc != 1) {
-		resp_error(r, rc < 0 ? 503 : 404, rc < 0 ? "read_failed" : "not_found",
-		           rc < 0 ? "读取网格失败，请稍后重试" : "网格不存在");
-		return;
-	}
-	resp_json(r, status, grid_to_json(&g, 1));
+/* Answers the grid by code (also after a write): 200/201 with its JSON. */
+static void respond_grid(struct req *r, const struct dom_ctx *x, int status, const char *code)
+{
+	struct dom_err e = { 0 };
+	struct grid g;
+	struct buf text;
+
+	buf_init(&text, GRID_JSON_MAX);
+	if (grid_get(x, code, &g, &e) < 0)
+		respond_dom_err(r, &e);
+	else if (grid_json(&g, 1, &text) < 0)
+		resp_error(r, 500, "internal", "内部错误");
+	else
+		resp_bytes(r, status, JSON_TYPE, text.data, text.len);
 	grid_release(&g);
+	buf_release(&text);
+}
+
+/* Answers a page the domain wrote as JSON text (grid_list, grid_geojson): 200, or the error. */
+void api_grids_page(struct req *r, int rc, struct buf *text, const struct dom_err *e)
+{
+	if (rc < 0)
+		respond_dom_err(r, e);
+	else
+		resp_bytes(r, 200, JSON_TYPE, text->data, text->len);
+	buf_release(text);
 }
 
 void api_grids_list(struct req *r)
 {
 	struct grid_filter f = { .status = 0 };
 	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
 	struct code_error cerr = { 0 };
 	const char *status = req_query(r, "status"), *kind = req_query(r, "kind");
 	char region[13];
-	json_t *out;
+	struct buf text;
 
 	if (req_query(r, "region")) {
 		if (!region_code_normalize(req_query(r, "region"), region, &cerr)) {
@@ -110,19 +122,19 @@ void api_grids_list(struct req *r)
 		resp_error(r, 400, "bad_param", "参数 q 过长");
 		return;
 	}
-	if (query_int_or_respond(r, "limit", 50, 1, GRID_LIST_MAX, &f.limit) < 0 ||
-	    query_int_or_respond(r, "offset", 0, 0, INT32_MAX, &f.offset) < 0)
+	if (api_page_or_respond(r, &pg) < 0)
 		return;
-	out = grid_list(req_app(r)->store, req_principal(r), &f, &e);
-	if (!out)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 200, out);
+	api_ctx(r, &x);
+	buf_init(&text, PAGE_TEXT_MAX);
+	api_grids_page(r, grid_list(&x, &f, &pg, &text, &e), &text, &e);
 }
 
 void api_grid_get(struct req *r)
 {
-	respond_grid(r, 200, req_param(r, "code"));
+	struct dom_ctx x;
+
+	api_ctx(r, &x);
+	respond_grid(r, &x, 200, req_param(r, "code"));
 }
 
 void api_grid_create(struct req *r)
@@ -133,6 +145,7 @@ void api_grid_create(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	struct grid_input in = { 0 };
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *kind;
 	char code[16];
 
@@ -155,13 +168,14 @@ void api_grid_create(struct req *r)
 	}
 	in.kind = kind ? grid_kind_parse(kind) : GRID_COMPREHENSIVE;
 	in.boundary = json_object_get(body, "boundary");
-	if (grid_create(req_app(r)->store, req_principal(r), &in, code, &e) < 0) {
+	api_ctx(r, &x);
+	if (grid_create(&x, &in, code, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	api_grids_changed(r);
-	respond_grid(r, 201, code);
+	respond_grid(r, &x, 201, code);
 }
 
 void api_grid_update(struct req *r)
@@ -170,6 +184,7 @@ void api_grid_update(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	struct grid_patch patch = { 0 };
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *code = req_param(r, "code");
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
@@ -178,14 +193,15 @@ void api_grid_update(struct req *r)
 	    count_or_respond(r, body, "households", "户数", &patch.households) < 0 ||
 	    count_or_respond(r, body, "residents", "人口数", &patch.residents) < 0)
 		return;
-	if (grid_update(req_app(r)->store, req_principal(r), code, &patch, &e) < 0) {
+	api_ctx(r, &x);
+	if (grid_update(&x, code, &patch, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	if (patch.name)
 		api_grids_changed(r);
-	respond_grid(r, 200, code);
+	respond_grid(r, &x, 200, code);
 }
 
 void api_grid_redraw(struct req *r)
@@ -193,19 +209,20 @@ void api_grid_redraw(struct req *r)
 	static const char *const allowed[] = { "boundary", "reason", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *code = req_param(r, "code"), *reason;
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
 	    body_string_or_respond(r, body, "reason", &reason) < 0)
 		return;
-	if (grid_redraw(req_app(r)->store, req_principal(r), code,
-	                json_object_get(body, "boundary"), reason, &e) < 0) {
+	api_ctx(r, &x);
+	if (grid_redraw(&x, code, json_object_get(body, "boundary"), reason, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	api_grids_changed(r);
-	respond_grid(r, 200, code);
+	respond_grid(r, &x, 200, code);
 }
 
 void api_grid_retire(struct req *r)
@@ -213,6 +230,7 @@ void api_grid_retire(struct req *r)
 	static const char *const allowed[] = { "reason", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *code = req_param(r, "code"), *reason;
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
@@ -222,18 +240,19 @@ void api_grid_retire(struct req *r)
 		resp_error(r, 400, "bad_reason", "请填写撤销原因 reason");
 		return;
 	}
-	if (grid_retire(req_app(r)->store, req_principal(r), code, reason, &e) < 0) {
+	api_ctx(r, &x);
+	if (grid_retire(&x, code, reason, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	api_grids_changed(r);
-	respond_grid(r, 200, code);
+	respond_grid(r, &x, 200, code);
 }
 
 /* {"retired": [...codes], "created": [...grids]} */
-static void respond_lineage(struct req *r, const char *const *retired, size_t nret,
-                            char (*created)[16], size_t ncreated)
+static void respond_lineage(struct req *r, const struct dom_ctx *x, const char *const *retired,
+                            size_t nret, char (*created)[16], size_t ncreated)
 {
 	json_t *out = json_pack("{s:[],s:[]}", "retired", "created");
 	json_t *ret = json_object_get(out, "retired"), *cre = json_object_get(out, "created");
@@ -241,12 +260,12 @@ static void respond_lineage(struct req *r, const char *const *retired, size_t nr
 	for (size_t i = 0; i < nret; i++)
 		json_array_append_new(ret, json_string(retired[i]));
 	for (size_t i = 0; i < ncreated; i++) {
+		struct dom_err e = { 0 };
 		struct grid g;
 
-		if (grid_get(req_app(r)->store, req_principal(r), created[i], &g) == 1) {
+		if (grid_get(x, created[i], &g, &e) == 0)
 			json_array_append_new(cre, grid_to_json(&g, 1));
-			grid_release(&g);
-		}
+		grid_release(&g);
 	}
 	resp_json(r, 201, out);
 }
@@ -260,6 +279,7 @@ void api_grid_split(struct req *r)
 	struct grid_part parts[GRID_MAX_PARTS];
 	char codes[GRID_MAX_PARTS][16];
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *code = req_param(r, "code");
 	size_t n;
 
@@ -292,13 +312,14 @@ void api_grid_split(struct req *r)
 			return;
 		parts[i].boundary = json_object_get(pj, "boundary");
 	}
-	if (grid_split(req_app(r)->store, req_principal(r), code, parts, n, codes, &e) < 0) {
+	api_ctx(r, &x);
+	if (grid_split(&x, code, parts, n, codes, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	api_grids_changed(r);
-	respond_lineage(r, &code, 1, codes, n);
+	respond_lineage(r, &x, &code, 1, codes, n);
 }
 
 void api_grids_merge(struct req *r)
@@ -307,6 +328,7 @@ void api_grids_merge(struct req *r)
 	json_t *body = req_json_or_respond(r), *codes_j;
 	const char *codes[GRID_MAX_PARTS], *name, *code;
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	char created[1][16];
 	size_t n;
 
@@ -335,20 +357,24 @@ void api_grids_merge(struct req *r)
 		resp_error(r, 400, "bad_name", "缺少合并后网格的名称 name");
 		return;
 	}
-	if (grid_merge(req_app(r)->store, req_principal(r), codes, n, name, code, created[0], &e) <
-	    0) {
+	api_ctx(r, &x);
+	if (grid_merge(&x, codes, n, name, code, created[0], &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	written(r);
+	api_written(r);
 	api_grids_changed(r);
-	respond_lineage(r, codes, n, created, 1);
+	respond_lineage(r, &x, codes, n, created, 1);
 }
 
 void api_grid_history(struct req *r)
 {
 	struct dom_err e = { 0 };
-	json_t *out = grid_history(req_app(r)->store, req_principal(r), req_param(r, "code"), &e);
+	struct dom_ctx x;
+	json_t *out;
+
+	api_ctx(r, &x);
+	out = grid_history(&x, req_param(r, "code"), &e);
 
 	if (!out)
 		respond_dom_err(r, &e);
@@ -417,6 +443,7 @@ void api_grids_checks(struct req *r)
 {
 	struct dom_err e = { 0 };
 	struct code_error cerr = { 0 };
+	struct dom_ctx x;
 	const char *q = req_query(r, "region");
 	char region[13];
 	json_t *out;
@@ -429,7 +456,8 @@ void api_grids_checks(struct req *r)
 		resp_error(r, 400, "bad_code", "参数 region 不是有效的区划代码");
 		return;
 	}
-	out = grid_checks(req_app(r)->store, req_principal(r), region, &e);
+	api_ctx(r, &x);
+	out = grid_checks(&x, region, &e);
 	if (!out)
 		respond_dom_err(r, &e);
 	else

@@ -1,14 +1,17 @@
 /*
  * Regions over HTTP: GET/POST /api/v1/regions, GET/PATCH /api/v1/regions/:code and the map's
- * GET /api/v1/regions/:code/grids.geojson. Parses and validates input, calls domain/region, and
- * answers JSON; a region outside the caller's scope is answered 404, like a missing one.
+ * GET /api/v1/regions/:code/grids.geojson (a page of at most GRID_GEOJSON_PAGE_MAX features).
+ * Parses and validates input, builds the request's domain context (api_ctx), calls domain/region
+ * and domain/grid, and answers JSON; a region outside the caller's scope is answered 404, like a
+ * missing one. Lists are keyset pages: ?limit=&cursor=, answered {items, next_cursor}.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "base/buf.h"
 #include "app.h"
-#include "domain/audit.h"
 #include "domain/grid.h"
 #include "domain/region.h"
 
@@ -35,6 +38,8 @@ void api_regions_list(struct req *r)
 {
 	struct region_filter f = { 0 };
 	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
 	char parent[13];
 	int64_t level;
 	json_t *out;
@@ -45,63 +50,43 @@ void api_regions_list(struct req *r)
 		f.parent = parent;
 	}
 	if (query_int_or_respond(r, "level", 0, 1, 5, &level) < 0 ||
-	    query_int_or_respond(r, "limit", 100, 1, 1000, &f.limit) < 0 ||
-	    query_int_or_respond(r, "offset", 0, 0, INT32_MAX, &f.offset) < 0)
+	    api_page_or_respond(r, &pg) < 0)
 		return;
 	f.level = (int)level;
-	out = region_list(req_app(r)->store, req_principal(r), &f, &e);
+	api_ctx(r, &x);
+	out = region_list(&x, &f, &pg, &e);
 	if (!out)
 		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, out);
 }
 
-/* The region with its ancestors (those the caller may see) for breadcrumbs. */
-static json_t *region_full_json(struct req *r, const struct region *reg)
+/* Answers the region with its ancestors (breadcrumbs): status and its JSON, or the error. */
+static void respond_region(struct req *r, const struct dom_ctx *x, int status, const char *code)
 {
-	json_t *o = region_to_json(reg, 1), *anc = json_array();
-	const char *p = reg->path;
+	struct dom_err e = { 0 };
+	struct region reg;
+	json_t *o;
 
-	while (p && *p) {
-		const char *slash = strchr(p, '/');
-		char code[13];
-		struct region a;
-
-		if (!slash || slash - p != 12)
-			break;
-		memcpy(code, p, 12);
-		code[12] = '\0';
-		p = slash + 1;
-		if (strcmp(code, reg->code) == 0)
-			break;
-		if (region_get(req_app(r)->store, req_principal(r), code, &a) == 1)
-			json_array_append_new(anc, json_pack("{s:s,s:s,s:i}", "code", a.code,
-			                                     "name", a.name, "level", a.level));
-		region_release(&a);
+	if (region_get(x, code, &reg, &e) < 0) {
+		respond_dom_err(r, &e);
+	} else if (!(o = region_detail_json(x, &reg))) {
+		resp_error(r, 500, "internal", "内部错误");
+	} else {
+		resp_json(r, status, o);
 	}
-	json_object_set_new(o, "ancestors", anc);
-	return o;
+	region_release(&reg);
 }
 
 void api_region_get(struct req *r)
 {
-	struct region reg;
+	struct dom_ctx x;
 	char code[13];
-	int rc;
 
 	if (!code_arg(r, req_param(r, "code"), code, 404))
 		return;
-	rc = region_get(req_app(r)->store, req_principal(r), code, &reg);
-	if (rc < 0) {
-		resp_error(r, 503, "read_failed", "读取区划失败，请稍后重试");
-		return;
-	}
-	if (rc == 0) {
-		resp_error(r, 404, "not_found", "区划不存在");
-		return;
-	}
-	resp_json(r, 200, region_full_json(r, &reg));
-	region_release(&reg);
+	api_ctx(r, &x);
+	respond_region(r, &x, 200, code);
 }
 
 void api_region_create(struct req *r)
@@ -131,7 +116,7 @@ void api_region_create(struct req *r)
 		return;
 	}
 	api_written(r);
-	resp_json(r, 201, region_full_json(r, &reg));
+	respond_region(r, &x, 201, reg.code);
 	region_release(&reg);
 }
 
@@ -141,7 +126,6 @@ void api_region_update(struct req *r)
 	json_t *body = req_json_or_respond(r), *b;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	struct region reg;
 	const char *name;
 	char code[13];
 
@@ -159,20 +143,18 @@ void api_region_update(struct req *r)
 	api_written(r);
 	if (name)
 		api_grids_changed(r); /* community names appear in locate answers */
-	if (region_get(req_app(r)->store, req_principal(r), code, &reg) != 1) {
-		resp_error(r, 503, "read_failed", "读取区划失败，请稍后重试");
-		return;
-	}
-	resp_json(r, 200, region_full_json(r, &reg));
-	region_release(&reg);
+	respond_region(r, &x, 200, code);
 }
 
 void api_region_grids_geojson(struct req *r)
 {
 	struct dom_err e = { 0 };
-	const char *status = req_query(r, "status");
+	struct dom_page pg;
+	struct dom_ctx x;
+	const char *status = req_query(r, "status"), *limit = req_query(r, "limit");
+	int64_t n;
 	char code[13];
-	json_t *out;
+	struct buf text;
 
 	if (!code_arg(r, req_param(r, "code"), code, 404))
 		return;
@@ -180,10 +162,31 @@ void api_region_grids_geojson(struct req *r)
 		resp_error(r, 400, "bad_param", "参数 status 应为 active 或 all");
 		return;
 	}
-	out = grid_geojson(req_app(r)->store, req_principal(r), code,
-	                   status && strcmp(status, "all") == 0 ? -1 : 0, &e);
-	if (!out)
+	/* A map page is larger than a list page: its own default and cap, the same cursor. */
+	if (limit) {
+		char *end = NULL;
+
+		n = strtoll(limit, &end, 10);
+		if (!*limit || *end || n < 1 || n > GRID_GEOJSON_PAGE_MAX) {
+			char msg[96];
+
+			(void)snprintf(msg, sizeof msg, "每页条数应为 1 到 %d 之间的整数",
+			               GRID_GEOJSON_PAGE_MAX);
+			resp_error(r, 400, "bad_limit", msg);
+			return;
+		}
+	} else {
+		n = GRID_GEOJSON_PAGE_DEFAULT;
+	}
+	if (dom_page_parse(&pg, NULL, req_query(r, "cursor"), &e) < 0) {
 		respond_dom_err(r, &e);
-	else
-		resp_json(r, 200, out);
+		return;
+	}
+	pg.limit = (int)n;
+	api_ctx(r, &x);
+	buf_init(&text, 64u * 1024 * 1024);
+	api_grids_page(r,
+	               grid_geojson(&x, code, status && strcmp(status, "all") == 0 ? -1 : 0, &pg,
+	                            &text, &e),
+	               &text, &e);
 }

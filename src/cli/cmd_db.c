@@ -14,6 +14,7 @@
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
+#include "domain/dom.h"
 #include "domain/identity.h"
 #include "store/store.h"
 
@@ -194,41 +195,27 @@ static void demo_usage(FILE *f)
 	      f);
 }
 
-struct demo_audit {
-	const struct principal *p;
-	char detail[192];
-};
-
-static int demo_audit_fn(struct store_conn *c, void *arg)
+/* Builds the demo city as the system principal; the build is audited as one demo.build record
+   (domain/demo.c), so the trail starts with how the data came. 0 or -1 (message printed). */
+static int demo_city(struct store *s, const char *db, enum demo_scale scale, unsigned seed,
+                     struct demo_summary *sum)
 {
-	const struct demo_audit *d = arg;
-
-	return audit_write_conn(c, d->p, "demo.build", "regions", d->detail);
-}
-
-/* Records the demo build as one audit record, so the trail starts with how the data came. */
-static int demo_audit(struct store *s, const char *db, const struct demo_summary *sum)
-{
-	struct principal sys = *access_system();
 	unsigned char key[AUDIT_KEY_LEN];
-	struct demo_audit d = { &sys, "" };
+	struct dom_ctx x;
 	char err[512];
-	int rc;
+	int rc = -1;
 
 	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return -1;
 	}
-	sys.source = "cli";
-	sys.request_id = "";
-	sys.audit_key = key;
-	snprintf(d.detail, sizeof d.detail, "生成演示城市：%d 个县级单位，%d 个网格", sum->counties,
-	         sum->grids);
-	rc = store_write(s, demo_audit_fn, &d);
+	dom_ctx_cli(&x, s, key, NULL);
+	if (demo_city_build(&x, scale, seed, sum, err, sizeof err) < 0)
+		fprintf(stderr, "wangge demo: %s\n", err);
+	else
+		rc = 0;
 	sodium_memzero(key, sizeof key);
-	if (rc != 0)
-		fprintf(stderr, "wangge demo: cannot record the build in the audit trail\n");
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Creates the demo organisations and one account per built-in role, prints them and writes
@@ -336,14 +323,10 @@ int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 	/* 1. The demo city: regions and grids (domain/demo.c). */
-	if (demo_city_build(s, (enum demo_scale)scale, seed, &sum, err, sizeof err) < 0) {
-		fprintf(stderr, "wangge demo: %s\n", err);
+	if (demo_city(s, db, (enum demo_scale)scale, seed, &sum) < 0)
 		goto out;
-	}
 	if (sum.already)
 		printf("%s: the demo city is already there; nothing added\n", db);
-	else if (demo_audit(s, db, &sum) < 0)
-		goto out;
 	else
 		printf("%s: demo city 聊城市 (scale %s, seed %u): %d counties, %d townships, "
 		       "%d communities, %d villages, %d grids (%d dedicated), %lld residents, "

@@ -5,14 +5,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "cli/cli.h"
-#include "domain/access.h"
 #include "domain/audit.h"
+#include "domain/dom.h"
 #include "domain/region.h"
 #include "store/store.h"
 
@@ -67,7 +68,7 @@ int cmd_import(int argc, char **argv)
 	struct store_options so;
 	struct store *s = NULL;
 	struct buf data, report;
-	struct principal sys = *access_system();
+	struct dom_ctx x;
 	unsigned char key[AUDIT_KEY_LEN];
 	char err[512];
 	int c, n, rc = 1;
@@ -93,16 +94,15 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "wangge import: %s\n", err);
 		goto out;
 	}
-	/* The import is audited as one record (region.import) inside its own transaction. */
+	/* The import is one write of the system principal, audited as one record (region.import)
+	   in its own transaction. */
 	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge import: %s\n", err);
 		store_close(s);
 		goto out;
 	}
-	sys.source = "cli";
-	sys.request_id = "";
-	sys.audit_key = key;
-	n = region_import_csv(s, &sys, data.data, data.len, &report);
+	dom_ctx_cli(&x, s, key, NULL);
+	n = region_import_csv(&x, data.data, data.len, &report);
 	fputs(report.data, stderr);
 	if (n >= 0) {
 		printf("%s: imported %d region(s) from %s\n", db, n, argv[optind + 1]);
@@ -112,7 +112,7 @@ int cmd_import(int argc, char **argv)
 	}
 	store_close(s);
 out:
-	memset(key, 0, sizeof key);
+	sodium_memzero(key, sizeof key);
 	buf_release(&data);
 	buf_release(&report);
 	return rc;

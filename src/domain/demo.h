@@ -1,9 +1,9 @@
 /*
  * The demo city: Liaocheng (聊城市 371500) with its eight real county-level units and codes, and
  * generated townships, communities/villages and grids that tile every community exactly (shared
- * edges are bit-identical, so GEOS finds no gap and no overlap), placed around the city's real
- * location (about 115.98 E, 36.45 N). Deterministic for a seed. Written straight into the store in
- * one write per county for speed (the grid domain functions write one grid per transaction).
+ * edges are bit-identical, so the grid checks find no gap and no overlap), placed around the
+ * city's real location (about 115.98 E, 36.45 N). Deterministic for a seed. Written in bulk as one
+ * dom_write of the system principal, with one audit record (demo.build).
  */
 #ifndef WANGGE_DOMAIN_DEMO_H
 #define WANGGE_DOMAIN_DEMO_H
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct store;
+struct dom_ctx;
 
 enum demo_scale {
 	DEMO_TEST = 0, /* a few dozen grids: fast, for tests */
@@ -35,9 +35,10 @@ struct demo_summary {
 #define DEMO_LAT_MIN 35.97
 #define DEMO_LAT_MAX 36.93
 
-/* Builds the demo city into s. If the city region 371500000000 already exists nothing is written
+/* Builds the demo city into x->store as x->caller (the system principal: dom_ctx_cli), audited
+   as one demo.build record. If the city region 371500000000 already exists nothing is written
    and summary->already is 1. Returns 0, or -1 with a reason in err. */
-int demo_city_build(struct store *s, enum demo_scale scale, uint64_t seed,
+int demo_city_build(const struct dom_ctx *x, enum demo_scale scale, uint64_t seed,
                     struct demo_summary *summary, char *err, size_t errlen);
 
 #include "base/banned.h"

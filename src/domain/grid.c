@@ -1,16 +1,20 @@
 /*
- * Grids: reads scoped by principal, and the writes that keep history (create, update, redraw,
- * split, merge, retire). Input is validated before the write is queued (codes, names, boundaries
- * with GEOS); the write function then re-reads what it depends on inside the transaction, so two
- * racing changes of one grid cannot both succeed.
+ * Grids on the domain kernel (domain/dom.h): reads scoped in SQL and paged by code, and the
+ * writes that keep history (create, update, redraw, split, merge, retire), each one dom_write
+ * with an authorize step (Art. 7, scope, the target as it is inside the transaction) and an apply
+ * step. Input is validated before the write is queued (codes, names, boundaries through
+ * geo/geom.h); the authorize step then re-reads what the write depends on inside the transaction,
+ * so two racing changes of one grid cannot both succeed.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
-#include "domain/audit.h"
+#include "base/jsonw.h"
 #include "domain/grid.h"
 #include "geo/geom.h"
 #include "store/store.h"
@@ -75,19 +79,6 @@ int grid_visible(const struct principal *p, int64_t id, const char *path)
 	return access_sees_grid(p, id, path);
 }
 
-/* 1 when p only sees the grids bound to it (rows must be filtered per grid). */
-static int grid_bound(const struct principal *p)
-{
-	return p && !p->is_system && p->grid_bound;
-}
-
-/* The scope range for SQL: the region subtree of p's organisation. Grid-bound principals are
-   narrowed further, per grid, by grid_visible. */
-static void scope_range(const struct principal *p, char *lo, char *hi)
-{
-	access_scope_range(p, lo, hi);
-}
-
 static void copy_text(char *dst, size_t cap, const char *src)
 {
 	size_t n = src ? strlen(src) : 0;
@@ -107,13 +98,24 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-#define GRID_COLS                                                                                  \
-	"g.id, g.code, g.community_code, r.name, g.path, g.kind, g.subtype, g.name, g.boundary, "  \
-	"g.version, g.households, g.residents, g.status, g.valid_from, g.valid_to, "               \
+/* A time as the API shows it (RFC 3339, Asia/Shanghai); JSON null for 0 ("none"). */
+static json_t *time_json(int64_t t)
+{
+	char s[32];
+
+	return t ? json_string(clock_format_local(t, s, sizeof s)) : json_null();
+}
+
+/* The columns grid_from_row reads, with the boundary column given (g.boundary, or NULL when the
+   answer does not need it, which spares reading it). */
+#define GRID_COLS(boundary)                                                                        \
+	"g.id, g.code, g.community_code, r.name, g.path, g.kind, g.subtype, g.name, " boundary     \
+	", g.version, g.households, g.residents, g.status, g.valid_from, g.valid_to, "             \
 	"g.retire_reason, g.created_at, g.updated_at"
 #define GRID_FROM " FROM grids g JOIN regions r ON r.code = g.community_code "
 
-static void grid_from_row(struct store_stmt *st, struct grid *g, int with_boundary)
+/* Fills g from the current row; 0, or -1 when memory runs out. */
+static int grid_from_row(struct store_stmt *st, struct grid *g)
 {
 	memset(g, 0, sizeof *g);
 	g->id = store_col_int64(st, 0);
@@ -124,164 +126,212 @@ static void grid_from_row(struct store_stmt *st, struct grid *g, int with_bounda
 	g->kind = (int)store_col_int64(st, 5);
 	copy_text(g->subtype, sizeof g->subtype, store_col_text(st, 6));
 	copy_text(g->name, sizeof g->name, store_col_text(st, 7));
-	if (with_boundary && !store_col_is_null(st, 8))
-		g->boundary = strdup(store_col_text(st, 8));
+	if (!store_col_is_null(st, 8) && !(g->boundary = strdup(store_col_text(st, 8))))
+		return -1;
 	g->version = (int)store_col_int64(st, 9);
 	g->households = store_col_int64(st, 10);
 	g->residents = store_col_int64(st, 11);
 	g->retired = strcmp(store_col_text(st, 12) ? store_col_text(st, 12) : "", "retired") == 0;
 	g->valid_from = store_col_int64(st, 13);
 	g->valid_to = store_col_is_null(st, 14) ? 0 : store_col_int64(st, 14);
-	if (!store_col_is_null(st, 15))
-		g->retire_reason = strdup(store_col_text(st, 15));
+	if (!store_col_is_null(st, 15) && !(g->retire_reason = strdup(store_col_text(st, 15))))
+		return -1;
 	g->created_at = store_col_int64(st, 16);
 	g->updated_at = store_col_int64(st, 17);
+	return 0;
 }
 
-int grid_load(struct store_conn *c, const struct principal *p, const char *code, struct grid *out)
+int grid_load(struct store_conn *c, const struct dom_ctx *x, const char *code, struct grid *out)
 {
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
-	int rc, found = 0;
+	int rc, found = -1;
 
 	memset(out, 0, sizeof *out);
 	if (!c || !code)
 		return -1;
-	st = store_prepare(c, "SELECT " GRID_COLS GRID_FROM "WHERE g.code = ?");
-	if (!st)
+	dom_scope_sql(x->caller, "g.path", "g.id", scope);
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT " GRID_COLS("g.boundary") GRID_FROM "WHERE g.code = ?%s", scope);
+	if (!(st = store_prepare(c, sql)))
 		return -1;
-	store_bind_text(st, 1, code, -1);
+	if (store_bind_text(st, 1, code, -1) || dom_scope_bind(x->caller, "g.id", st, 2) < 0)
+		goto out;
 	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		grid_from_row(st, out, 1);
-		found = 1;
-	} else if (rc != STORE_DONE) {
-		found = -1;
-	}
-	store_reset(st);
-	if (found == 1 && !grid_visible(p, out->id, out->path)) {
-		grid_release(out);
-		memset(out, 0, sizeof *out);
+	if (rc == STORE_ROW)
+		found = grid_from_row(st, out) == 0 ? 1 : -1;
+	else if (rc == STORE_DONE)
 		found = 0;
-	}
+out:
+	store_reset(st);
 	return found;
 }
 
-int grid_get(struct store *s, const struct principal *p, const char *code, struct grid *out)
+int grid_get(const struct dom_ctx *x, const char *code, struct grid *out, struct dom_err *e)
 {
-	return grid_load(store_reader(s), p, code, out);
+	struct store_conn *c = dom_reader(x, e);
+	int rc;
+
+	if (!c) {
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	rc = grid_load(c, x, code, out);
+	if (rc < 0)
+		return dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "网格 %s 不存在", code ? code : "");
+	return 0;
+}
+
+/* A time member: RFC 3339 in Asia/Shanghai, or null for 0 ("none"). The last time formatted on
+   this thread is kept: a grid's times are often one instant, and a page's grids often share
+   them, so most members reuse the text. */
+static void ktime(struct jsonw *w, const char *key, int64_t t)
+{
+	static _Thread_local struct {
+		int64_t t;
+		char s[32];
+	} last;
+
+	jsonw_key(w, key);
+	if (!t) {
+		jsonw_null(w);
+		return;
+	}
+	if (last.t != t || !last.s[0]) {
+		clock_format_local(t, last.s, sizeof last.s);
+		last.t = t;
+	}
+	jsonw_string(w, last.s);
+}
+
+void grid_write_json(struct jsonw *w, const struct grid *g, int with_boundary)
+{
+	jsonw_object_begin(w);
+	jsonw_kint(w, "id", g->id);
+	jsonw_kstring(w, "code", g->code);
+	jsonw_kstring(w, "name", g->name);
+	jsonw_kstring(w, "kind", grid_kind_name(g->kind));
+	jsonw_kstring(w, "kind_label", grid_kind_label(g->kind));
+	jsonw_kstring(w, "subtype", g->subtype[0] ? g->subtype : NULL);
+	jsonw_key(w, "community");
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "code", g->community_code);
+	jsonw_kstring(w, "name", g->community_name);
+	jsonw_object_end(w);
+	jsonw_kstring(w, "path", g->path);
+	jsonw_kint(w, "households", g->households);
+	jsonw_kint(w, "residents", g->residents);
+	jsonw_kstring(w, "status", g->retired ? "retired" : "active");
+	jsonw_kint(w, "version", g->version);
+	ktime(w, "valid_from", g->valid_from);
+	ktime(w, "valid_to", g->valid_to);
+	jsonw_kstring(w, "retire_reason", g->retire_reason);
+	ktime(w, "created_at", g->created_at);
+	ktime(w, "updated_at", g->updated_at);
+	if (with_boundary) {
+		/* Stored boundaries are the compact GeoJSON geo_boundary_check wrote: copied as
+		   they are, not parsed and printed again. */
+		jsonw_key(w, "boundary");
+		jsonw_raw(w, g->boundary);
+	}
+	jsonw_object_end(w);
+}
+
+int grid_json(const struct grid *g, int with_boundary, struct buf *out)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, out);
+	grid_write_json(&w, g, with_boundary);
+	return jsonw_finish(&w);
 }
 
 json_t *grid_to_json(const struct grid *g, int with_boundary)
 {
-	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:I,s:I,s:s,s:i,s:I,s:I,s:I}",
-	                      "id", (json_int_t)g->id, "code", g->code, "name", g->name, "kind",
-	                      grid_kind_name(g->kind), "kind_label", grid_kind_label(g->kind),
-	                      "community", "code", g->community_code, "name", g->community_name,
-	                      "path", g->path, "households", (json_int_t)g->households, "residents",
-	                      (json_int_t)g->residents, "status", g->retired ? "retired" : "active",
-	                      "version", g->version, "valid_from", (json_int_t)g->valid_from,
-	                      "created_at", (json_int_t)g->created_at, "updated_at",
-	                      (json_int_t)g->updated_at);
+	struct buf b;
+	json_t *o = NULL;
 
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "subtype", g->subtype[0] ? json_string(g->subtype) : json_null());
-	json_object_set_new(o, "valid_to",
-	                    g->valid_to ? json_integer((json_int_t)g->valid_to) : json_null());
-	json_object_set_new(o, "retire_reason",
-	                    g->retire_reason ? json_string(g->retire_reason) : json_null());
-	if (with_boundary) {
-		json_t *b = g->boundary ? json_loads(g->boundary, 0, NULL) : NULL;
-
-		json_object_set_new(o, "boundary", b ? b : json_null());
-	}
+	buf_init(&b, GRID_JSON_MAX);
+	if (grid_json(g, with_boundary, &b) == 0)
+		o = json_loadb(b.data, b.len, 0, NULL);
+	buf_release(&b);
 	return o;
 }
 
-/* ---- write helpers (run on the writer connection) ---- */
+/* ---- the authorize steps' checks (run on the writer connection) ---- */
 
-/* Art. 7: only the county-level grid authority sets or changes grids. */
-static int art7_allowed(const struct principal *p, const char *path, struct dom_err *e)
+static const char NOT_COUNTY[] = "只有县级网格化服务管理机构可以设置或调整网格（条例第七条）";
+
+/* Art. 7: only the county-level grid authority sets or changes grids. A decision on who the
+   caller is, made before any target is read. 0, or -1 with e 403 not_county_authority. */
+static int art7_allowed(const struct principal *p, struct dom_err *e)
 {
 	if (p->is_system)
-		return 1;
-	if (!access_can(p, "grid.write")) {
-		dom_err_set(e, 403, "forbidden", "没有设置或调整网格的权限");
 		return 0;
-	}
-	if (division_level(p->region_code, NULL) != DIV_COUNTY) {
-		dom_err_set(e, 403, "not_county_authority",
-		            "只有县级网格化服务管理机构可以设置或调整网格（条例第七条）");
-		return 0;
-	}
-	if (!access_sees_region(p, path)) {
-		dom_err_set(e, 404, "not_found", "网格或社区不存在");
-		return 0;
-	}
-	/* A grid-bound principal (grid worker) acts for the grids bound to it, not for the
-	   county authority, whatever permissions a custom role gives it. */
-	if (grid_bound(p)) {
-		dom_err_set(e, 403, "not_county_authority",
-		            "只有县级网格化服务管理机构可以设置或调整网格（条例第七条）");
-		return 0;
-	}
-	return 1;
-}
-
-/* Reads an active grid for a change, scoped; 0 ok, 1 with e set. */
-static int load_active(struct store_conn *c, const struct principal *p, const char *code,
-                       struct grid *g, struct dom_err *e)
-{
-	int rc = grid_load(c, p, code, g);
-
-	if (rc < 0) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return 1;
-	}
-	if (rc == 0) {
-		dom_err_set(e, 404, "not_found", "网格 %s 不存在", code);
-		return 1;
-	}
-	if (g->retired) {
-		dom_err_set(e, 409, "retired", "网格 %s 已撤销，不能再调整", code);
-		grid_release(g);
-		return 1;
-	}
-	if (!art7_allowed(p, g->path, e)) {
-		grid_release(g);
-		return 1;
-	}
+	/* A grid-bound principal (grid worker) acts for the grids bound to it, not for the county
+	   authority, whatever permissions a custom role gives it. */
+	if (division_level(p->region_code, NULL) != DIV_COUNTY || p->grid_bound)
+		return dom_err_set(e, 403, "not_county_authority", "%s", NOT_COUNTY);
 	return 0;
 }
 
-/* Checks a caller-given code is free: 0, or 1 with e (409 duplicate / retired). */
+/* 1 when the caller could pass the permission and Art. 7 checks at all. When it could not, a
+   write goes to dom_write before its input is examined, so the refusal is what it answers and
+   what the audit trail records, whatever the input. */
+static int could_write(const struct principal *p)
+{
+	return access_can(p, "grid.write") && art7_allowed(p, NULL) == 0;
+}
+
+/* The target of a change, inside the transaction: Art. 7 first, then the grid as the caller's
+   scope shows it (404 otherwise), which must be active (409). 0, or -1 with e; g is released by
+   the caller in every case. */
+static int load_target(struct store_conn *c, const struct dom_ctx *x, const char *code,
+                       struct grid *g, struct dom_err *e)
+{
+	int rc;
+
+	memset(g, 0, sizeof *g);
+	if (art7_allowed(x->caller, e) < 0)
+		return -1;
+	rc = grid_load(c, x, code, g);
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "网格 %s 不存在", code ? code : "");
+	if (g->retired)
+		return dom_err_set(e, 409, "retired", "网格 %s 已撤销，不能再调整", code);
+	return 0;
+}
+
+/* Checks a caller-given code is free: 0, or -1 with e (409 duplicate_code / code_retired). */
 static int code_free(struct store_conn *c, const char *code, struct dom_err *e)
 {
 	struct store_stmt *st = store_prepare(c, "SELECT status FROM grids WHERE code = ?");
 	int rc, result = 0;
 
-	if (!st) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return 1;
-	}
+	if (!st)
+		return dom_err_read(e);
 	store_bind_text(st, 1, code, -1);
 	rc = store_step(st);
 	if (rc == STORE_ROW) {
 		if (strcmp(store_col_text(st, 0), "retired") == 0)
-			dom_err_set(e, 409, "code_retired",
-			            "网格编码 %s 曾被已撤销的网格使用，编码不得重复使用", code);
+			result = dom_err_set(e, 409, "code_retired",
+			                     "网格编码 %s 曾被已撤销的网格使用，编码不得重复使用",
+			                     code);
 		else
-			dom_err_set(e, 409, "duplicate_code", "网格编码 %s 已存在", code);
-		result = 1;
+			result = dom_err_set(e, 409, "duplicate_code", "网格编码 %s 已存在", code);
 	} else if (rc != STORE_DONE) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		result = 1;
+		result = dom_err_read(e);
 	}
 	store_reset(st);
 	return result;
 }
 
-/* The lowest sequence of the kind's band that no grid, active or retired, ever had. */
+/* The lowest sequence of the kind's band that no grid, active or retired, ever had. 0, or -1
+   with e. */
 static int next_code(struct store_conn *c, const char *community, int kind, char out[16],
                      struct dom_err *e)
 {
@@ -293,15 +343,11 @@ static int next_code(struct store_conn *c, const char *community, int kind, char
 	int expect = lo, rc;
 
 	if (grid_code_compose(rule, community, lo, kind, a) < 0 ||
-	    grid_code_compose(rule, community, hi, kind, b) < 0) {
-		dom_err_set(e, 400, "bad_community", "%s 不是社区或村的代码", community);
-		return 1;
-	}
+	    grid_code_compose(rule, community, hi, kind, b) < 0)
+		return dom_err_set(e, 400, "bad_community", "%s 不是社区或村的代码", community);
 	st = store_prepare(c, "SELECT code FROM grids WHERE code >= ? AND code <= ? ORDER BY code");
-	if (!st) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return 1;
-	}
+	if (!st)
+		return dom_err_read(e);
 	store_bind_text(st, 1, a, -1);
 	store_bind_text(st, 2, b, -1);
 	while ((rc = store_step(st)) == STORE_ROW) {
@@ -317,18 +363,26 @@ static int next_code(struct store_conn *c, const char *community, int kind, char
 			expect++;
 	}
 	store_reset(st);
-	if (expect > hi) {
-		dom_err_set(e, 409, "band_full", "社区 %s 的%s编码段（%03d–%03d）已用完", community,
-		            grid_kind_label(kind), lo, hi);
-		return 1;
-	}
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return dom_err_read(e);
+	if (expect > hi)
+		return dom_err_set(e, 409, "band_full", "社区 %s 的%s编码段（%03d–%03d）已用完",
+		                   community, grid_kind_label(kind), lo, hi);
 	(void)grid_code_compose(rule, community, expect, kind, out);
 	return 0;
 }
 
+/* Gives g its code (the next free one, or the caller's if it is free). 0, or -1 with e. */
+static int assign_code(struct store_conn *c, struct grid *g, int auto_code, struct dom_err *e)
+{
+	return auto_code ? next_code(c, g->community_code, g->kind, g->code, e)
+	                 : code_free(c, g->code, e);
+}
+
 /* Inserts g (code, community, path, kind, subtype, name, boundary, households, residents) as an
-   active grid with version 1; sets g->id. 0, or a negative store code. */
-static int insert_grid(struct store_conn *c, struct grid *g, int64_t now, const char *reason)
+   active grid with version 1; sets g->id. 0, or -1 with e. */
+static int insert_grid(struct store_conn *c, struct grid *g, int64_t now, const char *reason,
+                       struct dom_err *e)
 {
 	struct store_stmt *st;
 	int rc;
@@ -338,7 +392,7 @@ static int insert_grid(struct store_conn *c, struct grid *g, int64_t now, const 
 	                      "created_at, updated_at) "
 	                      "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'active', ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_text(st, 1, g->code, -1);
 	store_bind_text(st, 2, g->community_code, -1);
 	store_bind_text(st, 3, g->path, -1);
@@ -354,22 +408,24 @@ static int insert_grid(struct store_conn *c, struct grid *g, int64_t now, const 
 	rc = store_step(st);
 	store_reset(st);
 	if (rc != STORE_DONE)
-		return rc < 0 ? rc : STORE_ERR;
+		return dom_err_store(e, rc);
 	g->id = store_last_insert_id(c);
 	st = store_prepare(c, "INSERT INTO grid_versions (grid_id, version, boundary, valid_from, "
 	                      "reason) VALUES (?, 1, ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_int64(st, 1, g->id);
 	store_bind_text(st, 2, g->boundary, -1);
 	store_bind_int64(st, 3, now);
 	store_bind_text(st, 4, reason, -1);
 	rc = store_step(st);
 	store_reset(st);
-	return rc == STORE_DONE ? 0 : (rc < 0 ? rc : STORE_ERR);
+	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
 }
 
-static int retire_row(struct store_conn *c, const struct grid *g, int64_t now, const char *reason)
+/* Retires g (its current version closes too). 0, or -1 with e. */
+static int retire_row(struct store_conn *c, const struct grid *g, int64_t now, const char *reason,
+                      struct dom_err *e)
 {
 	struct store_stmt *st;
 	int rc;
@@ -378,7 +434,7 @@ static int retire_row(struct store_conn *c, const struct grid *g, int64_t now, c
 	                   "UPDATE grids SET status = 'retired', valid_to = ?, retire_reason = ?, "
 	                   "updated_at = ? WHERE id = ? AND status = 'active'");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_int64(st, 1, now);
 	store_bind_text(st, 2, reason, -1);
 	store_bind_int64(st, 3, now);
@@ -386,92 +442,53 @@ static int retire_row(struct store_conn *c, const struct grid *g, int64_t now, c
 	rc = store_step(st);
 	store_reset(st);
 	if (rc != STORE_DONE)
-		return rc < 0 ? rc : STORE_ERR;
+		return dom_err_store(e, rc);
 	st = store_prepare(c, "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND "
 	                      "version = ? AND valid_to IS NULL");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_int64(st, 1, now);
 	store_bind_int64(st, 2, g->id);
 	store_bind_int64(st, 3, g->version);
 	rc = store_step(st);
 	store_reset(st);
-	return rc == STORE_DONE ? 0 : (rc < 0 ? rc : STORE_ERR);
+	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
 }
 
 static int insert_lineage(struct store_conn *c, int64_t parent, int64_t child, const char *op,
-                          int64_t now)
+                          int64_t now, struct dom_err *e)
 {
 	struct store_stmt *st = store_prepare(
 	        c, "INSERT INTO grid_lineage (parent_id, child_id, op, at) VALUES (?, ?, ?, ?)");
 	int rc;
 
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_int64(st, 1, parent);
 	store_bind_int64(st, 2, child);
 	store_bind_text(st, 3, op, -1);
 	store_bind_int64(st, 4, now);
 	rc = store_step(st);
 	store_reset(st);
-	return rc == STORE_DONE ? 0 : (rc < 0 ? rc : STORE_ERR);
+	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
 }
 
-/* Maps a store failure inside a write fn to an error; returns 1 (roll back). */
-static int write_failed(struct dom_err *e, int rc)
-{
-	if (rc == STORE_CONSTRAINT)
-		dom_err_set(e, 409, "conflict", "数据冲突（编码重复或引用不存在），请刷新后重试");
-	else
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-	return 1;
-}
-
-/* Appends the audit record of a successful write of grid `code` inside the running write (so
-   the record commits or rolls back with the change; see audit_write_conn). 0, or 1 with *e. */
-static int audit_grid(struct store_conn *c, const struct principal *p, const char *action,
-                      const char *code, const char *detail, struct dom_err *e)
-{
-	char object[32];
-	int rc;
-
-	(void)snprintf(object, sizeof object, "grid:%s", code);
-	rc = audit_write_conn(c, p, action, object, detail);
-	return rc ? write_failed(e, rc) : 0;
-}
-
-/* Runs a write; on failure makes sure *e says why. 0 or -1. */
-static int run_write(struct store *s, store_write_fn fn, void *ctx, struct dom_err *e)
-{
-	int rc;
-
-	e->status = 0;
-	rc = store_write(s, fn, ctx);
-	if (rc == 0)
-		return 0;
-	if (e->status == 0)
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-	return -1;
-}
+/* ---- input checks (before the write is queued) ---- */
 
 static int people_valid(int64_t v, const char *what, struct dom_err *e)
 {
-	if (v < -1 || v > GRID_MAX_PEOPLE) {
-		dom_err_set(e, 400, "bad_number", "%s应为 0 到 %d 之间的整数", what,
-		            GRID_MAX_PEOPLE);
-		return 0;
-	}
-	return 1;
+	if (v < -1 || v > GRID_MAX_PEOPLE)
+		return dom_err_set(e, 400, "bad_number", "%s应为 0 到 %d 之间的整数", what,
+		                   GRID_MAX_PEOPLE);
+	return 0;
 }
 
 static int reason_valid(const char *reason, struct dom_err *e)
 {
-	if (reason && utf8_chars(reason) > GRID_REASON_MAX_CHARS) {
-		dom_err_set(e, 400, "bad_reason", "原因过长（最多 %d 个字）",
-		            GRID_REASON_MAX_CHARS);
-		return 0;
-	}
-	return 1;
+	if (reason && utf8_chars(reason) > GRID_REASON_MAX_CHARS)
+		return dom_err_set(e, 400, "bad_reason", "原因过长（最多 %d 个字）",
+		                   GRID_REASON_MAX_CHARS);
+	return 0;
 }
 
 /* Validates a caller-given grid code for a community and kind; 0 or -1 with e. */
@@ -479,158 +496,162 @@ static int check_code(const char *code, const char *community, int kind, struct 
 {
 	struct code_error cerr = { 0 };
 
-	if (grid_code_check(grid_rule(), code, community, (enum grid_kind)kind, &cerr) < 0) {
-		dom_err_set(e, 400, cerr.code ? cerr.code : "bad_code", "网格编码无效：%s",
-		            cerr.message ? cerr.message : "格式错误");
-		return -1;
-	}
+	if (grid_code_check(grid_rule(), code, community, (enum grid_kind)kind, &cerr) < 0)
+		return dom_err_set(e, 400, cerr.code ? cerr.code : "bad_code", "网格编码无效：%s",
+		                   cerr.message ? cerr.message : "格式错误");
 	return 0;
 }
 
-/* Parses and validates a boundary; returns the geometry (destroy it) and normalized text. */
-static GEOSGeometry *check_boundary(const json_t *b, char **text, struct dom_err *e)
+/* Parses and validates a boundary: the shape (free it) and its normalized text in *text (free
+   it), or NULL with e 400 bad_boundary. */
+static struct geo_shape *check_boundary(const json_t *b, char **text, struct dom_err *e)
 {
 	char msg[GEO_MSG_MAX];
-	GEOSGeometry *g;
+	struct geo_shape *g;
 
+	*text = NULL;
 	if (!b || json_is_null(b)) {
 		dom_err_set(e, 400, "bad_boundary", "缺少边界（GeoJSON Polygon 或 MultiPolygon）");
 		return NULL;
 	}
-	g = geo_boundary_from_json(geo_ctx(), b, text, msg, sizeof msg);
+	g = geo_shape_from_json(b, text, msg, sizeof msg);
 	if (!g)
 		dom_err_set(e, 400, "bad_boundary", "%s", msg);
 	return g;
 }
 
+static const char BAD_SUBTYPE[] =
+        "专属网格的类别必须是：园区、商圈市场、企业、学校、医院、景区、商务楼宇之一";
+
 /* ---- create ---- */
 
-struct create_ctx {
-	const struct principal *p;
-	struct grid *g;
+struct create_arg {
+	struct grid g;
 	int auto_code;
-	struct dom_err *e;
 };
 
-static int create_fn(struct store_conn *c, void *arg)
+/* authorize: Art. 7, and the community exists inside the caller's scope. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct create_ctx *x = arg;
+	struct create_arg *a = w->arg;
 	struct region r;
-	char detail[REGION_NAME_BYTES + 64];
-	int rc = region_load(c, x->p, x->g->community_code, &r);
+	int rc;
 
+	if (art7_allowed(x->caller, e) < 0)
+		return -1;
+	rc = region_load(c, x, a->g.community_code, &r);
 	region_release(&r);
 	if (rc < 0)
-		return write_failed(x->e, STORE_ERR);
-	if (rc == 0) {
-		dom_err_set(x->e, 404, "unknown_community", "社区/村 %s 不存在",
-		            x->g->community_code);
-		return 1;
-	}
-	if (r.level != DIV_VILLAGE) {
-		dom_err_set(x->e, 400, "bad_community", "%s 不是社区或村，网格必须属于一个社区或村",
-		            x->g->community_code);
-		return 1;
-	}
-	if (!art7_allowed(x->p, r.path, x->e))
-		return 1;
-	copy_text(x->g->path, sizeof x->g->path, r.path);
-	if (x->auto_code) {
-		if (next_code(c, x->g->community_code, x->g->kind, x->g->code, x->e))
-			return 1;
-	} else if (code_free(c, x->g->code, x->e)) {
-		return 1;
-	}
-	rc = insert_grid(c, x->g, clock_now(), "新建");
-	if (rc)
-		return write_failed(x->e, rc);
-	(void)snprintf(detail, sizeof detail, "新建%s %s", grid_kind_label(x->g->kind), x->g->name);
-	return audit_grid(c, x->p, "grid.create", x->g->code, detail, x->e);
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "unknown_community", "社区/村 %s 不存在",
+		                   a->g.community_code);
+	if (r.level != DIV_VILLAGE)
+		return dom_err_set(e, 400, "bad_community",
+		                   "%s 不是社区或村，网格必须属于一个社区或村",
+		                   a->g.community_code);
+	copy_text(a->g.path, sizeof a->g.path, r.path);
+	return 0;
 }
 
-int grid_create(struct store *s, const struct principal *p, const struct grid_input *in,
-                char code_out[16], struct dom_err *e)
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
 {
-	struct grid g;
-	struct create_ctx x = { .p = p, .g = &g, .e = e };
+	struct create_arg *a = w->arg;
+
+	if (assign_code(c, &a->g, a->auto_code, e) < 0 ||
+	    insert_grid(c, &a->g, x->now, "新建", e) < 0)
+		return -1;
+	dom_write_object(w, "grid:%s", a->g.code);
+	dom_write_detail(w, "新建%s %s", grid_kind_label(a->g.kind), a->g.name);
+	return 0;
+}
+
+/* Checks the fields of a new grid into g; 0, or -1 with e. */
+static int create_input(const struct grid_input *in, struct create_arg *a, struct dom_err *e)
+{
+	struct grid *g = &a->g;
 	struct code_error cerr = { 0 };
 	char msg[256];
-	GEOSGeometry *geom;
+
+	if (!in->community ||
+	    region_code_normalize(in->community, g->community_code, &cerr) != DIV_VILLAGE)
+		return dom_err_set(e, 400, "bad_community",
+		                   "community 必须是社区或村的 12 位统计用区划代码");
+	if (in->kind != GRID_COMPREHENSIVE && in->kind != GRID_DEDICATED)
+		return dom_err_set(e, 400, "bad_kind",
+		                   "网格类型必须是 comprehensive（综合网格）或 "
+		                   "dedicated（专属网格）");
+	g->kind = in->kind;
+	if (in->kind == GRID_DEDICATED) {
+		if (!grid_subtype_valid(in->subtype))
+			return dom_err_set(e, 400, "bad_subtype", "%s", BAD_SUBTYPE);
+		copy_text(g->subtype, sizeof g->subtype, in->subtype);
+	} else if (in->subtype && in->subtype[0]) {
+		return dom_err_set(e, 400, "bad_subtype",
+		                   "综合网格没有类别（subtype），请不要填写");
+	}
+	if (!dom_name_valid(in->name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "网格%s", msg);
+	copy_text(g->name, sizeof g->name, in->name);
+	if (people_valid(in->households, "户数", e) < 0 ||
+	    people_valid(in->residents, "人口数", e) < 0)
+		return -1;
+	g->households = in->households < 0 ? 0 : in->households;
+	g->residents = in->residents < 0 ? 0 : in->residents;
+	if (in->code) {
+		if (check_code(in->code, g->community_code, g->kind, e) < 0)
+			return -1;
+		copy_text(g->code, sizeof g->code, in->code);
+	} else {
+		a->auto_code = 1;
+	}
+	geo_shape_free(check_boundary(in->boundary, &g->boundary, e));
+	return g->boundary ? 0 : -1;
+}
+
+int grid_create(const struct dom_ctx *x, const struct grid_input *in, char code_out[16],
+                struct dom_err *e)
+{
+	struct create_arg a;
+	struct dom_write w = { .action = "grid.create",
+		               .permission = "grid.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
 	int rc = -1;
 
-	memset(&g, 0, sizeof g);
+	memset(&a, 0, sizeof a);
 	code_out[0] = '\0';
-	if (!p->is_system && !access_can(p, "grid.write")) {
-		dom_err_set(e, 403, "forbidden", "没有设置或调整网格的权限");
-		return -1;
+	dom_write_object(&w, "region:%.12s", in->community ? in->community : "");
+	if (!could_write(x->caller)) {
+		rc = dom_write(x, &w, e); /* refused there, and recorded */
+		goto out;
 	}
-	if (!in->community ||
-	    region_code_normalize(in->community, g.community_code, &cerr) != DIV_VILLAGE) {
-		dom_err_set(e, 400, "bad_community",
-		            "community 必须是社区或村的 12 位统计用区划代码");
-		return -1;
-	}
-	if (in->kind != GRID_COMPREHENSIVE && in->kind != GRID_DEDICATED) {
-		dom_err_set(e, 400, "bad_kind",
-		            "网格类型必须是 comprehensive（综合网格）或 "
-		            "dedicated（专属网格）");
-		return -1;
-	}
-	g.kind = in->kind;
-	if (in->kind == GRID_DEDICATED) {
-		if (!grid_subtype_valid(in->subtype)) {
-			dom_err_set(e, 400, "bad_subtype",
-			            "专属网格的类别必须是：园区、商圈市场、企业、学校、医院、景区、"
-			            "商务楼宇之一");
-			return -1;
-		}
-		copy_text(g.subtype, sizeof g.subtype, in->subtype);
-	} else if (in->subtype && in->subtype[0]) {
-		dom_err_set(e, 400, "bad_subtype", "综合网格没有类别（subtype），请不要填写");
-		return -1;
-	}
-	if (!dom_name_valid(in->name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "网格%s", msg);
-		return -1;
-	}
-	copy_text(g.name, sizeof g.name, in->name);
-	if (!people_valid(in->households, "户数", e) || !people_valid(in->residents, "人口数", e))
-		return -1;
-	g.households = in->households < 0 ? 0 : in->households;
-	g.residents = in->residents < 0 ? 0 : in->residents;
-	if (in->code) {
-		if (check_code(in->code, g.community_code, g.kind, e) < 0)
-			return -1;
-		copy_text(g.code, sizeof g.code, in->code);
-	} else {
-		x.auto_code = 1;
-	}
-	geom = check_boundary(in->boundary, &g.boundary, e);
-	if (!geom)
-		return -1;
-	GEOSGeom_destroy_r(geo_ctx(), geom);
-	if (run_write(s, create_fn, &x, e) == 0) {
-		memcpy(code_out, g.code, 16);
-		rc = 0;
-	}
-	grid_release(&g);
+	if (create_input(in, &a, e) < 0)
+		goto out;
+	dom_write_object(&w, "region:%s", a.g.community_code);
+	rc = dom_write(x, &w, e);
+	if (rc == 0)
+		memcpy(code_out, a.g.code, 16);
+out:
+	grid_release(&a.g);
 	return rc;
 }
 
 /* ---- update ---- */
 
-struct update_ctx {
-	const struct principal *p;
+struct update_arg {
 	const char *code;
 	const struct grid_patch *patch;
-	struct dom_err *e;
 };
 
-/* Names the changed fields (not their values) for the audit record, into d. */
-static const char *update_detail(const struct grid_patch *patch, char *d, size_t n)
+/* Names the changed fields (not their values) for the audit record. */
+static void update_detail(struct dom_write *w, const struct grid_patch *patch)
 {
 	const char *names[4] = { 0 };
-	size_t k = 0, used;
+	size_t k = 0;
 
 	if (patch->name)
 		names[k++] = "名称";
@@ -640,184 +661,209 @@ static const char *update_detail(const struct grid_patch *patch, char *d, size_t
 		names[k++] = "户数";
 	if (patch->residents >= 0)
 		names[k++] = "人口数";
-	used = (size_t)snprintf(d, n, "修改网格信息：");
-	for (size_t i = 0; i < k && used < n; i++)
-		used += (size_t)snprintf(d + used, n - used, "%s%s", i ? "、" : "", names[i]);
-	return d;
+	dom_write_detail(w, "修改网格信息：%s%s%s%s%s%s%s", k > 0 ? names[0] : "",
+	                 k > 1 ? "、" : "", k > 1 ? names[1] : "", k > 2 ? "、" : "",
+	                 k > 2 ? names[2] : "", k > 3 ? "、" : "", k > 3 ? names[3] : "");
 }
 
-static int update_fn(struct store_conn *c, void *arg)
+/* authorize: Art. 7; the grid is active inside the scope; a subtype only for dedicated grids. */
+static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct update_ctx *x = arg;
+	struct update_arg *u = w->arg;
 	struct grid g;
+	int rc = load_target(c, x, u->code, &g, e);
+
+	if (rc == 0 && u->patch->subtype && u->patch->subtype[0] && g.kind != GRID_DEDICATED)
+		rc = dom_err_set(e, 400, "bad_subtype", "综合网格没有类别（subtype）");
+	grid_release(&g);
+	return rc;
+}
+
+static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct update_arg *u = w->arg;
 	struct store_stmt *st;
-	char detail[128];
 	int rc;
 
-	if (load_active(c, x->p, x->code, &g, x->e))
-		return 1;
-	if (x->patch->subtype && g.kind != GRID_DEDICATED && x->patch->subtype[0]) {
-		dom_err_set(x->e, 400, "bad_subtype", "综合网格没有类别（subtype）");
-		grid_release(&g);
-		return 1;
-	}
-	grid_release(&g);
 	st = store_prepare(c, "UPDATE grids SET name = coalesce(?, name), "
 	                      "subtype = coalesce(?, subtype), "
 	                      "households = CASE WHEN ? >= 0 THEN ? ELSE households END, "
 	                      "residents = CASE WHEN ? >= 0 THEN ? ELSE residents END, "
 	                      "updated_at = ? WHERE code = ?");
 	if (!st)
-		return write_failed(x->e, STORE_ERR);
-	store_bind_text(st, 1, x->patch->name, -1);
-	store_bind_text(st, 2, x->patch->subtype, -1);
-	store_bind_int64(st, 3, x->patch->households);
-	store_bind_int64(st, 4, x->patch->households);
-	store_bind_int64(st, 5, x->patch->residents);
-	store_bind_int64(st, 6, x->patch->residents);
-	store_bind_int64(st, 7, clock_now());
-	store_bind_text(st, 8, x->code, -1);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, u->patch->name, -1);
+	store_bind_text(st, 2, u->patch->subtype, -1);
+	store_bind_int64(st, 3, u->patch->households);
+	store_bind_int64(st, 4, u->patch->households);
+	store_bind_int64(st, 5, u->patch->residents);
+	store_bind_int64(st, 6, u->patch->residents);
+	store_bind_int64(st, 7, x->now);
+	store_bind_text(st, 8, u->code, -1);
 	rc = store_step(st);
 	store_reset(st);
 	if (rc != STORE_DONE)
-		return write_failed(x->e, rc);
-	return audit_grid(c, x->p, "grid.update", x->code,
-	                  update_detail(x->patch, detail, sizeof detail), x->e);
+		return dom_err_store(e, rc);
+	update_detail(w, u->patch);
+	return 0;
 }
 
-int grid_update(struct store *s, const struct principal *p, const char *code,
-                const struct grid_patch *patch, struct dom_err *e)
+int grid_update(const struct dom_ctx *x, const char *code, const struct grid_patch *patch,
+                struct dom_err *e)
 {
-	struct update_ctx x = { .p = p, .code = code, .patch = patch, .e = e };
+	struct update_arg u = { .code = code, .patch = patch };
+	struct dom_write w = { .action = "grid.update",
+		               .permission = "grid.write",
+		               .authorize = update_authorize,
+		               .apply = update_apply,
+		               .arg = &u };
 	char msg[256];
 
-	if (patch->name && !dom_name_valid(patch->name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "网格%s", msg);
+	dom_write_object(&w, "grid:%.15s", code ? code : "");
+	if (!could_write(x->caller))
+		return dom_write(x, &w, e);
+	if (patch->name && !dom_name_valid(patch->name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "网格%s", msg);
+	if (patch->subtype && !grid_subtype_valid(patch->subtype))
+		return dom_err_set(e, 400, "bad_subtype", "%s", BAD_SUBTYPE);
+	if (people_valid(patch->households, "户数", e) < 0 ||
+	    people_valid(patch->residents, "人口数", e) < 0)
 		return -1;
-	}
-	if (patch->subtype && !grid_subtype_valid(patch->subtype)) {
-		dom_err_set(e, 400, "bad_subtype",
-		            "专属网格的类别必须是：园区、商圈市场、企业、学校、医院、景区、商务楼宇"
-		            "之一");
-		return -1;
-	}
-	if (!people_valid(patch->households, "户数", e) ||
-	    !people_valid(patch->residents, "人口数", e))
-		return -1;
-	return run_write(s, update_fn, &x, e);
+	return dom_write(x, &w, e);
 }
 
 /* ---- redraw ---- */
 
-struct redraw_ctx {
-	const struct principal *p;
+struct redraw_arg {
 	const char *code, *boundary, *reason;
-	struct dom_err *e;
+	struct grid g; /* the target, read by the authorize step; released by grid_redraw */
 };
 
-static int redraw_fn(struct store_conn *c, void *arg)
+static int redraw_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct redraw_ctx *x = arg;
-	struct grid g;
+	struct redraw_arg *a = w->arg;
+
+	return load_target(c, x, a->code, &a->g, e);
+}
+
+static int redraw_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct redraw_arg *a = w->arg;
+	const struct grid *g = &a->g;
 	struct store_stmt *st;
-	int64_t now = clock_now();
-	char detail[GRID_REASON_MAX_CHARS * 4 + 64];
 	int rc;
 
-	if (load_active(c, x->p, x->code, &g, x->e))
-		return 1;
 	st = store_prepare(c, "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND "
 	                      "version = ?");
 	rc = st ? STORE_DONE : STORE_ERR;
 	if (st) {
-		store_bind_int64(st, 1, now);
-		store_bind_int64(st, 2, g.id);
-		store_bind_int64(st, 3, g.version);
+		store_bind_int64(st, 1, x->now);
+		store_bind_int64(st, 2, g->id);
+		store_bind_int64(st, 3, g->version);
 		rc = store_step(st);
 		store_reset(st);
 	}
 	if (rc == STORE_DONE &&
 	    (st = store_prepare(c, "INSERT INTO grid_versions (grid_id, version, boundary, "
 	                           "valid_from, reason) VALUES (?, ?, ?, ?, ?)"))) {
-		store_bind_int64(st, 1, g.id);
-		store_bind_int64(st, 2, g.version + 1);
-		store_bind_text(st, 3, x->boundary, -1);
-		store_bind_int64(st, 4, now);
-		store_bind_text(st, 5, x->reason ? x->reason : "重新划定边界", -1);
+		store_bind_int64(st, 1, g->id);
+		store_bind_int64(st, 2, g->version + 1);
+		store_bind_text(st, 3, a->boundary, -1);
+		store_bind_int64(st, 4, x->now);
+		store_bind_text(st, 5, a->reason ? a->reason : "重新划定边界", -1);
 		rc = store_step(st);
 		store_reset(st);
 	}
 	if (rc == STORE_DONE &&
 	    (st = store_prepare(c, "UPDATE grids SET boundary = ?, version = ?, updated_at = ? "
 	                           "WHERE id = ?"))) {
-		store_bind_text(st, 1, x->boundary, -1);
-		store_bind_int64(st, 2, g.version + 1);
-		store_bind_int64(st, 3, now);
-		store_bind_int64(st, 4, g.id);
+		store_bind_text(st, 1, a->boundary, -1);
+		store_bind_int64(st, 2, g->version + 1);
+		store_bind_int64(st, 3, x->now);
+		store_bind_int64(st, 4, g->id);
 		rc = store_step(st);
 		store_reset(st);
 	}
-	(void)snprintf(detail, sizeof detail, "重新划定边界（第 %d 版）：%s", g.version + 1,
-	               x->reason ? x->reason : "未填写原因");
-	grid_release(&g);
-	if (rc != STORE_DONE)
-		return write_failed(x->e, rc);
-	return audit_grid(c, x->p, "grid.redraw", x->code, detail, x->e);
+	dom_write_detail(w, "重新划定边界（第 %d 版）：%s", g->version + 1,
+	                 a->reason ? a->reason : "未填写原因");
+	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
 }
 
-int grid_redraw(struct store *s, const struct principal *p, const char *code,
-                const json_t *boundary, const char *reason, struct dom_err *e)
+int grid_redraw(const struct dom_ctx *x, const char *code, const json_t *boundary,
+                const char *reason, struct dom_err *e)
 {
-	struct redraw_ctx x = { .p = p, .code = code, .reason = reason, .e = e };
+	struct redraw_arg a = { .code = code, .reason = reason, .g = { 0 } };
+	struct dom_write w = { .action = "grid.redraw",
+		               .permission = "grid.write",
+		               .authorize = redraw_authorize,
+		               .apply = redraw_apply,
+		               .arg = &a };
 	char *text = NULL;
-	GEOSGeometry *g;
-	int rc;
+	int rc = -1;
 
-	if (!reason_valid(reason, e))
-		return -1;
-	g = check_boundary(boundary, &text, e);
-	if (!g)
-		return -1;
-	GEOSGeom_destroy_r(geo_ctx(), g);
-	x.boundary = text;
-	rc = run_write(s, redraw_fn, &x, e);
+	dom_write_object(&w, "grid:%.15s", code ? code : "");
+	if (could_write(x->caller)) {
+		if (reason_valid(reason, e) < 0)
+			goto out;
+		geo_shape_free(check_boundary(boundary, &text, e));
+		if (!text)
+			goto out;
+	}
+	a.boundary = text;
+	rc = dom_write(x, &w, e);
+out:
+	grid_release(&a.g);
 	free(text);
 	return rc;
 }
 
 /* ---- retire ---- */
 
-struct retire_ctx {
-	const struct principal *p;
+struct retire_arg {
 	const char *code, *reason;
-	struct dom_err *e;
+	struct grid g; /* the target, read by the authorize step; released by grid_retire */
 };
 
-static int retire_fn(struct store_conn *c, void *arg)
+static int retire_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct retire_ctx *x = arg;
-	struct grid g;
-	char detail[GRID_REASON_MAX_CHARS * 4 + 32];
-	int rc;
+	struct retire_arg *a = w->arg;
 
-	if (load_active(c, x->p, x->code, &g, x->e))
-		return 1;
-	rc = retire_row(c, &g, clock_now(), x->reason ? x->reason : "撤销");
-	grid_release(&g);
-	if (rc)
-		return write_failed(x->e, rc);
-	(void)snprintf(detail, sizeof detail, "撤销网格：%s", x->reason ? x->reason : "未填写原因");
-	return audit_grid(c, x->p, "grid.retire", x->code, detail, x->e);
+	return load_target(c, x, a->code, &a->g, e);
 }
 
-int grid_retire(struct store *s, const struct principal *p, const char *code, const char *reason,
-                struct dom_err *e)
+static int retire_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
 {
-	struct retire_ctx x = { .p = p, .code = code, .reason = reason, .e = e };
+	struct retire_arg *a = w->arg;
 
-	if (!reason_valid(reason, e))
+	if (retire_row(c, &a->g, x->now, a->reason ? a->reason : "撤销", e) < 0)
 		return -1;
-	return run_write(s, retire_fn, &x, e);
+	dom_write_detail(w, "撤销网格：%s", a->reason ? a->reason : "未填写原因");
+	return 0;
+}
+
+int grid_retire(const struct dom_ctx *x, const char *code, const char *reason, struct dom_err *e)
+{
+	struct retire_arg a = { .code = code, .reason = reason };
+	struct dom_write w = { .action = "grid.retire",
+		               .permission = "grid.write",
+		               .authorize = retire_authorize,
+		               .apply = retire_apply,
+		               .arg = &a };
+
+	int rc = -1;
+
+	memset(&a.g, 0, sizeof a.g);
+	dom_write_object(&w, "grid:%.15s", code ? code : "");
+	if (!could_write(x->caller) || reason_valid(reason, e) == 0)
+		rc = dom_write(x, &w, e);
+	grid_release(&a.g);
+	return rc;
 }
 
 /* ---- split ---- */
@@ -827,147 +873,78 @@ struct split_piece {
 	int auto_code;
 };
 
-struct split_ctx {
-	const struct principal *p;
+struct split_arg {
 	const char *code;
 	int version; /* the version the geometry checks were made against */
 	struct split_piece *pieces;
 	size_t n;
-	struct dom_err *e;
+	struct grid old; /* the target, read by the authorize step */
 };
 
-static int split_fn(struct store_conn *c, void *arg)
+/* authorize: Art. 7; the grid is active inside the scope, with the boundary the parts were
+   checked against. */
+static int split_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                           struct dom_err *e)
 {
-	struct split_ctx *x = arg;
-	struct grid old;
-	int64_t now = clock_now();
+	struct split_arg *a = w->arg;
+
+	if (load_target(c, x, a->code, &a->old, e) < 0)
+		return -1;
+	if (a->old.version != a->version)
+		return dom_err_set(e, 409, "conflict", "网格 %s 的边界刚被修改，请刷新后重试",
+		                   a->code);
+	return 0;
+}
+
+static int split_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
+{
+	struct split_arg *a = w->arg;
+	const struct grid *old = &a->old;
 	char reason[512];
 	size_t used;
-	int rc = 0;
 
-	if (load_active(c, x->p, x->code, &old, x->e))
-		return 1;
-	if (old.version != x->version) {
-		grid_release(&old);
-		dom_err_set(x->e, 409, "conflict", "网格 %s 的边界刚被修改，请刷新后重试", x->code);
-		return 1;
-	}
 	used = (size_t)snprintf(reason, sizeof reason, "拆分为");
-	for (size_t i = 0; i < x->n && rc == 0; i++) {
-		struct grid *g = &x->pieces[i].g;
+	for (size_t i = 0; i < a->n; i++) {
+		struct grid *g = &a->pieces[i].g;
 
-		copy_text(g->community_code, sizeof g->community_code, old.community_code);
-		copy_text(g->path, sizeof g->path, old.path);
-		g->kind = old.kind;
-		copy_text(g->subtype, sizeof g->subtype, old.subtype);
-		if (x->pieces[i].auto_code) {
-			if (next_code(c, old.community_code, old.kind, g->code, x->e)) {
-				rc = 1;
-				break;
-			}
-		} else if (code_free(c, g->code, x->e)) {
-			rc = 1;
-			break;
-		}
-		rc = insert_grid(c, g, now, "拆分新建");
-		if (rc == 0)
-			rc = insert_lineage(c, old.id, g->id, "split", now);
-		if (rc) {
-			rc = write_failed(x->e, rc);
-			break;
-		}
+		copy_text(g->community_code, sizeof g->community_code, old->community_code);
+		copy_text(g->path, sizeof g->path, old->path);
+		g->kind = old->kind;
+		copy_text(g->subtype, sizeof g->subtype, old->subtype);
+		if (assign_code(c, g, a->pieces[i].auto_code, e) < 0 ||
+		    insert_grid(c, g, x->now, "拆分新建", e) < 0 ||
+		    insert_lineage(c, old->id, g->id, "split", x->now, e) < 0)
+			return -1;
 		if (used < sizeof reason)
 			used += (size_t)snprintf(reason + used, sizeof reason - used, "%s%s",
 			                         i ? "、" : " ", g->code);
 	}
-	if (rc == 0) {
-		rc = retire_row(c, &old, now, reason);
-		if (rc)
-			rc = write_failed(x->e, rc);
-	}
-	if (rc == 0)
-		rc = audit_grid(c, x->p, "grid.split", x->code, reason, x->e);
-	grid_release(&old);
-	return rc;
+	if (retire_row(c, old, x->now, reason, e) < 0)
+		return -1;
+	dom_write_detail(w, "%s", reason);
+	return 0;
 }
 
-/* Area in m² of a ∖ b. */
-static double diff_area(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b)
+/* Checks the parts against the grid old as the caller sees it (names, codes, boundaries that
+   cover it exactly without overlapping) and fills a->pieces. 0, or -1 with e. */
+static int split_input(const struct grid *old, const struct grid_part *parts, size_t n,
+                       struct split_arg *a, struct dom_err *e)
 {
-	GEOSGeometry *d = GEOSDifference_r(h, a, b);
-	double area = d ? geo_area_m2(h, d) : INFINITY;
-
-	if (d)
-		GEOSGeom_destroy_r(h, d);
-	return area;
-}
-
-/* Unions n geometries; NULL on failure. */
-static GEOSGeometry *union_all(GEOSContextHandle_t h, GEOSGeometry *const *gs, size_t n)
-{
-	GEOSGeometry **clones = calloc(n, sizeof *clones), *coll = NULL, *u = NULL;
-
-	if (!clones)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(clones[i] = GEOSGeom_clone_r(h, gs[i])))
-			goto out;
-	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, clones, (unsigned)n);
-	if (coll) {
-		memset(clones, 0, n * sizeof *clones);
-		u = GEOSUnaryUnion_r(h, coll);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		if (clones[i])
-			GEOSGeom_destroy_r(h, clones[i]);
-	free(clones);
-	if (coll)
-		GEOSGeom_destroy_r(h, coll);
-	return u;
-}
-
-int grid_split(struct store *s, const struct principal *p, const char *code,
-               const struct grid_part *parts, size_t n, char (*codes_out)[16], struct dom_err *e)
-{
-	GEOSContextHandle_t h = geo_ctx();
-	struct split_ctx x = { .p = p, .code = code, .n = n, .e = e };
-	struct grid old;
-	GEOSGeometry *whole = NULL, **geoms = NULL, *u = NULL;
+	struct geo_shape *whole = NULL, **shapes = calloc(n, sizeof *shapes), *u = NULL;
 	double whole_area, area;
 	char msg[GEO_MSG_MAX];
-	int rc = -1, found;
+	int rc = -1;
 
-	memset(&old, 0, sizeof old);
-	if (n < 2 || n > GRID_MAX_PARTS) {
-		dom_err_set(e, 400, "bad_parts", "拆分需要 2 到 %d 个部分", GRID_MAX_PARTS);
-		return -1;
-	}
-	found = grid_get(s, p, code, &old);
-	if (found <= 0) {
-		if (found < 0)
-			dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		else
-			dom_err_set(e, 404, "not_found", "网格 %s 不存在", code);
-		return -1;
-	}
-	if (old.retired) {
-		dom_err_set(e, 409, "retired", "网格 %s 已撤销，不能再调整", code);
-		goto out;
-	}
-	if (!art7_allowed(p, old.path, e))
-		goto out;
-	x.version = old.version;
-	whole = geo_boundary_from_text(h, old.boundary, msg, sizeof msg);
-	x.pieces = calloc(n, sizeof *x.pieces);
-	geoms = calloc(n, sizeof *geoms);
-	if (!whole || !x.pieces || !geoms) {
+	a->version = old->version;
+	whole = geo_shape_from_text(old->boundary, msg, sizeof msg);
+	if (!whole || !shapes) {
 		dom_err_set(e, 500, "internal", "读取原网格边界失败");
 		goto out;
 	}
-	whole_area = geo_area_m2(h, whole);
+	whole_area = geo_shape_area_m2(whole);
 	for (size_t i = 0; i < n; i++) {
-		struct grid *g = &x.pieces[i].g;
+		struct grid *g = &a->pieces[i].g;
 		char nmsg[256];
 
 		if (!dom_name_valid(parts[i].name, nmsg, sizeof nmsg)) {
@@ -975,279 +952,316 @@ int grid_split(struct store *s, const struct principal *p, const char *code,
 			goto out;
 		}
 		copy_text(g->name, sizeof g->name, parts[i].name);
-		if (!people_valid(parts[i].households, "户数", e) ||
-		    !people_valid(parts[i].residents, "人口数", e))
+		if (people_valid(parts[i].households, "户数", e) < 0 ||
+		    people_valid(parts[i].residents, "人口数", e) < 0)
 			goto out;
 		if (parts[i].code) {
-			if (check_code(parts[i].code, old.community_code, old.kind, e) < 0)
+			if (check_code(parts[i].code, old->community_code, old->kind, e) < 0)
 				goto out;
 			for (size_t j = 0; j < i; j++)
-				if (!x.pieces[j].auto_code &&
-				    strcmp(x.pieces[j].g.code, parts[i].code) == 0) {
+				if (!a->pieces[j].auto_code &&
+				    strcmp(a->pieces[j].g.code, parts[i].code) == 0) {
 					dom_err_set(e, 409, "duplicate_code",
 					            "第 %zu 与第 %zu 部分的编码重复", j + 1, i + 1);
 					goto out;
 				}
 			copy_text(g->code, sizeof g->code, parts[i].code);
 		} else {
-			x.pieces[i].auto_code = 1;
+			a->pieces[i].auto_code = 1;
 		}
-		geoms[i] = check_boundary(parts[i].boundary, &g->boundary, e);
-		if (!geoms[i]) {
+		shapes[i] = check_boundary(parts[i].boundary, &g->boundary, e);
+		if (!shapes[i]) {
 			char tmp[DOM_MSG_MAX + 64];
 
 			(void)snprintf(tmp, sizeof tmp, "第 %zu 部分的%s", i + 1, e->message);
 			copy_text(e->message, sizeof e->message, tmp);
 			goto out;
 		}
-		area = geo_area_m2(h, geoms[i]);
+		area = geo_shape_area_m2(shapes[i]);
 		g->households =
 		        parts[i].households >= 0
 		                ? parts[i].households
-		                : (int64_t)llround((double)old.households * area / whole_area);
+		                : (int64_t)llround((double)old->households * area / whole_area);
 		g->residents =
 		        parts[i].residents >= 0
 		                ? parts[i].residents
-		                : (int64_t)llround((double)old.residents * area / whole_area);
+		                : (int64_t)llround((double)old->residents * area / whole_area);
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
-			GEOSGeometry *ij = GEOSIntersection_r(h, geoms[i], geoms[j]);
-			double a = ij ? geo_area_m2(h, ij) : INFINITY;
-
-			if (ij)
-				GEOSGeom_destroy_r(h, ij);
-			if (a > GRID_AREA_TOLERANCE_M2) {
+			area = geo_shape_intersection_m2(shapes[i], shapes[j]);
+			if (area > GRID_AREA_TOLERANCE_M2) {
 				dom_err_set(e, 400, "parts_overlap",
 				            "第 %zu 与第 %zu 部分相互重叠（约 %.1f 平方米）", i + 1,
-				            j + 1, a);
+				            j + 1, area);
 				goto out;
 			}
 		}
-	u = union_all(h, geoms, n);
-	if (!u) {
+	if (!(u = geo_shape_union(shapes, n))) {
 		dom_err_set(e, 500, "internal", "几何运算失败");
 		goto out;
 	}
-	area = diff_area(h, whole, u);
+	area = geo_shape_difference_m2(whole, u);
 	if (area > GRID_AREA_TOLERANCE_M2) {
 		dom_err_set(e, 400, "parts_incomplete",
 		            "拆分后的各部分没有完全覆盖原网格（遗漏约 %.1f 平方米）", area);
 		goto out;
 	}
-	area = diff_area(h, u, whole);
+	area = geo_shape_difference_m2(u, whole);
 	if (area > GRID_AREA_TOLERANCE_M2) {
 		dom_err_set(e, 400, "parts_outside",
 		            "拆分后的各部分超出了原网格范围（超出约 %.1f 平方米）", area);
 		goto out;
 	}
-	if (run_write(s, split_fn, &x, e) == 0) {
-		for (size_t i = 0; i < n; i++)
-			memcpy(codes_out[i], x.pieces[i].g.code, 16);
-		rc = 0;
-	}
+	rc = 0;
 out:
-	for (size_t i = 0; x.pieces && i < n; i++)
-		grid_release(&x.pieces[i].g);
-	for (size_t i = 0; geoms && i < n; i++)
-		if (geoms[i])
-			GEOSGeom_destroy_r(h, geoms[i]);
-	free(x.pieces);
-	free(geoms);
-	if (whole)
-		GEOSGeom_destroy_r(h, whole);
-	if (u)
-		GEOSGeom_destroy_r(h, u);
+	for (size_t i = 0; shapes && i < n; i++)
+		geo_shape_free(shapes[i]);
+	free(shapes);
+	geo_shape_free(whole);
+	geo_shape_free(u);
+	return rc;
+}
+
+int grid_split(const struct dom_ctx *x, const char *code, const struct grid_part *parts, size_t n,
+               char (*codes_out)[16], struct dom_err *e)
+{
+	struct split_arg a = { .code = code, .n = n, .version = -1 };
+	struct dom_write w = { .action = "grid.split",
+		               .permission = "grid.write",
+		               .authorize = split_authorize,
+		               .apply = split_apply,
+		               .arg = &a };
+	struct store_conn *c;
+	struct grid old;
+	int rc = -1, found = 0;
+
+	memset(&old, 0, sizeof old);
+	dom_write_object(&w, "grid:%.15s", code ? code : "");
+	if (n < 2 || n > GRID_MAX_PARTS)
+		return dom_err_set(e, 400, "bad_parts", "拆分需要 2 到 %d 个部分", GRID_MAX_PARTS);
+	if (!(a.pieces = calloc(n, sizeof *a.pieces)))
+		return dom_err_set(e, 500, "internal", "内存不足");
+	/* The geometry checks need the grid's boundary: read it as the caller sees it. When the
+	   caller may not write grids at all, or the grid is not there for it or no longer active,
+	   the write below refuses (and records the refusal) without looking at the parts. */
+	if (could_write(x->caller)) {
+		if (!(c = dom_reader(x, e)) || (found = grid_load(c, x, code, &old)) < 0) {
+			dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
+			goto out;
+		}
+		if (found && !old.retired && split_input(&old, parts, n, &a, e) < 0)
+			goto out;
+	}
+	rc = dom_write(x, &w, e);
+	if (rc == 0)
+		for (size_t i = 0; i < n; i++)
+			memcpy(codes_out[i], a.pieces[i].g.code, 16);
+out:
+	for (size_t i = 0; i < n; i++)
+		grid_release(&a.pieces[i].g);
+	free(a.pieces);
+	grid_release(&a.old);
 	grid_release(&old);
 	return rc;
 }
 
 /* ---- merge ---- */
 
-struct merge_ctx {
-	const struct principal *p;
+struct merge_arg {
 	const char *const *codes;
-	const int *versions;
+	const int *versions; /* the versions the union was made from */
 	size_t n;
-	struct grid *g; /* the new grid */
+	struct grid *olds; /* the targets, read by the authorize step (n) */
+	size_t loaded;
+	struct grid g; /* the new grid */
 	int auto_code;
-	struct dom_err *e;
 };
 
-static int merge_fn(struct store_conn *c, void *arg)
+/* authorize: Art. 7; every grid active inside the scope, unchanged since the union was made. */
+static int merge_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                           struct dom_err *e)
 {
-	struct merge_ctx *x = arg;
-	struct grid *olds = calloc(x->n, sizeof *olds);
-	int64_t now = clock_now();
-	char reason[64];
-	size_t loaded = 0;
-	int rc = 0;
+	struct merge_arg *a = w->arg;
 
-	if (!olds)
-		return write_failed(x->e, STORE_ERR);
-	for (; loaded < x->n; loaded++) {
-		if (load_active(c, x->p, x->codes[loaded], &olds[loaded], x->e)) {
-			rc = 1;
-			goto out;
+	for (; a->loaded < a->n; a->loaded++) {
+		if (load_target(c, x, a->codes[a->loaded], &a->olds[a->loaded], e) < 0) {
+			a->loaded++;
+			return -1;
 		}
-		if (olds[loaded].version != x->versions[loaded]) {
-			dom_err_set(x->e, 409, "conflict", "网格 %s 的边界刚被修改，请刷新后重试",
-			            x->codes[loaded]);
-			loaded++;
-			rc = 1;
-			goto out;
+		if (a->olds[a->loaded].version != a->versions[a->loaded]) {
+			a->loaded++;
+			return dom_err_set(e, 409, "conflict",
+			                   "网格 %s 的边界刚被修改，请刷新后重试",
+			                   a->codes[a->loaded - 1]);
 		}
 	}
-	if (x->auto_code) {
-		if (next_code(c, x->g->community_code, x->g->kind, x->g->code, x->e)) {
-			rc = 1;
-			goto out;
-		}
-	} else if (code_free(c, x->g->code, x->e)) {
-		rc = 1;
-		goto out;
-	}
-	rc = insert_grid(c, x->g, now, "合并新建");
-	(void)snprintf(reason, sizeof reason, "合并为 %s", x->g->code);
-	for (size_t i = 0; rc == 0 && i < x->n; i++) {
-		rc = insert_lineage(c, olds[i].id, x->g->id, "merge", now);
-		if (rc == 0)
-			rc = retire_row(c, &olds[i], now, reason);
-	}
-	if (rc)
-		rc = write_failed(x->e, rc);
-	if (rc == 0) {
-		char detail[64 + GRID_MAX_PARTS * 20];
-		size_t used = (size_t)snprintf(detail, sizeof detail, "由");
-
-		for (size_t i = 0; i < x->n && used < sizeof detail; i++)
-			used += (size_t)snprintf(detail + used, sizeof detail - used, "%s%s",
-			                         i ? "、" : " ", olds[i].code);
-		if (used < sizeof detail)
-			(void)snprintf(detail + used, sizeof detail - used, " 合并");
-		rc = audit_grid(c, x->p, "grid.merge", x->g->code, detail, x->e);
-	}
-out:
-	for (size_t i = 0; i < loaded; i++)
-		grid_release(&olds[i]);
-	free(olds);
-	return rc;
+	return 0;
 }
 
-int grid_merge(struct store *s, const struct principal *p, const char *const *codes, size_t n,
-               const char *name, const char *code, char code_out[16], struct dom_err *e)
+static int merge_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
 {
-	GEOSContextHandle_t h = geo_ctx();
-	struct grid g, *olds = NULL;
-	struct merge_ctx x = { .p = p, .codes = codes, .n = n, .g = &g, .e = e };
-	GEOSGeometry **geoms = NULL, *u = NULL;
-	int *versions = NULL;
+	struct merge_arg *a = w->arg;
+	char reason[64], detail[64 + GRID_MAX_PARTS * 20];
+	size_t used;
+
+	if (assign_code(c, &a->g, a->auto_code, e) < 0 ||
+	    insert_grid(c, &a->g, x->now, "合并新建", e) < 0)
+		return -1;
+	(void)snprintf(reason, sizeof reason, "合并为 %s", a->g.code);
+	for (size_t i = 0; i < a->n; i++)
+		if (insert_lineage(c, a->olds[i].id, a->g.id, "merge", x->now, e) < 0 ||
+		    retire_row(c, &a->olds[i], x->now, reason, e) < 0)
+			return -1;
+	used = (size_t)snprintf(detail, sizeof detail, "由");
+	for (size_t i = 0; i < a->n && used < sizeof detail; i++)
+		used += (size_t)snprintf(detail + used, sizeof detail - used, "%s%s",
+		                         i ? "、" : " ", a->olds[i].code);
+	if (used < sizeof detail)
+		(void)snprintf(detail + used, sizeof detail - used, " 合并");
+	dom_write_object(w, "grid:%s", a->g.code);
+	dom_write_detail(w, "%s", detail);
+	return 0;
+}
+
+/* Reads the grids to merge as the caller sees them and makes the new grid: one community and
+   kind, one connected area. 1 ready, 0 when a grid is missing or retired (the write then refuses
+   it), or -1 with e. */
+static int merge_input(const struct dom_ctx *x, const char *name, const char *code,
+                       struct merge_arg *a, int *versions, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	struct grid *olds = calloc(a->n, sizeof *olds);
+	struct geo_shape **shapes = calloc(a->n, sizeof *shapes), *u = NULL;
+	struct grid *g = &a->g;
 	json_t *uj = NULL;
 	char msg[GEO_MSG_MAX];
 	size_t loaded = 0;
-	int rc = -1;
+	int rc = -1, found;
 
-	memset(&g, 0, sizeof g);
-	code_out[0] = '\0';
-	if (n < 2 || n > GRID_MAX_PARTS) {
-		dom_err_set(e, 400, "bad_codes", "合并需要 2 到 %d 个网格", GRID_MAX_PARTS);
-		return -1;
-	}
-	if (!dom_name_valid(name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "网格%s", msg);
-		return -1;
-	}
-	olds = calloc(n, sizeof *olds);
-	geoms = calloc(n, sizeof *geoms);
-	versions = calloc(n, sizeof *versions);
-	if (!olds || !geoms || !versions) {
+	if (!c || !olds || !shapes) {
 		dom_err_set(e, 500, "internal", "内存不足");
 		goto out;
 	}
-	for (; loaded < n; loaded++) {
+	for (; loaded < a->n; loaded++) {
 		struct grid *o = &olds[loaded];
-		int found;
 
-		for (size_t j = 0; j < loaded; j++)
-			if (codes[j] && codes[loaded] && strcmp(codes[j], codes[loaded]) == 0) {
-				dom_err_set(e, 400, "bad_codes", "网格 %s 重复出现", codes[j]);
-				goto out;
-			}
-		found = codes[loaded] ? grid_get(s, p, codes[loaded], o) : 0;
-		if (found <= 0) {
-			if (found < 0)
-				dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-			else
-				dom_err_set(e, 404, "not_found", "网格 %s 不存在",
-				            codes[loaded] ? codes[loaded] : "");
+		found = grid_load(c, x, a->codes[loaded], o);
+		if (found < 0) {
+			loaded++;
+			dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
 			goto out;
 		}
-		if (o->retired) {
-			dom_err_set(e, 409, "retired", "网格 %s 已撤销，不能合并", o->code);
+		if (found == 0 || o->retired) {
 			loaded++;
+			rc = 0;
 			goto out;
 		}
 		if (loaded && (strcmp(o->community_code, olds[0].community_code) != 0 ||
 		               o->kind != olds[0].kind)) {
+			loaded++;
 			dom_err_set(e, 400, "not_mergeable",
 			            "只能合并同一社区/村内同一类型的网格（%s 与 %s 不同）", o->code,
 			            olds[0].code);
-			loaded++;
 			goto out;
 		}
 		versions[loaded] = o->version;
-		geoms[loaded] = geo_boundary_from_text(h, o->boundary, msg, sizeof msg);
-		if (!geoms[loaded]) {
-			dom_err_set(e, 500, "internal", "读取网格 %s 的边界失败", o->code);
+		if (!(shapes[loaded] = geo_shape_from_text(o->boundary, msg, sizeof msg))) {
 			loaded++;
+			dom_err_set(e, 500, "internal", "读取网格 %s 的边界失败", o->code);
 			goto out;
 		}
-		g.households += o->households;
-		g.residents += o->residents;
+		g->households += o->households;
+		g->residents += o->residents;
 	}
-	if (!art7_allowed(p, olds[0].path, e))
-		goto out;
-	u = union_all(h, geoms, n);
-	if (!u || GEOSGeomTypeId_r(h, u) != GEOS_POLYGON) {
+	u = geo_shape_union(shapes, a->n);
+	if (!u || !geo_shape_is_polygon(u)) {
 		dom_err_set(e, 400, "not_adjacent", "合并的网格必须相互连接成一片");
 		goto out;
 	}
-	uj = geo_to_json(h, u);
-	g.boundary = uj ? json_dumps(uj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-	if (!g.boundary) {
+	uj = geo_shape_to_json(u);
+	g->boundary = uj ? json_dumps(uj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	if (!g->boundary) {
 		dom_err_set(e, 500, "internal", "几何运算失败");
 		goto out;
 	}
-	copy_text(g.community_code, sizeof g.community_code, olds[0].community_code);
-	copy_text(g.path, sizeof g.path, olds[0].path);
-	copy_text(g.subtype, sizeof g.subtype, olds[0].subtype);
-	copy_text(g.name, sizeof g.name, name);
-	g.kind = olds[0].kind;
+	copy_text(g->community_code, sizeof g->community_code, olds[0].community_code);
+	copy_text(g->path, sizeof g->path, olds[0].path);
+	copy_text(g->subtype, sizeof g->subtype, olds[0].subtype);
+	copy_text(g->name, sizeof g->name, name);
+	g->kind = olds[0].kind;
 	if (code) {
-		if (check_code(code, g.community_code, g.kind, e) < 0)
+		if (check_code(code, g->community_code, g->kind, e) < 0)
 			goto out;
-		copy_text(g.code, sizeof g.code, code);
+		copy_text(g->code, sizeof g->code, code);
 	} else {
-		x.auto_code = 1;
+		a->auto_code = 1;
 	}
-	x.versions = versions;
-	if (run_write(s, merge_fn, &x, e) == 0) {
-		memcpy(code_out, g.code, 16);
-		rc = 0;
-	}
+	rc = 1;
 out:
 	for (size_t i = 0; olds && i < loaded; i++)
 		grid_release(&olds[i]);
-	for (size_t i = 0; geoms && i < n; i++)
-		if (geoms[i])
-			GEOSGeom_destroy_r(h, geoms[i]);
-	if (u)
-		GEOSGeom_destroy_r(h, u);
+	for (size_t i = 0; shapes && i < a->n; i++)
+		geo_shape_free(shapes[i]);
+	geo_shape_free(u);
 	json_decref(uj);
-	grid_release(&g);
 	free(olds);
-	free(geoms);
+	free(shapes);
+	return rc;
+}
+
+int grid_merge(const struct dom_ctx *x, const char *const *codes, size_t n, const char *name,
+               const char *code, char code_out[16], struct dom_err *e)
+{
+	struct merge_arg a = { .codes = codes, .n = n };
+	struct dom_write w = { .action = "grid.merge",
+		               .permission = "grid.write",
+		               .authorize = merge_authorize,
+		               .apply = merge_apply,
+		               .arg = &a };
+	int *versions = NULL;
+	char msg[256];
+	int rc = -1;
+
+	code_out[0] = '\0';
+	if (n < 2 || n > GRID_MAX_PARTS)
+		return dom_err_set(e, 400, "bad_codes", "合并需要 2 到 %d 个网格", GRID_MAX_PARTS);
+	for (size_t i = 0; i < n; i++) {
+		if (!codes[i])
+			return dom_err_set(e, 400, "bad_codes", "缺少网格编码");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(codes[j], codes[i]) == 0)
+				return dom_err_set(e, 400, "bad_codes", "网格 %s 重复出现",
+				                   codes[j]);
+	}
+	dom_write_object(&w, "grid:%.15s", codes[0]);
+	a.olds = calloc(n, sizeof *a.olds);
+	versions = calloc(n, sizeof *versions);
+	if (!a.olds || !versions) {
+		dom_err_set(e, 500, "internal", "内存不足");
+		goto out;
+	}
+	a.versions = versions;
+	/* As for a split: a caller who may not write grids, or a grid that is not there for it,
+	   goes straight to the write, which refuses and records the refusal. */
+	if (could_write(x->caller)) {
+		if (!dom_name_valid(name, msg, sizeof msg)) {
+			dom_err_set(e, 400, "bad_name", "网格%s", msg);
+			goto out;
+		}
+		if (merge_input(x, name, code, &a, versions, e) < 0)
+			goto out;
+	}
+	rc = dom_write(x, &w, e);
+	if (rc == 0)
+		memcpy(code_out, a.g.code, 16);
+out:
+	for (size_t i = 0; a.olds && i < a.loaded; i++)
+		grid_release(&a.olds[i]);
+	free(a.olds);
 	free(versions);
+	grid_release(&a.g);
 	return rc;
 }
 
@@ -1256,21 +1270,30 @@ out:
 #define LINEAGE_MAX_DEPTH 32
 #define LINEAGE_MAX_NODES 500
 
-/* Walks lineage from id in one direction (up: to parents) breadth-first. */
-static int walk_lineage(struct store_conn *c, const struct principal *p, int64_t id, int up,
+/* Walks lineage from id in one direction (up: to parents) breadth-first. Grids outside the
+   caller's scope are walked through (their relatives may be in it) but not shown: the scope
+   condition is a column of the row, so the decision is the database's, as everywhere. */
+static int walk_lineage(struct store_conn *c, const struct dom_ctx *x, int64_t id, int up,
                         json_t *out)
 {
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
 	int64_t *queue = malloc(LINEAGE_MAX_NODES * sizeof *queue);
 	int *depth = malloc(LINEAGE_MAX_NODES * sizeof *depth);
 	size_t head = 0, tail = 0;
-	int rc = 0;
+	int rc = 0, idx;
 
 	if (!queue || !depth) {
 		free(queue);
 		free(depth);
 		return -1;
 	}
+	dom_scope_sql(x->caller, "g.path", "g.id", scope);
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT l.op, l.at, g.id, g.code, g.name, g.status, (TRUE%s) "
+	               "FROM grid_lineage l JOIN grids g ON g.id = l.%s "
+	               "WHERE l.%s = ? ORDER BY g.code",
+	               scope, up ? "parent_id" : "child_id", up ? "child_id" : "parent_id");
 	queue[tail] = id;
 	depth[tail++] = 0;
 	while (head < tail) {
@@ -1279,18 +1302,14 @@ static int walk_lineage(struct store_conn *c, const struct principal *p, int64_t
 
 		if (d >= LINEAGE_MAX_DEPTH)
 			continue;
-		st = store_prepare(c,
-		                   up ? "SELECT l.op, l.at, g.id, g.code, g.name, g.status, g.path "
-		                        "FROM grid_lineage l JOIN grids g ON g.id = l.parent_id "
-		                        "WHERE l.child_id = ? ORDER BY g.code"
-		                      : "SELECT l.op, l.at, g.id, g.code, g.name, g.status, g.path "
-		                        "FROM grid_lineage l JOIN grids g ON g.id = l.child_id "
-		                        "WHERE l.parent_id = ? ORDER BY g.code");
-		if (!st) {
+		if (!(st = store_prepare(c, sql)) ||
+		    (idx = dom_scope_bind(x->caller, "g.id", st, 1)) < 0 ||
+		    store_bind_int64(st, idx, cur)) {
+			if (st)
+				store_reset(st);
 			rc = -1;
 			break;
 		}
-		store_bind_int64(st, 1, cur);
 		while ((rc = store_step(st)) == STORE_ROW) {
 			int64_t nid = store_col_int64(st, 2);
 			int seen = 0;
@@ -1301,14 +1320,14 @@ static int walk_lineage(struct store_conn *c, const struct principal *p, int64_t
 				continue;
 			queue[tail] = nid;
 			depth[tail++] = d + 1;
-			if (!grid_visible(p, nid, store_col_text(st, 6)))
+			if (!store_col_int64(st, 6))
 				continue;
 			json_array_append_new(
-			        out, json_pack("{s:s,s:s,s:s,s:s,s:I,s:i,s:s}", "code",
+			        out, json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:s}", "code",
 			                       store_col_text(st, 3), "name", store_col_text(st, 4),
 			                       "status", store_col_text(st, 5), "op",
 			                       store_col_text(st, 0), "at",
-			                       (json_int_t)store_col_int64(st, 1), "depth", d + 1,
+			                       time_json(store_col_int64(st, 1)), "depth", d + 1,
 			                       "relation", up ? "parent" : "child"));
 		}
 		store_reset(st);
@@ -1323,25 +1342,24 @@ static int walk_lineage(struct store_conn *c, const struct principal *p, int64_t
 	return rc;
 }
 
-json_t *grid_history(struct store *s, const struct principal *p, const char *code,
-                     struct dom_err *e)
+json_t *grid_history(const struct dom_ctx *x, const char *code, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(s);
+	struct store_conn *c;
 	struct grid g;
 	struct store_stmt *st;
 	json_t *versions = NULL, *up = NULL, *down = NULL, *out = NULL;
-	int rc = grid_load(c, p, code, &g);
+	int rc;
 
-	if (rc <= 0) {
-		if (rc < 0)
-			dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		else
-			dom_err_set(e, 404, "not_found", "网格 %s 不存在", code);
+	if (grid_get(x, code, &g, e) < 0) {
+		grid_release(&g);
 		return NULL;
 	}
+	c = store_reader(x->store);
 	versions = json_array();
 	up = json_array();
 	down = json_array();
+	if (!c || !versions || !up || !down)
+		goto fail;
 	st = store_prepare(c, "SELECT version, boundary, valid_from, valid_to, reason FROM "
 	                      "grid_versions WHERE grid_id = ? ORDER BY version");
 	if (!st)
@@ -1349,22 +1367,20 @@ json_t *grid_history(struct store *s, const struct principal *p, const char *cod
 	store_bind_int64(st, 1, g.id);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		json_t *b = json_loads(store_col_text(st, 1), 0, NULL);
-		json_t *v = json_pack("{s:i,s:I,s:o}", "version", (int)store_col_int64(st, 0),
-		                      "valid_from", (json_int_t)store_col_int64(st, 2), "boundary",
-		                      b ? b : json_null());
+		json_t *v = json_pack("{s:i,s:o,s:o,s:o}", "version", (int)store_col_int64(st, 0),
+		                      "valid_from", time_json(store_col_int64(st, 2)), "valid_to",
+		                      store_col_is_null(st, 3) ? json_null()
+		                                               : time_json(store_col_int64(st, 3)),
+		                      "boundary", b ? b : json_null());
 
-		json_object_set_new(v, "valid_to",
-		                    store_col_is_null(st, 3)
-		                            ? json_null()
-		                            : json_integer(store_col_int64(st, 3)));
 		json_object_set_new(v, "reason",
 		                    store_col_is_null(st, 4) ? json_null()
 		                                             : json_string(store_col_text(st, 4)));
 		json_array_append_new(versions, v);
 	}
 	store_reset(st);
-	if (rc != STORE_DONE || walk_lineage(c, p, g.id, 1, up) < 0 ||
-	    walk_lineage(c, p, g.id, 0, down) < 0)
+	if (rc != STORE_DONE || walk_lineage(c, x, g.id, 1, up) < 0 ||
+	    walk_lineage(c, x, g.id, 0, down) < 0)
 		goto fail;
 	out = json_pack("{s:o,s:o,s:{s:o,s:o}}", "grid", grid_to_json(&g, 0), "versions", versions,
 	                "lineage", "up", up, "down", down);
@@ -1379,44 +1395,18 @@ fail:
 	return NULL;
 }
 
-/* ---- list and GeoJSON ---- */
-
-/* Range of grid paths for a region filter within p's scope; 0, or 1 with e (404). */
-static int filter_range(struct store_conn *c, const struct principal *p, const char *region,
-                        char lo[ACCESS_PATH_MAX], char hi[ACCESS_PATH_MAX], struct dom_err *e)
-{
-	struct region r;
-	size_t n;
-	int rc;
-
-	scope_range(p, lo, hi);
-	if (!region)
-		return 0;
-	rc = region_load(c, p, region, &r);
-	region_release(&r);
-	if (rc <= 0) {
-		if (rc < 0)
-			dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
-		else
-			dom_err_set(e, 404, "not_found", "区划 %s 不存在", region);
-		return 1;
-	}
-	/* The region's subtree, narrowed by the scope (the region is inside it, so its subtree is
-	   too, except for grid workers who are filtered per grid). */
-	n = strlen(r.path);
-	memcpy(lo, r.path, n + 1);
-	memcpy(hi, r.path, n + 1);
-	hi[n - 1] = (char)(hi[n - 1] + 1);
-	return 0;
-}
+/* ---- pages: the list and the map's GeoJSON ---- */
 
 static char *like_pattern(const char *q)
 {
-	size_t n = strlen(q);
-	char *out = malloc(2 * n + 3), *o = out;
+	size_t n = strlen(q), cap;
+	char *out, *o;
 
-	if (!out)
+	if (__builtin_mul_overflow(n, 2, &cap) || __builtin_add_overflow(cap, 3, &cap))
 		return NULL;
+	if (!(out = malloc(cap)))
+		return NULL;
+	o = out;
 	*o++ = '%';
 	for (size_t i = 0; i < n; i++) {
 		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
@@ -1428,121 +1418,167 @@ static char *like_pattern(const char *q)
 	return out;
 }
 
-json_t *grid_list(struct store *s, const struct principal *p, const struct grid_filter *f,
-                  struct dom_err *e)
+/* One row of a page: a list item or a map feature. */
+static void page_item(struct jsonw *w, const struct grid *g, int geojson)
 {
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
-	char *like = NULL;
-	json_t *items = NULL;
-	int64_t total = 0;
-	int rc;
-
-	if (!c) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
+	if (!geojson) {
+		grid_write_json(w, g, 0);
+		return;
 	}
-	if (filter_range(c, p, f->region, lo, hi, e))
-		return NULL;
-	if (f->q && f->q[0] && !(like = like_pattern(f->q))) {
-		dom_err_set(e, 500, "internal", "内存不足");
-		return NULL;
-	}
-	/* Rows are filtered per grid in C (grid workers' own grids), so paging is done here too. */
-	st = store_prepare(c,
-	                   "SELECT " GRID_COLS GRID_FROM "WHERE g.path >= ? AND g.path < ? "
-	                   "AND (? < 0 OR g.status = CASE WHEN ? = 1 THEN 'retired' ELSE 'active' "
-	                   "END) AND (? = 0 OR g.kind = ?) "
-	                   "AND (? IS NULL OR g.name LIKE ? ESCAPE '\\') ORDER BY g.code");
-	if (!st) {
-		free(like);
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
-	}
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_int64(st, 3, f->status);
-	store_bind_int64(st, 4, f->status);
-	store_bind_int64(st, 5, f->kind);
-	store_bind_int64(st, 6, f->kind);
-	store_bind_text(st, 7, like, -1);
-	store_bind_text(st, 8, like, -1);
-	items = json_array();
-	while ((rc = store_step(st)) == STORE_ROW) {
-		struct grid g;
-
-		if (!grid_visible(p, store_col_int64(st, 0), store_col_text(st, 4)))
-			continue;
-		if (total++ < f->offset || (int64_t)json_array_size(items) >= f->limit)
-			continue;
-		grid_from_row(st, &g, 0);
-		json_array_append_new(items, grid_to_json(&g, 0));
-		grid_release(&g);
-	}
-	store_reset(st);
-	free(like);
-	if (rc != STORE_DONE) {
-		json_decref(items);
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
-	}
-	return json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
-	                 (json_int_t)f->limit, "offset", (json_int_t)f->offset);
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "type", "Feature");
+	jsonw_kstring(w, "id", g->code);
+	jsonw_key(w, "geometry");
+	jsonw_raw(w, g->boundary);
+	jsonw_key(w, "properties");
+	jsonw_object_begin(w);
+	jsonw_kstring(w, "code", g->code);
+	jsonw_kstring(w, "name", g->name);
+	jsonw_kstring(w, "kind", grid_kind_name(g->kind));
+	jsonw_kstring(w, "kind_label", grid_kind_label(g->kind));
+	jsonw_kstring(w, "status", g->retired ? "retired" : "active");
+	jsonw_kint(w, "residents", g->residents);
+	jsonw_kint(w, "households", g->households);
+	jsonw_kstring(w, "community_code", g->community_code);
+	jsonw_kstring(w, "subtype", g->subtype[0] ? g->subtype : NULL);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
 }
 
-json_t *grid_geojson(struct store *s, const struct principal *p, const char *region12, int status,
-                     struct dom_err *e)
+/*
+ * A page of grids in code order for the list (geojson 0) or the map (1): the rows after the cursor
+ * inside the code range of the scope and of the region filter, so the code index serves both the
+ * range and the order; the scope condition (dom_scope_sql: path range, bound grids) and the
+ * region's path range then decide exactly, and the filters drop rows of the range. Writes
+ * {items, next_cursor}, or the FeatureCollection with next_cursor and truncated, into out as JSON
+ * text (base/jsonw.h: a page is built often, so it is written straight out). 0, or -1 with e.
+ */
+static int grid_page(const struct dom_ctx *x, const struct grid_filter *f,
+                     const struct dom_page *pg, int geojson, struct buf *out, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
-	json_t *features;
-	int rc;
+	struct store_conn *c = dom_reader(x, e);
+	char scope[DOM_SCOPE_SQL_MAX], sql[1536], lo[13], hi[13], plo[ACCESS_PATH_MAX],
+	        phi[ACCESS_PATH_MAX], last[16] = "";
+	const char *lower = lo, *op = ">=";
+	struct store_stmt *st = NULL;
+	struct jsonw w;
+	char *like = NULL;
+	int idx, rc, n = 0, more = 0;
 
-	if (!c) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
+	if (!c || codes_cursor_check(pg, 15, e) < 0)
+		return -1;
+	region_scope_code_range(x->caller, lo, hi);
+	plo[0] = phi[0] = '\0';
+	if (f->region) {
+		struct region r;
+		char rlo[13], rhi[13];
+		size_t len;
+
+		rc = region_load(c, x, f->region, &r);
+		region_release(&r);
+		if (rc <= 0) {
+			if (rc < 0)
+				return dom_err_set(e, 503, "read_failed",
+				                   "读取区划失败，请稍后重试");
+			return dom_err_set(e, 404, "not_found", "区划 %s 不存在", f->region);
+		}
+		region_code_range(r.code, rlo, rhi);
+		region_code_range_narrow(lo, hi, rlo, rhi);
+		len = strlen(r.path);
+		memcpy(plo, r.path, len + 1);
+		memcpy(phi, r.path, len + 1);
+		phi[len - 1] = (char)(phi[len - 1] + 1);
 	}
-	if (filter_range(c, p, region12, lo, hi, e))
-		return NULL;
-	st = store_prepare(c, "SELECT " GRID_COLS GRID_FROM
-	                      "WHERE g.path >= ? AND g.path < ? AND (? < 0 OR g.status = 'active') "
-	                      "ORDER BY g.code");
-	if (!st) {
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
+	if (pg->after[0] && strcmp(pg->after, lo) >= 0) {
+		lower = pg->after;
+		op = ">";
 	}
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_int64(st, 3, status);
-	features = json_array();
+	if (f->q && f->q[0] && !(like = like_pattern(f->q)))
+		return dom_err_set(e, 500, "internal", "内存不足");
+	dom_scope_sql(x->caller, "g.path", "g.id", scope);
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT %s" GRID_FROM "WHERE g.code %s ? AND g.code < ?%s%s%s%s%s "
+	               "ORDER BY g.code LIMIT ?",
+	               geojson ? GRID_COLS("g.boundary") : GRID_COLS("NULL"), op, scope,
+	               plo[0] ? " AND g.path >= ? AND g.path < ?" : "",
+	               f->status >= 0 ? " AND g.status = ?" : "", f->kind ? " AND g.kind = ?" : "",
+	               like ? " AND g.name LIKE ? ESCAPE '\\'" : "");
+	if (!(st = store_prepare(c, sql)))
+		goto fail;
+	if (store_bind_text(st, 1, lower, -1) || store_bind_text(st, 2, hi, -1) ||
+	    (idx = dom_scope_bind(x->caller, "g.id", st, 3)) < 0 ||
+	    (plo[0] &&
+	     (store_bind_text(st, idx++, plo, -1) || store_bind_text(st, idx++, phi, -1))) ||
+	    (f->status >= 0 &&
+	     store_bind_text(st, idx++, f->status == 1 ? "retired" : "active", -1)) ||
+	    (f->kind && store_bind_int64(st, idx++, f->kind)) ||
+	    (like && store_bind_text(st, idx++, like, -1)) ||
+	    store_bind_int64(st, idx, pg->limit + 1))
+		goto fail;
+	jsonw_init(&w, out);
+	jsonw_object_begin(&w);
+	if (geojson)
+		jsonw_kstring(&w, "type", "FeatureCollection");
+	jsonw_key(&w, geojson ? "features" : "items");
+	jsonw_array_begin(&w);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		struct grid g;
-		json_t *geom, *props;
 
-		if (!grid_visible(p, store_col_int64(st, 0), store_col_text(st, 4)))
-			continue;
-		grid_from_row(st, &g, 1);
-		geom = g.boundary ? json_loads(g.boundary, 0, NULL) : NULL;
-		props = json_pack(
-		        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "code", g.code, "name", g.name, "kind",
-		        grid_kind_name(g.kind), "kind_label", grid_kind_label(g.kind), "status",
-		        g.retired ? "retired" : "active", "residents", (json_int_t)g.residents,
-		        "households", (json_int_t)g.households, "community_code", g.community_code);
-		json_object_set_new(props, "subtype",
-		                    g.subtype[0] ? json_string(g.subtype) : json_null());
-		json_array_append_new(features,
-		                      json_pack("{s:s,s:s,s:o,s:o}", "type", "Feature", "id",
-		                                g.code, "geometry", geom ? geom : json_null(),
-		                                "properties", props));
+		if (n == pg->limit) {
+			more = 1;
+			break;
+		}
+		rc = grid_from_row(st, &g);
+		if (rc == 0)
+			page_item(&w, &g, geojson);
 		grid_release(&g);
+		if (rc < 0)
+			goto fail;
+		copy_text(last, sizeof last, store_col_text(st, 1));
+		n++;
 	}
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		goto fail;
 	store_reset(st);
-	if (rc != STORE_DONE) {
-		json_decref(features);
-		dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
-		return NULL;
+	st = NULL;
+	jsonw_array_end(&w);
+	jsonw_key(&w, "next_cursor");
+	if (more) {
+		char cursor[DOM_CURSOR_MAX];
+
+		dom_cursor_encode(last, cursor);
+		jsonw_string(&w, cursor);
+	} else {
+		jsonw_null(&w);
 	}
-	return json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
+	if (geojson) {
+		jsonw_key(&w, "truncated");
+		jsonw_bool(&w, more);
+	}
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w) < 0) {
+		free(like);
+		return dom_err_set(e, 500, "internal", "回答过大或内存不足");
+	}
+	free(like);
+	return 0;
+fail:
+	if (st)
+		store_reset(st);
+	free(like);
+	return dom_err_set(e, 503, "read_failed", "读取网格失败，请稍后重试");
+}
+
+int grid_list(const struct dom_ctx *x, const struct grid_filter *f, const struct dom_page *pg,
+              struct buf *out, struct dom_err *e)
+{
+	return grid_page(x, f, pg, 0, out, e);
+}
+
+int grid_geojson(const struct dom_ctx *x, const char *region12, int status,
+                 const struct dom_page *pg, struct buf *out, struct dom_err *e)
+{
+	struct grid_filter f = { .region = region12, .status = status };
+
+	return grid_page(x, &f, pg, 1, out, e);
 }

@@ -1,11 +1,13 @@
 /*
  * Grid checks (R1): per community, the active grids must tile the community's boundary — no two
  * overlapping, no part of the community left without a grid, none reaching outside it — and
- * comprehensive grids should keep to the guide size of Art. 8. Areas are square metres through a
- * local equirectangular projection (geo_area_m2); slivers below GRID_CHECK_MIN_AREA_M2 are float
- * noise of shared edges and are not reported. Findings about grid workers arrive with the workers.
+ * comprehensive grids should keep to the guide size of Art. 8. Areas are square metres
+ * (geo/geom.h); slivers below GRID_CHECK_MIN_AREA_M2 are float noise of shared edges and are not
+ * reported. Only the grids in the caller's scope take part (a SQL condition, as in every read).
+ * Findings about grid workers arrive with the workers.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +51,7 @@ struct cgrid {
 	char name[REGION_NAME_BYTES];
 	int kind;
 	int64_t households, residents;
-	GEOSGeometry *g;
-	double xmin, ymin, xmax, ymax;
+	struct geo_shape *g;
 };
 
 struct counts {
@@ -73,83 +74,91 @@ static json_t *finding(const char *type, const char *label, const char *ccode, c
 	return f;
 }
 
-static void add_geometry(GEOSContextHandle_t h, json_t *f, const GEOSGeometry *g)
+static void add_geometry(json_t *f, const struct geo_shape *g)
 {
-	json_t *j = geo_to_json(h, g);
+	json_t *j = geo_shape_to_json(g);
 
 	json_object_set_new(f, "geometry", j ? j : json_null());
 }
 
-static int check_community(struct store_conn *c, const struct principal *p, const char *ccode,
+static int check_community(struct store_conn *c, const struct dom_ctx *x, const char *ccode,
                            const char *cname, const char *cboundary,
                            const struct grid_thresholds *t, json_t *findings, struct counts *n,
                            int64_t *ngrids)
 {
-	GEOSContextHandle_t h = geo_ctx();
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
 	struct cgrid *gs = NULL;
 	size_t count = 0, cap = 0;
-	GEOSGeometry *cb = NULL, *u = NULL;
+	struct geo_shape *cb = NULL, *u = NULL, **shapes = NULL;
 	char msg[512];
 	int rc, result = -1;
 
-	st = store_prepare(c, "SELECT id, code, name, kind, boundary, households, residents, path "
-	                      "FROM grids WHERE community_code = ? AND status = 'active' "
-	                      "ORDER BY code");
-	if (!st)
+	dom_scope_sql(x->caller, "g.path", "g.id", scope);
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT g.id, g.code, g.name, g.kind, g.boundary, g.households, g.residents "
+	               "FROM grids g WHERE g.community_code = ? AND g.status = 'active'%s "
+	               "ORDER BY g.code",
+	               scope);
+	if (!(st = store_prepare(c, sql)))
 		return -1;
-	store_bind_text(st, 1, ccode, -1);
+	if (store_bind_text(st, 1, ccode, -1) || dom_scope_bind(x->caller, "g.id", st, 2) < 0) {
+		store_reset(st);
+		return -1;
+	}
 	while ((rc = store_step(st)) == STORE_ROW) {
-		struct cgrid *x;
+		struct cgrid *g;
 		char gmsg[GEO_MSG_MAX];
 
-		if (!grid_visible(p, store_col_int64(st, 0), store_col_text(st, 7)))
-			continue;
 		if (count == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			struct cgrid *ng = realloc(gs, ncap * sizeof *ng);
+			struct cgrid *ng = ncap > SIZE_MAX / sizeof *ng
+			                           ? NULL
+			                           : realloc(gs, ncap * sizeof *ng);
 
-			if (!ng)
+			if (!ng) {
+				rc = STORE_ERR;
 				break;
+			}
 			gs = ng;
 			cap = ncap;
 		}
-		x = &gs[count];
-		memset(x, 0, sizeof *x);
-		(void)snprintf(x->code, sizeof x->code, "%s", store_col_text(st, 1));
-		(void)snprintf(x->name, sizeof x->name, "%s", store_col_text(st, 2));
-		x->kind = (int)store_col_int64(st, 3);
-		x->households = store_col_int64(st, 5);
-		x->residents = store_col_int64(st, 6);
-		x->g = geo_boundary_from_text(h, store_col_text(st, 4), gmsg, sizeof gmsg);
-		if (!x->g)
+		g = &gs[count];
+		memset(g, 0, sizeof *g);
+		(void)snprintf(g->code, sizeof g->code, "%s", store_col_text(st, 1));
+		(void)snprintf(g->name, sizeof g->name, "%s", store_col_text(st, 2));
+		g->kind = (int)store_col_int64(st, 3);
+		g->households = store_col_int64(st, 5);
+		g->residents = store_col_int64(st, 6);
+		g->g = geo_shape_from_text(store_col_text(st, 4), gmsg, sizeof gmsg);
+		if (!g->g)
 			continue;
-		GEOSGeom_getExtent_r(h, x->g, &x->xmin, &x->ymin, &x->xmax, &x->ymax);
 		count++;
 	}
 	store_reset(st);
-	if (rc != STORE_ROW && rc != STORE_DONE)
+	if (rc != STORE_DONE)
 		goto out;
 	*ngrids += (int64_t)count;
 
 	/* Guide size of comprehensive grids. */
 	for (size_t i = 0; i < count; i++) {
-		struct cgrid *x = &gs[i];
-		int r_ok = x->residents >= t->residents_min && x->residents <= t->residents_max;
-		int h_ok = x->households >= t->households_min && x->households <= t->households_max;
+		struct cgrid *g = &gs[i];
+		int r_ok = g->residents >= t->residents_min && g->residents <= t->residents_max;
+		int h_ok = g->households >= t->households_min && g->households <= t->households_max;
+		json_t *f;
 
-		if (x->kind != GRID_COMPREHENSIVE || r_ok || h_ok)
+		if (g->kind != GRID_COMPREHENSIVE || r_ok || h_ok)
 			continue;
 		(void)snprintf(msg, sizeof msg,
 		               "综合网格“%s”登记 %lld 人、%lld 户，不在指导规模内（%lld–%lld 人或 "
 		               "%lld–%lld 户）",
-		               x->name, (long long)x->residents, (long long)x->households,
+		               g->name, (long long)g->residents, (long long)g->households,
 		               (long long)t->residents_min, (long long)t->residents_max,
 		               (long long)t->households_min, (long long)t->households_max);
-		json_t *f = finding("size", "规模超出指导范围", ccode, cname,
-		                    json_pack("[s]", x->code), -1, msg);
-		json_object_set_new(f, "residents", json_integer(x->residents));
-		json_object_set_new(f, "households", json_integer(x->households));
+		f = finding("size", "规模超出指导范围", ccode, cname, json_pack("[s]", g->code), -1,
+		            msg);
+		json_object_set_new(f, "residents", json_integer(g->residents));
+		json_object_set_new(f, "households", json_integer(g->households));
 		json_array_append_new(findings, f);
 		n->size++;
 	}
@@ -158,16 +167,13 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 	for (size_t i = 0; i < count; i++)
 		for (size_t j = i + 1; j < count; j++) {
 			struct cgrid *a = &gs[i], *b = &gs[j];
-			GEOSGeometry *ix;
+			struct geo_shape *ix;
 			double area;
 
-			if (a->xmax < b->xmin || b->xmax < a->xmin || a->ymax < b->ymin ||
-			    b->ymax < a->ymin)
+			if (geo_shape_intersects(a->g, b->g) != 1)
 				continue;
-			if (GEOSIntersects_r(h, a->g, b->g) != 1)
-				continue;
-			ix = GEOSIntersection_r(h, a->g, b->g);
-			area = ix ? geo_area_m2(h, ix) : 0;
+			ix = geo_shape_intersection(a->g, b->g);
+			area = ix ? geo_shape_area_m2(ix) : 0;
 			if (area > GRID_CHECK_MIN_AREA_M2) {
 				json_t *f;
 
@@ -175,12 +181,11 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 				               a->name, b->name, area);
 				f = finding("overlap", "网格重叠", ccode, cname,
 				            json_pack("[s,s]", a->code, b->code), area, msg);
-				add_geometry(h, f, ix);
+				add_geometry(f, ix);
 				json_array_append_new(findings, f);
 				n->overlap++;
 			}
-			if (ix)
-				GEOSGeom_destroy_r(h, ix);
+			geo_shape_free(ix);
 		}
 
 	/* Coverage of the community boundary. */
@@ -192,32 +197,22 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 		result = 0;
 		goto out;
 	}
-	cb = geo_boundary_from_text(h, cboundary, msg, sizeof msg);
+	cb = geo_shape_from_text(cboundary, msg, sizeof msg);
 	if (!cb)
 		goto out;
 	if (count) {
-		GEOSGeometry **geoms = malloc(count * sizeof *geoms), *coll;
-
-		if (!geoms)
+		if (!(shapes = malloc(count * sizeof *shapes)))
 			goto out;
 		for (size_t i = 0; i < count; i++)
-			geoms[i] = GEOSGeom_clone_r(h, gs[i].g);
-		coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, geoms,
-		                                   (unsigned)count);
-		free(geoms);
-		u = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
-		if (coll)
-			GEOSGeom_destroy_r(h, coll);
-		if (!u)
+			shapes[i] = gs[i].g;
+		if (!(u = geo_shape_union(shapes, count)))
 			goto out;
 	}
 	/* A grid-bound caller (grid worker) sees only its own grids: the rest of the community
 	   would look like a gap, and the gap's shape would outline grids it may not see. */
-	if (!p->is_system && p->grid_bound) {
-		/* no gap finding */
-	} else {
-		GEOSGeometry *gap = u ? GEOSDifference_r(h, cb, u) : GEOSGeom_clone_r(h, cb);
-		double area = gap ? geo_area_m2(h, gap) : 0;
+	if (x->caller->is_system || !x->caller->grid_bound) {
+		struct geo_shape *gap = geo_shape_difference(cb, u);
+		double area = gap ? geo_shape_area_m2(gap) : 0;
 
 		if (area > GRID_CHECK_MIN_AREA_M2) {
 			json_t *f;
@@ -225,16 +220,15 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 			(void)snprintf(msg, sizeof msg, "%s有约 %.1f 平方米的区域不属于任何网格",
 			               cname, area);
 			f = finding("gap", "空白区域", ccode, cname, json_array(), area, msg);
-			add_geometry(h, f, gap);
+			add_geometry(f, gap);
 			json_array_append_new(findings, f);
 			n->gap++;
 		}
-		if (gap)
-			GEOSGeom_destroy_r(h, gap);
+		geo_shape_free(gap);
 	}
 	for (size_t i = 0; i < count; i++) {
-		GEOSGeometry *out = GEOSDifference_r(h, gs[i].g, cb);
-		double area = out ? geo_area_m2(h, out) : 0;
+		struct geo_shape *outside = geo_shape_difference(gs[i].g, cb);
+		double area = outside ? geo_shape_area_m2(outside) : 0;
 
 		if (area > GRID_CHECK_MIN_AREA_M2) {
 			json_t *f;
@@ -243,22 +237,20 @@ static int check_community(struct store_conn *c, const struct principal *p, cons
 			               gs[i].name, area, cname);
 			f = finding("outside", "超出社区边界", ccode, cname,
 			            json_pack("[s]", gs[i].code), area, msg);
-			add_geometry(h, f, out);
+			add_geometry(f, outside);
 			json_array_append_new(findings, f);
 			n->outside++;
 		}
-		if (out)
-			GEOSGeom_destroy_r(h, out);
+		geo_shape_free(outside);
 	}
 	result = 0;
 out:
 	for (size_t i = 0; i < count; i++)
-		GEOSGeom_destroy_r(h, gs[i].g);
+		geo_shape_free(gs[i].g);
 	free(gs);
-	if (cb)
-		GEOSGeom_destroy_r(h, cb);
-	if (u)
-		GEOSGeom_destroy_r(h, u);
+	free(shapes);
+	geo_shape_free(cb);
+	geo_shape_free(u);
 	return result;
 }
 
@@ -268,10 +260,9 @@ struct community {
 	char *boundary;
 };
 
-json_t *grid_checks(struct store *s, const struct principal *p, const char *region12,
-                    struct dom_err *e)
+json_t *grid_checks(const struct dom_ctx *x, const char *region12, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(s);
+	struct store_conn *c;
 	struct region r;
 	struct grid_thresholds t;
 	struct community *cs = NULL;
@@ -281,38 +272,41 @@ json_t *grid_checks(struct store *s, const struct principal *p, const char *regi
 	int64_t ngrids = 0;
 	int rc;
 
-	rc = c ? region_load(c, p, region12, &r) : -1;
-	if (rc <= 0) {
-		if (rc < 0)
-			dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
-		else
-			dom_err_set(e, 404, "not_found", "区划 %s 不存在", region12);
+	if (region_get(x, region12, &r, e) < 0) {
+		region_release(&r);
 		return NULL;
 	}
+	c = store_reader(x->store);
 	(void)grid_thresholds_load(c, &t);
 	if (r.level == DIV_VILLAGE) {
 		cs = calloc(1, sizeof *cs);
-		if (cs) {
-			memcpy(cs->code, r.code, sizeof cs->code);
-			memcpy(cs->name, r.name, sizeof cs->name);
-			cs->boundary = r.boundary;
-			r.boundary = NULL;
-			ncs = 1;
-		}
+		if (!cs)
+			goto fail;
+		memcpy(cs->code, r.code, sizeof cs->code);
+		memcpy(cs->name, r.name, sizeof cs->name);
+		cs->boundary = r.boundary;
+		r.boundary = NULL;
+		ncs = 1;
 	} else {
-		char hi[ACCESS_PATH_MAX];
+		char scope[DOM_SCOPE_SQL_MAX], sql[512], hi[ACCESS_PATH_MAX];
 		size_t len = strlen(r.path);
 		struct store_stmt *st;
 
 		memcpy(hi, r.path, len + 1);
 		hi[len - 1] = (char)(hi[len - 1] + 1);
-		st = store_prepare(c,
-		                   "SELECT code, name, boundary FROM regions WHERE level = 5 AND "
-		                   "path >= ? AND path < ? ORDER BY code");
-		if (!st)
+		dom_scope_sql(x->caller, "r.path", NULL, scope);
+		(void)snprintf(sql, sizeof sql,
+		               "SELECT r.code, r.name, r.boundary FROM regions r WHERE r.level = 5 "
+		               "AND r.path >= ? AND r.path < ?%s ORDER BY r.code LIMIT ?",
+		               scope);
+		if (!c || !(st = store_prepare(c, sql)))
 			goto fail;
-		store_bind_text(st, 1, r.path, -1);
-		store_bind_text(st, 2, hi, -1);
+		if (store_bind_text(st, 1, r.path, -1) || store_bind_text(st, 2, hi, -1) ||
+		    (rc = dom_scope_bind(x->caller, NULL, st, 3)) < 0 ||
+		    store_bind_int64(st, rc, GRID_CHECK_MAX_COMMUNITIES + 1)) {
+			store_reset(st);
+			goto fail;
+		}
 		while ((rc = store_step(st)) == STORE_ROW) {
 			if (ncs == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
@@ -332,15 +326,19 @@ json_t *grid_checks(struct store *s, const struct principal *p, const char *regi
 			ncs++;
 		}
 		store_reset(st);
+		if (rc != STORE_DONE)
+			goto fail;
 		if (ncs > GRID_CHECK_MAX_COMMUNITIES) {
 			dom_err_set(e, 400, "too_large",
-			            "该区划下的社区/村过多（%zu 个），请选择更小的区划检查", ncs);
+			            "该区划下的社区/村过多（超过 %d 个），请选择更小的区划检查",
+			            GRID_CHECK_MAX_COMMUNITIES);
 			goto out;
 		}
 	}
-	findings = json_array();
+	if (!(findings = json_array()))
+		goto fail;
 	for (size_t i = 0; i < ncs; i++)
-		if (check_community(c, p, cs[i].code, cs[i].name, cs[i].boundary, &t, findings, &n,
+		if (check_community(c, x, cs[i].code, cs[i].name, cs[i].boundary, &t, findings, &n,
 		                    &ngrids) < 0)
 			goto fail;
 	out = json_pack("{s:{s:s,s:s,s:i,s:s},s:I,s:I,s:s,s:{s:I,s:I,s:I,s:I},"

@@ -1,16 +1,17 @@
 /*
- * Regions: codes, materialized paths, reads scoped by the caller's principal, writes through the
- * store's single writer, and the CSV import that validates every row before writing any.
+ * Regions on the domain kernel (domain/dom.h): codes and materialized paths; reads scoped in SQL
+ * and paged by code; create, update and the CSV import through dom_write, each with its authorize
+ * step and one audit record. The import validates every row before writing any.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/buf.h"
-#include "base/clock.h"
-#include "domain/audit.h"
+#include "base/csv.h"
 #include "domain/region.h"
 #include "geo/geom.h"
 #include "store/store.h"
@@ -141,20 +142,97 @@ static void copy_text(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-int region_load(struct store_conn *c, const struct principal *p, const char *code12,
+/* ---- code ranges ---- */
+
+void region_code_range(const char *code12, char lo[13], char hi[13])
+{
+	/* Significant digits of a code by level: 37, 3715, 371502, 371502001, 371502001001. */
+	static const size_t digits[] = { 0, 2, 4, 6, 9, 12 };
+	enum division_level level =
+	        code12 && strlen(code12) == 12 ? division_level(code12, NULL) : DIV_INVALID;
+	size_t n;
+
+	lo[0] = hi[0] = '\0';
+	if (level == DIV_INVALID)
+		return;
+	n = digits[level];
+	memcpy(lo, code12, n);
+	lo[n] = '\0';
+	memcpy(hi, lo, n + 1);
+	hi[n - 1] = (char)(hi[n - 1] + 1); /* '9' + 1 is ':', still above every digit */
+}
+
+void region_scope_code_range(const struct principal *p, char lo[13], char hi[13])
+{
+	if (p && !p->is_system && p->region_path[0]) {
+		region_code_range(p->region_code, lo, hi);
+		if (lo[0])
+			return;
+	}
+	/* The system, or a scope the SQL condition decides alone (nothing, for no scope). */
+	lo[0] = '\0';
+	hi[0] = '\x7f';
+	hi[1] = '\0';
+}
+
+void region_code_range_narrow(char lo[13], char hi[13], const char *lo2, const char *hi2)
+{
+	if (strcmp(lo2, lo) > 0)
+		copy_text(lo, 13, lo2);
+	if (strcmp(hi2, hi) < 0)
+		copy_text(hi, 13, hi2);
+}
+
+int codes_cursor_check(const struct dom_page *pg, size_t len, struct dom_err *e)
+{
+	size_t n = strlen(pg->after);
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (pg->after[i] < '0' || pg->after[i] > '9')
+			n = 0;
+	if (n != len)
+		return dom_err_set(e, 400, "bad_cursor", "分页游标无效，请从第一页重新查询");
+	return 0;
+}
+
+json_t *codes_page_json(json_t *items, const char *last)
+{
+	char cursor[DOM_CURSOR_MAX];
+	json_t *out;
+
+	if (!items)
+		return NULL;
+	if (last)
+		dom_cursor_encode(last, cursor);
+	out = json_pack("{s:o,s:s?}", "items", items, "next_cursor", last ? cursor : NULL);
+	return out;
+}
+
+/* ---- reads ---- */
+
+#define REGION_COLS                                                                                \
+	"r.code, r.name, r.level, r.parent_code, r.path, r.boundary, r.created_at, r.updated_at"
+
+int region_load(struct store_conn *c, const struct dom_ctx *x, const char *code12,
                 struct region *out)
 {
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
-	int rc, found = 0;
+	int rc, found = -1;
 
 	memset(out, 0, sizeof *out);
-	if (!c)
+	if (!c || !code12)
 		return -1;
-	st = store_prepare(c, "SELECT code, name, level, parent_code, path, boundary, created_at, "
-	                      "updated_at FROM regions WHERE code = ?");
+	dom_scope_sql(x->caller, "r.path", NULL, scope);
+	(void)snprintf(sql, sizeof sql, "SELECT " REGION_COLS " FROM regions r WHERE r.code = ?%s",
+	               scope);
+	st = store_prepare(c, sql);
 	if (!st)
 		return -1;
-	store_bind_text(st, 1, code12, -1);
+	if (store_bind_text(st, 1, code12, -1) || dom_scope_bind(x->caller, NULL, st, 2) < 0)
+		goto out;
 	rc = store_step(st);
 	if (rc == STORE_ROW) {
 		copy_text(out->code, sizeof out->code, store_col_text(st, 0));
@@ -162,26 +240,34 @@ int region_load(struct store_conn *c, const struct principal *p, const char *cod
 		out->level = (int)store_col_int64(st, 2);
 		copy_text(out->parent_code, sizeof out->parent_code, store_col_text(st, 3));
 		copy_text(out->path, sizeof out->path, store_col_text(st, 4));
-		if (!store_col_is_null(st, 5))
-			out->boundary = strdup(store_col_text(st, 5));
+		if (!store_col_is_null(st, 5) && !(out->boundary = strdup(store_col_text(st, 5))))
+			goto out;
 		out->created_at = store_col_int64(st, 6);
 		out->updated_at = store_col_int64(st, 7);
 		found = 1;
-	} else if (rc != STORE_DONE) {
-		found = -1;
-	}
-	store_reset(st);
-	if (found == 1 && !access_sees_region(p, out->path)) {
-		region_release(out);
-		memset(out, 0, sizeof *out);
+	} else if (rc == STORE_DONE) {
 		found = 0;
 	}
+out:
+	store_reset(st);
 	return found;
 }
 
-int region_get(struct store *s, const struct principal *p, const char *code12, struct region *out)
+int region_get(const struct dom_ctx *x, const char *code12, struct region *out, struct dom_err *e)
 {
-	return region_load(store_reader(s), p, code12, out);
+	struct store_conn *c = dom_reader(x, e);
+	int rc;
+
+	if (!c) {
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	rc = region_load(c, x, code12, out);
+	if (rc < 0)
+		return dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "区划不存在");
+	return 0;
 }
 
 json_t *region_to_json(const struct region *r, int with_boundary)
@@ -202,75 +288,112 @@ json_t *region_to_json(const struct region *r, int with_boundary)
 	return o;
 }
 
-json_t *region_list(struct store *s, const struct principal *p, const struct region_filter *f,
-                    struct dom_err *e)
+json_t *region_detail_json(const struct dom_ctx *x, const struct region *reg)
 {
-	static const char *where =
-	        "FROM regions r WHERE r.path >= ? AND r.path < ? "
-	        "AND (? IS NULL OR r.parent_code = ?) AND (? = 0 OR r.level = ?)";
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX], sql[1024];
-	json_t *items = NULL, *out = NULL;
-	int64_t total = 0;
-	int rc;
+	struct store_conn *c = store_reader(x->store);
+	json_t *o = region_to_json(reg, 1), *anc = json_array();
+	const char *p = reg->path;
 
-	access_scope_range(p, lo, hi);
-	if (!c)
-		goto fail;
-	(void)snprintf(sql, sizeof sql, "SELECT count(*) %s", where);
-	if (!(st = store_prepare(c, sql)))
-		goto fail;
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_text(st, 3, f->parent, -1);
-	store_bind_text(st, 4, f->parent, -1);
-	store_bind_int64(st, 5, f->level);
-	store_bind_int64(st, 6, f->level);
-	if (store_step(st) == STORE_ROW)
-		total = store_col_int64(st, 0);
-	store_reset(st);
+	while (c && o && anc && p && *p) {
+		const char *slash = strchr(p, '/');
+		char code[13];
+		struct region a;
+
+		if (!slash || slash - p != 12)
+			break;
+		memcpy(code, p, 12);
+		code[12] = '\0';
+		p = slash + 1;
+		if (strcmp(code, reg->code) == 0)
+			break;
+		/* Ancestors outside the caller's scope are left out, like everything else there. */
+		if (region_load(c, x, code, &a) == 1)
+			json_array_append_new(anc, json_pack("{s:s,s:s,s:i}", "code", a.code,
+			                                     "name", a.name, "level", a.level));
+		region_release(&a);
+	}
+	if (o)
+		json_object_set_new(o, "ancestors", anc ? anc : json_array());
+	else
+		json_decref(anc);
+	return o;
+}
+
+json_t *region_list(const struct dom_ctx *x, const struct region_filter *f,
+                    const struct dom_page *pg, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	char scope[DOM_SCOPE_SQL_MAX], sql[1024], lo[13], hi[13], last[13] = "";
+	const char *lower = lo, *op = ">=";
+	struct store_stmt *st = NULL;
+	json_t *items = NULL, *out = NULL;
+	int idx, rc, n = 0, more = 0;
+
+	if (!c || codes_cursor_check(pg, 12, e) < 0)
+		return NULL;
+	/* The scope's code range serves the order from the code index; the path condition of the
+	   scope then decides exactly. A cursor past the start of the range moves the start. */
+	region_scope_code_range(x->caller, lo, hi);
+	if (pg->after[0] && strcmp(pg->after, lo) >= 0) {
+		lower = pg->after;
+		op = ">";
+	}
+	dom_scope_sql(x->caller, "r.path", NULL, scope);
 	(void)snprintf(sql, sizeof sql,
 	               "SELECT r.code, r.name, r.level, r.parent_code, r.path, "
 	               "r.boundary IS NOT NULL, "
 	               "(SELECT count(*) FROM regions c WHERE c.parent_code = r.code), "
 	               "(SELECT count(*) FROM grids g WHERE g.community_code = r.code "
-	               "AND g.status = 'active') %s ORDER BY r.code LIMIT ? OFFSET ?",
-	               where);
+	               "AND g.status = 'active') "
+	               "FROM regions r WHERE r.code %s ? AND r.code < ?%s%s%s "
+	               "ORDER BY r.code LIMIT ?",
+	               op, scope, f->parent ? " AND r.parent_code = ?" : "",
+	               f->level ? " AND r.level = ?" : "");
 	if (!(st = store_prepare(c, sql)))
 		goto fail;
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_text(st, 3, f->parent, -1);
-	store_bind_text(st, 4, f->parent, -1);
-	store_bind_int64(st, 5, f->level);
-	store_bind_int64(st, 6, f->level);
-	store_bind_int64(st, 7, f->limit);
-	store_bind_int64(st, 8, f->offset);
-	items = json_array();
+	if (store_bind_text(st, 1, lower, -1) || store_bind_text(st, 2, hi, -1) ||
+	    (idx = dom_scope_bind(x->caller, NULL, st, 3)) < 0 ||
+	    (f->parent && store_bind_text(st, idx++, f->parent, -1)) ||
+	    (f->level && store_bind_int64(st, idx++, f->level)) ||
+	    store_bind_int64(st, idx, pg->limit + 1))
+		goto fail;
+	if (!(items = json_array()))
+		goto fail;
 	while ((rc = store_step(st)) == STORE_ROW) {
 		const char *code = store_col_text(st, 0);
-		json_t *o = json_pack(
-		        "{s:s,s:s,s:i,s:s,s:s,s:b,s:I,s:I}", "code", code, "name",
-		        store_col_text(st, 1), "level", (int)store_col_int64(st, 2), "kind",
-		        region_kind_label(code), "path", store_col_text(st, 4), "has_boundary",
-		        (int)store_col_int64(st, 5), "children", (json_int_t)store_col_int64(st, 6),
-		        "grids", (json_int_t)store_col_int64(st, 7));
+		json_t *o;
 
-		if (o)
-			json_object_set_new(o, "parent_code",
-			                    store_col_is_null(st, 3)
-			                            ? json_null()
-			                            : json_string(store_col_text(st, 3)));
+		if (n == pg->limit) {
+			more = 1;
+			break;
+		}
+		o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:I,s:I}", "code", code, "name",
+		              store_col_text(st, 1), "level", (int)store_col_int64(st, 2), "kind",
+		              region_kind_label(code), "path", store_col_text(st, 4),
+		              "has_boundary", (int)store_col_int64(st, 5), "children",
+		              (json_int_t)store_col_int64(st, 6), "grids",
+		              (json_int_t)store_col_int64(st, 7));
+		if (!o)
+			goto fail;
+		json_object_set_new(o, "parent_code",
+		                    store_col_is_null(st, 3) ? json_null()
+		                                             : json_string(store_col_text(st, 3)));
 		json_array_append_new(items, o);
+		copy_text(last, sizeof last, code);
+		n++;
 	}
-	store_reset(st);
-	if (rc != STORE_DONE)
+	if (rc != STORE_ROW && rc != STORE_DONE)
 		goto fail;
-	out = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
-	                (json_int_t)f->limit, "offset", (json_int_t)f->offset);
+	store_reset(st);
+	st = NULL;
+	out = codes_page_json(items, more ? last : NULL);
+	items = NULL;
+	if (!out)
+		goto fail;
 	return out;
 fail:
+	if (st)
+		store_reset(st);
 	json_decref(items);
 	dom_err_set(e, 503, "read_failed", "读取区划失败，请稍后重试");
 	return NULL;
@@ -278,7 +401,8 @@ fail:
 
 /* ---- create / update ---- */
 
-/* Looks up a region's path on c without scoping. 1 found, 0 not, -1 error. */
+/* Looks up a region's path on c without scoping (is the code taken at all?). 1 found, 0 not, -1
+   error. */
 static int path_of(struct store_conn *c, const char *code, char path[ACCESS_PATH_MAX])
 {
 	struct store_stmt *st = store_prepare(c, "SELECT path FROM regions WHERE code = ?");
@@ -298,9 +422,34 @@ static int path_of(struct store_conn *c, const char *code, char path[ACCESS_PATH
 	return found;
 }
 
-/* Resolves parent and path of r (code and level set) on c: the parent must exist inside p's
-   scope; only the system creates a top-level region. 0, or -1 with e set. */
-static int resolve_parent(struct store_conn *c, const struct principal *p, struct region *r,
+/* The path of a region inside the caller's scope. 1 found, 0 not (or out of scope), -1 error. */
+static int scoped_path_of(struct store_conn *c, const struct dom_ctx *x, const char *code,
+                          char path[ACCESS_PATH_MAX])
+{
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
+	struct store_stmt *st;
+	int rc, found = -1;
+
+	dom_scope_sql(x->caller, "r.path", NULL, scope);
+	(void)snprintf(sql, sizeof sql, "SELECT r.path FROM regions r WHERE r.code = ?%s", scope);
+	if (!(st = store_prepare(c, sql)))
+		return -1;
+	if (store_bind_text(st, 1, code, -1) == 0 && dom_scope_bind(x->caller, NULL, st, 2) > 0) {
+		rc = store_step(st);
+		if (rc == STORE_ROW) {
+			copy_text(path, ACCESS_PATH_MAX, store_col_text(st, 0));
+			found = 1;
+		} else if (rc == STORE_DONE) {
+			found = 0;
+		}
+	}
+	store_reset(st);
+	return found;
+}
+
+/* Resolves parent and path of r (code and level set) on c: the parent must exist inside the
+   caller's scope; only the system creates a top-level region. 0, or -1 with e set. */
+static int resolve_parent(struct store_conn *c, const struct dom_ctx *x, struct region *r,
                           struct dom_err *e)
 {
 	char parent[13], ppath[ACCESS_PATH_MAX];
@@ -308,17 +457,17 @@ static int resolve_parent(struct store_conn *c, const struct principal *p, struc
 
 	r->parent_code[0] = '\0';
 	if (division_parent(r->code, parent) == 0)
-		found = path_of(c, parent, ppath);
+		found = scoped_path_of(c, x, parent, ppath);
+	else
+		parent[0] = '\0';
 	if (found < 0)
 		return dom_err_read(e);
 	if (found) {
-		if (!access_sees_region(p, ppath))
-			return dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在", parent);
 		memcpy(r->parent_code, parent, sizeof parent);
 	} else if (r->level >= DIV_COUNTY) {
 		return dom_err_set(e, 404, "unknown_parent", "上级区划 %s 不存在，请先创建上级区划",
 		                   parent[0] ? parent : "(无)");
-	} else if (!p->is_system) {
+	} else if (!x->caller->is_system) {
 		return dom_err_set(e, 403, "forbidden", "只有系统可以创建顶级区划");
 	}
 	if (region_path_join(found ? ppath : "", r->code, r->path) < 0)
@@ -338,7 +487,7 @@ static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return dom_err_read(e);
 	if (rc > 0)
 		return dom_err_set(e, 409, "duplicate", "区划代码 %s 已存在", r->code);
-	return resolve_parent(c, x->caller, r, e);
+	return resolve_parent(c, x, r, e);
 }
 
 static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
@@ -421,7 +570,7 @@ static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 {
 	struct update_arg *u = w->arg;
 	struct region r;
-	int rc = region_load(c, x->caller, u->code, &r);
+	int rc = region_load(c, x, u->code, &r);
 
 	region_release(&r);
 	if (rc < 0)
@@ -486,6 +635,8 @@ int region_update(const struct dom_ctx *x, const char *code12, const char *name,
 
 /* ---- CSV import ---- */
 
+#define IMPORT_FIELD_MAX (8u * 1024 * 1024) /* one cell: a boundary may be large */
+
 struct csv_row {
 	int line; /* physical line where the record starts */
 	char code[13];
@@ -497,82 +648,6 @@ struct csv_row {
 	int bad;
 	char *msg; /* the row's first problem, reported with its line number */
 };
-
-struct csv_reader {
-	const char *p, *end;
-	int line;
-};
-
-/*
- * Reads one record into fields (max nmax, each malloc'ed into a buf). Returns the number of
- * fields, 0 at the end of the data, or -1 for an unterminated quote. *start_line receives the line
- * the record starts on.
- */
-static int csv_record(struct csv_reader *r, struct buf *fields, int nmax, int *nfields,
-                      int *start_line)
-{
-	int n = 0, quoted = 0;
-
-	*start_line = r->line;
-	if (r->p >= r->end)
-		return 0;
-	for (int i = 0; i < nmax; i++)
-		buf_reset(&fields[i]);
-	for (;;) {
-		int at_field_start = 1;
-
-		quoted = 0;
-		for (;;) {
-			char ch;
-
-			if (r->p >= r->end) {
-				if (quoted)
-					return -1;
-				goto end_record;
-			}
-			ch = *r->p++;
-			if (quoted) {
-				if (ch == '"') {
-					if (r->p < r->end && *r->p == '"') {
-						r->p++;
-						if (n < nmax)
-							(void)buf_putc(&fields[n], '"');
-					} else {
-						quoted = 0;
-					}
-				} else {
-					if (ch == '\n')
-						r->line++;
-					if (n < nmax)
-						(void)buf_putc(&fields[n], ch);
-				}
-				at_field_start = 0;
-				continue;
-			}
-			if (ch == '"' && at_field_start) {
-				quoted = 1;
-				at_field_start = 0;
-				continue;
-			}
-			if (ch == ',')
-				break;
-			if (ch == '\r' && r->p < r->end && *r->p == '\n')
-				continue;
-			if (ch == '\n' || ch == '\r') {
-				r->line++;
-				goto end_record;
-			}
-			if (n < nmax)
-				(void)buf_putc(&fields[n], ch);
-			at_field_start = 0;
-		}
-		n++;
-	}
-end_record:
-	n++;
-	*nfields = n;
-	return n;
-}
 
 static void trim(struct buf *b)
 {
@@ -602,11 +677,9 @@ static int row_cmp_level(const void *a, const void *b)
 }
 
 struct import_ctx {
-	const struct principal *p;
 	struct csv_row *rows;     /* file order, then level order for the write */
 	struct csv_row **by_code; /* sorted by code, for parent lookups */
 	size_t n;
-	struct buf *report;
 	int nbad;
 };
 
@@ -654,16 +727,22 @@ static int row_cmp_line(const void *a, const void *b)
 	return ((const struct csv_row *)a)->line - ((const struct csv_row *)b)->line;
 }
 
-static int import_fn(struct store_conn *c, void *arg)
+/*
+ * authorize: every row's code is free in the database and its parent is either an earlier row of
+ * the file or a region inside the caller's scope; only the system creates top-level regions. A
+ * row failing that is reported as bad, and any bad row (found here or while reading the file)
+ * refuses the whole import.
+ */
+static int import_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct import_ctx *x = arg;
-	struct store_stmt *st;
-	int64_t now = clock_now();
-	char path[ACCESS_PATH_MAX], detail[64];
+	struct import_ctx *ix = w->arg;
+	const struct principal *p = x->caller;
+	char path[ACCESS_PATH_MAX];
 
 	/* Rows are sorted by level, so every parent in the file is resolved before its children. */
-	for (size_t i = 0; i < x->n; i++) {
-		struct csv_row *row = &x->rows[i];
+	for (size_t i = 0; i < ix->n; i++) {
+		struct csv_row *row = &ix->rows[i];
 		struct csv_row *prow;
 		char parent[13];
 		int found;
@@ -672,55 +751,65 @@ static int import_fn(struct store_conn *c, void *arg)
 			continue;
 		found = path_of(c, row->code, path);
 		if (found < 0)
-			return STORE_ERR;
+			return dom_err_read(e);
 		if (found) {
-			bad_row(x, row, "区划代码 %s 已存在于数据库中（重复）", row->code);
+			bad_row(ix, row, "区划代码 %s 已存在于数据库中（重复）", row->code);
 			continue;
 		}
 		row->parent[0] = '\0';
 		if (division_parent(row->code, parent) < 0) {
-			if (!x->p->is_system)
-				bad_row(x, row, "没有权限创建顶级区划 %s", row->code);
+			if (!p->is_system)
+				bad_row(ix, row, "没有权限创建顶级区划 %s", row->code);
 			else
 				(void)region_path_join("", row->code, row->path);
 			continue;
 		}
-		prow = find_row(x, parent);
+		prow = find_row(ix, parent);
 		if (prow) {
 			if (prow->bad) {
-				bad_row(x, row, "上级区划 %s 所在的第 %d 行有错误", parent,
+				bad_row(ix, row, "上级区划 %s 所在的第 %d 行有错误", parent,
 				        prow->line);
 				continue;
 			}
 			memcpy(row->parent, parent, sizeof parent);
 			if (region_path_join(prow->path, row->code, row->path) < 0)
-				bad_row(x, row, "区划层级过深");
+				bad_row(ix, row, "区划层级过深");
 			continue;
 		}
-		found = path_of(c, parent, path);
+		found = scoped_path_of(c, x, parent, path);
 		if (found < 0)
-			return STORE_ERR;
-		if (found && (x->p->is_system || access_sees_region(x->p, path))) {
+			return dom_err_read(e);
+		if (found) {
 			memcpy(row->parent, parent, sizeof parent);
 			if (region_path_join(path, row->code, row->path) < 0)
-				bad_row(x, row, "区划层级过深");
+				bad_row(ix, row, "区划层级过深");
 		} else if (row->level >= DIV_COUNTY) {
-			bad_row(x, row, "上级区划 %s 不存在（文件和数据库中都没有）", parent);
-		} else if (!x->p->is_system) {
-			bad_row(x, row, "没有权限创建顶级区划 %s", row->code);
+			bad_row(ix, row, "上级区划 %s 不存在（文件和数据库中都没有）", parent);
+		} else if (!p->is_system) {
+			bad_row(ix, row, "没有权限创建顶级区划 %s", row->code);
 		} else {
 			(void)region_path_join("", row->code, row->path);
 		}
 	}
-	if (x->nbad)
-		return 1;
+	if (ix->nbad)
+		return dom_err_set(e, 400, "bad_rows", "有 %d 行数据有误，未导入任何区划",
+		                   ix->nbad);
+	return 0;
+}
+
+static int import_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct import_ctx *ix = w->arg;
+	struct store_stmt *st;
+
 	st = store_prepare(c,
 	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
 	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
-	for (size_t i = 0; i < x->n; i++) {
-		struct csv_row *row = &x->rows[i];
+		return dom_err_store(e, STORE_ERR);
+	for (size_t i = 0; i < ix->n; i++) {
+		struct csv_row *row = &ix->rows[i];
 		int rc;
 
 		store_bind_text(st, 1, row->code, -1);
@@ -729,16 +818,16 @@ static int import_fn(struct store_conn *c, void *arg)
 		store_bind_text(st, 4, row->parent[0] ? row->parent : NULL, -1);
 		store_bind_text(st, 5, row->path, -1);
 		store_bind_text(st, 6, row->boundary, -1);
-		store_bind_int64(st, 7, now);
-		store_bind_int64(st, 8, now);
+		store_bind_int64(st, 7, x->now);
+		store_bind_int64(st, 8, x->now);
 		rc = store_step(st);
 		store_reset(st);
 		if (rc != STORE_DONE)
-			return rc < 0 ? rc : STORE_ERR;
+			return dom_err_store(e, rc);
 	}
 	/* One record per import run, not one per row. */
-	(void)snprintf(detail, sizeof detail, "从 CSV 导入 %zu 个区划", x->n);
-	return audit_write_conn(c, x->p, "region.import", "regions", detail) ? STORE_ERR : 0;
+	dom_write_detail(w, "从 CSV 导入 %zu 个区划", ix->n);
+	return 0;
 }
 
 static int header_ok(struct buf *f, int n)
@@ -767,32 +856,71 @@ static int header_ok(struct buf *f, int n)
 	return ok;
 }
 
-int region_import_csv(struct store *s, const struct principal *p, const char *data, size_t len,
-                      struct buf *report)
+/* Checks one data record's fields into row (code, level, name, boundary); bad_row on a problem. */
+static void read_row(struct import_ctx *x, struct csv_row *row, struct buf *fields, int nf)
 {
-	struct csv_reader rd = { data, data + len, 1 };
-	struct buf fields[4];
-	struct import_ctx x = { .p = p, .report = report };
-	size_t cap = 0;
-	int nf = 0, line = 0, rc, result = -1, first = 1;
-	GEOSContextHandle_t h = geo_ctx();
+	struct code_error cerr = { 0 };
+	char msg[GEO_MSG_MAX];
 
-	for (int i = 0; i < 4; i++)
-		buf_init(&fields[i], 8u * 1024 * 1024);
-	if (!access_can(p, "region.write")) {
-		(void)buf_puts(report, "没有导入区划的权限\n");
-		goto out;
+	if (nf < 2 || nf > 3) {
+		bad_row(x, row, "列数应为 2 或 3（code,name[,boundary]），实际为 %d", nf);
+		return;
 	}
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		rd.p += 3;
-	while ((rc = csv_record(&rd, fields, 4, &nf, &line)) != 0) {
-		struct csv_row *row;
-		struct code_error cerr = { 0 };
-		char msg[GEO_MSG_MAX];
+	row->level = region_code_normalize(fields[0].data, row->code, &cerr);
+	if (!row->level) {
+		bad_row(x, row, "区划代码“%s”无效：%s", fields[0].data, cerr.message);
+		return;
+	}
+	if (fields[1].len == 0) {
+		bad_row(x, row, "缺少名称");
+		return;
+	}
+	if (!dom_name_valid(fields[1].data, msg, sizeof msg)) {
+		bad_row(x, row, "%s", msg);
+		return;
+	}
+	if (!(row->name = strdup(fields[1].data))) {
+		bad_row(x, row, "内存不足");
+		return;
+	}
+	if (nf == 3 && fields[2].len) {
+		json_error_t jerr;
+		json_t *j = json_loads(fields[2].data, JSON_REJECT_DUPLICATES, &jerr);
 
-		if (rc < 0) {
-			(void)buf_printf(report, "第 %d 行：引号未闭合\n", line);
-			x.nbad++;
+		if (!j) {
+			bad_row(x, row, "边界不是合法的 GeoJSON：%s", jerr.text);
+			return;
+		}
+		if (geo_boundary_check(j, &row->boundary, msg, sizeof msg) < 0)
+			bad_row(x, row, "%s", msg);
+		json_decref(j);
+	}
+}
+
+int region_import_csv(const struct dom_ctx *x, const char *data, size_t len, struct buf *report)
+{
+	struct csv_reader rd;
+	struct buf fields[4];
+	struct import_ctx ix = { 0 };
+	struct dom_write w = { .action = "region.import",
+		               .permission = "region.write",
+		               .authorize = import_authorize,
+		               .apply = import_apply,
+		               .arg = &ix };
+	struct dom_err e = { 0 };
+	size_t cap = 0;
+	int nf, line = 0, result = -1, first = 1;
+
+	csv_reader_init(&rd, data, len);
+	for (int i = 0; i < 4; i++)
+		buf_init(&fields[i], IMPORT_FIELD_MAX);
+	while ((nf = csv_read(&rd, fields, 4, &line)) != 0) {
+		struct csv_row *row;
+
+		if (nf < 0) {
+			(void)buf_printf(report, "第 %d 行：%s\n", line,
+			                 nf == CSV_TOO_LONG ? "字段过长" : "引号未闭合");
+			ix.nbad++;
 			break;
 		}
 		for (int i = 0; i < nf && i < 4; i++)
@@ -806,71 +934,40 @@ int region_import_csv(struct store *s, const struct principal *p, const char *da
 				        report,
 				        "第 %d 行：表头应为 code,name 或 code,name,boundary\n",
 				        line);
-				x.nbad++;
+				ix.nbad++;
 				break;
 			}
 			continue;
 		}
-		if (x.n == cap) {
+		if (ix.n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
-			struct csv_row *nr = realloc(x.rows, ncap * sizeof *nr);
+			struct csv_row *nr = ncap > SIZE_MAX / sizeof *nr
+			                             ? NULL
+			                             : realloc(ix.rows, ncap * sizeof *nr);
 
 			if (!nr) {
 				(void)buf_puts(report, "内存不足\n");
 				goto out;
 			}
-			x.rows = nr;
+			ix.rows = nr;
 			cap = ncap;
 		}
-		row = &x.rows[x.n++];
+		row = &ix.rows[ix.n++];
 		memset(row, 0, sizeof *row);
 		row->line = line;
-		if (nf < 2 || nf > 3) {
-			bad_row(&x, row, "列数应为 2 或 3（code,name[,boundary]），实际为 %d", nf);
-			continue;
-		}
-		row->level = region_code_normalize(fields[0].data, row->code, &cerr);
-		if (!row->level) {
-			bad_row(&x, row, "区划代码“%s”无效：%s", fields[0].data, cerr.message);
-			continue;
-		}
-		if (fields[1].len == 0) {
-			bad_row(&x, row, "缺少名称");
-			continue;
-		}
-		if (!dom_name_valid(fields[1].data, msg, sizeof msg)) {
-			bad_row(&x, row, "%s", msg);
-			continue;
-		}
-		row->name = strdup(fields[1].data);
-		if (nf == 3 && fields[2].len) {
-			json_error_t jerr;
-			json_t *j = json_loads(fields[2].data, JSON_REJECT_DUPLICATES, &jerr);
-			GEOSGeometry *g;
-
-			if (!j) {
-				bad_row(&x, row, "边界不是合法的 GeoJSON：%s", jerr.text);
-				continue;
-			}
-			g = geo_boundary_from_json(h, j, &row->boundary, msg, sizeof msg);
-			json_decref(j);
-			if (!g) {
-				bad_row(&x, row, "%s", msg);
-				continue;
-			}
-			GEOSGeom_destroy_r(h, g);
-		}
+		read_row(&ix, row, fields, nf);
 	}
-	if (first && x.nbad == 0) {
+	if (first && ix.nbad == 0) {
 		(void)buf_puts(report, "第 1 行：文件为空，缺少表头\n");
-		x.nbad++;
+		ix.nbad++;
 	}
 	/* Duplicates inside the file: sort by code and compare neighbours. */
-	if (x.n > 1) {
-		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_code);
-		for (size_t i = 1; i < x.n; i++)
-			if (x.rows[i].code[0] && strcmp(x.rows[i].code, x.rows[i - 1].code) == 0) {
-				struct csv_row *a = &x.rows[i - 1], *b = &x.rows[i];
+	if (ix.n > 1) {
+		qsort(ix.rows, ix.n, sizeof *ix.rows, row_cmp_code);
+		for (size_t i = 1; i < ix.n; i++)
+			if (ix.rows[i].code[0] &&
+			    strcmp(ix.rows[i].code, ix.rows[i - 1].code) == 0) {
+				struct csv_row *a = &ix.rows[i - 1], *b = &ix.rows[i];
 
 				if (a->line > b->line) {
 					struct csv_row *t = a;
@@ -878,48 +975,50 @@ int region_import_csv(struct store *s, const struct principal *p, const char *da
 					a = b;
 					b = t;
 				}
-				bad_row(&x, b, "区划代码 %s 与第 %d 行重复", b->code, a->line);
+				bad_row(&ix, b, "区划代码 %s 与第 %d 行重复", b->code, a->line);
 			}
 	}
-	/* Parents and duplicates against the database are checked even when some rows are already
-	   bad, so that one run reports every bad row; import_fn writes only when none is. */
-	if (x.n > 0) {
-		int nbad_before = x.nbad;
-
-		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_level);
-		x.by_code = malloc(x.n * sizeof *x.by_code);
-		if (!x.by_code) {
+	/* Parents and duplicates against the database are checked (import_authorize) even when some
+	   rows are already bad, so that one run reports every bad row; nothing is written unless
+	   every row is good. */
+	if (ix.n > 0) {
+		qsort(ix.rows, ix.n, sizeof *ix.rows, row_cmp_level);
+		ix.by_code = malloc(ix.n * sizeof *ix.by_code);
+		if (!ix.by_code) {
 			(void)buf_puts(report, "内存不足\n");
 			goto out;
 		}
-		for (size_t i = 0; i < x.n; i++)
-			x.by_code[i] = &x.rows[i];
-		qsort(x.by_code, x.n, sizeof *x.by_code, ptr_cmp_code);
-		rc = store_write(s, import_fn, &x);
-		if (rc == 0 && nbad_before == 0) {
-			result = (int)x.n;
-		} else if (x.nbad == 0) {
+		for (size_t i = 0; i < ix.n; i++)
+			ix.by_code[i] = &ix.rows[i];
+		qsort(ix.by_code, ix.n, sizeof *ix.by_code, ptr_cmp_code);
+		dom_write_object(&w, "regions");
+		dom_write_detail(&w, "从 CSV 导入区划（%zu 行）", ix.n);
+		if (dom_write(x, &w, &e) == 0) {
+			result = (int)ix.n;
+		} else if (e.status == 403) {
+			(void)buf_printf(report, "%s\n", e.message);
+		} else if (ix.nbad == 0) {
 			(void)buf_puts(report, "写入数据库失败，未导入任何数据\n");
 			result = -2;
 		}
-	} else if (x.nbad == 0) {
+	} else if (ix.nbad == 0) {
 		result = 0;
 	}
-	if (x.nbad && x.n) {
-		qsort(x.rows, x.n, sizeof *x.rows, row_cmp_line);
-		for (size_t i = 0; i < x.n; i++)
-			if (x.rows[i].msg)
-				(void)buf_printf(report, "第 %d 行：%s\n", x.rows[i].line,
-				                 x.rows[i].msg);
+	if (ix.nbad && ix.n) {
+		qsort(ix.rows, ix.n, sizeof *ix.rows, row_cmp_line);
+		for (size_t i = 0; i < ix.n; i++)
+			if (ix.rows[i].msg)
+				(void)buf_printf(report, "第 %d 行：%s\n", ix.rows[i].line,
+				                 ix.rows[i].msg);
 	}
 out:
-	for (size_t i = 0; i < x.n; i++) {
-		free(x.rows[i].name);
-		free(x.rows[i].boundary);
-		free(x.rows[i].msg);
+	for (size_t i = 0; i < ix.n; i++) {
+		free(ix.rows[i].name);
+		free(ix.rows[i].boundary);
+		free(ix.rows[i].msg);
 	}
-	free(x.rows);
-	free(x.by_code);
+	free(ix.rows);
+	free(ix.by_code);
 	for (int i = 0; i < 4; i++)
 		buf_release(&fields[i]);
 	return result;

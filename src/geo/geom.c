@@ -1,16 +1,18 @@
 /*
- * GEOS glue: per-thread contexts, GeoJSON boundaries in and out, and areas in square metres.
- * Boundaries are built directly from the parsed JSON (not through GEOS's GeoJSON reader) so every
- * structural mistake gets its own Chinese message, and GEOS only judges topology.
+ * GEOS glue: per-thread contexts, GeoJSON boundaries in and out, areas in square metres, and the
+ * opaque struct geo_shape the domain works with (geo/geom.h). Boundaries are built directly from
+ * the parsed JSON (not through GEOS's GeoJSON reader) so every structural mistake gets its own
+ * Chinese message, and GEOS only judges topology.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "geo/geom.h"
+#include "geo/geom_geos.h"
 
 static pthread_key_t ctx_key;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -421,4 +423,168 @@ int geo_boundary_check(const json_t *in, char **normalized, char *msg, size_t ms
 		return -1;
 	GEOSGeom_destroy_r(h, g);
 	return 0;
+}
+
+/* ---- shapes ---- */
+
+struct geo_shape {
+	GEOSGeometry *g;
+	double xmin, ymin, xmax, ymax; /* extent, for a cheap "apart" test */
+	int empty;
+};
+
+/* Wraps g (taken) as a shape; NULL (g destroyed) when memory runs out. */
+static struct geo_shape *shape_of(GEOSContextHandle_t h, GEOSGeometry *g)
+{
+	struct geo_shape *s;
+
+	if (!g)
+		return NULL;
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		GEOSGeom_destroy_r(h, g);
+		return NULL;
+	}
+	s->g = g;
+	s->empty = GEOSisEmpty_r(h, g) != 0;
+	if (!s->empty && GEOSGeom_getExtent_r(h, g, &s->xmin, &s->ymin, &s->xmax, &s->ymax) != 1)
+		s->empty = 1;
+	return s;
+}
+
+struct geo_shape *geo_shape_from_json(const json_t *in, char **normalized, char *msg, size_t msglen)
+{
+	GEOSContextHandle_t h = geo_ctx();
+	struct geo_shape *s;
+
+	if (normalized)
+		*normalized = NULL;
+	if (!h) {
+		msgf(msg, msglen, "几何运算不可用");
+		return NULL;
+	}
+	s = shape_of(h, geo_boundary_from_json(h, in, normalized, msg, msglen));
+	if (!s && normalized && *normalized) {
+		free(*normalized);
+		*normalized = NULL;
+		msgf(msg, msglen, "内存不足");
+	}
+	return s;
+}
+
+struct geo_shape *geo_shape_from_text(const char *text, char *msg, size_t msglen)
+{
+	GEOSContextHandle_t h = geo_ctx();
+
+	if (!h) {
+		msgf(msg, msglen, "几何运算不可用");
+		return NULL;
+	}
+	return shape_of(h, geo_boundary_from_text(h, text, msg, msglen));
+}
+
+void geo_shape_free(struct geo_shape *s)
+{
+	if (!s)
+		return;
+	GEOSGeom_destroy_r(geo_ctx(), s->g);
+	free(s);
+}
+
+double geo_shape_area_m2(const struct geo_shape *s)
+{
+	return s && !s->empty ? geo_area_m2(geo_ctx(), s->g) : 0;
+}
+
+int geo_shape_is_polygon(const struct geo_shape *s)
+{
+	return s && !s->empty && GEOSGeomTypeId_r(geo_ctx(), s->g) == GEOS_POLYGON;
+}
+
+static int apart(const struct geo_shape *a, const struct geo_shape *b)
+{
+	return a->empty || b->empty || a->xmax < b->xmin || b->xmax < a->xmin ||
+	       a->ymax < b->ymin || b->ymax < a->ymin;
+}
+
+int geo_shape_intersects(const struct geo_shape *a, const struct geo_shape *b)
+{
+	char r;
+
+	if (!a || !b)
+		return -1;
+	if (apart(a, b))
+		return 0;
+	r = GEOSIntersects_r(geo_ctx(), a->g, b->g);
+	return r == 2 ? -1 : r;
+}
+
+struct geo_shape *geo_shape_intersection(const struct geo_shape *a, const struct geo_shape *b)
+{
+	GEOSContextHandle_t h = geo_ctx();
+
+	if (!h || !a || !b)
+		return NULL;
+	return shape_of(h, GEOSIntersection_r(h, a->g, b->g));
+}
+
+struct geo_shape *geo_shape_difference(const struct geo_shape *a, const struct geo_shape *b)
+{
+	GEOSContextHandle_t h = geo_ctx();
+
+	if (!h || !a)
+		return NULL;
+	return shape_of(h, b ? GEOSDifference_r(h, a->g, b->g) : GEOSGeom_clone_r(h, a->g));
+}
+
+struct geo_shape *geo_shape_union(struct geo_shape *const *parts, size_t n)
+{
+	GEOSContextHandle_t h = geo_ctx();
+	GEOSGeometry **clones = NULL, *coll = NULL, *u = NULL;
+	size_t made = 0;
+
+	if (!h || n == 0 || n > UINT32_MAX || !(clones = calloc(n, sizeof *clones)))
+		return NULL;
+	for (; made < n; made++)
+		if (!parts[made] || !(clones[made] = GEOSGeom_clone_r(h, parts[made]->g)))
+			goto out;
+	coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, clones, (unsigned)n);
+	if (coll) {
+		made = 0; /* the collection owns the clones now */
+		u = GEOSUnaryUnion_r(h, coll);
+	}
+out:
+	for (size_t i = 0; i < made; i++)
+		GEOSGeom_destroy_r(h, clones[i]);
+	free(clones);
+	if (coll)
+		GEOSGeom_destroy_r(h, coll);
+	return shape_of(h, u);
+}
+
+double geo_shape_difference_m2(const struct geo_shape *a, const struct geo_shape *b)
+{
+	struct geo_shape *d = geo_shape_difference(a, b);
+	double area = d ? geo_shape_area_m2(d) : HUGE_VAL;
+
+	geo_shape_free(d);
+	return area;
+}
+
+double geo_shape_intersection_m2(const struct geo_shape *a, const struct geo_shape *b)
+{
+	struct geo_shape *d;
+	double area;
+
+	if (a && b && apart(a, b))
+		return 0;
+	d = geo_shape_intersection(a, b);
+	area = d ? geo_shape_area_m2(d) : HUGE_VAL;
+	geo_shape_free(d);
+	return area;
+}
+
+json_t *geo_shape_to_json(const struct geo_shape *s)
+{
+	return s && !s->empty ? geo_to_json(geo_ctx(), s->g) : NULL;
 }

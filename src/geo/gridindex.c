@@ -9,7 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "geo/geom.h"
+#include "geo/geom_geos.h"
 #include "geo/gridindex.h"
 #include "store/store.h"
 

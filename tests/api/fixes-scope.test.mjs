@@ -27,7 +27,7 @@ before(async () => {
   aud = await loginAs(server, 'auditor');
 
   // A community with at least two active grids.
-  const all = await sys.get('/api/v1/grids?limit=500');
+  const all = await sys.get('/api/v1/grids?limit=200');
   assert.equal(all.status, 200);
   const by = new Map();
   for (const g of all.body.items) by.set(g.community.code, [...(by.get(g.community.code) || []), g]);
@@ -60,10 +60,10 @@ after(async () => { if (server) assert.equal(await server.stop(), 0); });
 
 describe('a grid worker in a committee sees only their grids', () => {
   test('GET /grids lists exactly the bound grid', async () => {
-    const r = await worker.get('/api/v1/grids?status=all&limit=500');
+    const r = await worker.get('/api/v1/grids?status=all&limit=200');
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.items.map((g) => g.code), [mine.code]);
-    assert.equal(r.body.total, 1);
+    assert.equal(r.body.next_cursor, null);
     const inRegion = await worker.get(`/api/v1/grids?region=${community}`);
     assert.deepEqual(inRegion.body.items.map((g) => g.code), [mine.code]);
   });

@@ -2,7 +2,8 @@
 // other levels. The system administrator creates a city-level and a township-level center whose
 // regions both contain a test community, a user in each; the security administrator gives each
 // the center_operator role (which holds grid.write). Both are refused POST /api/v1/grids with
-// 403 not_county_authority; the county center's operator creates the same grid.
+// 403 not_county_authority, each refusal recorded in the audit trail as denied; the county
+// center's operator creates the same grid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
@@ -77,10 +78,16 @@ for (const [level, region, username] of [['city', CITY, 'op.city'], ['township',
 }
 
 test('the county-level center sets the same grid', async () => {
+  // Both refusals are in the audit trail, as denied attempts on the community.
+  const auditor = await loginAs(server, 'auditor');
+  const denied = (await auditor.get('/api/v1/audit?action=grid.create&outcome=denied&limit=50')).body.items
+    .filter((x) => x.object === `region:${COMMUNITY}`);
+  assert.deepEqual(denied.map((x) => x.username).sort(), ['op.city', 'op.town']);
+  for (const x of denied) assert.match(x.detail, /not_county_authority/);
   // Nothing was created by the refused attempts.
   let r = await countyOp.get(`/api/v1/grids?region=${COMMUNITY}&status=all`);
   assert.equal(r.status, 200, r.text);
-  assert.equal(r.body.total, 0);
+  assert.deepEqual(r.body.items, []);
   r = await countyOp.post('/api/v1/grids', gridBody);
   assert.equal(r.status, 201, r.text);
   assert.equal(r.body.name, gridBody.name);

@@ -3,7 +3,9 @@
 // reasons (wrong length, wrong parent, sequence outside its band, duplicate, reuse of a retired
 // code); locate inside / 404 outside / 400 for bad coordinates / the same answer every time on a
 // shared edge; a split keeps the old grid and its lineage; the checks find a planted overlap and
-// gap; bad GeoJSON and a bow-tie polygon are refused with a reason; scoping answers 404.
+// gap; bad GeoJSON and a bow-tie polygon are refused with a reason; scoping answers 404. Lists
+// are keyset pages ({items, next_cursor}; grids-paging.test.mjs walks them) and times are RFC 3339
+// in Asia/Shanghai.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDemoServer, loginAs } from '../lib/auth.mjs';
@@ -15,6 +17,7 @@ const rect = (x0, y0, x1, y1) => ({
   coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
 });
 const isChinese = (s) => /[\u4e00-\u9fff]/.test(s);
+const RFC3339_CST = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/;
 
 // Test-only communities far east of the demo city (which spans 115.38–116.58 E), so planted
 // grids never touch the demo's. Parent: 古楼-like street 371502001000 of 东昌府区 (demo, test scale).
@@ -39,7 +42,8 @@ after(async () => { await server?.stop(); });
 test('regions: list, get with ancestors, create, update, validation', async () => {
   let r = await op.get('/api/v1/regions?parent=371502000000');
   assert.equal(r.status, 200);
-  assert.ok(r.body.total >= 1);
+  assert.ok(r.body.items.length >= 1);
+  assert.equal(r.body.total, undefined);
   assert.ok(r.body.items.every((x) => x.parent_code === '371502000000' && x.level === 4));
 
   r = await op.get(`/api/v1/regions/${TOWN}`);
@@ -111,7 +115,9 @@ test('grid codes are rejected with reasons', async () => {
   r = await op.post(`/api/v1/grids/${comm}001/retire`, { reason: '测试撤销' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.body.status, 'retired');
-  assert.ok(r.body.valid_to > 0);
+  assert.match(r.body.valid_to, RFC3339_CST);
+  assert.ok(r.body.valid_to >= r.body.valid_from);
+  for (const k of ['valid_from', 'created_at', 'updated_at']) assert.match(r.body[k], RFC3339_CST, k);
   r = await grid({ ...base, code: `${comm}001` });
   assert.equal(r.status, 409);
   assert.equal(r.body.error.code, 'code_retired');
@@ -240,9 +246,9 @@ test('split keeps the old grid and its lineage; merge and redraw keep history', 
   r = await op.get(`/api/v1/grids/${kids[0]}/history`);
   assert.deepEqual(r.body.lineage.up.map((x) => x.code), [code]);
   r = await op.get(`/api/v1/grids?region=${comm}&status=all`);
-  assert.equal(r.body.total, 3);
+  assert.equal(r.body.items.length, 3);
   r = await op.get(`/api/v1/grids?region=${comm}&status=retired`);
-  assert.equal(r.body.total, 1);
+  assert.deepEqual(r.body.items.map((g) => g.code), [code]);
   r = await op.get('/api/v1/grids/locate?lng=117.75&lat=36.05');
   assert.equal(r.body.code, kids[1]);
 
@@ -253,6 +259,9 @@ test('split keeps the old grid and its lineage; merge and redraw keep history', 
   r = await op.get(`/api/v1/grids/${kids[1]}/history`);
   assert.equal(r.body.versions.length, 2);
   assert.equal(r.body.versions[1].reason, '调整边界');
+  assert.match(r.body.versions[0].valid_to, RFC3339_CST);
+  assert.equal(r.body.versions[1].valid_to, null);
+  assert.match(r.body.grid.valid_from, RFC3339_CST);
   // A retired grid cannot be changed.
   r = await op.post(`/api/v1/grids/${code}/redraw`, { boundary: rect(117.6, 36.0, 117.8, 36.1) });
   assert.equal(r.status, 409);
@@ -265,6 +274,7 @@ test('split keeps the old grid and its lineage; merge and redraw keep history', 
   assert.equal(merged.residents, 1900);
   r = await op.get(`/api/v1/grids/${code}/history`);
   assert.ok(r.body.lineage.down.some((x) => x.code === merged.code && x.op === 'merge' && x.depth === 2));
+  for (const x of r.body.lineage.down) assert.match(x.at, RFC3339_CST);
 
   // PATCH validates every field.
   r = await op.patch(`/api/v1/grids/${merged.code}`, { residents: -3 });
@@ -314,27 +324,35 @@ test('checks find a planted overlap and gap, and size outliers', async () => {
   assert.equal(bad.status, 404);
 });
 
-test('lists, paging, GeoJSON for maps', async () => {
-  let r = await op.get('/api/v1/grids?region=371502&limit=2&offset=1');
+test('lists, filters, GeoJSON for maps', async () => {
+  let r = await op.get('/api/v1/grids?region=371502&limit=2');
   assert.equal(r.status, 200);
   assert.equal(r.body.items.length, 2);
-  assert.ok(r.body.total > 2);
-  assert.equal(r.body.offset, 1);
+  assert.equal(typeof r.body.next_cursor, 'string');
+  assert.equal(r.body.total, undefined);
+  assert.equal(r.body.offset, undefined);
   r = await op.get('/api/v1/grids?kind=dedicated&region=371502');
+  assert.ok(r.body.items.length > 0);
   assert.ok(r.body.items.every((g) => g.kind === 'dedicated' && g.subtype));
   r = await op.get(`/api/v1/grids?q=${encodeURIComponent('第一')}&region=371502`);
   assert.ok(r.body.items.length > 0 && r.body.items.every((g) => g.name.includes('第一')));
-  for (const q of ['limit=0', 'limit=abc', 'offset=-1', 'status=gone', 'kind=big', 'region=12']) {
+  for (const q of ['limit=0', 'limit=abc', 'limit=201', 'status=gone', 'kind=big', 'region=12']) {
     r = await op.get(`/api/v1/grids?${q}`);
     assert.equal(r.status, 400, q);
   }
   r = await op.get('/api/v1/regions/371502000000/grids.geojson');
   assert.equal(r.status, 200);
   assert.equal(r.body.type, 'FeatureCollection');
+  assert.equal(r.body.truncated, false);
+  assert.equal(r.body.next_cursor, null);
   const f = r.body.features[0];
   assert.equal(f.type, 'Feature');
   for (const k of ['code', 'name', 'kind', 'status', 'residents']) assert.ok(k in f.properties, k);
   assert.ok(['Polygon', 'MultiPolygon'].includes(f.geometry.type));
+  for (const q of ['limit=0', 'limit=2001', 'cursor=%21%21', 'status=gone']) {
+    r = await op.get(`/api/v1/regions/371502000000/grids.geojson?${q}`);
+    assert.equal(r.status, 400, q);
+  }
 });
 
 test('scope and permissions: 404 outside the scope, 403 without the right (Art. 7)', async () => {
@@ -354,9 +372,10 @@ test('scope and permissions: 404 outside the scope, 403 without the right (Art. 
   r = await worker.post('/api/v1/grids', body);
   assert.equal(r.status, 403);
   // A grid worker reads only their own grids.
-  r = await worker.get('/api/v1/grids?limit=500');
+  r = await worker.get('/api/v1/grids?limit=200');
   assert.equal(r.status, 200);
-  assert.ok(r.body.total <= 5, `worker sees ${r.body.total} grids`);
+  assert.ok(r.body.items.length <= 5, `worker sees ${r.body.items.length} grids`);
+  assert.equal(r.body.next_cursor, null);
   r = await leader.get('/api/v1/grids/checks?region=371502001001');
   assert.equal(r.status, 200);
 });

@@ -1,8 +1,9 @@
 /*
  * Unit tests for domain/demo: the real county codes and names, codes in the right ranges, every
  * grid code valid under the rule, determinism for a seed (same seed, same city; another seed,
- * other grids), a second run adds nothing, and the grids tile every community with no gap, no
- * overlap and nothing outside — at test scale and at city scale.
+ * other grids), a second run adds nothing, the build is one demo.build audit record, and the
+ * grids tile every community with no gap, no overlap and nothing outside — at test scale and at
+ * city scale.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/grid.h"
 #include "domain/region.h"
@@ -38,6 +40,18 @@ static struct store *open_db(struct fx *f)
 	assert_int_equal(store_open(&o, &s, err, sizeof err), 0);
 	f->s[f->n++] = s;
 	return s;
+}
+
+static const unsigned char KEY[AUDIT_KEY_LEN] = { 4, 5, 6 };
+
+/* Builds the demo city into s as the system principal. */
+static int build(struct store *s, enum demo_scale scale, uint64_t seed, struct demo_summary *sum,
+                 char *err, size_t errlen)
+{
+	struct dom_ctx x;
+
+	dom_ctx_cli(&x, s, KEY, NULL);
+	return demo_city_build(&x, scale, seed, sum, err, errlen);
 }
 
 static int setup(void **state)
@@ -101,7 +115,7 @@ static void test_counties_and_codes(void **state)
 	int i = 0, n = 0;
 
 	(void)state;
-	assert_int_equal(demo_city_build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
+	assert_int_equal(build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
 	assert_int_equal(sum.counties, 8);
 	assert_true(sum.grids >= 24 && sum.grids <= 60);
 	assert_true(sum.dedicated >= 1);
@@ -141,8 +155,33 @@ static void test_counties_and_codes(void **state)
 	store_reset(st);
 	assert_int_equal(n, sum.grids);
 	/* A second run adds nothing. */
-	assert_int_equal(demo_city_build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
+	assert_int_equal(build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
 	assert_int_equal(sum.already, 1);
+	/* The build is one audit record of the system, with the counts. */
+	st = store_prepare(
+	        store_reader(s),
+	        "SELECT count(*), min(username), min(outcome), min(detail) FROM audit_log "
+	        "WHERE action = 'demo.build'");
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int64(st, 0), 1);
+	assert_string_equal(store_col_text(st, 1), "system");
+	assert_string_equal(store_col_text(st, 2), "success");
+	assert_non_null(strstr(store_col_text(st, 3), "8 个县级单位"));
+	store_reset(st);
+	/* Only the system builds it. */
+	{
+		struct principal p = { .user_id = 1, .region_path = "371500000000/" };
+		struct dom_ctx x;
+		struct store *t = open_db(f);
+
+		dom_ctx_cli(&x, t, KEY, NULL);
+		x.caller = &p;
+		assert_int_equal(demo_city_build(&x, DEMO_TEST, 1, &sum, err, sizeof err), -1);
+		st = store_prepare(store_reader(t), "SELECT count(*) FROM regions");
+		assert_int_equal(store_step(st), STORE_ROW);
+		assert_int_equal(store_col_int64(st, 0), 0);
+		store_reset(st);
+	}
 }
 
 static void test_deterministic(void **state)
@@ -152,9 +191,9 @@ static void test_deterministic(void **state)
 	struct demo_summary sa, sb, sc;
 	char err[256];
 
-	assert_int_equal(demo_city_build(a, DEMO_TEST, 7, &sa, err, sizeof err), 0);
-	assert_int_equal(demo_city_build(b, DEMO_TEST, 7, &sb, err, sizeof err), 0);
-	assert_int_equal(demo_city_build(c, DEMO_TEST, 8, &sc, err, sizeof err), 0);
+	assert_int_equal(build(a, DEMO_TEST, 7, &sa, err, sizeof err), 0);
+	assert_int_equal(build(b, DEMO_TEST, 7, &sb, err, sizeof err), 0);
+	assert_int_equal(build(c, DEMO_TEST, 8, &sc, err, sizeof err), 0);
 	assert_int_equal(sa.grids, sb.grids);
 	assert_int_equal(sa.residents, sb.residents);
 	assert_true(digest(a) == digest(b));
@@ -169,7 +208,11 @@ static int count(json_t *checks, const char *type)
 static void check_tiling(struct store *s, int scale)
 {
 	struct dom_err e = { 0 };
-	json_t *ch = grid_checks(s, access_system(), "371500000000", &e);
+	struct dom_ctx x;
+	json_t *ch;
+
+	dom_ctx_cli(&x, s, KEY, NULL);
+	ch = grid_checks(&x, "371500000000", &e);
 	struct gridindex *ix;
 	size_t skipped = 99;
 
@@ -203,7 +246,7 @@ static void test_tiling_test_scale(void **state)
 	struct demo_summary sum;
 	char err[256];
 
-	assert_int_equal(demo_city_build(s, DEMO_TEST, 3, &sum, err, sizeof err), 0);
+	assert_int_equal(build(s, DEMO_TEST, 3, &sum, err, sizeof err), 0);
 	check_tiling(s, DEMO_TEST);
 }
 
@@ -214,7 +257,7 @@ static void test_tiling_city_scale(void **state)
 	struct demo_summary sum;
 	char err[256];
 
-	assert_int_equal(demo_city_build(s, DEMO_CITY, 1, &sum, err, sizeof err), 0);
+	assert_int_equal(build(s, DEMO_CITY, 1, &sum, err, sizeof err), 0);
 	print_message("city: %d grids (%d dedicated), %d townships, %lld residents, %lld ms\n",
 	              sum.grids, sum.dedicated, sum.townships, (long long)sum.residents,
 	              (long long)sum.build_ms);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "domain/demo.h"
+#include "domain/dom.h"
 #include "geo/geom.h"
 #include "geo/gridindex.h"
 #include "store/store.h"
@@ -272,13 +273,16 @@ static void test_build_from_demo_store(void **state)
 	struct gridindex_holder *h;
 	struct gridindex *ix;
 	struct gridindex_hit hit;
+	static const unsigned char key[32] = { 9 };
+	struct dom_ctx x;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(db, sizeof db, "%s/t.db", dir);
 	store_options_default(&o, db);
 	assert_int_equal(store_open(&o, &s, err, sizeof err), 0);
-	assert_int_equal(demo_city_build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
+	dom_ctx_cli(&x, s, key, NULL);
+	assert_int_equal(demo_city_build(&x, DEMO_TEST, 1, &sum, err, sizeof err), 0);
 	h = gridindex_holder_new();
 	assert_int_equal(gridindex_rebuild(h, s), 0);
 	ix = gridindex_acquire(h);
@@ -296,7 +300,6 @@ static void test_build_from_demo_store(void **state)
 
 static void test_geom_messages(void **state)
 {
-	GEOSContextHandle_t h = geo_ctx();
 	char msg[GEO_MSG_MAX];
 	static const struct {
 		const char *json, *needle;
@@ -324,7 +327,7 @@ static void test_geom_messages(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		GEOSGeometry *g = geo_boundary_from_text(h, bad[i].json, msg, sizeof msg);
+		struct geo_shape *g = geo_shape_from_text(bad[i].json, msg, sizeof msg);
 
 		if (g || !strstr(msg, bad[i].needle))
 			print_message("case %zu: %s -> %s\n", i, bad[i].json, msg);
@@ -333,18 +336,17 @@ static void test_geom_messages(void **state)
 	}
 	/* A Feature with a square: valid; its area is about 0.1° × 0.1° at 36°N ≈ 100 km². */
 	{
-		GEOSGeometry *g = geo_boundary_from_text(h,
-		                                         "{\"type\":\"Feature\",\"properties\":{},"
-		                                         "\"geometry\":{\"type\":\"Polygon\","
-		                                         "\"coordinates\":[[[116,36],[116.1,36],["
-		                                         "116.1,36.1],[116,36.1],[116,36]]]}}",
-		                                         msg, sizeof msg);
+		struct geo_shape *g = geo_shape_from_text("{\"type\":\"Feature\",\"properties\":{},"
+		                                          "\"geometry\":{\"type\":\"Polygon\","
+		                                          "\"coordinates\":[[[116,36],[116.1,36],["
+		                                          "116.1,36.1],[116,36.1],[116,36]]]}}",
+		                                          msg, sizeof msg);
 		double a;
 
 		assert_non_null(g);
-		a = geo_area_m2(h, g);
+		a = geo_shape_area_m2(g);
 		assert_true(a > 99e6 && a < 101e6);
-		GEOSGeom_destroy_r(h, g);
+		geo_shape_free(g);
 	}
 }
 

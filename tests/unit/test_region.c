@@ -1,8 +1,9 @@
 /*
  * Unit tests for domain/region: code normalization, paths and kind labels, name validation,
- * create/get/list/update on a fresh database, scoping by a principal's region path, and the CSV
- * import (BOM, quoting, parents later in the file, 6-digit codes; every bad row reported with its
- * line number; nothing imported when any row is bad).
+ * create/get/list/update on a fresh database, keyset pages of the list, scoping by a principal's
+ * region path, and the CSV import (BOM, quoting, parents later in the file, 6-digit codes; every
+ * bad row reported with its line number; nothing imported when any row is bad; one audit record
+ * per import run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,7 +138,8 @@ static void test_create_get_list_update(void **state)
 	struct fx *f = *state;
 	struct region r;
 	struct dom_err e = { 0 };
-	struct region_filter filt = { .limit = 10 };
+	struct region_filter filt = { 0 };
+	struct dom_page pg = { .limit = 10 };
 	json_t *list, *b;
 
 	create_ok(f->s, "371500", "聊城市");
@@ -182,33 +184,34 @@ static void test_create_get_list_update(void **state)
 	assert_non_null(strstr(e.message, "自相交"));
 	json_decref(b);
 
-	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
+	assert_int_equal(region_get(ctx(f->s, access_system()), "371502001001", &r, &e), 0);
 	assert_string_equal(r.name, "柳园社区");
 	assert_non_null(r.boundary);
 	region_release(&r);
-	assert_int_equal(region_get(f->s, access_system(), "371502009009", &r), 0);
+	assert_int_equal(region_get(ctx(f->s, access_system()), "371502009009", &r, &e), -1);
 
 	filt.parent = "371500000000";
-	list = region_list(f->s, access_system(), &filt, &e);
+	list = region_list(ctx(f->s, access_system()), &filt, &pg, &e);
 	assert_non_null(list);
-	assert_int_equal(json_integer_value(json_object_get(list, "total")), 2);
+	assert_int_equal(json_array_size(json_object_get(list, "items")), 2);
+	assert_true(json_is_null(json_object_get(list, "next_cursor")));
 	json_decref(list);
 	filt.parent = NULL;
 	filt.level = 5;
-	list = region_list(f->s, access_system(), &filt, &e);
-	assert_int_equal(json_integer_value(json_object_get(list, "total")), 1);
+	list = region_list(ctx(f->s, access_system()), &filt, &pg, &e);
+	assert_int_equal(json_array_size(json_object_get(list, "items")), 1);
 	json_decref(list);
 
 	assert_int_equal(region_update(ctx(f->s, access_system()), "371502001001", "柳园新社区",
 	                               NULL, 0, &e),
 	                 0);
-	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
+	assert_int_equal(region_get(ctx(f->s, access_system()), "371502001001", &r, &e), 0);
 	assert_string_equal(r.name, "柳园新社区");
 	assert_non_null(r.boundary);
 	region_release(&r);
 	assert_int_equal(
 	        region_update(ctx(f->s, access_system()), "371502001001", NULL, NULL, 1, &e), 0);
-	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
+	assert_int_equal(region_get(ctx(f->s, access_system()), "371502001001", &r, &e), 0);
 	assert_null(r.boundary);
 	region_release(&r);
 }
@@ -219,7 +222,8 @@ static void test_scope(void **state)
 	struct principal p = { .user_id = 7, .org_kind = ORG_CENTER };
 	struct region r;
 	struct dom_err e = { 0 };
-	struct region_filter filt = { .limit = 100 };
+	struct region_filter filt = { 0 };
+	struct dom_page pg = { .limit = 100 };
 	json_t *list;
 
 	create_ok(f->s, "371500", "聊城市");
@@ -228,14 +232,17 @@ static void test_scope(void **state)
 	create_ok(f->s, "371521100000", "阿城镇");
 	memcpy(p.region_code, "371502000000", 13);
 	snprintf(p.region_path, sizeof p.region_path, "371500000000/371502000000/");
-	assert_int_equal(region_get(f->s, &p, "371502000000", &r), 1);
+	assert_int_equal(region_get(ctx(f->s, &p), "371502000000", &r, &e), 0);
 	region_release(&r);
 	/* Another county and the city above are out of scope: not found. */
-	assert_int_equal(region_get(f->s, &p, "371521000000", &r), 0);
-	assert_int_equal(region_get(f->s, &p, "371521100000", &r), 0);
-	assert_int_equal(region_get(f->s, &p, "371500000000", &r), 0);
-	list = region_list(f->s, &p, &filt, &e);
-	assert_int_equal(json_integer_value(json_object_get(list, "total")), 1);
+	assert_int_equal(region_get(ctx(f->s, &p), "371521000000", &r, &e), -1);
+	assert_int_equal(region_get(ctx(f->s, &p), "371521100000", &r, &e), -1);
+	assert_int_equal(region_get(ctx(f->s, &p), "371500000000", &r, &e), -1);
+	list = region_list(ctx(f->s, &p), &filt, &pg, &e);
+	assert_int_equal(json_array_size(json_object_get(list, "items")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_array_get(json_object_get(list, "items"), 0), "code")),
+	                    "371502000000");
 	json_decref(list);
 	/* Writes without the permission are refused. */
 	assert_int_equal(region_create(ctx(f->s, &p), "371502001000", "古楼街道", NULL, &r, &e),
@@ -246,7 +253,7 @@ static void test_scope(void **state)
 static int import(struct fx *f, const char *csv, struct buf *report)
 {
 	buf_reset(report);
-	return region_import_csv(f->s, access_system(), csv, strlen(csv), report);
+	return region_import_csv(ctx(f->s, access_system()), csv, strlen(csv), report);
 }
 
 static void test_import_good(void **state)
@@ -254,6 +261,7 @@ static void test_import_good(void **state)
 	struct fx *f = *state;
 	struct buf report;
 	struct region r;
+	struct dom_err e = { 0 };
 	/* BOM, children before parents, 6-digit codes, a quoted boundary with commas and quotes,
 	   CRLF line ends, a blank line. */
 	const char *csv =
@@ -269,7 +277,7 @@ static void test_import_good(void **state)
 	buf_init(&report, 1 << 20);
 	assert_int_equal(import(f, csv, &report), 4);
 	assert_string_equal(report.data, "");
-	assert_int_equal(region_get(f->s, access_system(), "371502001001", &r), 1);
+	assert_int_equal(region_get(ctx(f->s, access_system()), "371502001001", &r, &e), 0);
 	assert_string_equal(r.path, "371500000000/371502000000/371502001000/371502001001/");
 	assert_non_null(r.boundary);
 	region_release(&r);
@@ -326,6 +334,121 @@ static void test_import_bad_rows(void **state)
 	buf_release(&report);
 }
 
+static void test_list_pages(void **state)
+{
+	struct fx *f = *state;
+	struct region_filter filt = { 0 };
+	struct dom_page pg = { .limit = 2 };
+	struct dom_err e = { 0 };
+	struct principal p = { .user_id = 7,
+		               .org_kind = ORG_CENTER,
+		               .region_code = "371502000000",
+		               .region_path = "371500000000/371502000000/" };
+	char seen[512] = "", prev[13] = "";
+	size_t used = 0;
+	int pages = 0;
+	json_t *list;
+
+	create_ok(f->s, "371500", "聊城市");
+	create_ok(f->s, "371502", "东昌府区");
+	create_ok(f->s, "371521", "阳谷县");
+	create_ok(f->s, "371502001000", "古楼街道");
+	create_ok(f->s, "371502002000", "柳园街道");
+	create_ok(f->s, "371502001001", "柳园社区");
+	create_ok(f->s, "371502001002", "湖西社区");
+	create_ok(f->s, "371521100000", "阿城镇");
+	/* The county's scope, two at a time: every region once, in code order, nothing outside. */
+	for (;;) {
+		json_t *items, *next;
+
+		list = region_list(ctx(f->s, &p), &filt, &pg, &e);
+		assert_non_null(list);
+		items = json_object_get(list, "items");
+		next = json_object_get(list, "next_cursor");
+		for (size_t i = 0; i < json_array_size(items); i++) {
+			const char *code = json_string_value(
+			        json_object_get(json_array_get(items, i), "code"));
+
+			assert_true(strcmp(code, prev) > 0);
+			snprintf(prev, sizeof prev, "%s", code);
+			used += (size_t)snprintf(seen + used, sizeof seen - used, "%s ", code);
+		}
+		pages++;
+		if (json_is_null(next)) {
+			json_decref(list);
+			break;
+		}
+		assert_int_equal(json_array_size(items), 2);
+		assert_int_equal(dom_page_parse(&pg, "2", json_string_value(next), &e), 0);
+		json_decref(list);
+	}
+	assert_string_equal(seen, "371502000000 371502001000 371502001001 371502001002 "
+	                          "371502002000 ");
+	assert_int_equal(pages, 3);
+	/* Children of a township, with their counts. */
+	filt.parent = "371502001000";
+	pg = (struct dom_page){ .limit = 10 };
+	list = region_list(ctx(f->s, &p), &filt, &pg, &e);
+	assert_int_equal(json_array_size(json_object_get(list, "items")), 2);
+	json_decref(list);
+	filt.parent = "371502000000";
+	list = region_list(ctx(f->s, &p), &filt, &pg, &e);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_array_get(json_object_get(list, "items"), 0), "children")),
+	                 2);
+	json_decref(list);
+	/* A cursor that is not a region code. */
+	assert_int_equal(dom_page_parse(&pg, "2", "YWJj", &e), 0); /* "abc" */
+	assert_null(region_list(ctx(f->s, &p), &filt, &pg, &e));
+	assert_string_equal(e.code, "bad_cursor");
+}
+
+static int64_t count_audit(struct store *s, const char *action, const char *outcome)
+{
+	struct store_stmt *st =
+	        store_prepare(store_reader(s), "SELECT count(*) FROM audit_log WHERE action = ? "
+	                                       "AND outcome = ? AND object = 'regions'");
+	int64_t n = -1;
+
+	store_bind_text(st, 1, action, -1);
+	store_bind_text(st, 2, outcome, -1);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+/* One import run is one write, recorded once: a success with the count, or a failure. */
+static void test_import_audited(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+	struct principal p = { .user_id = 7,
+		               .org_kind = ORG_CENTER,
+		               .region_code = "371502000000",
+		               .region_path = "371500000000/371502000000/" };
+
+	buf_init(&report, 1 << 20);
+	assert_int_equal(
+	        import(f, "code,name\n371500,聊城市\n371502,东昌府区\n371502001000,古楼街道\n",
+	               &report),
+	        3);
+	assert_int_equal(count_audit(f->s, "region.import", "success"), 1);
+	assert_int_equal(import(f, "code,name\n371502001001,柳园社区\n371502001,坏代码\n", &report),
+	                 -1);
+	assert_int_equal(count_audit(f->s, "region.import", "failure"), 1);
+	assert_int_equal(count_regions(f->s), 3);
+	/* A caller without region.write is refused by the kernel, and recorded. */
+	buf_reset(&report);
+	assert_int_equal(region_import_csv(ctx(f->s, &p), "code,name\n371502001001,柳园社区\n",
+	                                   strlen("code,name\n371502001001,柳园社区\n"), &report),
+	                 -1);
+	assert_non_null(strstr(report.data, "权限"));
+	assert_int_equal(count_audit(f->s, "region.import", "denied"), 1);
+	assert_int_equal(count_regions(f->s), 3);
+	buf_release(&report);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +458,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_audited, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

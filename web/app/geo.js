@@ -43,8 +43,9 @@ export function formatCount(n) {
 }
 
 // UTC seconds (the API's times) → "2026-11-28 23:01:02" in China time; null → "—".
-export function formatTime(seconds) {
-  return seconds === null || seconds === undefined ? '—' : formatDateTime(seconds * 1000);
+// Times come from the API as RFC 3339 text (2026-11-28T23:00:00+08:00).
+export function formatTime(t) {
+  return t === null || t === undefined || t === '' ? '—' : formatDateTime(typeof t === 'number' ? t * 1000 : t);
 }
 
 // Square metres → "3,250 平方米" or "1.25 平方千米".
@@ -124,23 +125,19 @@ export async function scopeRoot() {
   return res.items[0] || null;
 }
 
-export async function childRegions(code) {
+// Every page of a region list (keyset pages: follow next_cursor to the end).
+async function allRegions(query) {
   const items = [];
-  for (let offset = 0; ; offset += 1000) {
-    const res = await api.get('/api/v1/regions', { parent: code, limit: 1000, offset });
+  for (let cursor = null; ;) {
+    const res = await api.get('/api/v1/regions', { ...query, limit: 200, cursor });
     items.push(...res.items);
-    if (items.length >= res.total || res.items.length === 0) return items;
+    if (!res.next_cursor) return items;
+    cursor = res.next_cursor;
   }
 }
 
-export async function regionsAtLevel(level) {
-  const items = [];
-  for (let offset = 0; ; offset += 1000) {
-    const res = await api.get('/api/v1/regions', { level, limit: 1000, offset });
-    items.push(...res.items);
-    if (items.length >= res.total || res.items.length === 0) return items;
-  }
-}
+export const childRegions = (code) => allRegions({ parent: code });
+export const regionsAtLevel = (level) => allRegions({ level });
 
 // A region as an el-tree / el-cascader node. The API's `children` (a count) is renamed, since
 // both components read a `children` field as the list of child nodes.

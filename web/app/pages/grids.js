@@ -1,5 +1,6 @@
 // 网格管理: the grids of the caller's scope in a table (filters: region, status, kind, name;
-// paging), and the changes a county grid authority makes: 新建, 编辑, 重划边界, 拆分, 合并, 注销,
+// keyset pages: 上一页/下一页 follow the server's cursors, and no total is counted), and the
+// changes a county grid authority makes: 新建, 编辑, 重划边界, 拆分, 合并, 注销,
 // with each grid's 历史 (boundary versions and lineage).
 // Obvious mistakes (no name, no file, a file that is not GeoJSON) are caught here; everything
 // else is the server's to judge, and its Chinese message is shown as is.
@@ -413,7 +414,9 @@ export default {
     const filters = reactive({ region: route.query.region || '', status: 'active', kind: '', q: '' });
     const regionLevel = ref(null);
     const rows = ref([]);
-    const total = ref(0);
+    // Keyset pages: cursors[i] opens page i + 1 (null: the first); nextCursor opens the next one.
+    const cursors = ref([null]);
+    const nextCursor = ref(null);
     const page = ref(1);
     const pageSize = ref(20);
     const loading = ref(false);
@@ -431,21 +434,28 @@ export default {
       try {
         const res = await api.get('/api/v1/grids', {
           region: filters.region, status: filters.status, kind: filters.kind, q: filters.q.trim(),
-          limit: pageSize.value, offset: (page.value - 1) * pageSize.value,
+          limit: pageSize.value, cursor: cursors.value[page.value - 1],
         });
         if (my !== seq) return;
         rows.value = res.items;
-        total.value = res.total;
+        nextCursor.value = res.next_cursor;
         error.value = '';
       } catch (e) {
-        if (my === seq) { error.value = e.message; rows.value = []; total.value = 0; }
+        if (my === seq) { error.value = e.message; rows.value = []; nextCursor.value = null; }
       } finally {
         if (my === seq) loading.value = false;
       }
     }
-    function search() { page.value = 1; load(); }
+    function search() { cursors.value = [null]; page.value = 1; load(); }
     function reset() { Object.assign(filters, { region: '', status: 'active', kind: '', q: '' }); regionLevel.value = null; search(); }
-    watch([page, pageSize], load);
+    function nextPage() {
+      if (!nextCursor.value) return;
+      cursors.value[page.value] = nextCursor.value;
+      page.value++;
+      load();
+    }
+    function prevPage() { if (page.value > 1) { page.value--; load(); } }
+    watch(pageSize, search);
     onMounted(load);
 
     const tableRef = ref(null);
@@ -469,8 +479,8 @@ export default {
     const presetCommunity = computed(() => (regionLevel.value === 5 ? filters.region : ''));
 
     return {
-      tableRef, filters, rows, total, page, pageSize, loading, error, selection, creating, editing, redrawing,
-      splitting, retiring, merging, historyCode, presetCommunity, search, reset, load, done, act,
+      tableRef, filters, rows, nextCursor, page, pageSize, loading, error, selection, creating, editing, redrawing,
+      splitting, retiring, merging, historyCode, presetCommunity, search, reset, load, done, act, nextPage, prevPage,
       startMerge, closeHistory, onPicked, narrow, formatCount, formatTime, STATUS_LABEL,
       Plus, Search, Refresh, Connection, ArrowDown,
       selectable: (row) => row.status === 'active',

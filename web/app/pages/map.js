@@ -14,6 +14,18 @@ import {
 } from '../geo.js';
 import { renderMapPage } from '../gen/pages/map.js';
 
+// A region's grids for the map: the server answers pages of at most 1,000 features ("truncated"
+// while more follow); the map follows next_cursor to the last one.
+async function regionGrids(code) {
+  const fc = { type: 'FeatureCollection', features: [] };
+  for (let cursor = null, more = true; more;) {
+    const page = await api.get(`/api/v1/regions/${code}/grids.geojson`, { cursor });
+    fc.features.push(...page.features);
+    [cursor, more] = [page.next_cursor, page.truncated && Boolean(page.next_cursor)];
+  }
+  return fc;
+}
+
 export default {
   name: 'MapPage',
   setup() {
@@ -80,7 +92,7 @@ export default {
       region.value = r;
       try {
         const [fc, full] = await Promise.all([
-          api.get(`/api/v1/regions/${r.code}/grids.geojson`),
+          regionGrids(r.code),
           api.get(`/api/v1/regions/${r.code}`),
         ]);
         if (seq !== regionSeq || !map) return;

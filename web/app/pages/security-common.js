@@ -120,8 +120,13 @@ export const RegionCascader = {
             const r = code ? await api.get(`/api/v1/regions/${code}`) : null;
             resolve(r ? [{ code: r.code, name: r.name, leaf: r.level >= 5 }] : []);
           } else {
-            const r = await api.get('/api/v1/regions', { parent: node.value, limit: 1000 });
-            resolve(r.items.map((x) => ({ code: x.code, name: x.name, leaf: !x.children })));
+            const items = []; // every keyset page of the children
+            for (let cursor = null, more = true; more;) {
+              const r = await api.get('/api/v1/regions', { parent: node.value, limit: 200, cursor });
+              items.push(...r.items);
+              [cursor, more] = [r.next_cursor, Boolean(r.next_cursor)];
+            }
+            resolve(items.map((x) => ({ code: x.code, name: x.name, leaf: !x.children })));
           }
         } catch {
           resolve([]);
