@@ -14,7 +14,8 @@
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
-#include "domain/identity.h"
+#include "domain/sealed.h"
+#include "domain/security_config.h"
 #include "store/store.h"
 
 /* Parses the single --db option these commands share. Returns 0, or the exit code to use. */
@@ -119,7 +120,7 @@ static int check_sealed(struct store *s, const char *db, struct buf *report)
 		return 1;
 	}
 	if (rc == 1) {
-		sealed = identity_sealed_count(c);
+		sealed = sealed_count(c);
 		if (sealed < 0)
 			return -1;
 		if (sealed > 0) {
@@ -130,7 +131,7 @@ static int check_sealed(struct store *s, const char *db, struct buf *report)
 			findings++;
 		}
 	}
-	rc = identity_check_sealed(c, rc == 0 ? &v : NULL, report);
+	rc = sealed_check(c, rc == 0 ? &v : NULL, report);
 	vault_wipe(&v);
 	return rc < 0 ? -1 : findings + rc;
 }
@@ -235,29 +236,29 @@ static int demo_audit(struct store *s, const char *db, const struct demo_summary
    them to DB.accounts.json (mode 0600). Returns 0 or -1. */
 static int demo_accounts(struct store *s, const char *db)
 {
-	struct identity_config cfg;
+	struct security_config cfg;
 	struct demo_account acc[DEMO_ACCOUNT_MAX];
 	unsigned char key[AUDIT_KEY_LEN];
-	struct idctx x;
+	struct dom_ctx x;
 	char err[512], path[4096];
 	int64_t sealed;
 	int n, rc = -1;
 
-	identity_config_default(&cfg);
-	if (identity_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
+	security_config_default(&cfg);
+	if (security_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
 	    audit_key_load(db, 1, key, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return -1;
 	}
 	/* The data key seals the accounts' phone, ID numbers and TOTP secrets (base/vault.h). */
-	sealed = identity_sealed_count(store_reader(s));
+	sealed = sealed_count(store_reader(s));
 	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n",
 		        sealed < 0 ? "cannot count the sealed values" : err);
 		sodium_memzero(key, sizeof key);
 		return -1;
 	}
-	x = (struct idctx){ s, &cfg, key, "cli", "" };
+	dom_ctx_cli(&x, s, key, &cfg);
 	n = demo_accounts_create(&x, acc, err, sizeof err);
 	if (n < 0) {
 		fprintf(stderr, "wangge demo: accounts: %s\n", err);
