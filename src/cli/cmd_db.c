@@ -102,22 +102,34 @@ static int check_audit(struct store *s, const char *db, struct buf *report)
 	return findings;
 }
 
-/* Sensitive personal fields (base/vault.h): values stored in clear, values that do not decrypt,
-   a missing data key. Returns findings, or -1 when it cannot run. */
+/* Sensitive personal fields (base/vault.h, domain/sealed.h): values stored in clear, values that
+   do not decrypt, stale blind indexes, a missing data key, an unfinished key rotation and values
+   still needing the replaced key. Returns findings, or -1 when it cannot run. */
 static int check_sealed(struct store *s, const char *db, struct buf *report)
 {
 	struct store_conn *c = store_reader(s);
 	struct vault v = { 0 };
-	char err[512];
+	char err[512] = "";
 	int64_t sealed;
-	int rc, findings = 0;
+	int rc, created, findings = 0;
 
 	if (!c || store_schema_version(c) < 4)
 		return 0;
-	rc = vault_load(&v, db, 0, err, sizeof err);
+	rc = vault_key_file_exists(db, VAULT_KEY_NEW, err, sizeof err);
+	if (rc == 1) {
+		/* Mid-rotation: values open with the new key or the current one. */
+		buf_printf(report,
+		           "sensitive: a data key rotation is unfinished (%s.data.key.new exists): "
+		           "run `wangge keys rotate --db %s` again to finish it\n",
+		           db, db);
+		findings++;
+		rc = vault_rotation_load(&v, db, 0, &created, err, sizeof err) == 0 ? 0 : -1;
+	} else if (rc == 0) {
+		rc = vault_load_with_old(&v, db, err, sizeof err);
+	}
 	if (rc < 0) {
 		buf_printf(report, "sensitive: %s\n", err);
-		return 1;
+		return findings + 1;
 	}
 	if (rc == 1) {
 		sealed = sealed_count(c);
