@@ -149,7 +149,7 @@ static int state_fn(struct store_conn *c, void *arg)
 	struct rotate_state *st = arg;
 
 	st->pending = sealed_rotation_pending(c, st->v->key_id);
-	st->need_previous = sealed_count_previous(c, st->v);
+	st->need_previous = sealed_count_previous(c, st->v, NULL);
 	return st->pending < 0 || st->need_previous < 0 ? STORE_ERR : 0;
 }
 
@@ -294,7 +294,7 @@ static int keys_retire_old(const struct keys_args *a)
 	struct store_conn *c;
 	struct vault v = { 0 };
 	char err[1024] = "", detail[256], old[4096];
-	int64_t pending, need;
+	int64_t pending, need, neither = 0;
 	int has, rc = 1;
 
 	vault_key_file_path(a->db, VAULT_KEY_OLD, old, sizeof old);
@@ -327,7 +327,7 @@ static int keys_retire_old(const struct keys_args *a)
 	}
 	c = store_reader(s);
 	pending = sealed_rotation_pending(c, NULL);
-	need = sealed_count_previous(c, &v);
+	need = sealed_count_previous(c, &v, &neither);
 	if (pending < 0 || need < 0) {
 		fprintf(stderr, "wangge keys retire-old: cannot read the database\n");
 		goto out;
@@ -338,6 +338,17 @@ static int keys_retire_old(const struct keys_args *a)
 		        " value(s) still open only with the old key.\nRun `wangge keys rotate --db "
 		        "%s` to re-seal them, then retire the old key.\n",
 		        pending > 0 ? "a rotation is not finished; " : "", need, a->db);
+		goto out;
+	}
+	/* A value that opens with no key might still be the old key's (too long to open here, say):
+	   never remove a key while such a value exists. */
+	if (neither > 0) {
+		fprintf(stderr,
+		        "wangge keys retire-old: refused: %" PRId64
+		        " sealed value(s) open with neither key; `wangge check --db %s` names "
+		        "them.\n"
+		        "Clear or re-enter them, then retire the old key.\n",
+		        neither, a->db);
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "删除被替换的数据密钥 %.*s（已无数据需要它）", KEY_SHOWN,
@@ -380,6 +391,10 @@ int cmd_keys(int argc, char **argv)
 	rc = parse_args(argc - 1, argv + 1, &a);
 	if (rc)
 		return rc == -2 ? 0 : rc;
+	if (strcmp(sub, "retire-old") == 0 && (a.batch != SEALED_ROTATE_BATCH || a.stop_after)) {
+		fprintf(stderr, "wangge keys retire-old: takes only --db\n");
+		return 2;
+	}
 	if (sodium_init() < 0) {
 		fputs("wangge keys: libsodium failed to initialise\n", stderr);
 		return 1;

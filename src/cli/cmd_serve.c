@@ -135,7 +135,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_info("store.open", "db=%s schema=%d", cfg.db_path, store_schema_latest());
 	/* The data key of the sealed personal fields (base/vault.h); refuses to make a new one when
-	   the database already holds values sealed with a lost key. */
+	   the database already holds values sealed with a lost key (counted over every registered
+	   column, domain/sealed.h), and refuses while a key rotation is unfinished. */
 	sealed = sealed_count(store_reader(app.store));
 	if (sealed < 0 || vault_global_load(cfg.db_path, sealed, err, sizeof err) != 0) {
 		log_error("vault.key_failed", "db=%s error=\"%s\"", cfg.db_path,

@@ -179,7 +179,8 @@ static int col_sql_build(const struct sealed_column *col, struct col_sql *q)
 	return ok ? 0 : -1;
 }
 
-/* One int64 from a query with up to one bound int64 (have_arg), or -1. */
+/* One int64 from a query with at most one bound value: text_arg, or int_arg when have_int. -1 on
+   error. */
 static int64_t query_count(struct store_conn *c, const char *sql, const char *text_arg,
                            int have_int, int64_t int_arg)
 {
@@ -241,11 +242,12 @@ static int check_column(struct store_conn *c, const struct sealed_column *col,
 {
 	struct col_sql q;
 	struct store_stmt *st;
-	char plain[SEALED_MAX], bidx[VAULT_INDEX_HEX];
+	char plain[SEALED_VALUE_MAX], bidx[VAULT_INDEX_HEX];
 	int rc;
 
 	if (col_sql_build(col, &q) < 0 || !(st = store_prepare(c, q.rows)))
 		return -1;
+	/* Lines read "sensitive: row <id> <label> <finding>". */
 	while ((rc = store_step(st)) == STORE_ROW) {
 		int64_t id = store_col_int64(st, 0);
 		const char *val = store_col_text(st, 1), *have = store_col_text(st, 2);
@@ -253,15 +255,14 @@ static int check_column(struct store_conn *c, const struct sealed_column *col,
 
 		if (!val) {
 			buf_printf(report,
-			           "sensitive: %s#%" PRId64
-			           " has a blind index (%s) but no value\n",
-			           col->label, id, col->bidx_column);
+			           "sensitive: row %" PRId64 " %s.%s is set but %s is empty\n", id,
+			           col->table, col->bidx_column, col->label);
 			(*findings)++;
 			continue;
 		}
 		if (!vault_is_sealed(val)) {
-			buf_printf(report, "sensitive: %s#%" PRId64 " is stored in clear\n",
-			           col->label, id);
+			buf_printf(report, "sensitive: row %" PRId64 " %s is stored in clear\n", id,
+			           col->label);
 			(*findings)++;
 			continue;
 		}
@@ -270,9 +271,10 @@ static int check_column(struct store_conn *c, const struct sealed_column *col,
 		which = vault_open_which(v, col->label, id, val, plain, sizeof plain);
 		if (which < 0) {
 			buf_printf(report,
-			           "sensitive: %s#%" PRId64 " does not decrypt (altered, moved or "
+			           "sensitive: row %" PRId64
+			           " %s does not decrypt (altered, moved or "
 			           "another key)\n",
-			           col->label, id);
+			           id, col->label);
 			(*findings)++;
 			continue;
 		}
@@ -282,9 +284,8 @@ static int check_column(struct store_conn *c, const struct sealed_column *col,
 			index_with(v, which, col->label, plain, bidx);
 			if (!have || strcmp(have, bidx) != 0) {
 				buf_printf(report,
-				           "sensitive: %s#%" PRId64
-				           " %s does not match the value\n",
-				           col->label, id, col->bidx_column);
+				           "sensitive: row %" PRId64 " %s.%s does not match %s\n",
+				           id, col->table, col->bidx_column, col->label);
 				(*findings)++;
 			}
 		}
@@ -324,7 +325,7 @@ enum row_action { ROW_KEEP, ROW_RESEAL, ROW_INDEX, ROW_DROP_INDEX };
 struct row_work {
 	int64_t id;
 	enum row_action action;
-	char plain[SEALED_MAX];
+	char plain[SEALED_VALUE_MAX];
 };
 
 /* The rotation of one column, shared by its transactions. */
@@ -469,7 +470,7 @@ static int batch_read(struct store_conn *c, struct col_run *cr)
    blind index, the index made with the new key (NULL for ROW_DROP_INDEX). */
 static int row_write(struct store_conn *c, struct col_run *cr, const struct row_work *w)
 {
-	char sealed[SEALED_MAX], bidx[VAULT_INDEX_HEX];
+	char sealed[SEALED_SEALED_MAX], bidx[VAULT_INDEX_HEX];
 	struct store_stmt *st;
 	int rc = STORE_ERR, i = 1;
 	const char *b = cr->col->bidx_column;
@@ -670,18 +671,16 @@ int64_t sealed_rotation_pending(struct store_conn *c, const char *key_id)
 	                   0);
 }
 
-int64_t sealed_count_previous(struct store_conn *c, const struct vault *v)
+int64_t sealed_count_previous(struct store_conn *c, const struct vault *v, int64_t *neither)
 {
 	struct col_sql q;
 	struct store_stmt *st;
-	char plain[SEALED_MAX];
-	int64_t n = 0;
+	char plain[SEALED_VALUE_MAX];
+	int64_t n = 0, none = 0;
 	int rc = STORE_DONE;
 
 	if (!c || !v || !v->ready)
 		return -1;
-	if (!v->prev_ready)
-		return 0;
 	for (size_t i = 0; i < REGISTRY_N && rc == STORE_DONE; i++) {
 		const struct sealed_column *col = &registry[i];
 
@@ -689,14 +688,20 @@ int64_t sealed_count_previous(struct store_conn *c, const struct vault *v)
 			return -1;
 		while ((rc = store_step(st)) == STORE_ROW) {
 			const char *val = store_col_text(st, 1);
-			if (val && vault_is_sealed(val) &&
-			    vault_open_which(v, col->label, store_col_int64(st, 0), val, plain,
-			                     sizeof plain) == 1)
-				n++;
+			int which;
+
+			if (!val || !vault_is_sealed(val))
+				continue;
+			which = vault_open_which(v, col->label, store_col_int64(st, 0), val, plain,
+			                         sizeof plain);
+			n += which == 1;
+			none += which < 0;
 			sodium_memzero(plain, sizeof plain);
 		}
 		store_reset(st);
 	}
+	if (neither)
+		*neither = none;
 	return rc == STORE_DONE ? n : -1;
 }
 

@@ -30,6 +30,12 @@ struct buf;
 #define SEALED_MAX 256
 /* Room for a sealed TOTP secret (base32, TOTP_SECRET_B32) with its NUL. */
 #define SEALED_TOTP_MAX 128
+/* Room for the clear value of any registered column, NUL included, where the registry is walked
+   (check, rotation); a column with longer values raises it. A value that does not fit does not
+   open, so it is reported and never taken for done. */
+#define SEALED_VALUE_MAX 1024
+/* Room for such a value sealed (vault_sealed_size(SEALED_VALUE_MAX - 1) = 1424). */
+#define SEALED_SEALED_MAX 1536
 
 /* Opens the stored value of a sealed field of user row into dst. A value that is not sealed (from
    before encryption at rest; `wangge check` reports it) is shown as stored; one that does not
@@ -112,9 +118,10 @@ int sealed_rotate(const struct dom_ctx *x, const struct vault *v, struct sealed_
 int sealed_rotation_finish(const struct dom_ctx *x, const char *detail, struct dom_err *e);
 /* Progress rows of a rotation to key_id (NULL: of any rotation) not yet finished, or -1. */
 int64_t sealed_rotation_pending(struct store_conn *c, const char *key_id);
-/* Values of the registered columns that open only with v's previous key (they still need it),
-   or -1. */
-int64_t sealed_count_previous(struct store_conn *c, const struct vault *v);
+/* Sealed values of the registered columns that open only with v's previous key (they still need
+   it), or -1. With neither set, *neither gets the number of sealed values that open with no key
+   of v (altered, or sealed with a key that is gone). */
+int64_t sealed_count_previous(struct store_conn *c, const struct vault *v, int64_t *neither);
 
 #include "base/banned.h"
 #endif

@@ -254,7 +254,7 @@ static void test_registry(void **state)
 	/* Without a key only the clear values can be looked for: none. */
 	assert_int_equal(check(f, NULL, &r), 0);
 	buf_release(&r);
-	assert_int_equal(sealed_count_previous(store_reader(f->s), &f->cur), 0);
+	assert_int_equal(sealed_count_previous(store_reader(f->s), &f->cur, NULL), 0);
 	assert_int_equal(sealed_rotation_pending(store_reader(f->s), NULL), 0);
 }
 
@@ -277,14 +277,15 @@ static void test_check_findings(void **state)
 	         (long long)d);
 	assert_int_equal(store_write(f->s, exec_fn, sql), 0);
 	assert_int_equal(check(f, &f->cur, &r), 4);
-	snprintf(sql, sizeof sql, "users.phone#%lld is stored in clear", (long long)a);
+	snprintf(sql, sizeof sql, "row %lld users.phone is stored in clear", (long long)a);
 	assert_non_null(strstr(r.data, sql));
-	snprintf(sql, sizeof sql, "users.phone#%lld does not decrypt", (long long)b);
+	snprintf(sql, sizeof sql, "row %lld users.phone does not decrypt", (long long)b);
 	assert_non_null(strstr(r.data, sql));
-	snprintf(sql, sizeof sql, "users.id_number#%lld id_number_bidx does not match",
+	snprintf(sql, sizeof sql, "row %lld users.id_number_bidx does not match users.id_number",
 	         (long long)c);
 	assert_non_null(strstr(r.data, sql));
-	snprintf(sql, sizeof sql, "users.id_number#%lld has a blind index", (long long)d);
+	snprintf(sql, sizeof sql,
+	         "row %lld users.id_number_bidx is set but users.id_number is empty", (long long)d);
 	assert_non_null(strstr(r.data, sql));
 	buf_release(&r);
 	/* Without the key: the value in clear and the index without a value. */
@@ -320,7 +321,7 @@ static void test_rotate_full(void **state)
 	tally(f, &v, c);
 	assert_int_equal(c[0], 0);
 	assert_int_equal(c[1], f->sealed_values);
-	assert_int_equal(sealed_count_previous(store_reader(f->s), &v), f->sealed_values);
+	assert_int_equal(sealed_count_previous(store_reader(f->s), &v, NULL), f->sealed_values);
 
 	assert_int_equal(sealed_rotate(&f->x, &v, &r, &e), 0);
 	assert_int_equal(r.resealed, f->sealed_values);
@@ -353,7 +354,7 @@ static void test_rotate_full(void **state)
 	assert_int_equal(vault_load_with_old(&now, f->db, err, sizeof err), 0);
 	assert_string_equal(now.key_id, v.key_id);
 	assert_string_equal(now.prev_key_id, f->cur.key_id);
-	assert_int_equal(sealed_count_previous(store_reader(f->s), &now), 0);
+	assert_int_equal(sealed_count_previous(store_reader(f->s), &now, NULL), 0);
 	assert_int_equal(check(f, &now, &rep), 0);
 	buf_release(&rep);
 	/* The current key alone opens everything: .old can go. */
@@ -488,6 +489,60 @@ static void test_rotate_leaves_clear_and_unreadable(void **state)
 	assert_string_equal(stored, "13700001111");
 	column_of(f, "totp_secret", f->ids[3], stored, sizeof stored);
 	assert_string_equal(stored, "v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	/* Nothing needs the old key, but one value opens with neither: retire-old refuses on it. */
+	{
+		int64_t neither = -1;
+		assert_int_equal(sealed_count_previous(store_reader(f->s), &v, &neither), 0);
+		assert_int_equal(neither, 1);
+	}
+	vault_wipe(&v);
+}
+
+struct long_value {
+	int64_t id;
+	char sealed[2048];
+};
+
+static int long_fn(struct store_conn *c, void *arg)
+{
+	struct long_value *l = arg;
+	struct store_stmt *st = store_prepare(c, "UPDATE users SET phone = ? WHERE id = ?");
+
+	if (!st)
+		return STORE_ERR;
+	store_bind_text(st, 1, l->sealed, -1);
+	store_bind_int64(st, 2, l->id);
+	return dom_step_done(st);
+}
+
+/* A value longer than the user fields' buffers (a future column's) is re-sealed whole. */
+static void test_rotate_long_value(void **state)
+{
+	struct fx *f = *state;
+	struct vault v;
+	struct sealed_rotation r = { 0 };
+	struct dom_err e = { 0 };
+	struct long_value l = { .id = f->ids[2] };
+	char plain[SEALED_VALUE_MAX], out[SEALED_VALUE_MAX], stored[2048];
+	int64_t neither = -1;
+
+	memset(plain, 'x', sizeof plain - 1);
+	plain[sizeof plain - 1] = '\0';
+	assert_int_equal(
+	        vault_seal(&f->cur, SEALED_FIELD_PHONE, l.id, plain, l.sealed, sizeof l.sealed), 0);
+	assert_true(strlen(l.sealed) + 1 <= SEALED_SEALED_MAX);
+	assert_int_equal(store_write(f->s, long_fn, &l), 0);
+	rotation_vault(f, &v);
+	assert_int_equal(sealed_rotate(&f->x, &v, &r, &e), 0);
+	assert_int_equal(r.resealed, f->sealed_values);
+	assert_int_equal(r.unreadable, 0);
+	column_of(f, "phone", l.id, stored, sizeof stored);
+	assert_string_not_equal(stored, l.sealed);
+	assert_int_equal(vault_open_which(&v, SEALED_FIELD_PHONE, l.id, stored, out, sizeof out),
+	                 0);
+	assert_string_equal(out, plain);
+	assert_int_equal(sealed_count_previous(store_reader(f->s), &v, &neither), 0);
+	assert_int_equal(neither, 0);
 	vault_wipe(&v);
 }
 
@@ -521,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotate_other_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_leaves_clear_and_unreadable, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_long_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
