@@ -501,11 +501,11 @@ int vault_rotation_switch(const char *db_path, char *err, size_t errlen)
 	if (have_old < 0)
 		goto out;
 	if (have_old == 0 && sodium_memcmp(old_key, cur_key, sizeof cur_key) != 0) {
-		snprintf(
-		        err, errlen,
-		        "%s holds another key than %s: it is left from an earlier rotation; retire "
-		        "it (`wangge keys retire-old`) or move it away first",
-		        old, cur);
+		snprintf(err, errlen,
+		         "%s holds another key than %s (left from an earlier rotation, or put "
+		         "there by hand): check that no backup needs it, move it away, and run "
+		         "the rotation again",
+		         old, cur);
 		goto out;
 	}
 	/* (1) Keep the current key as .old (a second name of the same file). */

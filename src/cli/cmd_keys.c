@@ -91,10 +91,6 @@ static int parse_args(int argc, char **argv, struct keys_args *a)
 		keys_usage(stderr);
 		return 2;
 	}
-	if (access(a->db, F_OK) != 0) {
-		fprintf(stderr, "wangge keys: %s: no such database\n", a->db);
-		return 1;
-	}
 	return 0;
 }
 
@@ -394,6 +390,10 @@ int cmd_keys(int argc, char **argv)
 	if (strcmp(sub, "retire-old") == 0 && (a.batch != SEALED_ROTATE_BATCH || a.stop_after)) {
 		fprintf(stderr, "wangge keys retire-old: takes only --db\n");
 		return 2;
+	}
+	if (access(a.db, F_OK) != 0) {
+		fprintf(stderr, "wangge keys: %s: no such database\n", a.db);
+		return 1;
 	}
 	if (sodium_init() < 0) {
 		fputs("wangge keys: libsodium failed to initialise\n", stderr);

@@ -6,7 +6,8 @@
  * recomputed, one audit record per column, the audit chain intact), a run interrupted twice (as a
  * crash would: the batch in progress rolled back) and re-run to the end without re-sealing what
  * was done or losing a value, values readable with either key meanwhile, progress of another key
- * started over, and values in clear or unreadable left as they are.
+ * started over, values in clear or unreadable left as they are, a long value re-sealed whole, and
+ * the exclusive store the rotation runs on (refused beside another connection, keeps others out).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -566,6 +567,38 @@ static void test_rotate_refusals(void **state)
 	vault_wipe(&v);
 }
 
+/* The rotation's store (option exclusive) refuses while another connection has the database
+   open (a running server), and, once open, keeps every other connection out. */
+static void test_exclusive_store(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o;
+	struct store *x = NULL, *other = NULL;
+	char err[256];
+
+	store_options_default(&o, f->db);
+	o.exclusive = 1;
+	o.busy_timeout_ms = 50;
+	/* f->s (opened by setup, like a server) holds the database. */
+	assert_non_null(store_reader(f->s));
+	assert_int_equal(store_open(&o, &x, err, sizeof err), -1);
+	assert_non_null(strstr(err, "in use by another process"));
+	assert_null(x);
+	store_close(f->s);
+	f->s = NULL;
+
+	assert_int_equal(store_open(&o, &x, err, sizeof err), 0);
+	assert_int_equal(
+	        store_write(x, exec_fn, "UPDATE users SET display_name = 'x' WHERE id = 10"), 0);
+	store_options_default(&o, f->db);
+	o.busy_timeout_ms = 50;
+	assert_int_equal(store_open(&o, &other, err, sizeof err), -1);
+	store_close(x);
+	/* Released at close. */
+	assert_int_equal(store_open(&o, &f->s, err, sizeof err), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM users WHERE display_name = 'x'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +611,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_long_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
