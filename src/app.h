@@ -26,12 +26,12 @@ struct app_config {
 	const struct proxy_list *trusted_proxies;
 };
 
-struct identity_config;
+struct security_config;
 
 struct app {
 	struct store *store;
 	const struct app_config *cfg;
-	const struct identity_config *identity; /* security parameters (domain/identity.h) */
+	const struct security_config *security; /* domain/security_config.h */
 	unsigned char audit_key[32];            /* PATH.audit.key (domain/audit.h) */
 	int64_t started_at;                     /* UTC seconds */
 	char web_root[4096]; /* realpath of cfg->web_dir, or "" when there is none */

@@ -57,14 +57,12 @@ void api_grids_page(struct req *r, int rc, struct buf *text, const struct dom_er
 
 /* Identity and access (issue 4). Shared helpers of these handlers live in session.c; their
    parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */
-struct idctx;
 struct caller;
 struct dom_ctx;
 /* The domain context of this request: the store, the caller, now (once, from the injectable
    clock), the audit sink (key, client address, request id) and the security parameters. */
 void api_ctx(struct req *r, struct dom_ctx *x);
-void api_idctx(struct req *r, struct idctx *x); /* store, config, audit key, source */
-struct caller *api_caller(struct req *r);       /* the authenticated caller */
+struct caller *api_caller(struct req *r); /* the authenticated caller */
 /* Appends an audit entry for this request's caller (own write). */
 void api_audit(struct req *r, const char *action, const char *object, const char *outcome,
                const char *detail);

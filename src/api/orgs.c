@@ -7,19 +7,20 @@
 
 #include "api/api.h"
 #include "app.h"
-#include "domain/identity.h"
+#include "domain/org.h"
 #include "store/store.h"
 
 void api_orgs_list(struct req *r)
 {
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	int64_t limit, offset;
 	json_t *out;
 
 	if (api_paging(r, &limit, &offset) < 0)
 		return;
-	out = identity_org_list(req_app(r)->store, req_principal(r), req_query(r, "kind"), limit,
-	                        offset, &e);
+	api_ctx(r, &x);
+	out = org_list(&x, req_query(r, "kind"), limit, offset, &e);
 	if (!out) {
 		api_identity_error(r, &e);
 		return;
@@ -30,14 +31,14 @@ void api_orgs_list(struct req *r)
 static void respond_org(struct req *r, int status, int64_t id)
 {
 	struct org o;
-	int rc = identity_org_get(store_reader(req_app(r)->store), req_principal(r), id, &o);
+	int rc = org_load(store_reader(req_app(r)->store), req_principal(r), id, &o);
 
 	if (rc < 0)
 		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
 	else if (rc == 0)
 		resp_error(r, 404, "not_found", "组织机构不存在");
 	else
-		resp_json(r, status, identity_org_json(&o));
+		resp_json(r, status, org_to_json(&o));
 }
 
 void api_orgs_get(struct req *r)
@@ -53,7 +54,7 @@ void api_orgs_create(struct req *r)
 {
 	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	const char *name, *kind, *level, *region;
 	int64_t id;
 
@@ -67,8 +68,8 @@ void api_orgs_create(struct req *r)
 		resp_error(r, 400, "bad_request", "需要 name、kind 和 region_code");
 		return;
 	}
-	api_idctx(r, &x);
-	if (identity_org_create(&x, req_principal(r), name, kind, level, region, &id, &e) < 0) {
+	api_ctx(r, &x);
+	if (org_create(&x, name, kind, level, region, &id, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -80,7 +81,7 @@ void api_orgs_update(struct req *r)
 {
 	json_t *body = req_json_or_respond(r), *v;
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	const char *name = NULL;
 	int disabled = -1;
 	int64_t id;
@@ -101,8 +102,8 @@ void api_orgs_update(struct req *r)
 		}
 		disabled = json_is_true(v);
 	}
-	api_idctx(r, &x);
-	if (identity_org_update(&x, req_principal(r), id, name, disabled, &e) < 0) {
+	api_ctx(r, &x);
+	if (org_update(&x, id, name, disabled, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}

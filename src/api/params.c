@@ -10,7 +10,7 @@
 
 #include "api/api.h"
 #include "api/params.h"
-#include "domain/identity.h"
+#include "domain/dom.h"
 
 static void respond_dom_err_or(struct req *r, const struct dom_err *e, const char *fallback)
 {
@@ -214,12 +214,12 @@ int body_strings_or_respond(struct req *r, json_t *a, const char *key, size_t ma
 int id_write_or_respond(struct req *r, api_id_write_fn fn, int64_t *id)
 {
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 
 	if (api_id_param(r, "id", id) < 0)
 		return -1;
-	api_idctx(r, &x);
-	if (fn(&x, req_principal(r), *id, &e) < 0) {
+	api_ctx(r, &x);
+	if (fn(&x, *id, &e) < 0) {
 		api_identity_error(r, &e);
 		return -1;
 	}

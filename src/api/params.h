@@ -15,7 +15,6 @@
 
 struct req;
 struct dom_err;
-struct idctx;
 struct principal;
 
 /* ---- domain errors ---- */
@@ -82,9 +81,9 @@ int body_strings_or_respond(struct req *r, json_t *a, const char *key, size_t ma
 
 /* ---- identity writes addressed by :id ---- */
 
-/* A domain write on the object id, e.g. identity_role_delete or token_revoke. */
-typedef int (*api_id_write_fn)(const struct idctx *x, const struct principal *p, int64_t id,
-                               struct dom_err *e);
+/* A domain write on the object id, e.g. role_delete or token_revoke. */
+struct dom_ctx;
+typedef int (*api_id_write_fn)(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 
 /* Runs fn for this request's caller on the path parameter :id: -1 after answering 404 for a
    malformed id or the domain error (api_identity_error); 0 with *id set after a successful write,

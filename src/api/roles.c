@@ -9,14 +9,21 @@
 #include "api/api.h"
 #include "app.h"
 #include "base/clock.h"
-#include "domain/identity.h"
+#include "domain/lockout.h"
+#include "domain/password.h"
+#include "domain/role.h"
+#include "domain/security_config.h"
 #include "domain/permissions.h"
 #include "domain/sensitive.h"
 
 void api_roles_list(struct req *r)
 {
 	struct dom_err e = { 0 };
-	json_t *out = identity_roles_json(req_app(r)->store, &e);
+	struct dom_ctx x;
+	json_t *out;
+
+	api_ctx(r, &x);
+	out = role_list_json(&x, &e);
 
 	if (!out) {
 		api_identity_error(r, &e);
@@ -42,9 +49,12 @@ static int perm_names(struct req *r, json_t *body, const char **names, size_t *n
 static void respond_role(struct req *r, int status, int64_t id)
 {
 	struct dom_err e = { 0 };
-	json_t *all = identity_roles_json(req_app(r)->store, &e), *v;
+	struct dom_ctx x;
+	json_t *all, *v;
 	size_t i;
 
+	api_ctx(r, &x);
+	all = role_list_json(&x, &e);
 	if (!all) {
 		api_identity_error(r, &e);
 		return;
@@ -67,16 +77,16 @@ void api_roles_create(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	const char *names[64];
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	size_t n;
 	int present;
 	int64_t id;
 
 	if (!body || perm_names(r, body, names, &n, &present) < 0)
 		return;
-	api_idctx(r, &x);
-	if (identity_role_create(&x, req_principal(r), body_string_or_null(body, "name"),
-	                         body_string_or_null(body, "label"), names, n, &id, &e) < 0) {
+	api_ctx(r, &x);
+	if (role_create(&x, body_string_or_null(body, "name"), body_string_or_null(body, "label"),
+	                names, n, &id, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -89,16 +99,16 @@ void api_roles_update(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	const char *names[64];
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	size_t n;
 	int present;
 	int64_t id;
 
 	if (!body || api_id_param(r, "id", &id) < 0 || perm_names(r, body, names, &n, &present) < 0)
 		return;
-	api_idctx(r, &x);
-	if (identity_role_update(&x, req_principal(r), id, body_string_or_null(body, "label"),
-	                         present ? names : NULL, n, &e) < 0) {
+	api_ctx(r, &x);
+	if (role_update(&x, id, body_string_or_null(body, "label"), present ? names : NULL, n, &e) <
+	    0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -110,7 +120,7 @@ void api_roles_delete(struct req *r)
 {
 	int64_t id;
 
-	if (id_write_or_respond(r, identity_role_delete, &id) == 0)
+	if (id_write_or_respond(r, role_delete, &id) == 0)
 		resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -170,7 +180,11 @@ void api_permissions_list(struct req *r)
 void api_lockouts_list(struct req *r)
 {
 	struct dom_err e = { 0 };
-	json_t *out = identity_lockouts_json(req_app(r)->store, clock_now(), &e);
+	struct dom_ctx x;
+	json_t *out;
+
+	api_ctx(r, &x);
+	out = lockout_list_json(&x, &e);
 
 	if (!out) {
 		api_identity_error(r, &e);
@@ -183,17 +197,17 @@ void api_lockouts_release(struct req *r)
 {
 	int64_t id;
 
-	if (id_write_or_respond(r, identity_lockout_release, &id) == 0)
+	if (id_write_or_respond(r, lockout_release, &id) == 0)
 		resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
 void api_security_settings(struct req *r)
 {
-	struct idctx x;
-	const struct identity_config *c;
+	struct dom_ctx x;
+	const struct security_config *c;
 
-	api_idctx(r, &x);
-	c = x.cfg;
+	api_ctx(r, &x);
+	c = x.security;
 	resp_json(r, 200,
 	          json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I},"
 	                    "s:{s:I},s:{s:I},s:b}",

@@ -17,36 +17,30 @@
 #include "base/log.h"
 #include "domain/audit.h"
 #include "domain/dom.h"
-#include "domain/identity.h"
+#include "domain/caller.h"
+#include "domain/role.h"
+#include "domain/security_config.h"
 #include "domain/session.h"
+#include "domain/token.h"
 #include "domain/totp.h"
+#include "domain/totp_enrol.h"
+#include "domain/user.h"
 #include "store/store.h"
 
 /* ---- shared helpers of the identity handlers ---- */
 
-static const struct identity_config *config_of(struct app *app)
+static const struct security_config *config_of(struct app *app)
 {
-	static struct identity_config fallback;
+	static struct security_config fallback;
 	static int ready;
 
-	if (app->identity)
-		return app->identity;
+	if (app->security)
+		return app->security;
 	if (!ready) {
-		identity_config_default(&fallback);
+		security_config_default(&fallback);
 		ready = 1;
 	}
 	return &fallback;
-}
-
-void api_idctx(struct req *r, struct idctx *x)
-{
-	struct app *app = req_app(r);
-
-	x->store = app->store;
-	x->cfg = config_of(app);
-	x->audit_key = app->audit_key;
-	x->source = req_client_addr(r);
-	x->request_id = req_id(r);
 }
 
 void api_ctx(struct req *r, struct dom_ctx *x)
@@ -71,16 +65,10 @@ struct caller *api_caller(struct req *r)
 void api_audit(struct req *r, const char *action, const char *object, const char *outcome,
                const char *detail)
 {
-	struct idctx x;
-	struct audit_entry e;
+	struct dom_ctx x;
 
-	api_idctx(r, &x);
-	idctx_audit_init(&x, req_principal(r), &e);
-	e.action = action;
-	e.object = object;
-	e.outcome = outcome;
-	e.detail = detail;
-	audit_append(x.store, x.audit_key, &e);
+	api_ctx(r, &x);
+	(void)dom_audit(&x, action, object, outcome, detail);
 }
 
 /* ---- the authorization step ---- */
@@ -120,8 +108,7 @@ int api_authorize(struct req *r)
 	const struct route *rt = req_route(r);
 	struct caller *c = calloc(1, sizeof *c);
 	const char *auth, *cookie, *perm = rt->permission;
-	struct idctx x;
-	int64_t now = clock_now();
+	struct dom_ctx x;
 	int rc = 0, has_cookie = 0;
 
 	if (!c) {
@@ -133,11 +120,11 @@ int api_authorize(struct req *r)
 	/* Test-only routes exist only with --enable-internal and need no login. */
 	if (rt->flags & ROUTE_INTERNAL)
 		return 0;
-	api_idctx(r, &x);
+	api_ctx(r, &x);
 	auth = req_header(r, "Authorization");
 	cookie = req_cookie(r, SESSION_COOKIE);
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-		rc = token_authenticate(&x, auth + 7, now, c);
+		rc = token_authenticate(&x, auth + 7, c);
 		if (rc == 0) {
 			resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 			resp_error(r, 401, "invalid_token", "接口令牌无效、已过期或已吊销");
@@ -145,7 +132,7 @@ int api_authorize(struct req *r)
 		}
 	} else if (cookie && *cookie) {
 		has_cookie = 1;
-		rc = session_authenticate(&x, cookie, now, c);
+		rc = session_authenticate(&x, cookie, c);
 	}
 	if (rc < 0) {
 		resp_error(r, 503, "auth_unavailable", "暂时无法验证身份，请稍后重试");
@@ -208,7 +195,7 @@ void api_audit_request(struct req *r)
 
 static void set_cookies(struct req *r, const char *token, const char *csrf, int64_t max_age)
 {
-	const struct identity_config *cfg = config_of(req_app(r));
+	const struct security_config *cfg = config_of(req_app(r));
 	char v[256];
 
 	snprintf(v, sizeof v, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%" PRId64 "%s",
@@ -245,8 +232,8 @@ static json_t *whoami_json(struct req *r, const struct caller *c)
 	              c->totp_required, "totp_enrolled", c->totp_enrolled, "restricted",
 	              caller_restricted(c));
 	if (o && conn && c->p.user_id) {
-		json_object_set_new(o, "roles", identity_user_roles_json(conn, c->p.user_id));
-		json_object_set_new(o, "grids", identity_user_grids_json(conn, c->p.user_id));
+		json_object_set_new(o, "roles", role_user_json(conn, c->p.user_id));
+		json_object_set_new(o, "grids", user_grids_json(conn, c->p.user_id));
 	}
 	return o;
 }
@@ -256,7 +243,7 @@ void api_session_login(struct req *r)
 	json_t *body = req_json_or_respond(r), *out;
 	struct login_request rq = { 0 };
 	struct login_result res;
-	struct idctx x;
+	struct dom_ctx x;
 	struct caller c;
 	char msg[160], t[32];
 
@@ -270,7 +257,7 @@ void api_session_login(struct req *r)
 		resp_error(r, 400, "missing_credentials", "请填写用户名和密码");
 		return;
 	}
-	api_idctx(r, &x);
+	api_ctx(r, &x);
 	req_set_audited(r); /* session_login records every outcome */
 	if (session_login(&x, &rq, &res) < 0) {
 		resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试");
@@ -300,17 +287,18 @@ void api_session_login(struct req *r)
 		return;
 	default: resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试"); return;
 	}
-	if (identity_load_caller(store_reader(x.store), x.cfg, res.user_id, clock_now(), &c) != 1) {
+	if (caller_load(store_reader(x.store), x.security, res.user_id, x.now, &c) != 1) {
 		caller_release(&c);
 		resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试");
 		return;
 	}
-	set_cookies(r, res.token, res.csrf, x.cfg->session_absolute_s);
+	set_cookies(r, res.token, res.csrf, x.security->session_absolute_s);
 	out = whoami_json(r, &c);
 	json_object_set_new(out, "csrf_token", json_string(res.csrf));
 	json_object_set_new(out, "expires_at",
 	                    json_string(clock_format_local(res.expires_at, t, sizeof t)));
-	json_object_set_new(out, "idle_timeout_s", json_integer((json_int_t)x.cfg->session_idle_s));
+	json_object_set_new(out, "idle_timeout_s",
+	                    json_integer((json_int_t)x.security->session_idle_s));
 	if (res.recovery_used)
 		json_object_set_new(out, "recovery_codes_left", json_integer(res.recovery_left));
 	caller_release(&c);
@@ -328,15 +316,12 @@ void api_session_get(struct req *r)
 static void logout(struct req *r, int everywhere)
 {
 	struct caller *c = api_caller(r);
-	struct idctx x;
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
 
-	if (!c->session_id) {
-		resp_error(r, 400, "not_a_session", "接口令牌没有会话可退出");
-		return;
-	}
-	api_idctx(r, &x);
-	if (session_logout(&x, c, everywhere) < 0) {
-		resp_error(r, 503, "write_failed", "退出失败，请稍后重试");
+	api_ctx(r, &x);
+	if (session_logout(&x, c->session_id, everywhere, &e) < 0) {
+		api_identity_error(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -359,7 +344,7 @@ void api_session_password(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 
 	if (!body)
 		return;
@@ -367,10 +352,10 @@ void api_session_password(struct req *r)
 		resp_error(r, 400, "not_a_session", "接口令牌不能修改密码");
 		return;
 	}
-	api_idctx(r, &x);
-	if (identity_password_change(&x, &c->p, body_string_or_null(body, "old_password"),
-	                             body_string_or_null(body, "new_password"), c->session_id,
-	                             &e) < 0) {
+	api_ctx(r, &x);
+	if (user_password_change(&x, body_string_or_null(body, "old_password"),
+	                         body_string_or_null(body, "new_password"), c->session_id,
+	                         &e) < 0) {
 		if (strcmp(e.code ? e.code : "", "wrong_password") == 0)
 			req_set_audited(r);
 		api_identity_error(r, &e);
@@ -384,11 +369,12 @@ void api_session_totp_begin(struct req *r)
 {
 	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	char secret[TOTP_SECRET_B32], uri[512];
 
-	api_idctx(r, &x);
-	if (session_totp_begin(&x, &c->p, secret, sizeof secret, uri, sizeof uri, &e) < 0) {
+	(void)c;
+	api_ctx(r, &x);
+	if (totp_enrol_begin(&x, secret, sizeof secret, uri, sizeof uri, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -405,13 +391,14 @@ void api_session_totp_confirm(struct req *r)
 	json_t *body = req_json_or_respond(r), *codes;
 	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	char rc[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS];
 
 	if (!body)
 		return;
-	api_idctx(r, &x);
-	if (session_totp_confirm(&x, &c->p, body_string_or_null(body, "code"), rc, &e) < 0) {
+	(void)c;
+	api_ctx(r, &x);
+	if (totp_enrol_confirm(&x, body_string_or_null(body, "code"), rc, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}

@@ -9,12 +9,16 @@
 #include "api/api.h"
 #include "app.h"
 #include "base/clock.h"
-#include "domain/session.h"
+#include "domain/token.h"
 
 void api_tokens_list(struct req *r)
 {
 	struct dom_err e = { 0 };
-	json_t *out = token_list(req_app(r)->store, clock_now(), &e);
+	struct dom_ctx x;
+	json_t *out;
+
+	api_ctx(r, &x);
+	out = token_list(&x, &e);
 
 	if (!out) {
 		api_identity_error(r, &e);
@@ -31,7 +35,7 @@ void api_tokens_create(struct req *r)
 	const char *names[64];
 	char token[API_TOKEN_CHARS], t[32];
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	int64_t id, lifetime;
 	size_t n;
 
@@ -46,8 +50,8 @@ void api_tokens_create(struct req *r)
 	if (body_strings_or_respond(r, a, "permissions", 64, names, &n, shape) < 0)
 		return;
 	lifetime = (days ? json_integer_value(days) : 90) * 86400;
-	api_idctx(r, &x);
-	if (token_create(&x, req_principal(r), body_string_or_null(body, "name"),
+	api_ctx(r, &x);
+	if (token_create(&x, body_string_or_null(body, "name"),
 	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,
 	                 &id, token, &e) < 0) {
 		api_identity_error(r, &e);

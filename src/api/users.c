@@ -12,7 +12,9 @@
 #include "api/api.h"
 #include "app.h"
 #include "base/clock.h"
-#include "domain/identity.h"
+#include "domain/role.h"
+#include "domain/totp_enrol.h"
+#include "domain/user.h"
 #include "domain/sensitive.h"
 #include "store/store.h"
 
@@ -79,6 +81,7 @@ void api_users_list(struct req *r)
 	struct user_filter f = { 0 };
 	struct view_ctx v = { 0 };
 	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	const char *org = req_query(r, "org_id");
 	json_t *out;
 	int um;
@@ -102,7 +105,8 @@ void api_users_list(struct req *r)
 			return;
 		}
 	}
-	out = identity_user_list(req_app(r)->store, req_principal(r), &f, user_json, &v, &e);
+	api_ctx(r, &x);
+	out = user_list(&x, &f, user_json, &v, &e);
 	if (!out) {
 		api_identity_error(r, &e);
 		return;
@@ -118,7 +122,7 @@ static void respond_user(struct req *r, int status, int64_t id, int unmask, cons
 	struct user_view u;
 	struct view_ctx v = { unmask };
 	json_t *o;
-	int rc = identity_user_get(c, req_principal(r), id, &u);
+	int rc = user_load(c, req_principal(r), id, clock_now(), &u);
 
 	if (rc < 0) {
 		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
@@ -129,8 +133,8 @@ static void respond_user(struct req *r, int status, int64_t id, int unmask, cons
 		return;
 	}
 	o = user_json(&v, &u);
-	json_object_set_new(o, "roles", identity_user_roles_json(c, id));
-	json_object_set_new(o, "grids", identity_user_grids_json(c, id));
+	json_object_set_new(o, "roles", role_user_json(c, id));
+	json_object_set_new(o, "grids", user_grids_json(c, id));
 	if (otp)
 		json_object_set_new(o, "one_time_password", json_string(otp));
 	if (unmask) {
@@ -151,8 +155,8 @@ void api_users_get(struct req *r)
 	/* Out of scope answers 404 before anything about unmasking is said. */
 	{
 		struct user_view u;
-		int rc = identity_user_get(store_reader(req_app(r)->store), req_principal(r), id,
-		                           &u);
+		int rc = user_load(store_reader(req_app(r)->store), req_principal(r), id,
+		                   clock_now(), &u);
 		if (rc <= 0) {
 			resp_error(r, rc < 0 ? 503 : 404, rc < 0 ? "read_failed" : "not_found",
 			           rc < 0 ? "读取失败，请稍后重试" : "用户不存在");
@@ -169,7 +173,7 @@ void api_users_create(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	struct user_fields f = { .disabled = -1 };
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	char otp[24];
 	int64_t id;
 	int bad = 0;
@@ -186,8 +190,8 @@ void api_users_create(struct req *r)
 		           "需要 username、display_name（字符串）和 org_id（整数）");
 		return;
 	}
-	api_idctx(r, &x);
-	if (identity_user_create(&x, req_principal(r), &f, &id, otp, 17, &e) < 0) {
+	api_ctx(r, &x);
+	if (user_create(&x, &f, &id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -201,7 +205,7 @@ void api_users_update(struct req *r)
 	json_t *body = req_json_or_respond(r), *v;
 	struct user_fields f = { .disabled = -1 };
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	int64_t id;
 	int bad = 0;
 
@@ -228,8 +232,8 @@ void api_users_update(struct req *r)
 		resp_error(r, 400, "bad_request", "字段类型不正确");
 		return;
 	}
-	api_idctx(r, &x);
-	if (identity_user_update(&x, req_principal(r), id, &f, &e) < 0) {
+	api_ctx(r, &x);
+	if (user_update(&x, id, &f, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -240,14 +244,14 @@ void api_users_update(struct req *r)
 void api_users_password_reset(struct req *r)
 {
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	char otp[24];
 	int64_t id;
 
 	if (api_id_param(r, "id", &id) < 0)
 		return;
-	api_idctx(r, &x);
-	if (identity_user_reset_password(&x, req_principal(r), id, otp, 17, &e) < 0) {
+	api_ctx(r, &x);
+	if (user_password_reset(&x, id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -263,7 +267,7 @@ void api_users_set_roles(struct req *r)
 	json_t *body = req_json_or_respond(r);
 	const char *names[32];
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	size_t n;
 	int64_t id;
 
@@ -271,8 +275,8 @@ void api_users_set_roles(struct req *r)
 	    body_strings_or_respond(r, json_object_get(body, "roles"), "roles", 32, names, &n,
 	                            "roles 须为角色标识的数组（最多 32 个）") < 0)
 		return;
-	api_idctx(r, &x);
-	if (identity_user_set_roles(&x, req_principal(r), id, names, n, &e) < 0) {
+	api_ctx(r, &x);
+	if (role_assign(&x, id, names, n, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -285,7 +289,7 @@ void api_users_set_grids(struct req *r)
 	json_t *body = req_json_or_respond(r), *ids, *v;
 	int64_t grids[64], id;
 	struct dom_err e = { 0 };
-	struct idctx x;
+	struct dom_ctx x;
 	size_t i, n = 0;
 
 	if (!body || api_id_param(r, "id", &id) < 0)
@@ -304,8 +308,8 @@ void api_users_set_grids(struct req *r)
 		}
 		grids[n++] = json_integer_value(v);
 	}
-	api_idctx(r, &x);
-	if (identity_user_set_grids(&x, req_principal(r), id, grids, n, &e) < 0) {
+	api_ctx(r, &x);
+	if (user_set_grids(&x, id, grids, n, &e) < 0) {
 		api_identity_error(r, &e);
 		return;
 	}
@@ -317,6 +321,6 @@ void api_users_totp_reset(struct req *r)
 {
 	int64_t id;
 
-	if (id_write_or_respond(r, identity_user_totp_reset, &id) == 0)
+	if (id_write_or_respond(r, totp_enrol_reset, &id) == 0)
 		resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "totp_enabled", 0));
 }

@@ -15,7 +15,8 @@
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
 #include "domain/dom.h"
-#include "domain/identity.h"
+#include "domain/sealed.h"
+#include "domain/security_config.h"
 #include "store/store.h"
 
 /* Parses the single --db option these commands share. Returns 0, or the exit code to use. */
@@ -102,25 +103,37 @@ static int check_audit(struct store *s, const char *db, struct buf *report)
 	return findings;
 }
 
-/* Sensitive personal fields (base/vault.h): values stored in clear, values that do not decrypt,
-   a missing data key. Returns findings, or -1 when it cannot run. */
+/* Sensitive personal fields (base/vault.h, domain/sealed.h): values stored in clear, values that
+   do not decrypt, stale blind indexes, a missing data key, an unfinished key rotation and values
+   still needing the replaced key. Returns findings, or -1 when it cannot run. */
 static int check_sealed(struct store *s, const char *db, struct buf *report)
 {
 	struct store_conn *c = store_reader(s);
 	struct vault v = { 0 };
-	char err[512];
+	char err[512] = "";
 	int64_t sealed;
-	int rc, findings = 0;
+	int rc, created, findings = 0;
 
 	if (!c || store_schema_version(c) < 4)
 		return 0;
-	rc = vault_load(&v, db, 0, err, sizeof err);
+	rc = vault_key_file_exists(db, VAULT_KEY_NEW, err, sizeof err);
+	if (rc == 1) {
+		/* Mid-rotation: values open with the new key or the current one. */
+		buf_printf(report,
+		           "sensitive: a data key rotation is unfinished (%s.data.key.new exists): "
+		           "run `wangge keys rotate --db %s` again to finish it\n",
+		           db, db);
+		findings++;
+		rc = vault_rotation_load(&v, db, 0, &created, err, sizeof err) == 0 ? 0 : -1;
+	} else if (rc == 0) {
+		rc = vault_load_with_old(&v, db, err, sizeof err);
+	}
 	if (rc < 0) {
 		buf_printf(report, "sensitive: %s\n", err);
-		return 1;
+		return findings + 1;
 	}
 	if (rc == 1) {
-		sealed = identity_sealed_count(c);
+		sealed = sealed_count(c);
 		if (sealed < 0)
 			return -1;
 		if (sealed > 0) {
@@ -131,7 +144,7 @@ static int check_sealed(struct store *s, const char *db, struct buf *report)
 			findings++;
 		}
 	}
-	rc = identity_check_sealed(c, rc == 0 ? &v : NULL, report);
+	rc = sealed_check(c, rc == 0 ? &v : NULL, report);
 	vault_wipe(&v);
 	return rc < 0 ? -1 : findings + rc;
 }
@@ -222,29 +235,29 @@ static int demo_city(struct store *s, const char *db, enum demo_scale scale, uns
    them to DB.accounts.json (mode 0600). Returns 0 or -1. */
 static int demo_accounts(struct store *s, const char *db)
 {
-	struct identity_config cfg;
+	struct security_config cfg;
 	struct demo_account acc[DEMO_ACCOUNT_MAX];
 	unsigned char key[AUDIT_KEY_LEN];
-	struct idctx x;
+	struct dom_ctx x;
 	char err[512], path[4096];
 	int64_t sealed;
 	int n, rc = -1;
 
-	identity_config_default(&cfg);
-	if (identity_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
+	security_config_default(&cfg);
+	if (security_config_from_env(&cfg, err, sizeof err) < 0 || sodium_init() < 0 ||
 	    audit_key_load(db, 1, key, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return -1;
 	}
 	/* The data key seals the accounts' phone, ID numbers and TOTP secrets (base/vault.h). */
-	sealed = identity_sealed_count(store_reader(s));
+	sealed = sealed_count(store_reader(s));
 	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge demo: %s\n",
 		        sealed < 0 ? "cannot count the sealed values" : err);
 		sodium_memzero(key, sizeof key);
 		return -1;
 	}
-	x = (struct idctx){ s, &cfg, key, "cli", "" };
+	dom_ctx_cli(&x, s, key, &cfg);
 	n = demo_accounts_create(&x, acc, err, sizeof err);
 	if (n < 0) {
 		fprintf(stderr, "wangge demo: accounts: %s\n", err);

@@ -16,7 +16,8 @@
 #include "cli/cli.h"
 #include "geo/gridindex.h"
 #include "domain/audit.h"
-#include "domain/identity.h"
+#include "domain/sealed.h"
+#include "domain/security_config.h"
 #include "api/api.h"
 #include "http/http.h"
 #include "http/proxy.h"
@@ -61,7 +62,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct app_config cfg = { 0 };
 	struct app app = { 0 };
-	struct identity_config idcfg;
+	struct security_config idcfg;
 	struct proxy_list proxies;
 	const char *trusted = cli_env("WANGGE_TRUSTED_PROXY", "");
 	int secure_cookies = 0;
@@ -117,14 +118,14 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	cfg.trusted_proxies = &proxies;
-	identity_config_default(&idcfg);
-	if (identity_config_from_env(&idcfg, err, sizeof err) < 0) {
+	security_config_default(&idcfg);
+	if (security_config_from_env(&idcfg, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge serve: %s\n", err);
 		return 2;
 	}
 	if (secure_cookies)
 		idcfg.secure_cookies = 1;
-	app.identity = &idcfg;
+	app.security = &idcfg;
 	if (sodium_init() < 0) {
 		fputs("wangge serve: libsodium failed to initialise\n", stderr);
 		return 1;
@@ -148,8 +149,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_info("store.open", "db=%s schema=%d", cfg.db_path, store_schema_latest());
 	/* The data key of the sealed personal fields (base/vault.h); refuses to make a new one when
-	   the database already holds values sealed with a lost key. */
-	sealed = identity_sealed_count(store_reader(app.store));
+	   the database already holds values sealed with a lost key (counted over every registered
+	   column, domain/sealed.h), and refuses while a key rotation is unfinished. */
+	sealed = sealed_count(store_reader(app.store));
 	if (sealed < 0 || vault_global_load(cfg.db_path, sealed, err, sizeof err) != 0) {
 		log_error("vault.key_failed", "db=%s error=\"%s\"", cfg.db_path,
 		          sealed < 0 ? "cannot count the sealed values" : err);

@@ -12,7 +12,11 @@
 #include "base/vault.h"
 #include "cli/cli.h"
 #include "domain/audit.h"
-#include "domain/identity.h"
+#include "domain/org.h"
+#include "domain/role.h"
+#include "domain/sealed.h"
+#include "domain/security_config.h"
+#include "domain/user.h"
 #include "domain/totp.h"
 #include "store/store.h"
 
@@ -25,23 +29,6 @@ static void user_usage(FILE *f)
 	      "  it) in the center of --region (default: the top region of the database), and\n"
 	      "  prints a one-time password (to be changed at first login) and a TOTP secret.\n",
 	      f);
-}
-
-/* Holders of role, or -1. */
-static int64_t role_holders(struct store *s, const char *role)
-{
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	int64_t n = -1;
-
-	if (!c || !(st = store_prepare(c, "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id "
-	                                  "= ur.role_id WHERE r.name = ?")))
-		return -1;
-	store_bind_text(st, 1, role, -1);
-	if (store_step(st) == STORE_ROW)
-		n = store_col_int64(st, 0);
-	store_reset(st);
-	return n;
 }
 
 /* The region for the administrators' center: --region, or the top of the tree. */
@@ -84,11 +71,11 @@ int cmd_user(int argc, char **argv)
 	};
 	const char *db = cli_env("WANGGE_DB", "wangge.db"), *role = NULL, *username = NULL;
 	const char *display = NULL, *region = NULL;
-	struct identity_config cfg;
+	struct security_config cfg;
 	struct store_options so;
 	struct store *s = NULL;
 	unsigned char key[AUDIT_KEY_LEN];
-	struct idctx x;
+	struct dom_ctx x;
 	struct dom_err e = { 0 };
 	char err[512], code[13], rname[REGION_NAME_BYTES], oname[ORG_NAME_BYTES];
 	char password[24], secret[TOTP_SECRET_B32], uri[512];
@@ -127,12 +114,12 @@ int cmd_user(int argc, char **argv)
 		        "administrators create everyone else\n");
 		return 2;
 	}
-	if (!identity_username_ok(username)) {
+	if (!user_name_ok(username)) {
 		fprintf(stderr, "wangge user add: bad --username (3..32 of a-z 0-9 _ . -)\n");
 		return 2;
 	}
-	identity_config_default(&cfg);
-	if (identity_config_from_env(&cfg, err, sizeof err) < 0) {
+	security_config_default(&cfg);
+	if (security_config_from_env(&cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge user add: %s\n", err);
 		return 2;
 	}
@@ -151,14 +138,14 @@ int cmd_user(int argc, char **argv)
 	}
 	/* The data key seals the TOTP secret (base/vault.h); created beside the database when
 	   missing, refused when sealed values exist without it. */
-	sealed = identity_sealed_count(store_reader(s));
+	sealed = sealed_count(store_reader(s));
 	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
 		fprintf(stderr, "wangge user add: %s\n",
 		        sealed < 0 ? "cannot count the sealed values" : err);
 		goto out;
 	}
-	x = (struct idctx){ s, &cfg, key, "cli", "" };
-	holders = role_holders(s, role);
+	dom_ctx_cli(&x, s, key, &cfg);
+	holders = role_holder_count(&x, role);
 	if (holders != 0) {
 		fprintf(stderr,
 		        holders < 0 ? "wangge user add: cannot read the database\n"
@@ -180,17 +167,17 @@ int cmd_user(int argc, char **argv)
 		goto out;
 	}
 	snprintf(oname, sizeof oname, "%.90s网格化服务管理中心", rname);
-	org = identity_org_ensure(&x, oname, "center",
-	                          level <= 2   ? "city"
-	                          : level == 3 ? "county"
-	                                       : "township",
-	                          code);
+	org = org_ensure(&x, oname, "center",
+	                 level <= 2   ? "city"
+	                 : level == 3 ? "county"
+	                              : "township",
+	                 code);
 	if (org < 0) {
 		fprintf(stderr, "wangge user add: cannot create the organisation %s\n", oname);
 		goto out;
 	}
-	id = identity_user_bootstrap(&x, username, display ? display : username, org, role, 1,
-	                             password, sizeof password, secret, &e);
+	id = user_bootstrap(&x, username, display ? display : username, org, role, 1, password,
+	                    sizeof password, secret, &e);
 	if (id < 0) {
 		fprintf(stderr, "wangge user add: %s\n", e.message);
 		goto out;

@@ -18,6 +18,7 @@ static const struct {
 	{ "check", cmd_check, "check the integrity of a database" },
 	{ "import", cmd_import, "import regions from CSV (import regions FILE.csv)" },
 	{ "user", cmd_user, "add the first administrators of a database" },
+	{ "keys", cmd_keys, "rotate the data key (keys rotate | keys retire-old)" },
 	{ "routes", cmd_routes, "print the route table and permission catalog as JSON" },
 };
 

@@ -1,8 +1,8 @@
 /*
  * Access decisions. The system principal holds everything; any other principal holds the
- * permissions in its perm_set (impl, filled by domain/identity.c from its roles or its API token),
- * sees the region subtree of its organisation, and, when grid-bound (a grid worker), only its
- * own grids inside it.
+ * permissions in its perm_set (impl, filled by domain/caller.c from its roles or by domain/token.c
+ * from its API token), sees the region subtree of its organisation, and, when grid-bound (a grid
+ * worker), only its own grids inside it.
  */
 #include <stdio.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  *   - access_can(p, "permission.name"): 1 when p holds that permission;
  *   - access_scope_range(p, lo, hi): the region-path range p may see;
  *   - access_sees_region(p, path): 1 when a region path is inside p's scope.
- * Added by the identity work (domain/identity.c builds principals from sessions and API tokens):
+ * Added by the identity work (domain/caller.c, session.c and token.c build principals):
  *   - impl points at the caller's struct perm_set (domain/permissions.h);
  *   - token_id, grid_bound; access_sees_grid() for the grid-worker rule.
  */

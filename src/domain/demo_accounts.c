@@ -77,7 +77,7 @@ struct plan {
 	int totp;
 };
 
-int demo_accounts_create(const struct idctx *x, struct demo_account out[DEMO_ACCOUNT_MAX],
+int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_ACCOUNT_MAX],
                          char *err, size_t errlen)
 {
 	struct store_conn *c = store_reader(x->store);
@@ -127,18 +127,18 @@ int demo_accounts_create(const struct idctx *x, struct demo_account out[DEMO_ACC
 	snprintf(names[2], sizeof names[2], "%.90s公安分局", tname);
 	region_name(c, community, cname, sizeof cname);
 	snprintf(names[3], sizeof names[3], "%.90s网格员队伍", cname);
-	org_ids[0] = identity_org_ensure(x, names[0], "center", "city", CITY);
-	org_ids[1] = identity_org_ensure(x, names[1], "center", "county", COUNTY);
-	org_ids[2] = identity_org_ensure(x, names[2], "department", NULL, COUNTY);
-	org_ids[3] = identity_org_ensure(x, names[3], "grid_team", NULL, community);
+	org_ids[0] = org_ensure(x, names[0], "center", "city", CITY);
+	org_ids[1] = org_ensure(x, names[1], "center", "county", COUNTY);
+	org_ids[2] = org_ensure(x, names[2], "department", NULL, COUNTY);
+	org_ids[3] = org_ensure(x, names[3], "grid_team", NULL, community);
 	region_name(c, township, tname, sizeof tname);
 	{
 		char tn[ORG_NAME_BYTES], on[ORG_NAME_BYTES], oc[REGION_NAME_BYTES] = "阳谷县";
 		snprintf(tn, sizeof tn, "%.90s网格化服务管理中心", tname);
 		region_name(c, OTHER_COUNTY, oc, sizeof oc);
 		snprintf(on, sizeof on, "%.90s网格化服务管理中心", oc);
-		other_ids[0] = identity_org_ensure(x, tn, "center", "township", township);
-		other_ids[1] = identity_org_ensure(x, on, "center", "county", OTHER_COUNTY);
+		other_ids[0] = org_ensure(x, tn, "center", "township", township);
+		other_ids[1] = org_ensure(x, on, "center", "county", OTHER_COUNTY);
 	}
 	for (int i = 0; i < 4; i++)
 		if (org_ids[i] < 0) {
@@ -158,9 +158,9 @@ int demo_accounts_create(const struct idctx *x, struct demo_account out[DEMO_ACC
 		snprintf(a->display_name, sizeof a->display_name, "%s", p->display_name);
 		snprintf(a->organisation, sizeof a->organisation, "%s", names[p->org]);
 		a->org_id = org_ids[p->org];
-		a->user_id = identity_user_bootstrap(x, p->username, p->display_name, a->org_id,
-		                                     p->role, 0, a->password, sizeof a->password,
-		                                     p->totp ? a->totp_secret : NULL, &e);
+		a->user_id = user_bootstrap(x, p->username, p->display_name, a->org_id, p->role, 0,
+		                            a->password, sizeof a->password,
+		                            p->totp ? a->totp_secret : NULL, &e);
 		if (a->user_id < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", p->username, e.message);
 			return -1;
@@ -180,8 +180,8 @@ int demo_accounts_create(const struct idctx *x, struct demo_account out[DEMO_ACC
 			snprintf(out[i].region_code, sizeof out[i].region_code, "%s",
 			         region_of[o] ? region_of[o] : community);
 		}
-		if (identity_user_update(x, access_system(), out[6].user_id, &f, &e) < 0 ||
-		    identity_user_set_grids(x, access_system(), out[6].user_id, grids, 2, &e) < 0) {
+		if (user_update(x, out[6].user_id, &f, &e) < 0 ||
+		    user_set_grids(x, out[6].user_id, grids, 2, &e) < 0) {
 			snprintf(err, errlen, "cannot set up the grid worker: %s", e.message);
 			return -1;
 		}

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/identity.h"
+#include "domain/dom.h"
+#include "domain/org.h"
+#include "domain/user.h"
 #include "domain/totp.h"
 
 struct demo_account {
@@ -32,7 +34,7 @@ struct demo_account {
 
 /* Creates the demo organisations and accounts in x->store. Returns the number of accounts
    created (0 when they already exist), or -1 with a reason in err. */
-int demo_accounts_create(const struct idctx *x, struct demo_account out[DEMO_ACCOUNT_MAX],
+int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_ACCOUNT_MAX],
                          char *err, size_t errlen);
 
 /* Writes the accounts to path as [{"role","username","password","organisation","totp_secret"?,

@@ -52,7 +52,7 @@ int dom_err_is_refusal(const struct dom_err *e)
 /* ---- the context ---- */
 
 void dom_ctx_cli(struct dom_ctx *x, struct store *s, const unsigned char *audit_key,
-                 const struct identity_config *security)
+                 const struct security_config *security)
 {
 	memset(x, 0, sizeof *x);
 	x->store = s;
@@ -320,4 +320,33 @@ void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX])
 		n = DOM_KEY_MAX - 1;
 	sodium_bin2base64(out, DOM_CURSOR_MAX, (const unsigned char *)key, n,
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* ---- small helpers ---- */
+
+void dom_copy(char *dst, size_t n, const char *src)
+{
+	if (n == 0)
+		return;
+	(void)snprintf(dst, n, "%s", src ? src : "");
+}
+
+size_t dom_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+int dom_step_done(struct store_stmt *st)
+{
+	int rc = store_step(st);
+
+	store_reset(st);
+	if (rc == STORE_DONE || rc == STORE_ROW)
+		return 0;
+	return rc < 0 ? rc : STORE_ERR;
 }

@@ -30,7 +30,7 @@
 struct store;
 struct store_conn;
 struct store_stmt;
-struct identity_config;
+struct security_config;
 
 #define DOM_MSG_MAX 512
 #define DOM_OBJECT_MAX 96
@@ -69,13 +69,13 @@ struct dom_ctx {
 	const unsigned char *audit_key;
 	const char *source;
 	const char *request_id;
-	const struct identity_config *security; /* session, lockout and password parameters */
+	const struct security_config *security; /* session, lockout and password parameters */
 };
 
 /* A context for command-line tools and the demo builder: the system principal, now from the
    clock, source "cli". security may be NULL where no identity write is made. */
 void dom_ctx_cli(struct dom_ctx *x, struct store *s, const unsigned char *audit_key,
-                 const struct identity_config *security);
+                 const struct security_config *security);
 /* The same context for another caller (x2 copies x with caller replaced). */
 void dom_ctx_as(struct dom_ctx *x2, const struct dom_ctx *x, const struct principal *caller);
 
@@ -172,6 +172,16 @@ struct dom_page {
 int dom_page_parse(struct dom_page *pg, const char *limit, const char *cursor, struct dom_err *e);
 /* Encodes a key (the last row's order key as text) into an opaque cursor. out DOM_CURSOR_MAX. */
 void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX]);
+
+/* ---- small helpers every module needs ---- */
+
+/* Copies src (NULL is "") into dst of n bytes, truncating; dst is always NUL-terminated. */
+void dom_copy(char *dst, size_t n, const char *src);
+/* Number of characters (UTF-8 code points) in s. */
+size_t dom_utf8_chars(const char *s);
+/* Steps a statement that returns no row needed (INSERT, UPDATE, DELETE) and resets it: 0, or a
+   negative store_rc (STORE_CONSTRAINT for a constraint violation). */
+int dom_step_done(struct store_stmt *st);
 
 #include "base/banned.h"
 #endif

@@ -1,31 +1,29 @@
 /*
- * Authentication: password login with lockout and TOTP, browser sessions (random tokens stored
- * hashed, idle and absolute expiry, CSRF token), TOTP enrolment with recovery codes, and API
- * tokens for other systems. Every login success and failure, lockout, logout, enrolment and token
- * change is audited in the same transaction as the change.
+ * Browser sessions: password login with lockout (domain/lockout.h) and TOTP, sessions (random
+ * tokens stored hashed, idle and absolute expiry, CSRF token), the authentication of a request by
+ * its session cookie, and logout. Every login success and failure, lockout and logout is audited
+ * in the same transaction as the change.
  *
- * Secrets handed out here (session id, CSRF token, API token, TOTP secret, recovery codes) exist
- * in clear only in the out-parameters of the call that creates them; the database keeps hashes
- * (BLAKE2b-256) or, for the TOTP secret, the secret itself (it must compute codes).
+ * Secrets handed out here (session token, CSRF token) exist in clear only in the out-parameters
+ * of the call that creates them; the database keeps their BLAKE2b-256 hashes.
  */
 #ifndef WANGGE_DOMAIN_SESSION_H
 #define WANGGE_DOMAIN_SESSION_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/identity.h"
+#include "domain/caller.h"
+#include "domain/dom.h"
+
+struct store;
+struct store_conn;
 
 #define SESSION_COOKIE "wg_session"
 #define CSRF_COOKIE "wg_csrf"
 #define CSRF_HEADER "X-CSRF-Token"
 #define SESSION_TOKEN_BYTES 32
 #define SESSION_TOKEN_CHARS 44 /* 43 base64url characters + NUL */
-#define API_TOKEN_PREFIX "wgt_"
-#define API_TOKEN_CHARS 48 /* "wgt_" + 43 + NUL */
-#define RECOVERY_CODE_COUNT 10
-#define RECOVERY_CODE_CHARS 15 /* "xxxx-xxxx-xxxx" + NUL */
 
 enum login_status {
 	LOGIN_OK = 0,
@@ -56,39 +54,33 @@ struct login_result {
 	int recovery_left;    /* unused codes left after that */
 };
 
-/* Runs the whole login. Argon2 verification happens outside the writer. */
-int session_login(const struct idctx *x, const struct login_request *rq, struct login_result *out);
+/* Runs the whole login for the anonymous caller of x (x->source is the address counted for
+   lockouts). Argon2 verification happens outside the writer. Returns 0 with out->status, or -1
+   when the database failed. */
+int session_login(const struct dom_ctx *x, const struct login_request *rq,
+                  struct login_result *out);
 
-/* Resolves a session cookie into out (a caller already caller_init'ed is overwritten).
+/* Resolves a session cookie at x->now into out (a caller already caller_init'ed is overwritten).
    Returns 1 valid, 0 unknown/expired/revoked (out is the anonymous caller), -1 error. Refreshes
    last_seen_at at most every min(60 s, idle/4). */
-int session_authenticate(const struct idctx *x, const char *cookie, int64_t now,
-                         struct caller *out);
-/* Resolves "wgt_..." the same way (principal of the token's organisation and permissions). */
-int token_authenticate(const struct idctx *x, const char *token, int64_t now, struct caller *out);
+int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out);
 /* 1 when header is the CSRF token of c's session (constant time). */
 int session_csrf_ok(const struct caller *c, const char *header);
 
-/* Ends the caller's session, or all of the user's sessions. Audited. */
-int session_logout(const struct idctx *x, const struct caller *c, int everywhere);
+/* Ends the caller's session session_id, or (everywhere) all of the caller's sessions. */
+int session_logout(const struct dom_ctx *x, int64_t session_id, int everywhere, struct dom_err *e);
 
-/* TOTP enrolment for the caller: begin stores a new pending secret (refused with 409 when TOTP
-   is already on) and returns it with its otpauth URI; confirm checks a code against it, turns
-   TOTP on and returns RECOVERY_CODE_COUNT fresh recovery codes (codes[i] RECOVERY_CODE_CHARS). */
-int session_totp_begin(const struct idctx *x, const struct principal *p, char *secret,
-                       size_t secret_len, char *uri, size_t uri_len, struct dom_err *e);
-int session_totp_confirm(const struct idctx *x, const struct principal *p, const char *code,
-                         char codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS], struct dom_err *e);
+/* ---- shared with API tokens, TOTP enrolment and users ---- */
 
-/* API tokens. perms must be token-grantable catalog permissions; org_id inside p's scope;
-   lifetime 1..cfg->token_max_lifetime_s. token_out (API_TOKEN_CHARS) receives the token once. */
-int token_create(const struct idctx *x, const struct principal *p, const char *name, int64_t org_id,
-                 const char *const *perms, size_t n, int64_t lifetime_s, int64_t *id,
-                 char *token_out, struct dom_err *e);
-/* [{id,name,prefix,org_id,org_name,permissions,created_by,created_at,expires_at,revoked_at,
-   last_used_at,active}] */
-json_t *token_list(struct store *s, int64_t now, struct dom_err *e);
-int token_revoke(const struct idctx *x, const struct principal *p, int64_t id, struct dom_err *e);
+/* A new random secret: SESSION_TOKEN_BYTES random bytes as base64url. */
+void session_secret_new(char out[SESSION_TOKEN_CHARS]);
+/* BLAKE2b-256 of a secret, as stored. */
+void session_secret_hash(const char *secret, unsigned char out[32]);
+/* Inside a write: ends every session of user_id except keep (0 = none) at now. */
+int session_revoke_user(struct store_conn *c, int64_t user_id, int64_t keep, int64_t now);
+/* Bookkeeping outside any audited write: sets the time column of one row by sql ("UPDATE t SET
+   col = ? WHERE id = ?"). Failures are logged, not returned: they do not change any right. */
+void session_touch(struct store *s, const char *sql, int64_t id, int64_t now);
 
 #include "base/banned.h"
 #endif

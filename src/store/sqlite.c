@@ -126,11 +126,18 @@ static struct store_conn *conn_open(struct store *s, int reader, char *err, size
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, s->opt.busy_timeout_ms);
+	/* Exclusive: first, before anything reads the file (PRAGMA synchronous does), so the
+	   connection must take an exclusive lock, refused while another holds its shared lock. */
 	snprintf(pragmas, sizeof pragmas,
-	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;%s",
+	         "%sPRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;%s",
+	         !reader && s->opt.exclusive ? "PRAGMA locking_mode=EXCLUSIVE; " : "",
 	         reader ? " PRAGMA query_only=1;" : "");
 	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(c->db));
+		if (s->opt.exclusive && (sqlite3_errcode(c->db) & 0xff) == SQLITE_BUSY)
+			snprintf(err, errlen, "%s is in use by another process", s->path);
+		else
+			snprintf(err, errlen, "cannot configure %s: %s", s->path,
+			         sqlite3_errmsg(c->db));
 		conn_close(c);
 		return NULL;
 	}

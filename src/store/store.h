@@ -34,6 +34,10 @@ struct store_options {
 	int max_batch;       /* most writes grouped in one transaction; 1 turns group commit off */
 	int busy_timeout_ms; /* how long a connection waits for a lock */
 	int readonly;        /* open without migrating and refuse writes (used by `wangge check`) */
+	/* Hold the database for this process alone until store_close (`wangge keys rotate`): the
+	   open fails when another process has it open (a running server), and no other process can
+	   open it meanwhile. Only the writer may be used (store_write); readers would wait. */
+	int exclusive;
 };
 
 /* Default options for a path: max_batch 256, busy timeout 5000 ms. */

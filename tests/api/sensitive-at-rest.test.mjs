@@ -124,12 +124,12 @@ describe('sensitive fields at rest', () => {
     execFileSync('sqlite3', [db, `UPDATE users SET phone = '13700001111' WHERE id = ${userId}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`user ${userId} users.phone is stored in clear`));
+    assert.match(r.stdout, new RegExp(`row ${userId} users\\.phone is stored in clear`));
     // A sealed value moved to another row does not decrypt.
     execFileSync('sqlite3', [db, `UPDATE users SET phone = (SELECT id_number FROM users WHERE id = ${userId}) WHERE id = ${userId}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`user ${userId} users.phone does not decrypt`));
+    assert.match(r.stdout, new RegExp(`row ${userId} users\\.phone does not decrypt`));
     execFileSync('sqlite3', [db, `UPDATE users SET phone = NULL WHERE id = ${userId}`]);
     // A TOTP secret stored in clear, or moved to another row, is a finding too.
     const sec = accountFor(db, 'secadmin');
@@ -138,11 +138,11 @@ describe('sensitive fields at rest', () => {
     execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = '${sec.totp_secret}' WHERE id = ${sec.user_id}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`user ${sec.user_id} users.totp_secret is stored in clear`));
+    assert.match(r.stdout, new RegExp(`row ${sec.user_id} users\\.totp_secret is stored in clear`));
     execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = (SELECT totp_secret FROM users u WHERE u.username = '${accountFor(db, 'auditor').username}') WHERE id = ${sec.user_id}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`user ${sec.user_id} users.totp_secret does not decrypt`));
+    assert.match(r.stdout, new RegExp(`row ${sec.user_id} users\\.totp_secret does not decrypt`));
     execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = '${sealedTotp}' WHERE id = ${sec.user_id}`]);
     r = await runCli(['check', '--db', db], { env: testEnv });
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -22,8 +22,15 @@
 #include "base/clock.h"
 #include "base/vault.h"
 #include "domain/audit.h"
-#include "domain/identity.h"
+#include "domain/caller.h"
+#include "domain/lockout.h"
+#include "domain/org.h"
+#include "domain/password.h"
+#include "domain/role.h"
+#include "domain/sealed.h"
+#include "domain/security_config.h"
 #include "domain/session.h"
+#include "domain/user.h"
 #include "domain/totp.h"
 #include "store/store.h"
 
@@ -31,8 +38,8 @@ struct fx {
 	char dir[64];
 	struct store *s;
 	unsigned char key[AUDIT_KEY_LEN];
-	struct identity_config cfg;
-	struct idctx x;
+	struct security_config cfg;
+	struct dom_ctx x;
 	int64_t org;
 };
 
@@ -67,10 +74,12 @@ static int setup(void **state)
 	if (store_open(&o, &f->s, err, sizeof err) < 0 ||
 	    audit_key_load(db, 1, f->key, err, sizeof err) != 0)
 		return -1;
-	identity_config_default(&f->cfg);
+	security_config_default(&f->cfg);
 	f->cfg.argon2_opslimit = 1;
 	f->cfg.argon2_memlimit = 1024 * 1024;
-	f->x = (struct idctx){ f->s, &f->cfg, f->key, "10.0.0.1", "t" };
+	dom_ctx_cli(&f->x, f->s, f->key, &f->cfg);
+	f->x.source = "10.0.0.1";
+	f->x.request_id = "t";
 	{
 		/* TOTP secrets are sealed at rest: a process vault with a random key. */
 		unsigned char dk[VAULT_KEY_LEN];
@@ -89,7 +98,7 @@ static int setup(void **state)
 	            "'371500000000/371502000000/', 0, 0), ('371521000000', '阳谷县', 3, "
 	            "'371500000000', '371500000000/371521000000/', 0, 0)") != 0)
 		return -1;
-	f->org = identity_org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
+	f->org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
 	if (f->org < 0)
 		return -1;
 	*state = f;
@@ -112,34 +121,34 @@ static int teardown(void **state)
 static void test_policy(void **state)
 {
 	(void)state;
-	assert_null(identity_password_policy("alice", "Correct-Horse-9"));
-	assert_non_null(identity_password_policy("alice", "Short-1a"));
-	assert_non_null(identity_password_policy("alice", "alllowercase12")); /* 2 classes */
-	assert_null(identity_password_policy("alice", "alllowercase12!"));    /* 3 classes */
-	assert_non_null(identity_password_policy("alice", "xxALICExx-12"));   /* user name */
-	assert_non_null(identity_password_policy("alice", ""));
-	assert_non_null(identity_password_policy("alice", NULL));
+	assert_null(password_policy("alice", "Correct-Horse-9"));
+	assert_non_null(password_policy("alice", "Short-1a"));
+	assert_non_null(password_policy("alice", "alllowercase12")); /* 2 classes */
+	assert_null(password_policy("alice", "alllowercase12!"));    /* 3 classes */
+	assert_non_null(password_policy("alice", "xxALICExx-12"));   /* user name */
+	assert_non_null(password_policy("alice", ""));
+	assert_non_null(password_policy("alice", NULL));
 	{
 		char big[200];
 		memset(big, 'a', sizeof big - 1);
 		big[sizeof big - 1] = '\0';
 		big[0] = 'A';
 		big[1] = '1';
-		assert_non_null(identity_password_policy("bob", big)); /* > 128 bytes */
+		assert_non_null(password_policy("bob", big)); /* > 128 bytes */
 	}
 	for (int i = 0; i < 50; i++) {
 		char pw[17];
-		identity_password_generate(pw, sizeof pw);
+		password_generate(pw, sizeof pw);
 		assert_int_equal(strlen(pw), 16);
-		assert_null(identity_password_policy("someone", pw));
+		assert_null(password_policy("someone", pw));
 	}
-	assert_true(identity_username_ok("operator"));
-	assert_true(identity_username_ok("li.si-2"));
-	assert_false(identity_username_ok("Li"));
-	assert_false(identity_username_ok("ab"));
-	assert_false(identity_username_ok("-abc"));
-	assert_false(identity_username_ok("a b c"));
-	assert_false(identity_username_ok("张三丰"));
+	assert_true(user_name_ok("operator"));
+	assert_true(user_name_ok("li.si-2"));
+	assert_false(user_name_ok("Li"));
+	assert_false(user_name_ok("ab"));
+	assert_false(user_name_ok("-abc"));
+	assert_false(user_name_ok("a b c"));
+	assert_false(user_name_ok("张三丰"));
 }
 
 static void test_hash(void **state)
@@ -147,18 +156,18 @@ static void test_hash(void **state)
 	struct fx *f = *state;
 	char h[PASSWORD_HASH_MAX];
 
-	assert_int_equal(identity_password_hash(&f->cfg, "Correct-Horse-9", h), 0);
+	assert_int_equal(password_hash(&f->cfg, "Correct-Horse-9", h), 0);
 	assert_non_null(strstr(h, "$argon2id$"));
-	assert_true(identity_password_verify(h, "Correct-Horse-9"));
-	assert_false(identity_password_verify(h, "Correct-Horse-8"));
-	assert_false(identity_password_verify(h, NULL));
-	assert_false(identity_password_verify("garbage", "x"));
+	assert_true(password_verify(h, "Correct-Horse-9"));
+	assert_false(password_verify(h, "Correct-Horse-8"));
+	assert_false(password_verify(h, NULL));
+	assert_false(password_verify("garbage", "x"));
 }
 
 static int64_t make_user(struct fx *f, const char *name, const char *role, char *pw, char *totp)
 {
 	struct dom_err e = { 0 };
-	int64_t id = identity_user_bootstrap(&f->x, name, name, f->org, role, 0, pw, 24, totp, &e);
+	int64_t id = user_bootstrap(&f->x, name, name, f->org, role, 0, pw, 24, totp, &e);
 
 	assert_true(id > 0);
 	return id;
@@ -206,13 +215,15 @@ static void test_lockout(void **state)
 	assert_int_equal(session_login(&f->x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_ACCOUNT_LOCKED);
 	/* The security administrator releases the lock. */
-	locks = identity_lockouts_json(f->s, clock_now(), &e);
+	locks = lockout_list_json(&f->x, &e);
 	assert_int_equal(json_array_size(locks), 2);
 	{
 		int64_t id = json_integer_value(json_object_get(json_array_get(locks, 0), "id"));
 		struct principal sec = { .user_id = 99 };
+		struct dom_ctx xs;
 		memcpy(sec.username, "sec", 4);
-		assert_int_equal(identity_lockout_release(&f->x, &sec, id, &e), 0);
+		dom_ctx_as(&xs, &f->x, &sec);
+		assert_int_equal(lockout_release(&xs, id, &e), 0);
 	}
 	json_decref(locks);
 	rq.username = "operator";
@@ -283,7 +294,7 @@ static int swap_fn(struct store_conn *c, void *arg)
 static void test_totp_sealed(void **state)
 {
 	struct fx *f = *state;
-	char pw[24], secret[TOTP_SECRET_B32], raw[IDENTITY_TOTP_SEALED_MAX] = "";
+	char pw[24], secret[TOTP_SECRET_B32], raw[SEALED_TOTP_MAX] = "";
 	char out[TOTP_SECRET_B32 + 8];
 	struct buf report;
 	struct store_stmt *st;
@@ -297,17 +308,17 @@ static void test_totp_sealed(void **state)
 	snprintf(raw, sizeof raw, "%s", store_col_text(st, 0));
 	store_reset(st);
 	assert_true(vault_is_sealed(raw));
-	assert_int_equal(identity_totp_open(id, raw, out, sizeof out), 0);
+	assert_int_equal(sealed_totp_open(id, raw, out, sizeof out), 0);
 	assert_int_equal(strlen(out), TOTP_SECRET_B32 - 1);
-	assert_int_equal(identity_totp_open(id + 1, raw, out, sizeof out), -1);
+	assert_int_equal(sealed_totp_open(id + 1, raw, out, sizeof out), -1);
 	assert_string_equal(out, "");
 	assert_int_equal(count(f, "SELECT count(*) FROM users WHERE totp_secret LIKE 'v1:%'"), 2);
-	assert_int_equal(identity_sealed_count(store_reader(f->s)), 2);
+	assert_int_equal(sealed_count(store_reader(f->s)), 2);
 
 	buf_init(&report, 4096);
-	assert_int_equal(identity_check_sealed(store_reader(f->s), vault_global(), &report), 0);
+	assert_int_equal(sealed_check(store_reader(f->s), vault_global(), &report), 0);
 	assert_int_equal(store_write(f->s, swap_fn, NULL), 0);
-	assert_int_equal(identity_check_sealed(store_reader(f->s), vault_global(), &report), 1);
+	assert_int_equal(sealed_check(store_reader(f->s), vault_global(), &report), 1);
 	assert_non_null(strstr(report.data, "users.totp_secret does not decrypt"));
 	buf_release(&report);
 }
@@ -317,6 +328,7 @@ static void test_caller_and_grants(void **state)
 	struct fx *f = *state;
 	char pw[24], s1[TOTP_SECRET_B32], s2[TOTP_SECRET_B32];
 	struct caller c, sec;
+	struct dom_ctx xs;
 	struct dom_err e = { 0 };
 	int64_t op = make_user(f, "operator", "center_operator", pw, NULL);
 	int64_t secid = make_user(f, "secadm", "secadmin", pw, s1);
@@ -325,19 +337,19 @@ static void test_caller_and_grants(void **state)
 	const char *sec_role[] = { "secadmin" };
 	const char *leader[] = { "center_leader", "center_operator" };
 
-	assert_int_equal(identity_load_caller(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
+	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
 	assert_true(access_can(&c.p, "grid.write"));
 	assert_false(access_can(&c.p, "user.write"));
 	assert_string_equal(c.p.region_path, "371500000000/");
 	assert_false(c.totp_required);
 	assert_false(caller_restricted(&c));
 	caller_release(&c);
-	assert_int_equal(
-	        identity_load_caller(store_reader(f->s), &f->cfg, secid, clock_now(), &sec), 1);
+	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, secid, clock_now(), &sec), 1);
 	assert_true(sec.totp_required);
 	assert_true(sec.totp_enrolled);
+	dom_ctx_as(&xs, &f->x, &sec.p);
 	/* No self grant, audited as denied. */
-	assert_int_equal(identity_user_set_roles(&f->x, &sec.p, secid, audit_role, 1, &e), -1);
+	assert_int_equal(role_assign(&xs, secid, audit_role, 1, &e), -1);
 	assert_string_equal(e.code, "self_grant");
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = 'user.roles' AND "
 	                          "outcome = 'denied'"),
@@ -345,12 +357,12 @@ static void test_caller_and_grants(void **state)
 	/* No second administrator family on one user. */
 	{
 		const char *both[] = { "sysadmin", "auditor" };
-		assert_int_equal(identity_user_set_roles(&f->x, &sec.p, sys, both, 2, &e), -1);
+		assert_int_equal(role_assign(&xs, sys, both, 2, &e), -1);
 		assert_string_equal(e.code, "separation");
 	}
-	assert_int_equal(identity_user_set_roles(&f->x, &sec.p, sys, sec_role, 1, &e), 0);
-	assert_int_equal(identity_user_set_roles(&f->x, &sec.p, op, leader, 2, &e), 0);
-	assert_int_equal(identity_load_caller(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
+	assert_int_equal(role_assign(&xs, sys, sec_role, 1, &e), 0);
+	assert_int_equal(role_assign(&xs, op, leader, 2, &e), 0);
+	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
 	assert_true(access_can(&c.p, "sensitive.unmask"));
 	caller_release(&c);
 	/* A custom role mixing families is refused; a clean one can be created but not edited
@@ -359,19 +371,14 @@ static void test_caller_and_grants(void **state)
 		const char *mixed[] = { "user.write", "audit.read" };
 		const char *ok[] = { "grid.read", "grid.check" };
 		int64_t rid;
-		assert_int_equal(
-		        identity_role_create(&f->x, &sec.p, "mixed", "混合", mixed, 2, &rid, &e),
-		        -1);
+		assert_int_equal(role_create(&xs, "mixed", "混合", mixed, 2, &rid, &e), -1);
 		assert_string_equal(e.code, "separation");
-		assert_int_equal(
-		        identity_role_create(&f->x, &sec.p, "checker", "检查员", ok, 2, &rid, &e),
-		        0);
+		assert_int_equal(role_create(&xs, "checker", "检查员", ok, 2, &rid, &e), 0);
 	}
 	caller_release(&sec);
 	/* Password expiry makes the caller restricted. */
 	f->cfg.password_max_age_s = 1;
-	assert_int_equal(identity_load_caller(store_reader(f->s), &f->cfg, op, clock_now() + 5, &c),
-	                 1);
+	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now() + 5, &c), 1);
 	assert_true(c.must_change_password);
 	assert_true(caller_restricted(&c));
 	caller_release(&c);

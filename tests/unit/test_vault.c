@@ -2,7 +2,11 @@
  * Unit tests for base/vault: seal/open round trip (fresh nonce each time), tamper detection, a
  * value moved to another field or row does not open, another key does not open, the blind index
  * is stable, keyed and field-separated, the data key file is created 0600 and reused, and the
- * process vault refuses to make a new key when sealed values exist.
+ * process vault refuses to make a new key when sealed values exist. Key rotation: a previous key
+ * opens but never seals, key fingerprints, the new key file made whole and reused, the switch
+ * (.old kept, .new made current) idempotent after a crash between its two steps and refused over
+ * an unrelated .old, the process vault refused while a rotation is unfinished and given .old as
+ * its previous key, and retiring .old.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,8 +51,10 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char path[256];
 
-	vault_key_path(f->db, path, sizeof path);
-	unlink(path);
+	for (int k = VAULT_KEY_CURRENT; k <= VAULT_KEY_OLD; k++) {
+		vault_key_file_path(f->db, (enum vault_key_file)k, path, sizeof path);
+		unlink(path);
+	}
 	rmdir(f->dir);
 	vault_wipe(&f->v);
 	vault_global_set(NULL);
@@ -201,6 +207,141 @@ static void test_global(void **state)
 	assert_non_null(vault_global());
 }
 
+static void test_previous_key(void **state)
+{
+	struct fx *f = *state;
+	struct vault next, prev, again;
+	unsigned char k[VAULT_KEY_LEN];
+	char a[256], b[256], out[64], err[256];
+
+	/* Fingerprints: equal for the same key file, different for another key. */
+	assert_int_equal(strlen(f->v.key_id), 32);
+	assert_int_equal(vault_load(&again, f->db, 0, err, sizeof err), 0);
+	assert_string_equal(again.key_id, f->v.key_id);
+	randombytes_buf(k, sizeof k);
+	vault_init(&next, k);
+	assert_string_not_equal(next.key_id, f->v.key_id);
+	assert_false(next.prev_ready);
+
+	assert_int_equal(vault_seal(&f->v, "users.phone", 7, "13812345678", a, sizeof a), 0);
+	assert_int_equal(vault_open_which(&next, "users.phone", 7, a, out, sizeof out), -1);
+	vault_set_previous(&next, &f->v);
+	assert_string_equal(next.prev_key_id, f->v.key_id);
+	/* The previous key opens (which = 1) ... */
+	assert_int_equal(vault_open_which(&next, "users.phone", 7, a, out, sizeof out), 1);
+	assert_string_equal(out, "13812345678");
+	assert_int_equal(vault_open(&next, "users.phone", 7, a, out, sizeof out), 0);
+	/* ... but never seals: a new value opens with the new key alone. */
+	assert_int_equal(vault_seal(&next, "users.phone", 7, "13812345678", b, sizeof b), 0);
+	assert_int_equal(vault_open_which(&next, "users.phone", 7, b, out, sizeof out), 0);
+	assert_int_equal(vault_open(&f->v, "users.phone", 7, b, out, sizeof out), -1);
+	/* Still bound to field and row. */
+	assert_int_equal(vault_open_which(&next, "users.phone", 8, a, out, sizeof out), -1);
+	/* The previous key as a vault of its own makes the old blind index. */
+	vault_previous(&next, &prev);
+	assert_true(prev.ready);
+	assert_false(prev.prev_ready);
+	vault_blind_index(&prev, "users.id_number", "371502199003071234", a);
+	vault_blind_index(&f->v, "users.id_number", "371502199003071234", b);
+	assert_string_equal(a, b);
+	vault_set_previous(&next, NULL);
+	vault_previous(&next, &prev);
+	assert_false(prev.ready);
+	vault_wipe(&next);
+	vault_wipe(&again);
+}
+
+static int file_exists(const char *db, enum vault_key_file which)
+{
+	char path[256];
+
+	vault_key_file_path(db, which, path, sizeof path);
+	return access(path, F_OK) == 0;
+}
+
+static void test_rotation_files(void **state)
+{
+	struct fx *f = *state;
+	struct vault v, again, now;
+	char cur[256], new[256], old[256], tmp[300], err[512], a[256], out[64];
+	int created;
+	struct stat st;
+
+	vault_key_file_path(f->db, VAULT_KEY_CURRENT, cur, sizeof cur);
+	vault_key_file_path(f->db, VAULT_KEY_NEW, new, sizeof new);
+	vault_key_file_path(f->db, VAULT_KEY_OLD, old, sizeof old);
+	assert_string_equal(cur + strlen(f->db), ".data.key");
+	assert_string_equal(new + strlen(f->db), ".data.key.new");
+	assert_string_equal(old + strlen(f->db), ".data.key.old");
+	assert_int_equal(vault_key_file_exists(f->db, VAULT_KEY_NEW, err, sizeof err), 0);
+
+	/* Not without create. Then made: 0600, 32 bytes, no temporary file left. */
+	assert_int_equal(vault_rotation_load(&v, f->db, 0, &created, err, sizeof err), -1);
+	assert_non_null(strstr(err, "missing"));
+	assert_int_equal(vault_rotation_load(&v, f->db, 1, &created, err, sizeof err), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(stat(new, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, VAULT_KEY_LEN);
+	snprintf(tmp, sizeof tmp, "%s.tmp", new);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	assert_string_equal(v.prev_key_id, f->v.key_id);
+	/* A second run reuses it. */
+	assert_int_equal(vault_rotation_load(&again, f->db, 1, &created, err, sizeof err), 0);
+	assert_int_equal(created, 0);
+	assert_string_equal(again.key_id, v.key_id);
+	vault_wipe(&again);
+
+	/* The process vault refuses while the rotation is unfinished. */
+	assert_int_equal(vault_global_load(f->db, 1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "rotation is unfinished"));
+	assert_int_equal(vault_global_load(f->db, 0, err, sizeof err), -1);
+
+	/* A crash between the two steps of the switch: .old linked, .new not yet renamed. */
+	assert_int_equal(link(cur, old), 0);
+	assert_int_equal(vault_rotation_switch(f->db, err, sizeof err), 0);
+	assert_false(file_exists(f->db, VAULT_KEY_NEW));
+	assert_int_equal(vault_load_with_old(&now, f->db, err, sizeof err), 0);
+	assert_string_equal(now.key_id, v.key_id);
+	assert_string_equal(now.prev_key_id, f->v.key_id);
+	assert_int_equal(stat(old, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* Nothing left to switch to. */
+	assert_int_equal(vault_rotation_switch(f->db, err, sizeof err), -1);
+
+	/* The process vault: the current key, with .old opening what it sealed. */
+	assert_int_equal(vault_seal(&f->v, "users.phone", 3, "13812345678", a, sizeof a), 0);
+	assert_int_equal(vault_global_load(f->db, 1, err, sizeof err), 0);
+	assert_string_equal(vault_global()->key_id, v.key_id);
+	assert_int_equal(vault_open_which(vault_global(), "users.phone", 3, a, out, sizeof out), 1);
+	assert_string_equal(out, "13812345678");
+
+	/* A second rotation while .old holds an unrelated key: the switch refuses. */
+	assert_int_equal(vault_rotation_load(&again, f->db, 1, &created, err, sizeof err), 0);
+	assert_int_equal(vault_rotation_switch(f->db, err, sizeof err), -1);
+	assert_non_null(strstr(err, "another key"));
+	assert_true(file_exists(f->db, VAULT_KEY_NEW));
+	assert_int_equal(unlink(new), 0);
+	vault_wipe(&again);
+
+	/* Retiring .old: gone, and retiring again is harmless. */
+	assert_int_equal(vault_retire_old(f->db, err, sizeof err), 0);
+	assert_false(file_exists(f->db, VAULT_KEY_OLD));
+	assert_int_equal(vault_retire_old(f->db, err, sizeof err), 0);
+	assert_int_equal(vault_load_with_old(&now, f->db, err, sizeof err), 0);
+	assert_false(now.prev_ready);
+
+	/* The plain switch from scratch: .old is the replaced key, the current one the new. */
+	assert_int_equal(vault_rotation_load(&again, f->db, 1, &created, err, sizeof err), 0);
+	assert_int_equal(vault_rotation_switch(f->db, err, sizeof err), 0);
+	assert_int_equal(vault_load_with_old(&now, f->db, err, sizeof err), 0);
+	assert_string_equal(now.key_id, again.key_id);
+	assert_string_equal(now.prev_key_id, v.key_id);
+	vault_wipe(&again);
+	vault_wipe(&now);
+	vault_wipe(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_previous_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
