@@ -16,6 +16,8 @@ static const struct {
 	{ "demo", cmd_demo, "create a demo database" },
 	{ "migrate", cmd_migrate, "apply pending schema migrations" },
 	{ "check", cmd_check, "check the integrity of a database" },
+	{ "audit-head", cmd_audit_head,
+	  "show, or --reset, the audit head record beside a database" },
 	{ "import", cmd_import, "import regions from CSV (import regions FILE.csv)" },
 	{ "user", cmd_user, "add the first administrators of a database" },
 	{ "routes", cmd_routes, "print the route table and permission catalog as JSON" },
@@ -25,8 +27,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: wangge <command> [options]\n\ncommands:\n", f);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fputs("  version   print the version\n  help      show this help\n\n"
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("  version    print the version\n  help       show this help\n\n"
 	      "Run 'wangge <command> --help' for a command's options.\n",
 	      f);
 }

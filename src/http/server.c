@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/access.h"
+#include "domain/audit.h"
 #include "http/http.h"
 #include "http/server.h"
 
@@ -513,6 +514,10 @@ static void dispatch(struct req *r)
 		if (api_authorize(r) == 0)
 			r->match.route->handler(r);
 		api_audit_request(r);
+		/* Records appended by this request are committed by now: the head record outside
+		   the database is moved up before the answer leaves (domain/audit.h). One atomic
+		   load when nothing was appended. */
+		audit_head_sync();
 	} else if (r->match.method_mismatch) {
 		resp_header(r, "Allow", r->match.allow);
 		resp_error(r, 405, "method_not_allowed", "该地址不支持此请求方法");
