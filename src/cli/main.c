@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "cli/cli.h"
@@ -37,6 +38,10 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	/* Before any file is made: the database, its -wal and -shm, journals and anything else the
+	   binary or SQLite creates are then readable by the service account only. Key files and the
+	   head record also ask for 0600 themselves. */
+	umask(077);
 	log_set_level(log_level_from_name(cli_env("WANGGE_LOG_LEVEL", NULL), LOG_INFO));
 	if (!cmd) {
 		usage(stderr);
