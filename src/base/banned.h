@@ -6,6 +6,15 @@
 #ifndef WANGGE_BASE_BANNED_H
 #define WANGGE_BASE_BANNED_H
 
+/* The headers that declare the banned functions, first: with _FORTIFY_SOURCE they define inline
+   wrappers of the same names, which the macros below would mangle if such a header were first
+   included after a project header (e.g. <stdio.h> through jansson.h). Included here, their guards
+   make any later include a no-op. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #define BANNED(func) sorry_##func##_is_banned_in_wangge
 
 #undef strcpy

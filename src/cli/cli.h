@@ -10,6 +10,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_audit_head(int argc, char **argv); /* cmd_db.c */
 int cmd_import(int argc, char **argv);
 int cmd_user(int argc, char **argv);   /* cmd_user.c */
 int cmd_routes(int argc, char **argv); /* cmd_routes.c */

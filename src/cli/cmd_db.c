@@ -19,12 +19,14 @@
 #include "domain/security_config.h"
 #include "store/store.h"
 
-/* Parses the single --db option these commands share. Returns 0, or the exit code to use. */
-static int parse_db_only(int argc, char **argv, const char *usage, const char **db)
+/* Parses the --db option these commands share, and --reset when reset is not NULL. Returns 0, or
+   the exit code to use (-2: help was asked for, exit 0). */
+static int parse_db_opts(int argc, char **argv, const char *usage, const char **db, int *reset)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "reset", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -34,6 +36,8 @@ static int parse_db_only(int argc, char **argv, const char *usage, const char **
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'd') {
 			*db = optarg;
+		} else if (c == 'r' && reset) {
+			*reset = 1;
 		} else {
 			fprintf(stderr, "usage: %s\n", usage);
 			return c == 'h' ? -2 : 2;
@@ -45,6 +49,11 @@ static int parse_db_only(int argc, char **argv, const char *usage, const char **
 		return 2;
 	}
 	return 0;
+}
+
+static int parse_db_only(int argc, char **argv, const char *usage, const char **db)
+{
+	return parse_db_opts(argc, argv, usage, db, NULL);
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -67,40 +76,11 @@ int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
-/* The audit trail's hash chain (domain/audit.h). Returns findings, or -1 when it cannot run. */
+/* The audit trail: key, hash chain and head record (domain/audit.h). Returns findings, or -1 when
+   it cannot run. */
 static int check_audit(struct store *s, const char *db, struct buf *report)
 {
-	unsigned char key[AUDIT_KEY_LEN];
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	char err[512];
-	int64_t rows = 0;
-	int rc, findings;
-
-	if (!c || store_schema_version(c) < 3)
-		return 0;
-	rc = audit_key_load(db, 0, key, err, sizeof err);
-	if (rc < 0) {
-		buf_printf(report, "audit: %s\n", err);
-		return 1;
-	}
-	if (rc == 1) {
-		st = store_prepare(c, "SELECT count(*) FROM audit_log");
-		if (st && store_step(st) == STORE_ROW)
-			rows = store_col_int64(st, 0);
-		if (st)
-			store_reset(st);
-		if (rows == 0)
-			return 0;
-		buf_printf(report,
-		           "audit: the key file %s.audit.key is missing: %lld records cannot "
-		           "be verified\n",
-		           db, (long long)rows);
-		return 1;
-	}
-	findings = audit_verify(c, key, report);
-	sodium_memzero(key, sizeof key);
-	return findings;
+	return audit_check(store_reader(s), db, report);
 }
 
 /* Sensitive personal fields (base/vault.h, domain/sealed.h): values stored in clear, values that
@@ -285,6 +265,22 @@ out:
 	return rc;
 }
 
+/* Moves the audit head record (domain/audit.h) up to the records the demo appended. 0 or -1. */
+static int demo_head(struct store *s, const char *db)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[1024];
+	int rc = -1;
+
+	if (audit_key_load(db, 0, key, err, sizeof err) != 0 ||
+	    audit_head_update(s, db, key, err, sizeof err) != 0)
+		fprintf(stderr, "wangge demo: %s\n", err);
+	else
+		rc = 0;
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -352,11 +348,62 @@ int cmd_demo(int argc, char **argv)
 	/* 2. Demo accounts (identity module), after the city exists. */
 	if (demo_accounts(s, db) < 0)
 		goto out;
+	/* 3. The head record outside the database covers what was just audited. */
+	if (demo_head(s, db) < 0)
+		goto out;
 
 	rc = 0;
 out:
 	store_close(s);
 	if (rc == 0)
 		printf("%s: demo database ready\n", db);
+	return rc;
+}
+
+/* `wangge audit-head`: shows the head record beside the database against the chain in it; with
+   --reset, accepts the chain as it is (a database restored from an older backup on purpose, or one
+   made before head records existed) and records that it did (domain/audit.h). */
+int cmd_audit_head(int argc, char **argv)
+{
+	static const char usage[] = "wangge audit-head [--db PATH] [--reset]";
+	struct store_options so;
+	struct store *s = NULL;
+	struct buf out;
+	const char *db;
+	char err[1024];
+	int reset = 0, rc = parse_db_opts(argc, argv, usage, &db, &reset);
+
+	if (rc)
+		return rc == -2 ? 0 : rc;
+	buf_init(&out, 64u * 1024);
+	rc = 1;
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "wangge audit-head: %s: no such database\n", db);
+		goto out;
+	}
+	store_options_default(&so, db);
+	so.readonly = !reset;
+	if (store_open(&so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge audit-head: %s\n", err);
+		goto out;
+	}
+	if (reset) {
+		if (audit_head_reset(s, db, err, sizeof err) == 0) {
+			printf("%s\n", err);
+			rc = 0;
+		} else {
+			fprintf(stderr, "wangge audit-head: %s\n", err);
+		}
+		goto out;
+	}
+	switch (audit_head_describe(store_reader(s), db, &out)) {
+	case 1: rc = 0; break;
+	case 0: break;
+	default: fprintf(stderr, "wangge audit-head: %s: cannot read the audit trail\n", db);
+	}
+	fputs(out.data ? out.data : "", stdout);
+out:
+	store_close(s);
+	buf_release(&out);
 	return rc;
 }

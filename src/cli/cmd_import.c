@@ -110,6 +110,9 @@ int cmd_import(int argc, char **argv)
 	} else {
 		fprintf(stderr, "wangge import: %s: nothing imported\n", argv[optind + 1]);
 	}
+	/* The audit head record beside the database (domain/audit.h) covers the import's record. */
+	if (audit_head_update(s, db, key, err, sizeof err) != 0)
+		fprintf(stderr, "wangge import: warning: %s\n", err);
 	store_close(s);
 out:
 	sodium_memzero(key, sizeof key);

@@ -139,15 +139,20 @@ int cmd_serve(int argc, char **argv)
 		app.web_root[0] = '\0';
 	}
 	store_options_default(&so, cfg.db_path);
-	if (audit_key_load(cfg.db_path, 1, app.audit_key, err, sizeof err) != 0) {
-		log_error("audit.key_failed", "db=%s error=\"%s\"", cfg.db_path, err);
-		return 1;
-	}
 	if (store_open(&so, &app.store, err, sizeof err) < 0) {
 		log_error("store.open_failed", "db=%s error=\"%s\"", cfg.db_path, err);
 		return 1;
 	}
 	log_info("store.open", "db=%s schema=%d", cfg.db_path, store_schema_latest());
+	/* The audit key and the head record beside the database (domain/audit.h); refuses to make a
+	   new key over an existing trail, and to serve a chain that lost its tail or was rolled
+	   back behind the head record. */
+	if (audit_open(app.store, cfg.db_path, app.audit_key, err, sizeof err) != 0) {
+		log_error("audit.open_failed", "db=%s error=\"%s\"", cfg.db_path, err);
+		fprintf(stderr, "wangge serve: %s\n", err);
+		store_close(app.store);
+		return 1;
+	}
 	/* The data key of the sealed personal fields (base/vault.h); refuses to make a new one when
 	   the database already holds values sealed with a lost key (counted over every registered
 	   column, domain/sealed.h), and refuses while a key rotation is unfinished. */
@@ -155,21 +160,22 @@ int cmd_serve(int argc, char **argv)
 	if (sealed < 0 || vault_global_load(cfg.db_path, sealed, err, sizeof err) != 0) {
 		log_error("vault.key_failed", "db=%s error=\"%s\"", cfg.db_path,
 		          sealed < 0 ? "cannot count the sealed values" : err);
-		store_close(app.store);
-		return 1;
+		goto out;
 	}
 	/* The point -> grid index, built before serving so the first locate finds it. */
 	app.grids = gridindex_holder_new();
 	if (!app.grids || gridindex_rebuild(app.grids, app.store) < 0) {
 		log_error("gridindex.build_failed", "db=%s", cfg.db_path);
-		gridindex_holder_free(app.grids);
-		store_close(app.store);
-		return 1;
+		goto out;
 	}
 	if (http_serve(&app, &api_http_hooks) == 0)
 		rc = 0;
+out:
 	gridindex_holder_free(app.grids);
+	/* Every request has finished: the last update of the head record, then the store. */
+	audit_head_close();
 	store_close(app.store);
+	sodium_memzero(app.audit_key, sizeof app.audit_key);
 	log_notice("exit", "code=%d", rc);
 	return rc;
 }

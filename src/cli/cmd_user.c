@@ -193,6 +193,9 @@ int cmd_user(int argc, char **argv)
 	       username, (long long)id, role, oname, password, secret, uri);
 	rc = 0;
 out:
+	/* The audit head record beside the database (domain/audit.h) covers what was appended. */
+	if (s && audit_head_update(s, db, key, err, sizeof err) != 0)
+		fprintf(stderr, "wangge user add: warning: %s\n", err);
 	sodium_memzero(password, sizeof password);
 	sodium_memzero(secret, sizeof secret);
 	sodium_memzero(key, sizeof key);

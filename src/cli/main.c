@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "cli/cli.h"
@@ -16,6 +17,8 @@ static const struct {
 	{ "demo", cmd_demo, "create a demo database" },
 	{ "migrate", cmd_migrate, "apply pending schema migrations" },
 	{ "check", cmd_check, "check the integrity of a database" },
+	{ "audit-head", cmd_audit_head,
+	  "show, or --reset, the audit head record beside a database" },
 	{ "import", cmd_import, "import regions from CSV (import regions FILE.csv)" },
 	{ "user", cmd_user, "add the first administrators of a database" },
 	{ "keys", cmd_keys, "rotate the data key (keys rotate | keys retire-old)" },
@@ -26,8 +29,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: wangge <command> [options]\n\ncommands:\n", f);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fputs("  version   print the version\n  help      show this help\n\n"
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("  version    print the version\n  help       show this help\n\n"
 	      "Run 'wangge <command> --help' for a command's options.\n",
 	      f);
 }
@@ -36,6 +39,10 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	/* Before any file is made: the database, its -wal and -shm, journals and anything else the
+	   binary or SQLite creates are then readable by the service account only. Key files and the
+	   head record also ask for 0600 themselves. */
+	umask(077);
 	log_set_level(log_level_from_name(cli_env("WANGGE_LOG_LEVEL", NULL), LOG_INFO));
 	if (!cmd) {
 		usage(stderr);

@@ -257,29 +257,22 @@ void resp_error(struct req *r, int status, const char *code, const char *message
 
 /* ---- static files ---- */
 
+/* The only files served: the extensions the web UI has (web/ and web/vendor/ after scripts/setup
+   hold .html, .js, .css, .svg and .png). An allow-list, so a --web pointed by mistake at the
+   folder of the database serves neither the database, its -wal and -shm, the key files, the head
+   record nor DB.accounts.json. Add an extension here when the web UI gets a file of a new type. */
 static const struct {
 	const char *ext;
 	const char *type;
 } mime_types[] = {
 	{ ".html", "text/html; charset=utf-8" },
 	{ ".js", "text/javascript; charset=utf-8" },
-	{ ".mjs", "text/javascript; charset=utf-8" },
 	{ ".css", "text/css; charset=utf-8" },
-	{ ".json", "application/json; charset=utf-8" },
 	{ ".svg", "image/svg+xml" },
 	{ ".png", "image/png" },
-	{ ".jpg", "image/jpeg" },
-	{ ".jpeg", "image/jpeg" },
-	{ ".gif", "image/gif" },
-	{ ".ico", "image/x-icon" },
-	{ ".woff2", "font/woff2" },
-	{ ".woff", "font/woff" },
-	{ ".ttf", "font/ttf" },
-	{ ".txt", "text/plain; charset=utf-8" },
-	{ ".map", "application/json; charset=utf-8" },
-	{ ".webmanifest", "application/manifest+json" },
 };
 
+/* The content type of path, or NULL when its extension is not on the allow-list. */
 static const char *mime_for(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -289,7 +282,7 @@ static const char *mime_for(const char *path)
 		for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
 			if (strcasecmp(dot, mime_types[i].ext) == 0)
 				return mime_types[i].type;
-	return "application/octet-stream";
+	return NULL;
 }
 
 /* Refuses anything that could name a file outside web/: dot-dot segments, backslashes, hidden
@@ -308,6 +301,16 @@ static int static_path_ok(const char *p)
 	return 1;
 }
 
+/* What a resolved path must be to be served: inside the root (the '/' after the prefix too:
+   "/srv/web-old" starts with "/srv/web"), no dot-file or dot-directory below the root (a symlink
+   can lead into one even when the requested path has none), and an allowed extension (judged on
+   the file itself, so a link named x.html onto a key file is refused). */
+static int static_real_ok(const char *real, const char *root, size_t rl)
+{
+	return strncmp(real, root, rl) == 0 && real[rl] == '/' && !strstr(real + rl, "/.") &&
+	       mime_for(real) != NULL;
+}
+
 static void serve_static(struct req *r)
 {
 	char full[PATH_MAX], real[PATH_MAX];
@@ -317,51 +320,47 @@ static void serve_static(struct req *r)
 	size_t rl = strlen(root);
 	char etag[48];
 	const char *inm;
-	int fd;
+	int fd = -1;
 
-	if (!root[0] || !static_path_ok(path)) {
-		resp_error(r, 404, "not_found", "请求的资源不存在");
-		return;
-	}
+	if (!root[0] || !static_path_ok(path))
+		goto not_found;
 	if (strcmp(path, "/") == 0)
 		path = "/index.html";
 	if ((size_t)snprintf(full, sizeof full, "%s%s", root, path) >= sizeof full ||
-	    !realpath(full, real) || strncmp(real, root, rl) != 0 || (real[rl] != '/')) {
-		resp_error(r, 404, "not_found", "请求的资源不存在");
-		return;
-	}
+	    !realpath(full, real))
+		goto not_found;
 	if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
-		/* The same prefix test as above, '/' included: "/srv/web-old" starts with
-		   "/srv/web" too. */
-		if ((size_t)snprintf(full, sizeof full, "%s/index.html", real) >= sizeof full ||
-		    !realpath(full, real) || strncmp(real, root, rl) != 0 || real[rl] != '/') {
-			resp_error(r, 404, "not_found", "请求的资源不存在");
-			return;
-		}
+		if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0') ||
+		    (size_t)snprintf(full, sizeof full, "%s/index.html", real) >= sizeof full ||
+		    !realpath(full, real))
+			goto not_found;
 	}
+	if (!static_real_ok(real, root, rl))
+		goto not_found;
 	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		resp_error(r, 404, "not_found", "请求的资源不存在");
-		return;
-	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto not_found;
 	/* no-cache plus an ETag: browsers revalidate (cheap 304) and never mix library versions. */
 	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
 	         (unsigned long long)st.st_size);
 	resp_header(r, "Cache-Control", "no-cache");
 	resp_header(r, "ETag", etag);
+	r->content_type = mime_for(real);
 	inm = req_header(r, "If-None-Match");
 	if (inm && strcmp(inm, etag) == 0) {
-		close(fd);
 		r->status = 304;
-		r->content_type = mime_for(real);
-		return;
+		goto out;
 	}
-	r->fd = fd;
+	r->fd = fd; /* closed by libmicrohttpd, or by req_free */
+	fd = -1;
 	r->fd_size = (uint64_t)st.st_size;
 	r->status = 200;
-	r->content_type = mime_for(real);
+	goto out;
+not_found:
+	resp_error(r, 404, "not_found", "请求的资源不存在");
+out:
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- the access handler ---- */

@@ -3,7 +3,11 @@
  * each kind of tampering done straight in the database is reported with the record's id: an
  * altered field, a deleted record in the middle, a deleted last record, two records swapped, a
  * forged record without the key. The purge refuses records younger than the retention and leaves
- * a chain that still verifies.
+ * a chain that still verifies. The head record beside the key (PATH.audit.head): made with the key,
+ * 0600; moved up after commits; reports what the database alone cannot (every record and anchor
+ * deleted, the tail cut with an older head anchor put back, a chain rewritten past it), an altered
+ * or missing head record; refuses a new key over an existing trail; audit_open refuses to serve
+ * such a database and keeps the record up to date after appends.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,6 +69,59 @@ static int verify(struct fx *f, struct buf *report)
 	return audit_verify(store_reader(f->s), f->key, report);
 }
 
+/* What `wangge check` says about the trail: key, chain and head record. */
+static int check(struct fx *f, struct buf *report)
+{
+	buf_reset(report);
+	return audit_check(store_reader(f->s), f->db, report);
+}
+
+static void head_update(struct fx *f)
+{
+	char err[512];
+
+	assert_int_equal(audit_head_update(f->s, f->db, f->key, err, sizeof err), 0);
+}
+
+/* The head record's text (at most n - 1 bytes). */
+static void head_text(struct fx *f, char *out, size_t n)
+{
+	char path[200];
+	FILE *fp;
+	size_t got;
+
+	assert_int_equal(audit_head_path(f->db, path, sizeof path), 0);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	got = fread(out, 1, n - 1, fp);
+	out[got] = '\0';
+	fclose(fp);
+}
+
+static void head_put(struct fx *f, const char *text)
+{
+	char path[200];
+	FILE *fp;
+
+	assert_int_equal(audit_head_path(f->db, path, sizeof path), 0);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* The value of the head anchor in audit_meta, as SQL can put it back. */
+static void head_anchor(struct fx *f, char *out, size_t n)
+{
+	struct store_stmt *st = store_prepare(store_reader(f->s),
+	                                      "SELECT value FROM audit_meta WHERE name = 'head'");
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	snprintf(out, n, "%s", store_col_text(st, 0));
+	store_reset(st);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
@@ -110,6 +168,40 @@ static void test_key_file(void **state)
 	assert_memory_equal(again, f->key, AUDIT_KEY_LEN);
 	assert_int_equal(audit_key_load("/tmp/wangge-no-such-dir/x.db", 0, again, err, sizeof err),
 	                 1);
+	/* The head record is made with the key, at 0, mode 0600. */
+	assert_int_equal(audit_head_path(f->db, path, sizeof path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* A missing key is not made again while a head record or a data key shows a trail was kept. */
+static void test_key_not_remade(void **state)
+{
+	struct fx *f = *state;
+	unsigned char again[AUDIT_KEY_LEN];
+	char key[200], head[200], data[220], err[1024];
+	FILE *fp;
+
+	assert_int_equal(audit_key_path(f->db, key, sizeof key), 0);
+	assert_int_equal(audit_head_path(f->db, head, sizeof head), 0);
+	snprintf(data, sizeof data, "%s.data.key", f->db);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(audit_key_load(f->db, 1, again, err, sizeof err), -1);
+	assert_non_null(strstr(err, "head record"));
+	assert_int_equal(access(key, F_OK), -1);
+	/* The head record gone too, but a data key left. */
+	assert_int_equal(unlink(head), 0);
+	fp = fopen(data, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(audit_key_load(f->db, 1, again, err, sizeof err), -1);
+	assert_non_null(strstr(err, "data key"));
+	assert_int_equal(access(key, F_OK), -1);
+	/* Neither: a fresh key and head record are made. */
+	assert_int_equal(unlink(data), 0);
+	assert_int_equal(audit_key_load(f->db, 1, again, err, sizeof err), 0);
+	assert_int_equal(access(key, F_OK), 0);
+	assert_int_equal(access(head, F_OK), 0);
 }
 
 static void test_clean_chain(void **state)
@@ -219,6 +311,184 @@ static void test_purge(void **state)
 	buf_release(&report);
 }
 
+/* Deleting every record and anchor leaves a database that cannot tell by itself; the head record
+   can. */
+static void test_head_whole_trail_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 5, 0);
+	assert_int_equal(check(f, &report), 0); /* the head record may lag behind the chain */
+	head_update(f);
+	assert_int_equal(check(f, &report), 0);
+	sql(f, "DELETE FROM audit_log; DELETE FROM audit_meta");
+	assert_int_equal(verify(f, &report), 0); /* the chain alone looks like a fresh one */
+	assert_int_equal(check(f, &report), 2);
+	assert_non_null(strstr(report.data, "audit: the head anchor is missing"));
+	assert_non_null(strstr(report.data, "audit: record(s) 1..5 missing at the end: the head "
+	                                    "record"));
+	buf_release(&report);
+}
+
+/* The tail cut and an older head anchor put back: consistent inside the database. */
+static void test_head_tail_cut(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+	char anchor[256], q[512], err[1024];
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 3, 0);
+	head_anchor(f, anchor, sizeof anchor);
+	append_n(f, 3, 0);
+	head_update(f);
+	snprintf(q, sizeof q,
+	         "DELETE FROM audit_log WHERE id > 3; UPDATE audit_meta SET value = '%s' WHERE "
+	         "name = 'head'",
+	         anchor);
+	sql(f, q);
+	assert_int_equal(verify(f, &report), 0);
+	assert_int_equal(check(f, &report), 1);
+	assert_non_null(strstr(report.data, "audit: record(s) 4..6 missing at the end"));
+	/* Later appends (other records under the same ids) do not move the head record over the
+	   gap, and are reported as rewriting. */
+	append_n(f, 4, 1000);
+	assert_int_equal(audit_head_update(f->s, f->db, f->key, err, sizeof err), -1);
+	assert_non_null(strstr(err, "record 6 of the audit trail in the database does not match"));
+	assert_int_equal(check(f, &report), 1);
+	assert_non_null(strstr(report.data, "record 6 does not match the head record"));
+	buf_release(&report);
+}
+
+static void test_head_altered_or_missing(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+	char text[256], forged[256], path[200];
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 2, 0);
+	head_update(f);
+	head_text(f, text, sizeof text);
+	snprintf(forged, sizeof forged, "%s", text);
+	forged[strlen("wangge-audit-head-v1 ")] = '1'; /* id 2 -> 1, MAC left as it was */
+	head_put(f, forged);
+	assert_int_equal(check(f, &report), 1);
+	assert_non_null(strstr(report.data, "was altered"));
+	head_put(f, text);
+	assert_int_equal(check(f, &report), 0);
+	assert_int_equal(audit_head_path(f->db, path, sizeof path), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(check(f, &report), 1);
+	assert_non_null(strstr(report.data, "is missing"));
+	buf_release(&report);
+}
+
+/* A purge may leave the head record below the base anchor; that is not a finding. */
+static void test_head_purged(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+	int64_t now = clock_now(), deleted = -1;
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 4, now - 400 * 86400LL);
+	head_update(f);
+	append_n(f, 3, now - 10);
+	assert_int_equal(audit_purge(f->s, f->key, now - 200 * 86400LL, AUDIT_DEFAULT_RETENTION_S,
+	                             now, &deleted),
+	                 0);
+	assert_int_equal(deleted, 4);
+	assert_int_equal(check(f, &report), 0);
+	head_update(f);
+	assert_int_equal(check(f, &report), 0);
+	buf_release(&report);
+}
+
+/* audit_open: what `wangge serve` does at start, and the updates after appends. */
+static void test_open_and_sync(void **state)
+{
+	struct fx *f = *state;
+	unsigned char key[AUDIT_KEY_LEN];
+	char err[1024], text[256], want[32], keypath[200];
+	struct buf report;
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 2, 0);
+	assert_int_equal(audit_open(f->s, f->db, key, err, sizeof err), 0);
+	assert_memory_equal(key, f->key, AUDIT_KEY_LEN);
+	head_text(f, text, sizeof text);
+	assert_non_null(strstr(text, "wangge-audit-head-v1 2 ")); /* moved up at the start */
+	append_n(f, 3, 0);
+	audit_head_sync(); /* wakes the keeper thread, which follows within milliseconds */
+	snprintf(want, sizeof want, "-v1 %d ", 5);
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		head_text(f, text, sizeof text);
+		if (strstr(text, want))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_non_null(strstr(text, want));
+	/* Appended and not announced: the last pass at close covers it. */
+	append_n(f, 1, 0);
+	audit_head_close();
+	head_text(f, text, sizeof text);
+	snprintf(want, sizeof want, "-v1 %d ", 6);
+	assert_non_null(strstr(text, want));
+	append_n(f, 1, 0);
+	audit_head_sync(); /* closed: the record stays */
+	head_text(f, text, sizeof text);
+	assert_non_null(strstr(text, want));
+
+	/* A cut tail: refused, and the reason names the reset command. */
+	sql(f, "DELETE FROM audit_log WHERE id > 4; UPDATE audit_meta SET value = 'x' WHERE name = "
+	       "'head'");
+	assert_int_equal(audit_open(f->s, f->db, key, err, sizeof err), -1);
+	assert_non_null(strstr(err, "ends at record 4 but the head record"));
+	assert_non_null(strstr(err, "wangge audit-head --reset"));
+
+	/* The key missing over a trail: refused, and no key is made. */
+	assert_int_equal(audit_key_path(f->db, keypath, sizeof keypath), 0);
+	assert_int_equal(unlink(keypath), 0);
+	assert_int_equal(audit_open(f->s, f->db, key, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is missing but the database holds an audit trail of 4"));
+	assert_int_equal(access(keypath, F_OK), -1);
+	buf_release(&report);
+}
+
+/* The reset command: only over a chain that verifies, and it records itself. */
+static void test_head_reset(void **state)
+{
+	struct fx *f = *state;
+	struct buf report;
+	char msg[1024];
+	char anchor[256], q[512];
+
+	buf_init(&report, 1 << 16);
+	append_n(f, 2, 0);
+	head_anchor(f, anchor, sizeof anchor);
+	append_n(f, 2, 0);
+	head_update(f);
+	sql(f, "UPDATE audit_log SET detail = 'y' WHERE id = 2");
+	assert_int_equal(audit_head_reset(f->s, f->db, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "findings of its own"));
+	sql(f, "UPDATE audit_log SET detail = 'x' WHERE id = 2");
+	/* The database as it was at record 2 (an older backup, restored on purpose). */
+	snprintf(q, sizeof q,
+	         "DELETE FROM audit_log WHERE id > 2; UPDATE audit_meta SET value = '%s' WHERE "
+	         "name = 'head'",
+	         anchor);
+	sql(f, q);
+	assert_int_equal(check(f, &report), 1);
+	assert_int_equal(audit_head_reset(f->s, f->db, msg, sizeof msg), 0);
+	assert_non_null(strstr(msg, "now at record 3 (it was at record 4)"));
+	assert_int_equal(check(f, &report), 0);
+	buf_release(&report);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +499,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reordered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_not_remade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_whole_trail_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_tail_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_altered_or_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_purged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_and_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_reset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
