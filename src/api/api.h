@@ -51,7 +51,7 @@ void api_grids_checks(struct req *r);
 void api_grids_changed(struct req *r);
 
 /* Identity and access (issue 4). Shared helpers of these handlers live in session.c; their
-   parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */
+   parameter helpers (api_id_param, api_page_or_respond) in params.c. */
 struct caller;
 struct dom_ctx;
 /* The domain context of this request: the store, the caller, now (once, from the injectable
