@@ -56,7 +56,7 @@ struct buf;
 void api_grids_page(struct req *r, int rc, struct buf *text, const struct dom_err *e);
 
 /* Identity and access (issue 4). Shared helpers of these handlers live in session.c; their
-   parameter helpers (api_id_param, api_paging, api_identity_error) in params.c. */
+   parameter helpers (api_id_param, api_page_or_respond) in params.c. */
 struct caller;
 struct dom_ctx;
 /* The domain context of this request: the store, the caller, now (once, from the injectable

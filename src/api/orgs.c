@@ -22,7 +22,7 @@ void api_orgs_list(struct req *r)
 	api_ctx(r, &x);
 	out = org_list(&x, req_query(r, "kind"), limit, offset, &e);
 	if (!out) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	resp_json(r, 200, out);
@@ -70,7 +70,7 @@ void api_orgs_create(struct req *r)
 	}
 	api_ctx(r, &x);
 	if (org_create(&x, name, kind, level, region, &id, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -104,7 +104,7 @@ void api_orgs_update(struct req *r)
 	}
 	api_ctx(r, &x);
 	if (org_update(&x, id, name, disabled, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);

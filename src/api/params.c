@@ -12,17 +12,12 @@
 #include "api/params.h"
 #include "domain/dom.h"
 
-static void respond_dom_err_or(struct req *r, const struct dom_err *e, const char *fallback)
+void respond_dom_err(struct req *r, const struct dom_err *e)
 {
 	if (e->audited)
 		req_set_audited(r);
 	resp_error(r, e->status ? e->status : 500, e->code ? e->code : "internal",
-	           e->message[0] ? e->message : fallback);
-}
-
-void respond_dom_err(struct req *r, const struct dom_err *e)
-{
-	respond_dom_err_or(r, e, "内部错误");
+	           e->message[0] ? e->message : "内部错误");
 }
 
 void api_written(struct req *r)
@@ -39,14 +34,6 @@ int api_page_or_respond(struct req *r, struct dom_page *pg)
 		return -1;
 	}
 	return 0;
-}
-
-void api_identity_error(struct req *r, const struct dom_err *e)
-{
-	/* Refusals the domain layer recorded itself. */
-	if (e->code && (strcmp(e->code, "self_grant") == 0 || strcmp(e->code, "separation") == 0))
-		req_set_audited(r);
-	respond_dom_err_or(r, e, "服务器内部错误");
 }
 
 int query_int_or_respond(struct req *r, const char *name, int64_t def, int64_t min, int64_t max,
@@ -220,7 +207,7 @@ int id_write_or_respond(struct req *r, api_id_write_fn fn, int64_t *id)
 		return -1;
 	api_ctx(r, &x);
 	if (fn(&x, *id, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return -1;
 	}
 	req_set_audited(r);

@@ -29,11 +29,6 @@ void api_written(struct req *r);
 struct dom_page;
 int api_page_or_respond(struct req *r, struct dom_page *pg);
 
-/* The same for the identity handlers: the fallback message is "服务器内部错误", and the refusals
-   the domain layer audits itself (self_grant, separation) mark the request audited so that it is
-   not recorded twice. */
-void api_identity_error(struct req *r, const struct dom_err *e);
-
 /* ---- query string and path ---- */
 
 /* The query parameter name as an integer in [min, max] into *out, def when absent. -1 after
@@ -86,7 +81,7 @@ struct dom_ctx;
 typedef int (*api_id_write_fn)(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 
 /* Runs fn for this request's caller on the path parameter :id: -1 after answering 404 for a
-   malformed id or the domain error (api_identity_error); 0 with *id set after a successful write,
+   malformed id or the domain error (respond_dom_err); 0 with *id set after a successful write,
    the request marked audited (the domain layer recorded it), and the answer left to the caller. */
 int id_write_or_respond(struct req *r, api_id_write_fn fn, int64_t *id);
 

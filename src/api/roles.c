@@ -26,7 +26,7 @@ void api_roles_list(struct req *r)
 	out = role_list_json(&x, &e);
 
 	if (!out) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	resp_json(r, 200, json_pack("{s:o}", "items", out));
@@ -56,7 +56,7 @@ static void respond_role(struct req *r, int status, int64_t id)
 	api_ctx(r, &x);
 	all = role_list_json(&x, &e);
 	if (!all) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	json_array_foreach(all, i, v)
@@ -87,7 +87,7 @@ void api_roles_create(struct req *r)
 	api_ctx(r, &x);
 	if (role_create(&x, body_string_or_null(body, "name"), body_string_or_null(body, "label"),
 	                names, n, &id, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -109,7 +109,7 @@ void api_roles_update(struct req *r)
 	api_ctx(r, &x);
 	if (role_update(&x, id, body_string_or_null(body, "label"), present ? names : NULL, n, &e) <
 	    0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -187,7 +187,7 @@ void api_lockouts_list(struct req *r)
 	out = lockout_list_json(&x, &e);
 
 	if (!out) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	resp_json(r, 200, json_pack("{s:o}", "items", out));

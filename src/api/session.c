@@ -321,7 +321,7 @@ static void logout(struct req *r, int everywhere)
 
 	api_ctx(r, &x);
 	if (session_logout(&x, c->session_id, everywhere, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -356,9 +356,7 @@ void api_session_password(struct req *r)
 	if (user_password_change(&x, body_string_or_null(body, "old_password"),
 	                         body_string_or_null(body, "new_password"), c->session_id,
 	                         &e) < 0) {
-		if (strcmp(e.code ? e.code : "", "wrong_password") == 0)
-			req_set_audited(r);
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -375,7 +373,7 @@ void api_session_totp_begin(struct req *r)
 	(void)c;
 	api_ctx(r, &x);
 	if (totp_enrol_begin(&x, secret, sizeof secret, uri, sizeof uri, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -399,7 +397,7 @@ void api_session_totp_confirm(struct req *r)
 	(void)c;
 	api_ctx(r, &x);
 	if (totp_enrol_confirm(&x, body_string_or_null(body, "code"), rc, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);

@@ -21,7 +21,7 @@ void api_tokens_list(struct req *r)
 	out = token_list(&x, &e);
 
 	if (!out) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	resp_json(r, 200, json_pack("{s:o}", "items", out));
@@ -54,7 +54,7 @@ void api_tokens_create(struct req *r)
 	if (token_create(&x, body_string_or_null(body, "name"),
 	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,
 	                 &id, token, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);

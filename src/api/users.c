@@ -108,7 +108,7 @@ void api_users_list(struct req *r)
 	api_ctx(r, &x);
 	out = user_list(&x, &f, user_json, &v, &e);
 	if (!out) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	if (um)
@@ -192,7 +192,7 @@ void api_users_create(struct req *r)
 	}
 	api_ctx(r, &x);
 	if (user_create(&x, &f, &id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -234,7 +234,7 @@ void api_users_update(struct req *r)
 	}
 	api_ctx(r, &x);
 	if (user_update(&x, id, &f, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -252,7 +252,7 @@ void api_users_password_reset(struct req *r)
 		return;
 	api_ctx(r, &x);
 	if (user_password_reset(&x, id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -277,7 +277,7 @@ void api_users_set_roles(struct req *r)
 		return;
 	api_ctx(r, &x);
 	if (role_assign(&x, id, names, n, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);
@@ -310,7 +310,7 @@ void api_users_set_grids(struct req *r)
 	}
 	api_ctx(r, &x);
 	if (user_set_grids(&x, id, grids, n, &e) < 0) {
-		api_identity_error(r, &e);
+		respond_dom_err(r, &e);
 		return;
 	}
 	req_set_audited(r);

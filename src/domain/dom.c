@@ -46,7 +46,8 @@ int dom_err_read(struct dom_err *e)
 
 int dom_err_is_refusal(const struct dom_err *e)
 {
-	return e->status == 403 || e->status == 404;
+	/* 423 and 429: a locked account or address refuses the caller as surely as a 403. */
+	return e->status == 403 || e->status == 404 || e->status == 423 || e->status == 429;
 }
 
 /* ---- the context ---- */
@@ -116,7 +117,7 @@ static int append_record(struct store_conn *c, const struct dom_ctx *x, const st
 	a.at = x->now;
 	a.user_id = w->audit_username ? w->audit_user_id : p->user_id;
 	a.username = w->audit_username ? w->audit_username : p->username;
-	a.org_id = w->audit_username ? 0 : p->org_id;
+	a.org_id = w->audit_username ? w->audit_org_id : p->org_id;
 	a.source = x->source;
 	a.action = w->action;
 	a.object = w->object;

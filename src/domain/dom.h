@@ -55,7 +55,8 @@ int dom_err_set(struct dom_err *e, int status, const char *code, const char *fmt
 int dom_err_store(struct dom_err *e, int store_rc);
 /* 503 read_failed ("读取失败，请稍后重试"). Returns -1. */
 int dom_err_read(struct dom_err *e);
-/* 1 when e is a refusal of the caller (403 or 404), as opposed to bad input or a failure. */
+/* 1 when e is a refusal of the caller (403, 404, or 423/429 for a locked account or address),
+   as opposed to bad input or a failure. */
 int dom_err_is_refusal(const struct dom_err *e);
 
 /* ---- the context ---- */
@@ -101,10 +102,11 @@ struct dom_write {
 	   detail. On failure the kernel appends the error code and message to the detail. */
 	char object[DOM_OBJECT_MAX];
 	char detail[DOM_DETAIL_MAX];
-	/* Optional: the audit identity when it is not the caller's (login records what was typed).
-	 */
+	/* Optional: the audit identity when it is not the caller's (login records what was typed,
+	   and the user and organisation behind it when the name exists). */
 	const char *audit_username;
 	int64_t audit_user_id;
+	int64_t audit_org_id;
 	/* Set by the kernel: the audit outcome written ("success", "denied", "failure"). */
 	const char *outcome;
 	/* Optional: run after apply when the change must be kept although the request answers an

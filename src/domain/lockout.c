@@ -4,17 +4,25 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "domain/legacy_write.h"
+#include "domain/user.h"
 #include "domain/lockout.h"
 #include "domain/security_config.h"
 #include "store/store.h"
 
-/* ---- lockouts ---- */
+/* ---- the security administrator's view ---- */
+
+struct release_arg {
+	int64_t id;
+	char kind[16];
+	char subject[128];
+	int64_t user_id; /* the locked account's user, 0 when none */
+};
 
 json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e)
 {
@@ -51,69 +59,90 @@ json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e)
 	return out;
 }
 
-struct release_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
-	int64_t id;
-	struct dom_err *e;
-};
-
-static int lockout_release_fn(struct store_conn *c, void *arg)
+/* authorize of a release: the lock is active, and it is not the caller's own account. A lock
+   of an existing account lies inside the caller's scope only when that user does (else 404, as
+   if missing); address locks and locks of names nobody has belong to no region. */
+static int release_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                             struct dom_err *e)
 {
-	struct release_write *w = arg;
+	struct release_arg *a = w->arg;
 	struct store_stmt *st;
-	char kind[16] = "", subject[128] = "", obj[160];
-	int rc, found = 0;
+	int found = 0;
 
-	st = store_prepare(c, "SELECT kind, subject FROM lockouts WHERE id = ? AND released_at IS "
-	                      "NULL AND until > ?");
+	st = store_prepare(c, "SELECT l.kind, l.subject, u.id FROM lockouts l LEFT JOIN users u "
+	                      "ON l.kind = 'account' AND u.username = l.subject WHERE l.id = ? AND "
+	                      "l.released_at IS NULL AND l.until > ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
-	store_bind_int64(st, 2, w->x->now);
+		return dom_err_read(e);
+	store_bind_int64(st, 1, a->id);
+	store_bind_int64(st, 2, x->now);
 	if (store_step(st) == STORE_ROW) {
-		dom_copy(kind, sizeof kind, store_col_text(st, 0));
-		dom_copy(subject, sizeof subject, store_col_text(st, 1));
+		dom_copy(a->kind, sizeof a->kind, store_col_text(st, 0));
+		dom_copy(a->subject, sizeof a->subject, store_col_text(st, 1));
+		a->user_id = store_col_is_null(st, 2) ? 0 : store_col_int64(st, 2);
 		found = 1;
 	}
 	store_reset(st);
-	if (!found) {
-		dom_err_set(w->e, 404, "not_found", "锁定记录不存在或已失效");
-		return 1;
+	if (!found)
+		return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
+	dom_write_object(w, "%s:%s", a->kind, a->subject);
+	if (a->user_id) {
+		struct user_view u;
+
+		if (user_load_for_write(c, x, a->user_id, &u, e) < 0)
+			return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
+		sodium_memzero(&u, sizeof u);
 	}
-	if (strcmp(kind, "account") == 0 && strcmp(subject, w->p->username) == 0) {
-		dom_err_set(w->e, 403, "self_grant", "不能解除自己账号的锁定");
-		return 1;
-	}
+	if (strcmp(a->kind, "account") == 0 && strcmp(a->subject, x->caller->username) == 0)
+		return dom_err_set(e, 403, "self_grant", "不能解除自己账号的锁定");
+	return 0;
+}
+
+static int release_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                         struct dom_err *e)
+{
+	struct release_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
 	st = store_prepare(c, "UPDATE lockouts SET released_at = ?, released_by = ? WHERE id = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->x->now);
-	store_bind_int64(st, 2, w->p->user_id);
-	store_bind_int64(st, 3, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, x->now);
+	if (x->caller->user_id)
+		store_bind_int64(st, 2, x->caller->user_id);
+	else
+		store_bind_null(st, 2);
+	store_bind_int64(st, 3, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	st = store_prepare(c, strcmp(kind, "account") == 0
+		return dom_err_store(e, rc);
+	/* The failures counted for the subject go too, or the next one would lock it again. */
+	st = store_prepare(c, strcmp(a->kind, "account") == 0
 	                              ? "DELETE FROM login_failures WHERE username = ?"
 	                              : "DELETE FROM login_failures WHERE source = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, subject, -1);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->subject, -1);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "%s:%s", kind, subject);
-	return legacy_audit(c, w->x, w->p, "lockout.release", obj, "success", "");
+		return dom_err_store(e, rc);
+	return 0;
 }
 
 int lockout_release(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 {
-	struct release_write w = { .x = x, .p = x->caller, .id = id, .e = e };
+	struct release_arg a = { .id = id };
+	struct dom_write w = { .action = "lockout.release",
+		               .permission = "lockout.write",
+		               .authorize = release_authorize,
+		               .apply = release_apply,
+		               .arg = &a };
 
-	return legacy_write(x->store, lockout_release_fn, &w, e);
+	dom_write_object(&w, "lockout:%" PRId64, id);
+	return dom_write(x, &w, e);
 }
 
 /* ---- counting failures ---- */
-/* Active lock on (kind, subject): its end, 0 when none, -1 on error. */
+
 int64_t lockout_until(struct store_conn *c, const char *kind, const char *subject, int64_t now)
 {
 	struct store_stmt *st = store_prepare(c, "SELECT max(until) FROM lockouts WHERE kind = ? "
@@ -132,10 +161,10 @@ int64_t lockout_until(struct store_conn *c, const char *kind, const char *subjec
 	return until;
 }
 
-static int64_t count_failures(struct store_conn *c, const char *col_sql, const char *subject,
+static int64_t count_failures(struct store_conn *c, const char *sql, const char *subject,
                               int64_t since)
 {
-	struct store_stmt *st = store_prepare(c, col_sql);
+	struct store_stmt *st = store_prepare(c, sql);
 	int64_t n = -1;
 
 	if (!st)
@@ -148,108 +177,92 @@ static int64_t count_failures(struct store_conn *c, const char *col_sql, const c
 	return n;
 }
 
-static int add_lock(struct store_conn *c, const struct dom_ctx *x, const char *kind,
-                    const char *subject, int64_t now, int64_t n)
+/* Locks (kind, subject) when n failures reached threshold and no lock is active yet. Records the
+   lock into l. 0 or a negative store_rc. */
+static int lock_if_due(struct store_conn *c, const struct dom_ctx *x, const char *kind,
+                       const char *subject, int64_t n, int threshold, struct lockout_new *l)
 {
-	struct store_stmt *st = store_prepare(c, "INSERT INTO lockouts (kind, subject, locked_at, "
-	                                         "until) VALUES (?, ?, ?, ?)");
-	char obj[160], detail[96];
+	struct store_stmt *st;
+	int64_t until;
 	int rc;
 
+	if (n < threshold)
+		return 0;
+	until = lockout_until(c, kind, subject, x->now);
+	if (until < 0)
+		return STORE_ERR;
+	if (until > 0)
+		return 0;
+	st = store_prepare(c, "INSERT INTO lockouts (kind, subject, locked_at, until) VALUES (?, "
+	                      "?, ?, ?)");
 	if (!st)
 		return STORE_ERR;
 	store_bind_text(st, 1, kind, -1);
 	store_bind_text(st, 2, subject, -1);
-	store_bind_int64(st, 3, now);
-	store_bind_int64(st, 4, now + x->security->lockout_duration_s);
+	store_bind_int64(st, 3, x->now);
+	store_bind_int64(st, 4, x->now + x->security->lockout_duration_s);
 	if ((rc = dom_step_done(st)) != 0)
 		return rc;
-	snprintf(obj, sizeof obj, "%s:%s", kind, subject);
-	snprintf(detail, sizeof detail, "%" PRId64 " 秒内失败 %" PRId64 " 次，锁定 %" PRId64 " 秒",
-	         x->security->lockout_window_s, n, x->security->lockout_duration_s);
-	log_warn("login.lockout", "kind=%s", kind);
-	return legacy_audit_as(c, x, 0, "system", 0, "login.lockout", obj, "success", detail);
-}
-
-struct fail_ctx {
-	const struct dom_ctx *x;
-	const char *username; /* as recorded: a valid user name or "(invalid)" */
-	int64_t user_id, org_id;
-	const char *reason;
-	int64_t now;
-	int locked_account, locked_address;
-};
-
-static int fail_fn(struct store_conn *c, void *arg)
-{
-	struct fail_ctx *f = arg;
-	const struct security_config *cfg = f->x->security;
-	struct store_stmt *st;
-	int64_t since = f->now - cfg->lockout_window_s, n;
-	char obj[80];
-	int rc;
-
-	st = store_prepare(c, "INSERT INTO login_failures (username, source, at) VALUES (?, ?, ?)");
-	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, f->username, -1);
-	store_bind_text(st, 2, f->x->source, -1);
-	store_bind_int64(st, 3, f->now);
-	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "user:%s", f->username);
-	rc = legacy_audit_as(c, f->x, f->user_id, f->username, f->org_id, "session.login", obj,
-	                     "failure", f->reason);
-	if (rc)
-		return rc;
-	n = count_failures(c, "SELECT count(*) FROM login_failures WHERE username = ? AND at > ?",
-	                   f->username, since);
-	if (n >= cfg->lockout_account_failures &&
-	    lockout_until(c, "account", f->username, f->now) == 0) {
-		if ((rc = add_lock(c, f->x, "account", f->username, f->now, n)) != 0)
-			return rc;
-		f->locked_account = 1;
-	}
-	n = count_failures(c, "SELECT count(*) FROM login_failures WHERE source = ? AND at > ?",
-	                   f->x->source, since);
-	if (n >= cfg->lockout_address_failures &&
-	    lockout_until(c, "address", f->x->source, f->now) == 0) {
-		if ((rc = add_lock(c, f->x, "address", f->x->source, f->now, n)) != 0)
-			return rc;
-		f->locked_address = 1;
-	}
+	dom_copy(l->kind, sizeof l->kind, kind);
+	dom_copy(l->subject, sizeof l->subject, subject);
+	l->failures = n;
 	return 0;
 }
 
-void lockout_record_failure(const struct dom_ctx *x, const char *username, int64_t user_id,
-                            int64_t org_id, const char *reason, int64_t now)
+int lockout_count_failure(struct store_conn *c, const struct dom_ctx *x, const char *username,
+                          struct lockout_new locks[2])
 {
-	struct fail_ctx f = { x, username, user_id, org_id, reason, now, 0, 0 };
+	const struct security_config *cfg = x->security;
+	int64_t since = x->now - cfg->lockout_window_s, n;
+	struct store_stmt *st;
+	int rc;
 
-	if (store_write(x->store, fail_fn, &f) != 0)
-		log_error("login.record_failed", "reason=%s", reason);
+	memset(locks, 0, 2 * sizeof *locks);
+	st = store_prepare(c, "INSERT INTO login_failures (username, source, at) VALUES (?, ?, ?)");
+	if (!st)
+		return STORE_ERR;
+	store_bind_text(st, 1, username, -1);
+	store_bind_text(st, 2, x->source, -1);
+	store_bind_int64(st, 3, x->now);
+	if ((rc = dom_step_done(st)) != 0)
+		return rc;
+	n = count_failures(c, "SELECT count(*) FROM login_failures WHERE username = ? AND at > ?",
+	                   username, since);
+	if (n < 0)
+		return STORE_ERR;
+	rc = lock_if_due(c, x, "account", username, n, cfg->lockout_account_failures, &locks[0]);
+	if (rc)
+		return rc;
+	n = count_failures(c, "SELECT count(*) FROM login_failures WHERE source = ? AND at > ?",
+	                   x->source, since);
+	if (n < 0)
+		return STORE_ERR;
+	return lock_if_due(c, x, "address", x->source, n, cfg->lockout_address_failures, &locks[1]);
 }
 
-struct locked_ctx {
-	const struct dom_ctx *x;
-	const char *username;
-	const char *detail;
-};
-
-static int refusal_fn(struct store_conn *c, void *arg)
+int lockout_forget_failures(struct store_conn *c, const char *username)
 {
-	struct locked_ctx *l = arg;
-	char obj[80];
+	struct store_stmt *st = store_prepare(c, "DELETE FROM login_failures WHERE username = ?");
 
-	snprintf(obj, sizeof obj, "user:%s", l->username);
-	return legacy_audit_as(c, l->x, 0, l->username, 0, "session.login", obj, "denied",
-	                       l->detail);
+	if (!st)
+		return STORE_ERR;
+	store_bind_text(st, 1, username, -1);
+	return dom_step_done(st);
 }
 
-void lockout_record_refusal(const struct dom_ctx *x, const char *username, const char *detail)
+void lockout_announce(const struct dom_ctx *x, const struct lockout_new *l)
 {
-	struct locked_ctx l = { x, username, detail };
+	struct dom_ctx sys;
+	char obj[DOM_OBJECT_MAX], detail[128];
 
-	if (store_write(x->store, refusal_fn, &l) != 0)
-		log_error("login.record_failed", "reason=locked");
+	if (!l->kind[0])
+		return;
+	dom_ctx_as(&sys, x, access_system());
+	(void)snprintf(obj, sizeof obj, "%.15s:%.79s", l->kind, l->subject);
+	(void)snprintf(detail, sizeof detail,
+	               "%" PRId64 " 秒内失败 %" PRId64 " 次，锁定 %" PRId64 " 秒",
+	               x->security->lockout_window_s, l->failures, x->security->lockout_duration_s);
+	log_warn("login.lockout", "kind=%s", l->kind);
+	if (dom_audit(&sys, "login.lockout", obj, "success", detail) < 0)
+		log_error("login.lockout_unrecorded", "kind=%s", l->kind);
 }

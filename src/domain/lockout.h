@@ -17,12 +17,22 @@ struct store_conn;
 /* The end of the active lock on (kind "account" or "address", subject), 0 when none, -1 on
    error. */
 int64_t lockout_until(struct store_conn *c, const char *kind, const char *subject, int64_t now);
-/* TRANSITIONAL: records a failed login of username (user_id, org_id when known) with its reason
-   in its own write, and locks the account or the address when a threshold is reached. */
-void lockout_record_failure(const struct dom_ctx *x, const char *username, int64_t user_id,
-                            int64_t org_id, const char *reason, int64_t now);
-/* TRANSITIONAL: records a login refused because of an active lock. */
-void lockout_record_refusal(const struct dom_ctx *x, const char *username, const char *detail);
+/* A lock added by lockout_count_failure. kind "" when none. */
+struct lockout_new {
+	char kind[16];
+	char subject[128];
+	int64_t failures;
+};
+/* Inside the login's write: counts one failed login of username from x->source and locks the
+   account and/or the address when its threshold is reached in the window (locks[0] the account,
+   locks[1] the address; kind "" when not locked now). 0 or a negative store_rc. */
+int lockout_count_failure(struct store_conn *c, const struct dom_ctx *x, const char *username,
+                          struct lockout_new locks[2]);
+/* Inside the login's write: forgets the failures counted for username (after a success). */
+int lockout_forget_failures(struct store_conn *c, const char *username);
+/* After the login's write committed: records a new lock as its own "login.lockout" record by
+   the system (the login record of the same transaction already says so). Logs failures. */
+void lockout_announce(const struct dom_ctx *x, const struct lockout_new *l);
 
 /* Active lockouts: [{id,kind,subject,locked_at,until}] (new reference). */
 json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e);

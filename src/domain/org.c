@@ -10,7 +10,6 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "domain/legacy_write.h"
 #include "domain/org.h"
 #include "store/store.h"
 
@@ -155,6 +154,8 @@ fail:
 	return NULL;
 }
 
+/* ---- writes ---- */
+
 /* Looks up a region's path if it is inside p's scope: 1, 0 not found/out of scope, -1 error. */
 static int region_in_scope(struct store_conn *c, const struct principal *p, const char *code,
                            char path[ACCESS_PATH_MAX])
@@ -176,185 +177,196 @@ static int region_in_scope(struct store_conn *c, const struct principal *p, cons
 	return found;
 }
 
-struct org_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
+struct org_arg {
 	int64_t id;
 	const char *name, *kind, *level, *region_code;
 	int disabled;
-	int ensure; /* return the existing id on a duplicate */
-	struct dom_err *e;
 };
-
-static int org_create_fn(struct store_conn *c, void *arg)
-{
-	struct org_write *w = arg;
-	char path[ACCESS_PATH_MAX], obj[40];
-	struct store_stmt *st;
-	int64_t now = w->x->now;
-	int rc;
-
-	rc = region_in_scope(c, w->p, w->region_code, path);
-	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(w->e, 404, "unknown_region", "区划 %s 不存在或不在管辖范围内",
-		            w->region_code);
-		return 1;
-	}
-	if (w->ensure) {
-		st = store_prepare(
-		        c, "SELECT id FROM organisations WHERE region_code = ? AND name = ?");
-		if (!st)
-			return STORE_ERR;
-		store_bind_text(st, 1, w->region_code, -1);
-		store_bind_text(st, 2, w->name, -1);
-		if (store_step(st) == STORE_ROW) {
-			w->id = store_col_int64(st, 0);
-			store_reset(st);
-			return 0;
-		}
-		store_reset(st);
-	}
-	st = store_prepare(c, "INSERT INTO organisations (name, kind, level, region_code, "
-	                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, w->name, -1);
-	store_bind_text(st, 2, w->kind, -1);
-	store_bind_text(st, 3, w->level && *w->level ? w->level : NULL, -1);
-	store_bind_text(st, 4, w->region_code, -1);
-	store_bind_int64(st, 5, now);
-	store_bind_int64(st, 6, now);
-	rc = dom_step_done(st);
-	if (rc == STORE_CONSTRAINT) {
-		dom_err_set(w->e, 409, "duplicate", "该区划下已有同名组织机构");
-		return 1;
-	}
-	if (rc)
-		return rc;
-	w->id = store_last_insert_id(c);
-	snprintf(obj, sizeof obj, "org:%" PRId64, w->id);
-	return legacy_audit(c, w->x, w->p, "org.create", obj, "success", w->name);
-}
 
 static int org_validate(const char *name, const char *kind, const char *level, struct dom_err *e)
 {
 	char msg[128];
 
-	if (!dom_name_valid(name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "%s", msg);
-		return -1;
-	}
-	if (org_kind_from_name(kind) == ORG_NONE) {
-		dom_err_set(e, 400, "bad_kind",
-		            "kind 必须是 center、department、committee 或 grid_team 之一");
-		return -1;
-	}
+	if (!dom_name_valid(name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "%s", msg);
+	if (org_kind_from_name(kind) == ORG_NONE)
+		return dom_err_set(e, 400, "bad_kind",
+		                   "kind 必须是 center、department、committee 或 grid_team 之一");
 	if (strcmp(kind, "center") == 0) {
-		if (!level || (strcmp(level, "city") && strcmp(level, "county") &&
-		               strcmp(level, "township"))) {
-			dom_err_set(e, 400, "bad_level",
-			            "中心的 level 必须是 city、county 或 township");
-			return -1;
-		}
+		if (!level ||
+		    (strcmp(level, "city") && strcmp(level, "county") && strcmp(level, "township")))
+			return dom_err_set(e, 400, "bad_level",
+			                   "中心的 level 必须是 city、county 或 township");
 	} else if (level && *level) {
-		dom_err_set(e, 400, "bad_level", "只有中心需要 level");
-		return -1;
+		return dom_err_set(e, 400, "bad_level", "只有中心需要 level");
 	}
+	return 0;
+}
+
+/* authorize: the organisation's region lies inside the caller's scope. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct org_arg *a = w->arg;
+	char path[ACCESS_PATH_MAX];
+	int rc = region_in_scope(c, x->caller, a->region_code, path);
+
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "unknown_region", "区划 %s 不存在或不在管辖范围内",
+		                   a->region_code);
+	return 0;
+}
+
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct org_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
+	st = store_prepare(c, "INSERT INTO organisations (name, kind, level, region_code, "
+	                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->name, -1);
+	store_bind_text(st, 2, a->kind, -1);
+	store_bind_text(st, 3, a->level && *a->level ? a->level : NULL, -1);
+	store_bind_text(st, 4, a->region_code, -1);
+	store_bind_int64(st, 5, x->now);
+	store_bind_int64(st, 6, x->now);
+	rc = dom_step_done(st);
+	if (rc == STORE_CONSTRAINT)
+		return dom_err_set(e, 409, "duplicate", "该区划下已有同名组织机构");
+	if (rc)
+		return dom_err_store(e, rc);
+	a->id = store_last_insert_id(c);
+	dom_write_object(w, "org:%" PRId64, a->id);
 	return 0;
 }
 
 int org_create(const struct dom_ctx *x, const char *name, const char *kind, const char *level,
                const char *region_code, int64_t *id, struct dom_err *e)
 {
-	struct org_write w = { .x = x,
-		               .p = x->caller,
-		               .name = name,
-		               .kind = kind,
-		               .level = level,
-		               .region_code = region_code,
-		               .e = e };
+	struct org_arg a = {
+		.name = name, .kind = kind, .level = level, .region_code = region_code
+	};
+	struct dom_write w = { .action = "org.create",
+		               .permission = "org.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
 
 	if (org_validate(name, kind, level, e) < 0)
 		return -1;
-	if (!region_code || strlen(region_code) != 12) {
-		dom_err_set(e, 400, "bad_region", "region_code 必须是 12 位区划代码");
+	if (!region_code || strlen(region_code) != 12)
+		return dom_err_set(e, 400, "bad_region", "region_code 必须是 12 位区划代码");
+	dom_write_object(&w, "region:%s", region_code);
+	dom_write_detail(&w, "%s", name);
+	if (dom_write(x, &w, e) < 0)
 		return -1;
-	}
-	if (legacy_write(x->store, org_create_fn, &w, e) < 0)
-		return -1;
-	*id = w.id;
+	*id = a.id;
 	return 0;
+}
+
+/* The organisation called name in region_code, on the reader: its id, 0 when none, -1 error. */
+static int64_t org_find(const struct dom_ctx *x, const char *region_code, const char *name)
+{
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
+	struct store_stmt *st;
+	int64_t id = -1;
+	int rc;
+
+	if (!c || !(st = store_prepare(c, "SELECT id FROM organisations WHERE region_code = ? "
+	                                  "AND name = ?")))
+		return -1;
+	store_bind_text(st, 1, region_code, -1);
+	store_bind_text(st, 2, name, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		id = store_col_int64(st, 0);
+	else if (rc == STORE_DONE)
+		id = 0;
+	store_reset(st);
+	return id;
 }
 
 int64_t org_ensure(const struct dom_ctx *x, const char *name, const char *kind, const char *level,
                    const char *region_code)
 {
 	struct dom_err e = { 0 };
-	struct org_write w = { .x = x,
-		               .p = access_system(),
-		               .name = name,
-		               .kind = kind,
-		               .level = level,
-		               .region_code = region_code,
-		               .ensure = 1,
-		               .e = &e };
+	int64_t id = org_find(x, region_code, name);
 
-	if (org_validate(name, kind, level, &e) < 0 || store_write(x->store, org_create_fn, &w)) {
+	/* The command line and the demo run alone, so looking first and creating after is safe;
+	   a second run finds what the first made and writes nothing. */
+	if (id > 0)
+		return id;
+	if (id < 0 || org_create(x, name, kind, level, region_code, &id, &e) < 0) {
 		log_error("org.ensure_failed", "region=%s code=%s", region_code,
-		          e.code ? e.code : "write");
+		          e.code ? e.code : "read");
 		return -1;
 	}
-	return w.id;
+	return id;
 }
 
-static int org_update_fn(struct store_conn *c, void *arg)
+/* authorize: the organisation exists inside the caller's scope. */
+static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct org_write *w = arg;
+	struct org_arg *a = w->arg;
 	struct org o;
-	struct store_stmt *st;
-	char obj[40];
-	int rc = org_load(c, w->p, w->id, &o);
+	int rc = org_load(c, x->caller, a->id, &o);
 
 	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(w->e, 404, "not_found", "组织机构不存在");
-		return 1;
-	}
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "组织机构不存在");
+	return 0;
+}
+
+static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct org_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
 	st = store_prepare(c,
 	                   "UPDATE organisations SET name = coalesce(?, name), disabled = "
 	                   "CASE WHEN ? < 0 THEN disabled ELSE ? END, updated_at = ? WHERE id = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, w->name, -1);
-	store_bind_int64(st, 2, w->disabled);
-	store_bind_int64(st, 3, w->disabled);
-	store_bind_int64(st, 4, w->x->now);
-	store_bind_int64(st, 5, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->name, -1);
+	store_bind_int64(st, 2, a->disabled);
+	store_bind_int64(st, 3, a->disabled);
+	store_bind_int64(st, 4, x->now);
+	store_bind_int64(st, 5, a->id);
 	rc = dom_step_done(st);
-	if (rc == STORE_CONSTRAINT) {
-		dom_err_set(w->e, 409, "duplicate", "该区划下已有同名组织机构");
-		return 1;
-	}
-	if (rc)
-		return rc;
-	snprintf(obj, sizeof obj, "org:%" PRId64, w->id);
-	return legacy_audit(c, w->x, w->p, "org.update", obj, "success", w->name ? w->name : "");
+	if (rc == STORE_CONSTRAINT)
+		return dom_err_set(e, 409, "duplicate", "该区划下已有同名组织机构");
+	return rc ? dom_err_store(e, rc) : 0;
 }
 
 int org_update(const struct dom_ctx *x, int64_t id, const char *name, int disabled,
                struct dom_err *e)
 {
-	struct org_write w = {
-		.x = x, .p = x->caller, .id = id, .name = name, .disabled = disabled, .e = e
-	};
+	struct org_arg a = { .id = id, .name = name, .disabled = disabled };
+	struct dom_write w = { .action = "org.update",
+		               .permission = "org.write",
+		               .authorize = update_authorize,
+		               .apply = update_apply,
+		               .arg = &a };
 	char msg[128];
 
-	if (name && !dom_name_valid(name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_name", "%s", msg);
-		return -1;
-	}
-	return legacy_write(x->store, org_update_fn, &w, e);
+	if (name && !dom_name_valid(name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_name", "%s", msg);
+	dom_write_object(&w, "org:%" PRId64, id);
+	/* Which fields change; the new name is not personal data. */
+	dom_write_detail(&w, "%s%s%s", name ? name : "", name && disabled >= 0 ? "；" : "",
+	                 disabled > 0    ? "停用"
+	                 : disabled == 0 ? "启用"
+	                                 : "");
+	return dom_write(x, &w, e);
 }

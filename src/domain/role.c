@@ -3,13 +3,13 @@
  * security administrator's custom roles, and the grants with their separation rules.
  */
 #include <ctype.h>
+#include <sodium.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/legacy_write.h"
 #include "domain/role.h"
 #include "domain/user.h"
 #include "store/store.h"
@@ -40,26 +40,29 @@ static int role_perms(struct store_conn *c, int64_t role_id, const char *name, i
 	return rc == STORE_DONE ? 0 : -1;
 }
 
-/* The union of a user's roles; *grid_worker set when one of them is the grid worker role. */
-int role_user_perms(struct store_conn *c, int64_t user_id, struct perm_set *out, int *grid_worker)
+/* The union of a user's roles except the role called except (0: none); *grid_worker set when
+   one of them is the grid worker role. */
+static int user_perms(struct store_conn *c, int64_t user_id, int64_t except, struct perm_set *out,
+                      int *grid_worker)
 {
 	struct store_stmt *st;
 	struct {
 		int64_t id;
 		char name[ROLE_NAME_MAX + 1];
 		int builtin;
-	} roles[32];
-	int n = 0, rc;
+	} roles[ROLE_GRANT_MAX];
+	int n = 0, rc = STORE_DONE;
 
 	memset(out, 0, sizeof *out);
 	if (grid_worker)
 		*grid_worker = 0;
 	st = store_prepare(c, "SELECT r.id, r.name, r.builtin FROM user_roles ur JOIN roles r ON "
-	                      "r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.id");
+	                      "r.id = ur.role_id WHERE ur.user_id = ? AND r.id <> ? ORDER BY r.id");
 	if (!st)
 		return -1;
 	store_bind_int64(st, 1, user_id);
-	while ((rc = store_step(st)) == STORE_ROW && n < 32) {
+	store_bind_int64(st, 2, except);
+	while (n < ROLE_GRANT_MAX && (rc = store_step(st)) == STORE_ROW) {
 		roles[n].id = store_col_int64(st, 0);
 		dom_copy(roles[n].name, sizeof roles[n].name, store_col_text(st, 1));
 		roles[n].builtin = (int)store_col_int64(st, 2);
@@ -75,6 +78,17 @@ int role_user_perms(struct store_conn *c, int64_t user_id, struct perm_set *out,
 			*grid_worker = 1;
 	}
 	return 0;
+}
+
+int role_user_perms(struct store_conn *c, int64_t user_id, struct perm_set *out, int *grid_worker)
+{
+	return user_perms(c, user_id, 0, out, grid_worker);
+}
+
+int role_user_perms_except(struct store_conn *c, int64_t user_id, int64_t role_id,
+                           struct perm_set *out)
+{
+	return user_perms(c, user_id, role_id, out, NULL);
 }
 
 json_t *role_user_json(struct store_conn *c, int64_t user_id)
@@ -160,94 +174,121 @@ int role_grant_conn(struct store_conn *c, int64_t user_id, const char *role, int
 	return store_changes(c) == 1 ? 0 : STORE_ERR;
 }
 
-/* ---- roles of users ---- */
+/* The permissions of the role called name into *total (added); *found 0 when no such role. */
+static int perms_of_name(struct store_conn *c, const char *name, struct perm_set *total, int *found)
+{
+	struct store_stmt *st = store_prepare(c, "SELECT id, builtin FROM roles WHERE name = ?");
+	int64_t rid = 0, builtin = 0;
 
-struct roles_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
+	*found = 0;
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, name, -1);
+	if (store_step(st) == STORE_ROW) {
+		rid = store_col_int64(st, 0);
+		builtin = store_col_int64(st, 1);
+	}
+	store_reset(st);
+	if (!rid)
+		return 0;
+	*found = 1;
+	return role_perms(c, rid, name, (int)builtin, total);
+}
+
+/* Joins names into out after prefix: "角色：a,b,c" (truncated to fit). */
+static void join_names(char *out, size_t cap, const char *prefix, const char *const *names,
+                       size_t n)
+{
+	size_t o = strlen(prefix);
+
+	if (o >= cap)
+		return;
+	memcpy(out, prefix, o + 1);
+	for (size_t i = 0; names && i < n; i++) {
+		int k = snprintf(out + o, cap - o, "%s%s", i ? "," : "", names[i]);
+
+		if (k < 0 || (size_t)k >= cap - o)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* ---- grants ---- */
+
+struct assign_arg {
 	int64_t id;
 	const char *const *names;
 	size_t n;
-	char joined[512];
-	int refused;
-	struct dom_err *e;
 };
 
-static int set_roles_fn(struct store_conn *c, void *arg)
+/* authorize: the user lies inside the caller's scope, is not the caller (no self grant), every
+   role exists, and the roles together hold at most one administrator family. */
+static int assign_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct roles_write *w = arg;
-	struct user_view u;
-	struct store_stmt *st;
+	struct assign_arg *a = w->arg;
 	struct perm_set total = { 0 };
-	char obj[40];
-	int rc = user_visible(c, w->x, w->id, &u, w->e);
+	struct user_view u;
 
-	if (rc)
-		return rc;
-	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
-	if (w->id == w->p->user_id) {
-		dom_err_set(w->e, 403, "self_grant", "不能为自己授予或更改角色");
-		w->refused = 1;
-		return legacy_audit(c, w->x, w->p, "user.roles", obj, "denied", w->joined);
+	if (user_load_for_write(c, x, a->id, &u, e) < 0)
+		return -1;
+	sodium_memzero(&u, sizeof u);
+	if (a->id == x->caller->user_id)
+		return dom_err_set(e, 403, "self_grant", "不能为自己授予或更改角色");
+	for (size_t i = 0; i < a->n; i++) {
+		int found;
+
+		if (perms_of_name(c, a->names[i], &total, &found) < 0)
+			return dom_err_read(e);
+		if (!found)
+			return dom_err_set(e, 400, "unknown_role", "未知角色 %s", a->names[i]);
 	}
-	/* Resolve every name and compute the resulting permissions. */
-	for (size_t i = 0; i < w->n; i++) {
-		int64_t rid = 0, builtin = 0;
-		st = store_prepare(c, "SELECT id, builtin FROM roles WHERE name = ?");
-		if (!st)
-			return STORE_ERR;
-		store_bind_text(st, 1, w->names[i], -1);
-		if (store_step(st) == STORE_ROW) {
-			rid = store_col_int64(st, 0);
-			builtin = store_col_int64(st, 1);
-		}
-		store_reset(st);
-		if (!rid) {
-			dom_err_set(w->e, 400, "unknown_role", "未知角色 %s", w->names[i]);
-			return 1;
-		}
-		if (role_perms(c, rid, w->names[i], (int)builtin, &total) < 0)
-			return STORE_ERR;
-	}
-	if (!perm_set_separated(&total)) {
-		dom_err_set(w->e, 409, "separation",
-		            "系统管理、安全管理、安全审计的权限不能授予同一用户（三员分立）");
-		w->refused = 1;
-		return legacy_audit(c, w->x, w->p, "user.roles", obj, "denied", w->joined);
-	}
-	st = store_prepare(c, "DELETE FROM user_roles WHERE user_id = ?");
+	if (!perm_set_separated(&total))
+		return dom_err_set(
+		        e, 409, "separation",
+		        "系统管理、安全管理、安全审计的权限不能授予同一用户（三员分立）");
+	return 0;
+}
+
+static int assign_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct assign_arg *a = w->arg;
+	struct store_stmt *st = store_prepare(c, "DELETE FROM user_roles WHERE user_id = ?");
+	int rc;
+
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	for (size_t i = 0; i < w->n; i++) {
-		rc = role_grant_conn(c, w->id, w->names[i], w->p->user_id, w->x->now);
+		return dom_err_store(e, rc);
+	for (size_t i = 0; i < a->n; i++) {
+		rc = role_grant_conn(c, a->id, a->names[i], x->caller->user_id, x->now);
 		if (rc == STORE_CONSTRAINT)
 			continue; /* the same name twice */
 		if (rc)
-			return rc;
+			return dom_err_store(e, rc);
 	}
-	/* New rights apply at the next request; existing sessions stay (they re-read roles). */
-	return legacy_audit(c, w->x, w->p, "user.roles", obj, "success", w->joined);
+	/* New rights apply at the next request: callers are loaded per request. */
+	return 0;
 }
 
 int role_assign(const struct dom_ctx *x, int64_t id, const char *const *roles, size_t n,
                 struct dom_err *e)
 {
-	struct roles_write w = { .x = x, .p = x->caller, .id = id, .names = roles, .n = n, .e = e };
-	size_t o = strlen("角色：");
+	struct assign_arg a = { .id = id, .names = roles, .n = n };
+	struct dom_write w = { .action = "user.roles",
+		               .permission = "role.assign",
+		               .authorize = assign_authorize,
+		               .apply = assign_apply,
+		               .arg = &a };
 
-	memcpy(w.joined, "角色：", o + 1);
-	for (size_t i = 0; i < n; i++) {
-		int k = snprintf(w.joined + o, sizeof w.joined - o, "%s%s", i ? "," : "", roles[i]);
-		if (k < 0 || (size_t)k >= sizeof w.joined - o)
-			break;
-		o += (size_t)k;
-	}
-	if (legacy_write(x->store, set_roles_fn, &w, e) < 0 || w.refused)
-		return -1;
-	return 0;
+	if (n > ROLE_GRANT_MAX)
+		return dom_err_set(e, 400, "bad_request", "一个用户最多持有 %d 个角色",
+		                   ROLE_GRANT_MAX);
+	dom_write_object(&w, "user:%" PRId64, id);
+	join_names(w.detail, sizeof w.detail, "角色：", roles, n);
+	return dom_write(x, &w, e);
 }
 
 /* ---- roles ---- */
@@ -305,136 +346,136 @@ static int role_name_ok(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
+/* Every name is a grantable catalog permission: 0, or -1 with e 400. */
 static int perms_validate(const char *const *perms, size_t n, struct perm_set *out,
                           struct dom_err *e)
 {
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < n; i++) {
-		if (!permission_grantable(perms[i])) {
-			dom_err_set(e, 400, "unknown_permission", "权限 %s 不存在或不可授予",
-			            perms[i] ? perms[i] : "");
-			return -1;
-		}
+		if (!permission_grantable(perms[i]))
+			return dom_err_set(e, 400, "unknown_permission", "权限 %s 不存在或不可授予",
+			                   perms[i] ? perms[i] : "");
 		perm_set_add_name(out, perms[i]);
-	}
-	if (!perm_set_separated(out)) {
-		dom_err_set(e, 409, "separation",
-		            "系统管理、安全管理、安全审计的权限不能放在同一角色中（三员分立）");
-		return -1;
 	}
 	return 0;
 }
 
-struct role_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
+struct role_arg {
 	int64_t id;
 	const char *name, *label;
-	const char *const *perms;
+	const char *const *perms; /* NULL: unchanged (update) */
 	size_t n;
-	int set_perms;
-	int refused;
-	char joined[1024];
-	struct dom_err *e;
+	struct perm_set set;
+	char current[ROLE_NAME_MAX + 1]; /* update, delete: the role's name */
 };
 
-static int write_role_perms(struct store_conn *c, struct role_write *w)
+static int write_role_perms(struct store_conn *c, const struct role_arg *a, struct dom_err *e)
 {
 	struct store_stmt *st = store_prepare(c, "DELETE FROM role_permissions WHERE role_id = ?");
 	int rc;
 
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	for (size_t i = 0; i < w->n; i++) {
+		return dom_err_store(e, rc);
+	for (size_t i = 0; i < a->n; i++) {
 		st = store_prepare(c,
 		                   "INSERT INTO role_permissions (role_id, permission) VALUES (?, "
 		                   "?) ON CONFLICT DO NOTHING");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, w->id);
-		store_bind_text(st, 2, w->perms[i], -1);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->id);
+		store_bind_text(st, 2, a->perms[i], -1);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
+			return dom_err_store(e, rc);
 	}
 	return 0;
 }
 
-static void join_perms(struct role_write *w)
+static int separation_refused(struct dom_err *e)
 {
-	size_t o = strlen("权限：");
-
-	memcpy(w->joined, "权限：", o + 1);
-	for (size_t i = 0; w->perms && i < w->n; i++) {
-		int k = snprintf(w->joined + o, sizeof w->joined - o, "%s%s", i ? "," : "",
-		                 w->perms[i]);
-		if (k < 0 || (size_t)k >= sizeof w->joined - o)
-			break;
-		o += (size_t)k;
-	}
+	return dom_err_set(e, 409, "separation",
+	                   "系统管理、安全管理、安全审计的权限不能放在同一角色中（三员分立）");
 }
 
-static int role_create_fn(struct store_conn *c, void *arg)
+/* authorize of a new role: its permissions hold at most one administrator family and the name
+   is free. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct role_write *w = arg;
+	struct role_arg *a = w->arg;
 	struct store_stmt *st;
-	char obj[64];
-	int64_t now = w->x->now;
+	int taken = 0;
+
+	(void)x;
+	if (!perm_set_separated(&a->set))
+		return separation_refused(e);
+	st = store_prepare(c, "SELECT 1 FROM roles WHERE name = ?");
+	if (!st)
+		return dom_err_read(e);
+	store_bind_text(st, 1, a->name, -1);
+	taken = store_step(st) == STORE_ROW;
+	store_reset(st);
+	if (taken)
+		return dom_err_set(e, 409, "duplicate", "角色 %s 已存在", a->name);
+	return 0;
+}
+
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct role_arg *a = w->arg;
+	struct store_stmt *st;
 	int rc;
 
 	st = store_prepare(c, "INSERT INTO roles (name, label, builtin, created_at, updated_at) "
 	                      "VALUES (?, ?, 0, ?, ?)");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, w->name, -1);
-	store_bind_text(st, 2, w->label, -1);
-	store_bind_int64(st, 3, now);
-	store_bind_int64(st, 4, now);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->name, -1);
+	store_bind_text(st, 2, a->label, -1);
+	store_bind_int64(st, 3, x->now);
+	store_bind_int64(st, 4, x->now);
 	rc = dom_step_done(st);
-	if (rc == STORE_CONSTRAINT) {
-		dom_err_set(w->e, 409, "duplicate", "角色 %s 已存在", w->name);
-		return 1;
-	}
+	if (rc == STORE_CONSTRAINT)
+		return dom_err_set(e, 409, "duplicate", "角色 %s 已存在", a->name);
 	if (rc)
-		return rc;
-	w->id = store_last_insert_id(c);
-	if ((rc = write_role_perms(c, w)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "role:%s", w->name);
-	return legacy_audit(c, w->x, w->p, "role.create", obj, "success", w->joined);
+		return dom_err_store(e, rc);
+	a->id = store_last_insert_id(c);
+	return write_role_perms(c, a, e);
 }
 
 int role_create(const struct dom_ctx *x, const char *name, const char *label,
                 const char *const *perms, size_t n, int64_t *id, struct dom_err *e)
 {
-	struct role_write w = {
-		.x = x, .p = x->caller, .name = name, .label = label, .perms = perms, .n = n, .e = e
-	};
-	struct perm_set ps;
+	struct role_arg a = { .name = name, .label = label, .perms = perms, .n = n };
+	struct dom_write w = { .action = "role.create",
+		               .permission = "role.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
 	char msg[128];
 
-	if (!role_name_ok(name)) {
-		dom_err_set(e, 400, "bad_name", "角色标识须为 3 到 32 个小写字母、数字或下划线");
+	if (!role_name_ok(name))
+		return dom_err_set(e, 400, "bad_name",
+		                   "角色标识须为 3 到 32 个小写字母、数字或下划线");
+	if (!dom_name_valid(label, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_label", "角色名称：%s", msg);
+	if (perms_validate(perms, n, &a.set, e) < 0)
 		return -1;
-	}
-	if (!dom_name_valid(label, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_label", "角色名称：%s", msg);
+	dom_write_object(&w, "role:%s", name);
+	join_names(w.detail, sizeof w.detail, "权限：", perms, n);
+	if (dom_write(x, &w, e) < 0)
 		return -1;
-	}
-	if (perms_validate(perms, n, &ps, e) < 0)
-		return -1;
-	join_perms(&w);
-	if (legacy_write(x->store, role_create_fn, &w, e) < 0)
-		return -1;
-	*id = w.id;
+	*id = a.id;
 	return 0;
 }
 
-/* Loads a role row: 1 found, 0 not, -1 error. */
-static int role_row(struct store_conn *c, int64_t id, char *name, size_t nlen, int *builtin,
-                    int64_t *holders, int64_t caller)
+/* Loads role id: its name, whether built in, how many hold it and whether the caller does.
+   1 found, 0 not, -1 error. */
+static int role_row(struct store_conn *c, int64_t id, int64_t caller, char name[ROLE_NAME_MAX + 1],
+                    int *builtin, int64_t *holders, int *held_by_caller)
 {
 	struct store_stmt *st = store_prepare(
 	        c, "SELECT name, builtin, (SELECT count(*) FROM user_roles WHERE role_id = r.id), "
@@ -448,10 +489,10 @@ static int role_row(struct store_conn *c, int64_t id, char *name, size_t nlen, i
 	store_bind_int64(st, 2, id);
 	rc = store_step(st);
 	if (rc == STORE_ROW) {
-		dom_copy(name, nlen, store_col_text(st, 0));
+		dom_copy(name, ROLE_NAME_MAX + 1, store_col_text(st, 0));
 		*builtin = (int)store_col_int64(st, 1);
-		holders[0] = store_col_int64(st, 2);
-		holders[1] = store_col_int64(st, 3);
+		*holders = store_col_int64(st, 2);
+		*held_by_caller = store_col_int64(st, 3) > 0;
 		found = 1;
 	} else if (rc == STORE_DONE) {
 		found = 0;
@@ -460,147 +501,185 @@ static int role_row(struct store_conn *c, int64_t id, char *name, size_t nlen, i
 	return found;
 }
 
-static int role_update_fn(struct store_conn *c, void *arg)
+/* 1 when every holder of role id would still hold at most one administrator family once the
+   role has the permissions in set; 0 with *who the first that would not; -1 error. */
+static int holders_separated(struct store_conn *c, int64_t id, const struct perm_set *set,
+                             int64_t *who)
 {
-	struct role_write *w = arg;
-	struct store_stmt *st;
-	char name[ROLE_NAME_MAX + 1], obj[64];
-	int builtin = 0, rc;
-	int64_t holders[2] = { 0, 0 };
+	int64_t users[64], after = 0;
 
-	rc = role_row(c, w->id, name, sizeof name, &builtin, holders, w->p->user_id);
-	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(w->e, 404, "not_found", "角色不存在");
-		return 1;
-	}
-	snprintf(obj, sizeof obj, "role:%s", name);
-	if (builtin) {
-		dom_err_set(w->e, 403, "builtin_role", "内置角色的权限由系统规定，不能修改");
-		return 1;
-	}
-	if (holders[1]) {
-		dom_err_set(w->e, 403, "self_grant", "不能修改自己所持有的角色");
-		w->refused = 1;
-		return legacy_audit(c, w->x, w->p, "role.update", obj, "denied", w->joined);
-	}
-	if (w->set_perms) {
-		/* Every holder must stay within one administrator family. */
-		if ((rc = write_role_perms(c, w)) != 0)
-			return rc;
-		st = store_prepare(c, "SELECT user_id FROM user_roles WHERE role_id = ?");
+	/* Collected a batch at a time: role_user_perms prepares statements of its own. */
+	for (;;) {
+		struct store_stmt *st = store_prepare(c, "SELECT user_id FROM user_roles WHERE "
+		                                         "role_id = ? AND user_id > ? ORDER BY "
+		                                         "user_id LIMIT 64");
+		size_t n = 0;
+		int rc = STORE_DONE;
+
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, w->id);
-		while (store_step(st) == STORE_ROW) {
+			return -1;
+		store_bind_int64(st, 1, id);
+		store_bind_int64(st, 2, after);
+		while (n < 64 && (rc = store_step(st)) == STORE_ROW)
+			users[n++] = store_col_int64(st, 0);
+		store_reset(st);
+		if (rc != STORE_DONE && rc != STORE_ROW)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
 			struct perm_set total;
-			int64_t uid = store_col_int64(st, 0);
-			/* role_user_perms prepares other statements; this one stays valid. */
-			if (role_user_perms(c, uid, &total, NULL) < 0) {
-				store_reset(st);
-				return STORE_ERR;
-			}
+
+			if (role_user_perms_except(c, users[i], id, &total) < 0)
+				return -1;
+			perm_set_union(&total, set);
 			if (!perm_set_separated(&total)) {
-				store_reset(st);
-				dom_err_set(w->e, 409, "separation",
-				            "修改后用户 %" PRId64
-				            " 将同时持有两类管理员权限（三员分立）",
-				            uid);
-				return 1;
+				*who = users[i];
+				return 0;
 			}
 		}
-		store_reset(st);
+		if (n < 64)
+			return 1;
+		after = users[n - 1];
 	}
+}
+
+/* authorize of a change: the role exists, is custom, is not held by the caller (no self grant),
+   and, when its permissions change, they and every holder's roles together keep to one
+   administrator family. */
+static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct role_arg *a = w->arg;
+	int builtin = 0, held = 0, rc;
+	int64_t holders = 0, who = 0;
+
+	rc = role_row(c, a->id, x->caller->user_id, a->current, &builtin, &holders, &held);
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "角色不存在");
+	dom_write_object(w, "role:%s", a->current);
+	if (builtin)
+		return dom_err_set(e, 403, "builtin_role", "内置角色的权限由系统规定，不能修改");
+	if (held)
+		return dom_err_set(e, 403, "self_grant", "不能修改自己所持有的角色");
+	if (!a->perms)
+		return 0;
+	if (!perm_set_separated(&a->set))
+		return separation_refused(e);
+	rc = holders ? holders_separated(c, a->id, &a->set, &who) : 1;
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 409, "separation",
+		                   "修改后用户 %" PRId64 " 将同时持有两类管理员权限（三员分立）",
+		                   who);
+	return 0;
+}
+
+static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct role_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
+	if (a->perms && write_role_perms(c, a, e) < 0)
+		return -1;
 	st = store_prepare(c, "UPDATE roles SET label = coalesce(?, label), updated_at = ? WHERE "
 	                      "id = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, w->label, -1);
-	store_bind_int64(st, 2, w->x->now);
-	store_bind_int64(st, 3, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->label, -1);
+	store_bind_int64(st, 2, x->now);
+	store_bind_int64(st, 3, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	return legacy_audit(c, w->x, w->p, "role.update", obj, "success",
-	                    w->set_perms ? w->joined : "修改名称");
+		return dom_err_store(e, rc);
+	return 0;
 }
 
 int role_update(const struct dom_ctx *x, int64_t id, const char *label, const char *const *perms,
                 size_t n, struct dom_err *e)
 {
-	struct role_write w = { .x = x,
-		                .p = x->caller,
-		                .id = id,
-		                .label = label,
-		                .perms = perms,
-		                .n = n,
-		                .set_perms = perms != NULL,
-		                .e = e };
-	struct perm_set ps;
+	struct role_arg a = { .id = id, .label = label, .perms = perms, .n = n };
+	struct dom_write w = { .action = "role.update",
+		               .permission = "role.write",
+		               .authorize = update_authorize,
+		               .apply = update_apply,
+		               .arg = &a };
 	char msg[128];
 
-	if (label && !dom_name_valid(label, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_label", "角色名称：%s", msg);
+	if (label && !dom_name_valid(label, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_label", "角色名称：%s", msg);
+	if (perms && perms_validate(perms, n, &a.set, e) < 0)
 		return -1;
-	}
-	if (perms && perms_validate(perms, n, &ps, e) < 0)
-		return -1;
-	join_perms(&w);
-	if (legacy_write(x->store, role_update_fn, &w, e) < 0 || w.refused)
-		return -1;
+	dom_write_object(&w, "role:%" PRId64, id);
+	if (perms)
+		join_names(w.detail, sizeof w.detail, "权限：", perms, n);
+	else
+		dom_write_detail(&w, "修改名称");
+	return dom_write(x, &w, e);
+}
+
+/* authorize of a deletion: the role exists, is custom and nobody holds it. */
+static int delete_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct role_arg *a = w->arg;
+	int builtin = 0, held = 0, rc;
+	int64_t holders = 0;
+
+	rc = role_row(c, a->id, x->caller->user_id, a->current, &builtin, &holders, &held);
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "角色不存在");
+	dom_write_object(w, "role:%s", a->current);
+	if (builtin)
+		return dom_err_set(e, 403, "builtin_role", "内置角色不能删除");
+	if (holders)
+		return dom_err_set(e, 409, "role_in_use", "仍有 %" PRId64 " 个用户持有该角色",
+		                   holders);
 	return 0;
 }
 
-static int role_delete_fn(struct store_conn *c, void *arg)
+static int delete_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
 {
-	struct role_write *w = arg;
-	struct store_stmt *st;
-	char name[ROLE_NAME_MAX + 1], obj[64];
-	int builtin = 0, rc;
-	int64_t holders[2] = { 0, 0 };
+	static const char *const sql[] = { "DELETE FROM role_permissions WHERE role_id = ?",
+		                           "DELETE FROM roles WHERE id = ?" };
+	struct role_arg *a = w->arg;
 
-	rc = role_row(c, w->id, name, sizeof name, &builtin, holders, w->p->user_id);
-	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(w->e, 404, "not_found", "角色不存在");
-		return 1;
+	(void)x;
+	for (size_t i = 0; i < 2; i++) {
+		struct store_stmt *st = store_prepare(c, sql[i]);
+		int rc;
+
+		if (!st)
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->id);
+		if ((rc = dom_step_done(st)) != 0)
+			return dom_err_store(e, rc);
 	}
-	if (builtin) {
-		dom_err_set(w->e, 403, "builtin_role", "内置角色不能删除");
-		return 1;
-	}
-	if (holders[0]) {
-		dom_err_set(w->e, 409, "role_in_use", "仍有 %" PRId64 " 个用户持有该角色",
-		            holders[0]);
-		return 1;
-	}
-	st = store_prepare(c, "DELETE FROM role_permissions WHERE role_id = ?");
-	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	st = store_prepare(c, "DELETE FROM roles WHERE id = ?");
-	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "role:%s", name);
-	return legacy_audit(c, w->x, w->p, "role.delete", obj, "success", "");
+	return 0;
 }
 
 int role_delete(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 {
-	struct role_write w = { .x = x, .p = x->caller, .id = id, .e = e };
+	struct role_arg a = { .id = id };
+	struct dom_write w = { .action = "role.delete",
+		               .permission = "role.write",
+		               .authorize = delete_authorize,
+		               .apply = delete_apply,
+		               .arg = &a };
 
-	return legacy_write(x->store, role_delete_fn, &w, e);
+	dom_write_object(&w, "role:%" PRId64, id);
+	return dom_write(x, &w, e);
 }
 
 int64_t role_holder_count(const struct dom_ctx *x, const char *name)
 {
-	struct store_conn *c = store_reader(x->store);
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
 	struct store_stmt *st;
 	int64_t n = -1;
 

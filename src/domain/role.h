@@ -25,6 +25,9 @@ struct store_conn;
 /* The union of a user's roles into out; *grid_worker (may be NULL) set when one of them is the
    built-in grid worker role. 0 or -1. */
 int role_user_perms(struct store_conn *c, int64_t user_id, struct perm_set *out, int *grid_worker);
+/* The same without the role role_id (what the user would hold if that role changed). */
+int role_user_perms_except(struct store_conn *c, int64_t user_id, int64_t role_id,
+                           struct perm_set *out);
 /* The user's roles as a JSON array of {name,label} (new reference). */
 json_t *role_user_json(struct store_conn *c, int64_t user_id);
 /* Sets "roles" (as role_user_json) on every item of a page of users (objects with an integer

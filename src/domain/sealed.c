@@ -57,28 +57,28 @@ int sealed_user_fields(struct store_conn *c, int64_t row, const char *phone, con
 	const struct vault *v = vault_global();
 	char sp[SEALED_MAX], si[SEALED_MAX], bidx[VAULT_INDEX_HEX];
 	struct store_stmt *st;
-	int rc;
+	int rc = 0;
 
 	if (!phone && !idn)
 		return 0;
-	if (((phone && *phone) || (idn && *idn)) && !v) {
-		dom_err_set(e, 503, "vault_unavailable",
-		            "敏感信息加密密钥未加载，暂时无法保存电话号码或身份证号码");
-		return 1;
+	if (((phone && *phone) || (idn && *idn)) && !v)
+		return dom_err_set(e, 503, "vault_unavailable",
+		                   "敏感信息加密密钥未加载，暂时无法保存电话号码或身份证号码");
+	if ((phone && *phone && vault_seal(v, SEALED_FIELD_PHONE, row, phone, sp, sizeof sp) < 0) ||
+	    (idn && *idn && vault_seal(v, SEALED_FIELD_ID_NUMBER, row, idn, si, sizeof si) < 0)) {
+		rc = dom_err_store(e, STORE_ERR);
+		goto out;
 	}
-	if (phone && *phone && vault_seal(v, SEALED_FIELD_PHONE, row, phone, sp, sizeof sp) < 0)
-		return STORE_ERR;
-	if (idn && *idn) {
-		if (vault_seal(v, SEALED_FIELD_ID_NUMBER, row, idn, si, sizeof si) < 0)
-			return STORE_ERR;
+	if (idn && *idn)
 		vault_blind_index(v, SEALED_FIELD_ID_NUMBER, idn, bidx);
-	}
 	st = store_prepare(c, "UPDATE users SET phone = CASE WHEN ? = 1 THEN ? ELSE phone END, "
 	                      "id_number = CASE WHEN ? = 1 THEN ? ELSE id_number END, "
 	                      "id_number_bidx = CASE WHEN ? = 1 THEN ? ELSE id_number_bidx END "
 	                      "WHERE id = ?");
-	if (!st)
-		return STORE_ERR;
+	if (!st) {
+		rc = dom_err_store(e, STORE_ERR);
+		goto out;
+	}
 	store_bind_int64(st, 1, phone != NULL);
 	store_bind_text(st, 2, phone && *phone ? sp : NULL, -1);
 	store_bind_int64(st, 3, idn != NULL);
@@ -86,7 +86,9 @@ int sealed_user_fields(struct store_conn *c, int64_t row, const char *phone, con
 	store_bind_int64(st, 5, idn != NULL);
 	store_bind_text(st, 6, idn && *idn ? bidx : NULL, -1);
 	store_bind_int64(st, 7, row);
-	rc = dom_step_done(st);
+	if ((rc = dom_step_done(st)) != 0)
+		rc = dom_err_store(e, rc);
+out:
 	sodium_memzero(sp, sizeof sp);
 	sodium_memzero(si, sizeof si);
 	return rc;

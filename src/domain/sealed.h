@@ -49,8 +49,8 @@ int sealed_totp_seal(int64_t row, const char *secret, char *out, size_t n);
    does not open. */
 int sealed_totp_open(int64_t row, const char *stored, char *out, size_t n);
 /* Inside a write: stores the sealed phone and ID number of user row (NULL leaves a field, ""
-   clears it) and the ID number's blind index. 0, 1 with e 503 vault_unavailable when there is no
-   data key, or a negative store_rc. (TRANSITIONAL return convention of legacy_write.) */
+   clears it) and the ID number's blind index. 0, or -1 with e (503 vault_unavailable when there
+   is no data key). */
 int sealed_user_fields(struct store_conn *c, int64_t row, const char *phone, const char *idn,
                        struct dom_err *e);
 /* The blind index of a (normalised) ID number into out (VAULT_INDEX_HEX bytes). 0, or -1 when no

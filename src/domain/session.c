@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "domain/legacy_write.h"
 #include "domain/lockout.h"
 #include "domain/password.h"
 #include "domain/sealed.h"
@@ -95,207 +94,266 @@ static int load_user_row(struct store_conn *c, const char *username, struct user
 	return found;
 }
 
-struct success_ctx {
-	const struct dom_ctx *x;
-	const char *username;
+struct login_arg {
+	const char *username; /* as typed when valid, else "(invalid)" */
 	struct user_row *u;
+	int found;
+	/* Decided before the write (Argon2 and the TOTP check must not hold the writer): NULL when
+	   the password (and code) were right, else the reason recorded and the answer. */
+	const char *failure;
+	enum login_status fail_status;
+	int unverified;       /* locked at the first look: the password was not checked */
 	int64_t step;         /* TOTP step used, 0 when none */
 	const char *recovery; /* recovery code used, or NULL */
 	const char *rehash;   /* new password hash, or NULL */
-	int64_t now;
 	struct login_result *out;
-	int replay;
+	struct lockout_new locks[2];
 };
 
-static int success_fn(struct store_conn *c, void *arg)
+/* authorize: the source address and the account are not locked (the anonymous caller may try
+   to log in otherwise: the route is public). */
+static int login_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                           struct dom_err *e)
 {
-	struct success_ctx *s = arg;
-	struct login_result *out = s->out;
+	struct login_arg *a = w->arg;
+	int64_t address = lockout_until(c, "address", x->source, x->now);
+	int64_t account = address == 0 ? lockout_until(c, "account", a->username, x->now) : 0;
+
+	if (address < 0 || account < 0)
+		return dom_err_read(e);
+	if (address > 0) {
+		a->out->status = LOGIN_ADDRESS_LOCKED;
+		a->out->locked_until = address;
+		dom_write_detail(w, "来源地址已锁定");
+		return dom_err_set(e, 429, "address_locked", "来自该地址的登录失败次数过多");
+	}
+	if (account > 0) {
+		a->out->status = LOGIN_ACCOUNT_LOCKED;
+		a->out->locked_until = account;
+		dom_write_detail(w, "账号已锁定");
+		return dom_err_set(e, 423, "account_locked", "登录失败次数过多，账号已锁定");
+	}
+	return 0;
+}
+
+/* Counts the failure (which may lock the account or the address) and keeps it although the
+   request answers an error (w->keep_error). 0, or -1 with e when it cannot be counted. */
+static int login_failed(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct login_arg *a, const char *reason, enum login_status status,
+                        struct dom_err *e)
+{
+	int rc = lockout_count_failure(c, x, a->username, a->locks);
+
+	if (rc)
+		return dom_err_store(e, rc);
+	dom_write_detail(w, "%s%s%s", reason, a->locks[0].kind[0] ? "；账号已锁定" : "",
+	                 a->locks[1].kind[0] ? "；来源地址已锁定" : "");
+	a->out->status = status;
+	if (status == LOGIN_TOTP_INVALID)
+		dom_err_set(&w->keep_error, 401, "totp_invalid",
+		            "动态验证码或恢复码不正确，或已使用过");
+	else
+		dom_err_set(&w->keep_error, 401, "bad_credentials", "用户名或密码错误");
+	return 0;
+}
+
+static int login_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
+{
+	struct login_arg *a = w->arg;
+	struct login_result *out = a->out;
 	struct store_stmt *st;
 	unsigned char th[32], ch[32];
-	char obj[40];
 	int rc;
 
-	if (s->step) {
+	if (a->unverified) /* the lock ended between the first look and now */
+		return dom_err_set(e, 503, "login_retry", "请重新登录");
+	if (a->failure)
+		return login_failed(c, x, w, a, a->failure, a->fail_status, e);
+	if (a->step) {
 		/* Re-checked here, where writes are serialised: two logins with the same code
 		   cannot both pass. */
 		st = store_prepare(c, "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
 		                      "totp_last_step < ?");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, s->step);
-		store_bind_int64(st, 2, s->u->id);
-		store_bind_int64(st, 3, s->step);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->step);
+		store_bind_int64(st, 2, a->u->id);
+		store_bind_int64(st, 3, a->step);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
-		if (store_changes(c) != 1) {
-			s->replay = 1;
-			return 1;
-		}
+			return dom_err_store(e, rc);
+		if (store_changes(c) != 1)
+			return login_failed(c, x, w, a, "动态口令已使用过", LOGIN_TOTP_INVALID, e);
 	}
-	if (s->recovery) {
+	if (a->recovery) {
 		unsigned char rh[32];
-		totp_recovery_hash(s->u->id, s->recovery, rh);
+
+		totp_recovery_hash(a->u->id, a->recovery, rh);
 		st = store_prepare(
 		        c, "UPDATE totp_recovery_codes SET used_at = ? WHERE id = (SELECT "
 		           "id FROM totp_recovery_codes WHERE user_id = ? AND code_hash = ? "
 		           "AND used_at IS NULL LIMIT 1)");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, s->now);
-		store_bind_int64(st, 2, s->u->id);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, x->now);
+		store_bind_int64(st, 2, a->u->id);
 		store_bind_blob(st, 3, rh, sizeof rh);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
-		if (store_changes(c) != 1) {
-			s->replay = 1;
-			return 1;
-		}
+			return dom_err_store(e, rc);
+		if (store_changes(c) != 1)
+			return login_failed(c, x, w, a, "恢复码错误", LOGIN_TOTP_INVALID, e);
 		st = store_prepare(c,
 		                   "SELECT count(*) FROM totp_recovery_codes WHERE user_id = ? AND "
 		                   "used_at IS NULL");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, s->u->id);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->u->id);
 		if (store_step(st) == STORE_ROW)
 			out->recovery_left = (int)store_col_int64(st, 0);
 		store_reset(st);
 		out->recovery_used = 1;
 	}
-	if (s->rehash) {
+	if (a->rehash) {
 		st = store_prepare(c, "UPDATE users SET password_hash = ? WHERE id = ?");
 		if (!st)
-			return STORE_ERR;
-		store_bind_text(st, 1, s->rehash, -1);
-		store_bind_int64(st, 2, s->u->id);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_text(st, 1, a->rehash, -1);
+		store_bind_int64(st, 2, a->u->id);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
+			return dom_err_store(e, rc);
 	}
-	st = store_prepare(c, "DELETE FROM login_failures WHERE username = ?");
-	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, s->username, -1);
-	if ((rc = dom_step_done(st)) != 0)
-		return rc;
+	if ((rc = lockout_forget_failures(c, a->username)) != 0)
+		return dom_err_store(e, rc);
 	session_secret_new(out->token);
 	session_secret_new(out->csrf);
 	session_secret_hash(out->token, th);
 	session_secret_hash(out->csrf, ch);
-	out->expires_at = s->now + s->x->security->session_absolute_s;
+	out->expires_at = x->now + x->security->session_absolute_s;
 	st = store_prepare(c, "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, "
 	                      "last_seen_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_blob(st, 1, th, sizeof th);
 	store_bind_blob(st, 2, ch, sizeof ch);
-	store_bind_int64(st, 3, s->u->id);
-	store_bind_int64(st, 4, s->now);
-	store_bind_int64(st, 5, s->now);
+	store_bind_int64(st, 3, a->u->id);
+	store_bind_int64(st, 4, x->now);
+	store_bind_int64(st, 5, x->now);
 	store_bind_int64(st, 6, out->expires_at);
-	store_bind_text(st, 7, s->x->source, -1);
+	store_bind_text(st, 7, x->source, -1);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
+		return dom_err_store(e, rc);
 	out->session_id = store_last_insert_id(c);
-	snprintf(obj, sizeof obj, "session:%" PRId64, out->session_id);
-	return legacy_audit_as(c, s->x, s->u->id, s->username, s->u->org_id, "session.login", obj,
-	                       "success",
-	                       s->recovery ? "第二因素：恢复码"
-	                       : s->step   ? "第二因素：动态口令"
-	                                   : "密码");
+	out->user_id = a->u->id;
+	out->status = LOGIN_OK;
+	dom_write_object(w, "session:%" PRId64, out->session_id);
+	dom_write_detail(w, "%s",
+	                 a->recovery ? "第二因素：恢复码"
+	                 : a->step   ? "第二因素：动态口令"
+	                             : "密码");
+	return 0;
+}
+
+/* Checks the password (always paying for one Argon2 verification, so timing does not tell
+   whether the name exists) and the second factor, before the write. Returns 1 when the login
+   needs a second factor that was not given (nothing is written then), else 0. */
+static int login_check(const struct dom_ctx *x, const struct login_request *rq, struct login_arg *a,
+                       char rehash[PASSWORD_HASH_MAX])
+{
+	struct user_row *u = a->u;
+	int ok = password_verify(a->found ? u->hash : dummy(x->security),
+	                         rq->password ? rq->password : "");
+
+	if (!a->found || !ok || u->disabled) {
+		a->failure = !a->found ? "用户不存在" : !ok ? "密码错误" : "账号已停用";
+		a->fail_status = LOGIN_BAD_CREDENTIALS;
+		return 0;
+	}
+	/* Whoever enrolled TOTP must give a code (or a recovery code). */
+	if (u->totp_enabled) {
+		if (rq->totp && *rq->totp) {
+			a->step = totp_verify(u->totp_secret, rq->totp, x->now, u->totp_last_step);
+			if (a->step < 0) {
+				a->step = 0;
+				a->failure = "动态口令错误";
+				a->fail_status = LOGIN_TOTP_INVALID;
+				return 0;
+			}
+		} else if (rq->recovery_code && *rq->recovery_code) {
+			a->recovery = rq->recovery_code;
+		} else {
+			return 1;
+		}
+	}
+	/* Keep the hash cost in step with the configuration. */
+	if (password_needs_rehash(x->security, u->hash) &&
+	    password_hash(x->security, rq->password, rehash) == 0)
+		a->rehash = rehash;
+	return 0;
 }
 
 int session_login(const struct dom_ctx *x, const struct login_request *rq, struct login_result *out)
 {
-	struct store_conn *c = store_reader(x->store);
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
 	struct user_row u;
-	const char *username = user_name_ok(rq->username) ? rq->username : "(invalid)";
-	int64_t now = x->now, until;
-	char rehash[PASSWORD_HASH_MAX];
-	int found, ok, need_second;
+	struct login_arg a = { .u = &u, .out = out };
+	struct dom_write w = { .action = "session.login",
+		               .permission = "public",
+		               .authorize = login_authorize,
+		               .apply = login_apply,
+		               .arg = &a };
+	char rehash[PASSWORD_HASH_MAX] = "";
+	int64_t until;
+	int rc = -1;
 
 	memset(out, 0, sizeof *out);
 	memset(&u, 0, sizeof u);
 	out->status = LOGIN_ERROR;
+	a.username = user_name_ok(rq->username) ? rq->username : "(invalid)";
 	if (!c)
-		return -1;
-	/* 1. Locks, address first. */
-	until = lockout_until(c, "address", x->source, now);
+		goto out;
+	/* A first look at the locks spares the Argon2 cost while locked; the write looks again. */
+	until = lockout_until(c, "address", x->source, x->now);
+	if (until == 0)
+		until = lockout_until(c, "account", a.username, x->now);
 	if (until < 0)
-		return -1;
+		goto out;
 	if (until > 0) {
-		lockout_record_refusal(x, username, "来源地址已锁定");
-		out->status = LOGIN_ADDRESS_LOCKED;
-		out->locked_until = until;
-		return 0;
-	}
-	until = lockout_until(c, "account", username, now);
-	if (until < 0)
-		return -1;
-	if (until > 0) {
-		lockout_record_refusal(x, username, "账号已锁定");
-		out->status = LOGIN_ACCOUNT_LOCKED;
-		out->locked_until = until;
-		return 0;
-	}
-	/* 2. Password, always paying for one Argon2 verification. */
-	found = strcmp(username, "(invalid)") == 0 ? 0 : load_user_row(c, username, &u);
-	if (found < 0)
-		return -1;
-	ok = password_verify(found ? u.hash : dummy(x->security), rq->password ? rq->password : "");
-	if (!found || !ok || u.disabled) {
-		lockout_record_failure(x, username, found ? u.id : 0, found ? u.org_id : 0,
-		                       !found       ? "用户不存在"
-		                       : u.disabled ? "账号已停用"
-		                                    : "密码错误",
-		                       now);
-		out->status = LOGIN_BAD_CREDENTIALS;
-		sodium_memzero(&u, sizeof u);
-		return 0;
-	}
-	/* 3. Second factor: whoever enrolled TOTP must give a code (or a recovery code). */
-	struct success_ctx sc = { .x = x, .username = username, .u = &u, .now = now, .out = out };
-	need_second = u.totp_enabled;
-	if (need_second) {
-		if (rq->totp && *rq->totp) {
-			int64_t step = totp_verify(u.totp_secret, rq->totp, now, u.totp_last_step);
-			if (step < 0) {
-				lockout_record_failure(x, username, u.id, u.org_id, "动态口令错误",
-				                       now);
-				out->status = LOGIN_TOTP_INVALID;
-				sodium_memzero(&u, sizeof u);
-				return 0;
-			}
-			sc.step = step;
-		} else if (rq->recovery_code && *rq->recovery_code) {
-			sc.recovery = rq->recovery_code;
-		} else {
+		a.unverified = 1;
+	} else {
+		a.found =
+		        strcmp(a.username, "(invalid)") == 0 ? 0 : load_user_row(c, a.username, &u);
+		if (a.found < 0)
+			goto out;
+		if (login_check(x, rq, &a, rehash) == 1) {
 			out->status = LOGIN_TOTP_REQUIRED;
 			out->user_id = u.id;
-			sodium_memzero(&u, sizeof u);
-			return 0;
+			rc = 0;
+			goto out;
 		}
 	}
-	/* Keep the hash cost in step with the configuration. */
-	if (password_needs_rehash(x->security, u.hash) &&
-	    password_hash(x->security, rq->password, rehash) == 0)
-		sc.rehash = rehash;
-	if (store_write(x->store, success_fn, &sc) != 0) {
-		if (sc.replay) {
-			lockout_record_failure(x, username, u.id, u.org_id,
-			                       sc.recovery ? "恢复码错误" : "动态口令已使用过",
-			                       now);
-			out->status = LOGIN_TOTP_INVALID;
-			sodium_memzero(&u, sizeof u);
-			return 0;
-		}
-		sodium_memzero(&u, sizeof u);
-		return -1;
+	w.audit_username = a.username;
+	w.audit_user_id = a.found ? u.id : 0;
+	w.audit_org_id = a.found ? u.org_id : 0;
+	dom_write_object(&w, "user:%s", a.username);
+	/* Refusals (locks) and kept failures answer with out->status; anything else committed
+	   nothing, whatever apply had prepared. */
+	if (dom_write(x, &w, &e) < 0 &&
+	    (e.status >= 500 || out->status == LOGIN_OK || out->status == LOGIN_ERROR)) {
+		out->status = LOGIN_ERROR;
+		goto out;
 	}
-	out->user_id = u.id;
-	out->status = LOGIN_OK;
+	lockout_announce(x, &a.locks[0]);
+	lockout_announce(x, &a.locks[1]);
+	rc = 0;
+out:
+	if (out->status != LOGIN_OK) {
+		sodium_memzero(out->token, sizeof out->token);
+		sodium_memzero(out->csrf, sizeof out->csrf);
+	}
 	sodium_memzero(&u, sizeof u);
 	sodium_memzero(rehash, sizeof rehash);
-	return 0;
+	return rc;
 }
 
 /* ---- request authentication ---- */
@@ -393,43 +451,67 @@ int session_csrf_ok(const struct caller *c, const char *header)
 	session_secret_hash(header, h);
 	return sodium_memcmp(h, c->csrf_hash, 32) == 0;
 }
-struct logout_ctx {
-	const struct dom_ctx *x;
+struct logout_arg {
 	int64_t session_id;
 	int everywhere;
 };
 
-static int logout_fn(struct store_conn *c, void *arg)
+/* authorize: the caller is a user logged in with this session (API tokens have none), and the
+   session is theirs. */
+static int logout_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct logout_ctx *l = arg;
-	const struct principal *p = l->x->caller;
+	struct logout_arg *a = w->arg;
 	struct store_stmt *st;
-	char obj[40];
+	int mine = 0;
+
+	if (!x->caller->user_id || !a->session_id)
+		return dom_err_set(e, 400, "not_a_session", "接口令牌没有会话可退出");
+	st = store_prepare(c, "SELECT user_id = ? FROM sessions WHERE id = ?");
+	if (!st)
+		return dom_err_read(e);
+	store_bind_int64(st, 1, x->caller->user_id);
+	store_bind_int64(st, 2, a->session_id);
+	if (store_step(st) == STORE_ROW)
+		mine = (int)store_col_int64(st, 0);
+	store_reset(st);
+	if (!mine)
+		return dom_err_set(e, 404, "not_found", "会话不存在");
+	return 0;
+}
+
+static int logout_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct logout_arg *a = w->arg;
+	struct store_stmt *st;
 	int rc;
 
-	st = store_prepare(c, l->everywhere
+	st = store_prepare(c, a->everywhere
 	                              ? "UPDATE sessions SET revoked_at = ? WHERE user_id = ? "
 	                                "AND revoked_at IS NULL"
 	                              : "UPDATE sessions SET revoked_at = ? WHERE id = ? AND "
 	                                "revoked_at IS NULL");
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, l->x->now);
-	store_bind_int64(st, 2, l->everywhere ? p->user_id : l->session_id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, x->now);
+	store_bind_int64(st, 2, a->everywhere ? x->caller->user_id : a->session_id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "session:%" PRId64, l->session_id);
-	return legacy_audit(c, l->x, p, l->everywhere ? "session.logout_all" : "session.logout",
-	                    obj, "success", "");
+		return dom_err_store(e, rc);
+	return 0;
 }
 
 int session_logout(const struct dom_ctx *x, int64_t session_id, int everywhere, struct dom_err *e)
 {
-	struct logout_ctx l = { x, session_id, everywhere };
+	struct logout_arg a = { session_id, everywhere };
+	struct dom_write w = { .action = everywhere ? "session.logout_all" : "session.logout",
+		               .permission = "authenticated",
+		               .authorize = logout_authorize,
+		               .apply = logout_apply,
+		               .arg = &a };
 
-	if (!x->caller->user_id || !session_id)
-		return dom_err_set(e, 400, "not_a_session", "接口令牌没有会话可退出");
-	return legacy_write(x->store, logout_fn, &l, e);
+	dom_write_object(&w, "session:%" PRId64, session_id);
+	return dom_write(x, &w, e);
 }
 
 int session_revoke_user(struct store_conn *c, int64_t user_id, int64_t keep, int64_t now)

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "domain/legacy_write.h"
 #include "domain/org.h"
 #include "domain/session.h"
 #include "domain/token.h"
@@ -80,125 +79,189 @@ int token_authenticate(const struct dom_ctx *x, const char *token, struct caller
 	return 1;
 }
 
-/* ---- API tokens ---- */
+/* ---- creation and revocation ---- */
 
-struct token_ctx {
-	const struct dom_ctx *x;
-	const struct principal *p;
+struct create_arg {
 	const char *name;
 	int64_t org_id, lifetime, id;
 	const char *const *perms;
 	size_t n;
 	const char *token;
-	struct dom_err *e;
 };
 
-static int token_create_fn(struct store_conn *c, void *arg)
+/* authorize: the token's organisation lies inside the caller's scope. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
 {
-	struct token_ctx *t = arg;
-	struct store_stmt *st;
+	struct create_arg *a = w->arg;
 	struct org o;
-	unsigned char th[32];
-	char prefix[16], obj[40], detail[512];
-	int64_t now = t->x->now;
-	size_t off = 0;
-	int rc = org_load(c, t->p, t->org_id, &o);
+	int rc = org_load(c, x->caller, a->org_id, &o);
 
 	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(t->e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
-		return 1;
-	}
-	session_secret_hash(t->token, th);
-	snprintf(prefix, sizeof prefix, "%.12s", t->token);
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
+	if (!x->caller->user_id)
+		return dom_err_set(e, 403, "forbidden", "只有用户可以签发接口令牌");
+	return 0;
+}
+
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct create_arg *a = w->arg;
+	struct store_stmt *st;
+	unsigned char th[32];
+	char prefix[16];
+	int rc;
+
+	session_secret_hash(a->token, th);
+	(void)snprintf(prefix, sizeof prefix, "%.12s", a->token);
 	st = store_prepare(c, "INSERT INTO api_tokens (name, prefix, token_hash, org_id, "
 	                      "created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, t->name, -1);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->name, -1);
 	store_bind_text(st, 2, prefix, -1);
 	store_bind_blob(st, 3, th, sizeof th);
-	store_bind_int64(st, 4, t->org_id);
-	store_bind_int64(st, 5, t->p->user_id);
-	store_bind_int64(st, 6, now);
-	store_bind_int64(st, 7, now + t->lifetime);
+	store_bind_int64(st, 4, a->org_id);
+	store_bind_int64(st, 5, x->caller->user_id);
+	store_bind_int64(st, 6, x->now);
+	store_bind_int64(st, 7, x->now + a->lifetime);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	t->id = store_last_insert_id(c);
-	detail[0] = '\0';
-	for (size_t i = 0; i < t->n; i++) {
-		int k;
+		return dom_err_store(e, rc);
+	a->id = store_last_insert_id(c);
+	dom_write_object(w, "token:%" PRId64, a->id);
+	for (size_t i = 0; i < a->n; i++) {
 		st = store_prepare(c, "INSERT INTO api_token_permissions (token_id, permission) "
 		                      "VALUES (?, ?) ON CONFLICT DO NOTHING");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, t->id);
-		store_bind_text(st, 2, t->perms[i], -1);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->id);
+		store_bind_text(st, 2, a->perms[i], -1);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
-		k = snprintf(detail + off, sizeof detail - off, "%s%s", i ? "," : "", t->perms[i]);
-		if (k > 0 && (size_t)k < sizeof detail - off)
-			off += (size_t)k;
+			return dom_err_store(e, rc);
 	}
-	snprintf(obj, sizeof obj, "token:%" PRId64, t->id);
-	return legacy_audit(c, t->x, t->p, "token.create", obj, "success", detail);
+	return 0;
 }
 
 int token_create(const struct dom_ctx *x, const char *name, int64_t org_id,
                  const char *const *perms, size_t n, int64_t lifetime_s, int64_t *id,
                  char *token_out, struct dom_err *e)
 {
-	char raw[SESSION_TOKEN_CHARS], token[API_TOKEN_CHARS], msg[128];
-	struct token_ctx t = { .x = x,
-		               .p = x->caller,
-		               .name = name,
-		               .org_id = org_id,
-		               .lifetime = lifetime_s,
-		               .perms = perms,
-		               .n = n,
-		               .token = token,
-		               .e = e };
-	int rc;
+	char raw[SESSION_TOKEN_CHARS] = "", token[API_TOKEN_CHARS] = "", msg[128];
+	struct create_arg a = { .name = name,
+		                .org_id = org_id,
+		                .lifetime = lifetime_s,
+		                .perms = perms,
+		                .n = n,
+		                .token = token };
+	struct dom_write w = { .action = "token.create",
+		               .permission = "token.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
+	int64_t max = x->security ? x->security->token_max_lifetime_s : 0;
+	size_t off = 0;
+	int rc = -1;
 
 	if (!dom_name_valid(name, msg, sizeof msg)) {
 		dom_err_set(e, 400, "bad_name", "令牌名称：%s", msg);
-		return -1;
+		goto out;
 	}
 	if (n == 0) {
 		dom_err_set(e, 400, "no_permissions", "至少需要一项权限");
-		return -1;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct permission_def *d = permission_find(perms[i]);
+		int k;
+
 		if (!d || !(d->flags & PERM_TOKEN_GRANTABLE)) {
 			dom_err_set(e, 400, "permission_not_grantable",
 			            "权限 %s 不存在或不能授予接口令牌", perms[i] ? perms[i] : "");
-			return -1;
+			goto out;
 		}
+		k = snprintf(w.detail + off, sizeof w.detail - off, "%s%s", i ? "," : "", perms[i]);
+		if (k > 0 && (size_t)k < sizeof w.detail - off)
+			off += (size_t)k;
 	}
-	if (lifetime_s < 3600 || lifetime_s > x->security->token_max_lifetime_s) {
+	if (lifetime_s < 3600 || lifetime_s > max) {
 		dom_err_set(e, 400, "bad_lifetime", "有效期须在 1 小时到 %" PRId64 " 天之间",
-		            x->security->token_max_lifetime_s / 86400);
-		return -1;
+		            max / 86400);
+		goto out;
 	}
 	session_secret_new(raw);
-	snprintf(token, sizeof token, "%s%s", API_TOKEN_PREFIX, raw);
-	rc = store_write(x->store, token_create_fn, &t);
-	sodium_memzero(raw, sizeof raw);
-	if (rc == 1) {
-		sodium_memzero(token, sizeof token);
-		return -1;
-	}
-	if (rc) {
-		sodium_memzero(token, sizeof token);
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
+	(void)snprintf(token, sizeof token, "%s%s", API_TOKEN_PREFIX, raw);
+	dom_write_object(&w, "org:%" PRId64, org_id);
+	if (dom_write(x, &w, e) < 0)
+		goto out;
 	memcpy(token_out, token, API_TOKEN_CHARS);
+	*id = a.id;
+	rc = 0;
+out:
+	sodium_memzero(raw, sizeof raw);
 	sodium_memzero(token, sizeof token);
-	*id = t.id;
+	return rc;
+}
+
+/* authorize of a revocation: the token is active and its organisation lies inside the caller's
+   scope (else 404, as if missing). */
+static int revoke_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	const int64_t *id = w->arg;
+	struct store_stmt *st;
+	int64_t org = 0;
+	struct org o;
+	int rc;
+
+	st = store_prepare(c, "SELECT org_id FROM api_tokens WHERE id = ? AND revoked_at IS NULL");
+	if (!st)
+		return dom_err_read(e);
+	store_bind_int64(st, 1, *id);
+	if (store_step(st) == STORE_ROW)
+		org = store_col_int64(st, 0);
+	store_reset(st);
+	rc = org ? org_load(c, x->caller, org, &o) : 0;
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "令牌不存在或已吊销");
 	return 0;
+}
+
+static int revoke_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	const int64_t *id = w->arg;
+	struct store_stmt *st;
+	int rc;
+
+	st = store_prepare(c, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?");
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, x->now);
+	if (x->caller->user_id)
+		store_bind_int64(st, 2, x->caller->user_id);
+	else
+		store_bind_null(st, 2);
+	store_bind_int64(st, 3, *id);
+	if ((rc = dom_step_done(st)) != 0)
+		return dom_err_store(e, rc);
+	return 0;
+}
+
+int token_revoke(const struct dom_ctx *x, int64_t id, struct dom_err *e)
+{
+	struct dom_write w = { .action = "token.revoke",
+		               .permission = "token.write",
+		               .authorize = revoke_authorize,
+		               .apply = revoke_apply,
+		               .arg = &id };
+
+	dom_write_object(&w, "token:%" PRId64, id);
+	return dom_write(x, &w, e);
 }
 
 json_t *token_list(const struct dom_ctx *x, struct dom_err *e)
@@ -260,42 +323,4 @@ json_t *token_list(const struct dom_ctx *x, struct dom_err *e)
 		return NULL;
 	}
 	return out;
-}
-
-static int token_revoke_fn(struct store_conn *c, void *arg)
-{
-	struct token_ctx *t = arg;
-	struct store_stmt *st;
-	char obj[40];
-	int rc;
-
-	st = store_prepare(c, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? "
-	                      "AND revoked_at IS NULL");
-	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, t->x->now);
-	store_bind_int64(st, 2, t->p->user_id);
-	store_bind_int64(st, 3, t->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	if (store_changes(c) != 1) {
-		dom_err_set(t->e, 404, "not_found", "令牌不存在或已吊销");
-		return 1;
-	}
-	snprintf(obj, sizeof obj, "token:%" PRId64, t->id);
-	return legacy_audit(c, t->x, t->p, "token.revoke", obj, "success", "");
-}
-
-int token_revoke(const struct dom_ctx *x, int64_t id, struct dom_err *e)
-{
-	struct token_ctx t = { .x = x, .p = x->caller, .id = id, .e = e };
-	int rc = store_write(x->store, token_revoke_fn, &t);
-
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
-		return -1;
-	}
-	return 0;
 }

@@ -14,7 +14,6 @@
 #include "base/clock.h"
 #include "base/codes.h"
 #include "base/vault.h"
-#include "domain/legacy_write.h"
 #include "domain/password.h"
 #include "domain/role.h"
 #include "domain/sealed.h"
@@ -194,353 +193,422 @@ fail:
 	return NULL;
 }
 
+/* ---- writes ---- */
+
+/* Inside a write: loads user id for x's caller into u. 0, or -1 with e (404 not_found when it is
+   missing or outside the caller's scope). */
+int user_load_for_write(struct store_conn *c, const struct dom_ctx *x, int64_t id,
+                        struct user_view *u, struct dom_err *e)
+{
+	int rc = user_load(c, x->caller, id, x->now, u);
+
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "用户不存在");
+	return 0;
+}
+
+/* An organisation inside the caller's scope (404 unknown_org otherwise). 0 or -1 with e. */
+static int org_in_scope(struct store_conn *c, const struct dom_ctx *x, int64_t org_id,
+                        struct dom_err *e)
+{
+	struct org o;
+	int rc = org_load(c, x->caller, org_id, &o);
+
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
+	return 0;
+}
+
+/* The normalised form of a valid ID number (upper-case check character) into out[19]. */
+static void id_number_normal(const char *in, char out[19])
+{
+	struct idcard ic;
+
+	out[0] = '\0';
+	if (in && *in && idcard_parse(in, &ic, NULL) == 0)
+		dom_copy(out, 19, ic.number);
+}
+
+struct create_arg {
+	const struct user_fields *f;
+	const char *hash;
+	const char *role; /* bootstrap: a built-in role granted by the system */
+	const char *totp; /* bootstrap: a TOTP secret enrolled at once */
+	int must_change;
+	int64_t id;
+};
+
+/* authorize: the organisation lies inside the caller's scope. */
+static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct create_arg *a = w->arg;
+
+	return org_in_scope(c, x, a->f->org_id, e);
+}
+
+/* authorize for accounts made by the command line and the demo: only the system makes them,
+   because they come with a role (and administrators with TOTP) granted without a grantor. */
+static int bootstrap_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                               struct dom_err *e)
+{
+	if (!x->caller->is_system)
+		return dom_err_set(e, 403, "forbidden", "只有系统可以直接创建带角色的账号");
+	return create_authorize(c, x, w, e);
+}
+
+static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct create_arg *a = w->arg;
+	const struct user_fields *f = a->f;
+	struct store_stmt *st;
+	char idn[19];
+	int rc;
+
+	id_number_normal(f->id_number, idn);
+	st = store_prepare(c,
+	                   "INSERT INTO users (username, display_name, org_id, password_hash, "
+	                   "password_changed_at, must_change_password, totp_enabled, created_at, "
+	                   "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, f->username, -1);
+	store_bind_text(st, 2, f->display_name, -1);
+	store_bind_int64(st, 3, f->org_id);
+	store_bind_text(st, 4, a->hash, -1);
+	store_bind_int64(st, 5, x->now);
+	store_bind_int64(st, 6, a->must_change);
+	store_bind_int64(st, 7, a->totp ? 1 : 0);
+	store_bind_int64(st, 8, x->now);
+	store_bind_int64(st, 9, x->now);
+	rc = dom_step_done(st);
+	if (rc == STORE_CONSTRAINT)
+		return dom_err_set(e, 409, "duplicate", "用户名 %s 已存在", f->username);
+	if (rc)
+		return dom_err_store(e, rc);
+	a->id = store_last_insert_id(c);
+	dom_write_object(w, "user:%" PRId64, a->id);
+	/* Sealed once the row id is known: it is part of the associated data. */
+	if (sealed_user_fields(c, a->id, f->phone && *f->phone ? f->phone : NULL,
+	                       idn[0] ? idn : NULL, e) < 0)
+		return -1;
+	if (a->totp) {
+		char sealed[SEALED_TOTP_MAX];
+
+		if (sealed_totp_seal(a->id, a->totp, sealed, sizeof sealed) < 0)
+			return dom_err_set(e, 503, "vault_unavailable",
+			                   "敏感信息加密密钥未加载，暂时无法保存动态口令密钥");
+		st = store_prepare(c, "UPDATE users SET totp_secret = ? WHERE id = ?");
+		if (!st)
+			return dom_err_store(e, STORE_ERR);
+		store_bind_text(st, 1, sealed, -1);
+		store_bind_int64(st, 2, a->id);
+		if ((rc = dom_step_done(st)) != 0)
+			return dom_err_store(e, rc);
+	}
+	if (a->role && (rc = role_grant_conn(c, a->id, a->role, 0, x->now)) != 0)
+		return dom_err_store(e, rc);
+	return 0;
+}
+
 static int user_fields_validate(const struct user_fields *f, int creating, struct dom_err *e)
 {
 	char msg[128];
 
-	if (creating && !user_name_ok(f->username)) {
-		dom_err_set(e, 400, "bad_username",
-		            "用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字开头");
-		return -1;
-	}
-	if ((creating || f->display_name) && !dom_name_valid(f->display_name, msg, sizeof msg)) {
-		dom_err_set(e, 400, "bad_display_name", "姓名：%s", msg);
-		return -1;
-	}
+	if (creating && !user_name_ok(f->username))
+		return dom_err_set(e, 400, "bad_username",
+		                   "用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字开头");
+	if ((creating || f->display_name) && !dom_name_valid(f->display_name, msg, sizeof msg))
+		return dom_err_set(e, 400, "bad_display_name", "姓名：%s", msg);
 	if (f->phone && *f->phone) {
 		size_t n = strlen(f->phone);
-		if (n < 5 || n > 20 || strspn(f->phone, "0123456789-+") != n) {
-			dom_err_set(e, 400, "bad_phone", "电话号码格式不正确");
-			return -1;
-		}
+
+		if (n < 5 || n > 20 || strspn(f->phone, "0123456789-+") != n)
+			return dom_err_set(e, 400, "bad_phone", "电话号码格式不正确");
 	}
 	if (f->id_number && *f->id_number) {
 		struct code_error ce = { 0 };
-		if (idcard_parse(f->id_number, NULL, &ce) < 0) {
-			dom_err_set(e, 400, "bad_id_number", "身份证号码无效：%s",
-			            ce.message ? ce.message : "");
-			return -1;
-		}
+
+		if (idcard_parse(f->id_number, NULL, &ce) < 0)
+			return dom_err_set(e, 400, "bad_id_number", "身份证号码无效：%s",
+			                   ce.message ? ce.message : "");
 	}
 	return 0;
 }
 
-struct user_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
-	const struct user_fields *f;
-	int64_t id;
-	const char *hash;
-	const char *role; /* bootstrap */
-	const char *totp; /* bootstrap */
-	int must_change;
-	int check_scope;
-	struct dom_err *e;
-};
-
-static int user_create_fn(struct store_conn *c, void *arg)
+/* Hashes a new password; 0, or -1 with e 500. */
+static int hash_or_fail(const struct dom_ctx *x, const char *password, char hash[PASSWORD_HASH_MAX],
+                        struct dom_err *e)
 {
-	struct user_write *w = arg;
-	const struct user_fields *f = w->f;
-	struct store_stmt *st;
-	struct org o;
-	char obj[40], idn[19] = "";
-	int64_t now = w->x->now;
-	int rc;
-
-	rc = org_load(c, w->check_scope ? w->p : access_system(), f->org_id, &o);
-	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(w->e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
-		return 1;
-	}
-	if (f->id_number && *f->id_number) {
-		struct idcard ic;
-		if (idcard_parse(f->id_number, &ic, NULL) == 0)
-			dom_copy(idn, sizeof idn, ic.number);
-	}
-	st = store_prepare(c,
-	                   "INSERT INTO users (username, display_name, org_id, phone, "
-	                   "id_number, password_hash, password_changed_at, must_change_password, "
-	                   "totp_secret, totp_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, "
-	                   "?, ?, ?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, f->username, -1);
-	store_bind_text(st, 2, f->display_name, -1);
-	store_bind_int64(st, 3, f->org_id);
-	store_bind_null(st, 4); /* sealed below, once the row id is known */
-	store_bind_null(st, 5);
-	store_bind_text(st, 6, w->hash, -1);
-	store_bind_int64(st, 7, now);
-	store_bind_int64(st, 8, w->must_change);
-	store_bind_null(st, 9); /* sealed below, once the row id is known */
-	store_bind_int64(st, 10, w->totp ? 1 : 0);
-	store_bind_int64(st, 11, now);
-	store_bind_int64(st, 12, now);
-	rc = dom_step_done(st);
-	if (rc == STORE_CONSTRAINT) {
-		dom_err_set(w->e, 409, "duplicate", "用户名 %s 已存在", f->username);
-		return 1;
-	}
-	if (rc)
-		return rc;
-	w->id = store_last_insert_id(c);
-	rc = sealed_user_fields(c, w->id, f->phone && *f->phone ? f->phone : NULL,
-	                        idn[0] ? idn : NULL, w->e);
-	if (rc)
-		return rc;
-	if (w->totp) {
-		/* The TOTP secret is sealed like the phone, bound to the new row id. */
-		char sealed[SEALED_TOTP_MAX];
-		if (sealed_totp_seal(w->id, w->totp, sealed, sizeof sealed) < 0) {
-			dom_err_set(w->e, 503, "vault_unavailable",
-			            "敏感信息加密密钥未加载，暂时无法保存动态口令密钥");
-			return 1;
-		}
-		st = store_prepare(c, "UPDATE users SET totp_secret = ? WHERE id = ?");
-		if (!st)
-			return STORE_ERR;
-		store_bind_text(st, 1, sealed, -1);
-		store_bind_int64(st, 2, w->id);
-		if ((rc = dom_step_done(st)) != 0)
-			return rc;
-	}
-	if (w->role && (rc = role_grant_conn(c, w->id, w->role, 0, now)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
-	return legacy_audit(c, w->x, w->p, "user.create", obj, "success",
-	                    w->role ? w->role : f->username);
+	if (!x->security || password_hash(x->security, password, hash) < 0)
+		return dom_err_set(e, 500, "internal", "服务器内部错误");
+	return 0;
 }
 
 int user_create(const struct dom_ctx *x, const struct user_fields *f, int64_t *id,
                 char *temp_password, size_t tplen, struct dom_err *e)
 {
-	char hash[PASSWORD_HASH_MAX];
-	struct user_write w = { .x = x,
-		                .p = x->caller,
-		                .f = f,
-		                .hash = hash,
-		                .must_change = 1,
-		                .check_scope = 1,
-		                .e = e };
-	int rc;
+	char hash[PASSWORD_HASH_MAX] = "";
+	struct create_arg a = { .f = f, .hash = hash, .must_change = 1 };
+	struct dom_write w = { .action = "user.create",
+		               .permission = "user.write",
+		               .authorize = create_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
+	int rc = -1;
 
 	if (user_fields_validate(f, 1, e) < 0)
-		return -1;
+		goto out;
 	password_generate(temp_password, tplen);
-	if (password_hash(x->security, temp_password, hash) < 0) {
-		dom_err_set(e, 500, "internal", "服务器内部错误");
-		return -1;
-	}
-	rc = legacy_write(x->store, user_create_fn, &w, e);
+	if (hash_or_fail(x, temp_password, hash, e) < 0)
+		goto out;
+	dom_write_object(&w, "user:%s", f->username);
+	dom_write_detail(&w, "%s", f->username);
+	if (dom_write(x, &w, e) < 0)
+		goto out;
+	*id = a.id;
+	rc = 0;
+out:
 	sodium_memzero(hash, sizeof hash);
-	if (rc < 0)
-		return -1;
-	*id = w.id;
-	return 0;
+	return rc;
 }
 
 int64_t user_bootstrap(const struct dom_ctx *x, const char *username, const char *display_name,
                        int64_t org_id, const char *role, int must_change, char *password_out,
                        size_t pwlen, char *totp_secret_out, struct dom_err *e)
 {
-	char hash[PASSWORD_HASH_MAX], secret[TOTP_SECRET_B32];
+	char hash[PASSWORD_HASH_MAX] = "", secret[TOTP_SECRET_B32] = "";
 	struct user_fields f = { .username = username,
 		                 .display_name = display_name,
 		                 .org_id = org_id };
-	struct user_write w = { .x = x,
-		                .p = access_system(),
-		                .f = &f,
-		                .hash = hash,
-		                .role = role,
-		                .must_change = must_change,
-		                .e = e };
-	int rc;
+	struct create_arg a = { .f = &f, .hash = hash, .role = role, .must_change = must_change };
+	struct dom_write w = { .action = "user.create",
+		               .permission = "user.write",
+		               .authorize = bootstrap_authorize,
+		               .apply = create_apply,
+		               .arg = &a };
+	int64_t id = -1;
 
 	if (!builtin_role_find(role)) {
 		dom_err_set(e, 400, "unknown_role", "未知角色 %s", role ? role : "");
-		return -1;
+		goto out;
 	}
 	if (user_fields_validate(&f, 1, e) < 0)
-		return -1;
+		goto out;
 	password_generate(password_out, pwlen);
 	if (totp_secret_out) {
 		totp_new_secret(secret);
-		w.totp = secret;
+		a.totp = secret;
 	}
-	if (password_hash(x->security, password_out, hash) < 0) {
-		dom_err_set(e, 500, "internal", "服务器内部错误");
-		return -1;
-	}
-	rc = store_write(x->store, user_create_fn, &w);
-	sodium_memzero(hash, sizeof hash);
-	if (rc == 1)
-		return -1;
-	if (rc) {
-		dom_err_set(e, 503, "write_failed", "写入失败");
-		return -1;
-	}
+	if (hash_or_fail(x, password_out, hash, e) < 0)
+		goto out;
+	dom_write_object(&w, "user:%s", username);
+	dom_write_detail(&w, "%s", role);
+	if (dom_write(x, &w, e) < 0)
+		goto out;
 	if (totp_secret_out)
 		memcpy(totp_secret_out, secret, TOTP_SECRET_B32);
+	id = a.id;
+out:
+	sodium_memzero(hash, sizeof hash);
 	sodium_memzero(secret, sizeof secret);
-	return w.id;
+	return id;
 }
 
-int user_visible(struct store_conn *c, const struct dom_ctx *x, int64_t id, struct user_view *u,
-                 struct dom_err *e)
-{
-	int rc = user_load(c, x->caller, id, x->now, u);
+struct update_arg {
+	int64_t id;
+	const struct user_fields *f;
+	char idn[19];
+};
 
-	if (rc < 0)
-		return STORE_ERR;
-	if (rc == 0) {
-		dom_err_set(e, 404, "not_found", "用户不存在");
-		return 1;
-	}
+/* authorize: the user and (when it changes) the new organisation lie inside the caller's scope;
+   nobody disables their own account. */
+static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct update_arg *a = w->arg;
+	struct user_view u;
+
+	if (user_load_for_write(c, x, a->id, &u, e) < 0)
+		return -1;
+	sodium_memzero(&u, sizeof u);
+	if (a->f->org_id && org_in_scope(c, x, a->f->org_id, e) < 0)
+		return -1;
+	if (a->f->disabled > 0 && a->id == x->caller->user_id)
+		return dom_err_set(e, 409, "self_disable", "不能停用自己的账号");
 	return 0;
 }
 
-static int user_update_fn(struct store_conn *c, void *arg)
+static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
 {
-	struct user_write *w = arg;
-	const struct user_fields *f = w->f;
-	struct user_view u;
+	struct update_arg *a = w->arg;
+	const struct user_fields *f = a->f;
 	struct store_stmt *st;
-	char obj[40], idn[19] = "", detail[160];
-	int rc = user_visible(c, w->x, w->id, &u, w->e);
+	int rc;
 
-	if (rc)
-		return rc;
-	if (f->org_id) {
-		struct org o;
-		rc = org_load(c, w->p, f->org_id, &o);
-		if (rc < 0)
-			return STORE_ERR;
-		if (rc == 0) {
-			dom_err_set(w->e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
-			return 1;
-		}
-	}
-	if (f->disabled > 0 && w->id == w->p->user_id) {
-		dom_err_set(w->e, 409, "self_disable", "不能停用自己的账号");
-		return 1;
-	}
-	if (f->id_number && *f->id_number) {
-		struct idcard ic;
-		if (idcard_parse(f->id_number, &ic, NULL) == 0)
-			dom_copy(idn, sizeof idn, ic.number);
-	}
 	st = store_prepare(
 	        c, "UPDATE users SET display_name = coalesce(?, display_name), org_id = "
 	           "CASE WHEN ? = 0 THEN org_id ELSE ? END, disabled = CASE WHEN ? < 0 THEN "
 	           "disabled ELSE ? END, updated_at = ? WHERE id = ?");
 	if (!st)
-		return STORE_ERR;
+		return dom_err_store(e, STORE_ERR);
 	store_bind_text(st, 1, f->display_name, -1);
 	store_bind_int64(st, 2, f->org_id);
 	store_bind_int64(st, 3, f->org_id);
 	store_bind_int64(st, 4, f->disabled);
 	store_bind_int64(st, 5, f->disabled);
-	store_bind_int64(st, 6, w->x->now);
-	store_bind_int64(st, 7, w->id);
+	store_bind_int64(st, 6, x->now);
+	store_bind_int64(st, 7, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	rc = sealed_user_fields(c, w->id, f->phone, f->id_number ? idn : NULL, w->e);
-	if (rc)
-		return rc;
-	if (f->disabled > 0) {
-		st = store_prepare(c, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND "
-		                      "revoked_at IS NULL");
-		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, w->x->now);
-		store_bind_int64(st, 2, w->id);
-		if ((rc = dom_step_done(st)) != 0)
-			return rc;
-	}
-	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
-	/* Which fields changed, never their values (they may be personal data). */
-	snprintf(detail, sizeof detail, "修改字段：%s%s%s%s%s", f->display_name ? " 姓名" : "",
-	         f->org_id ? " 所属组织" : "", f->phone ? " 电话" : "",
-	         f->id_number ? " 身份证号" : "", f->disabled >= 0 ? " 停用状态" : "");
-	return legacy_audit(c, w->x, w->p, "user.update", obj, "success", detail);
+		return dom_err_store(e, rc);
+	if (sealed_user_fields(c, a->id, f->phone, f->id_number ? a->idn : NULL, e) < 0)
+		return -1;
+	/* A disabled account is logged out everywhere at once. */
+	if (f->disabled > 0 && (rc = session_revoke_user(c, a->id, 0, x->now)) != 0)
+		return dom_err_store(e, rc);
+	return 0;
 }
 
 int user_update(const struct dom_ctx *x, int64_t id, const struct user_fields *f, struct dom_err *e)
 {
-	struct user_write w = { .x = x, .p = x->caller, .f = f, .id = id, .e = e };
+	struct update_arg a = { .id = id, .f = f };
+	struct dom_write w = { .action = "user.update",
+		               .permission = "user.write",
+		               .authorize = update_authorize,
+		               .apply = update_apply,
+		               .arg = &a };
+	int rc;
 
 	if (user_fields_validate(f, 0, e) < 0)
 		return -1;
-	return legacy_write(x->store, user_update_fn, &w, e);
+	id_number_normal(f->id_number, a.idn);
+	dom_write_object(&w, "user:%" PRId64, id);
+	/* Which fields change, never their values (they may be personal data). */
+	dom_write_detail(&w, "修改字段：%s%s%s%s%s", f->display_name ? " 姓名" : "",
+	                 f->org_id ? " 所属组织" : "", f->phone ? " 电话" : "",
+	                 f->id_number ? " 身份证号" : "", f->disabled >= 0 ? " 停用状态" : "");
+	rc = dom_write(x, &w, e);
+	sodium_memzero(a.idn, sizeof a.idn);
+	return rc;
 }
 
-struct pw_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
+struct password_arg {
 	int64_t id;
-	const char *hash;
+	const char *hash;     /* the new hash */
+	const char *verified; /* password change: the stored hash the old password matched */
 	int must_change;
 	int64_t keep_session;
-	const char *action;
-	struct dom_err *e;
 };
 
-static int set_password_fn(struct store_conn *c, void *arg)
+/* authorize of a reset: the user lies inside the caller's scope and is not the caller (who
+   changes their own password knowing the old one). */
+static int reset_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                           struct dom_err *e)
 {
-	struct pw_write *w = arg;
-	struct store_stmt *st;
+	struct password_arg *a = w->arg;
 	struct user_view u;
-	char obj[40];
-	int rc = user_visible(c, w->x, w->id, &u, w->e);
 
-	if (rc)
-		return rc;
+	if (user_load_for_write(c, x, a->id, &u, e) < 0)
+		return -1;
+	sodium_memzero(&u, sizeof u);
+	if (a->id == x->caller->user_id)
+		return dom_err_set(e, 409, "self_reset", "不能重置自己的密码，请使用修改密码");
+	return 0;
+}
+
+static int password_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                          struct dom_err *e)
+{
+	struct password_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
 	st = store_prepare(c, "UPDATE users SET password_hash = ?, password_changed_at = ?, "
 	                      "must_change_password = ?, updated_at = ? WHERE id = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_text(st, 1, w->hash, -1);
-	store_bind_int64(st, 2, w->x->now);
-	store_bind_int64(st, 3, w->must_change);
-	store_bind_int64(st, 4, w->x->now);
-	store_bind_int64(st, 5, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_text(st, 1, a->hash, -1);
+	store_bind_int64(st, 2, x->now);
+	store_bind_int64(st, 3, a->must_change);
+	store_bind_int64(st, 4, x->now);
+	store_bind_int64(st, 5, a->id);
 	if ((rc = dom_step_done(st)) != 0 ||
-	    (rc = session_revoke_user(c, w->id, w->keep_session, w->x->now)) != 0)
-		return rc;
-	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
-	return legacy_audit(c, w->x, w->p, w->action, obj, "success", "");
+	    (rc = session_revoke_user(c, a->id, a->keep_session, x->now)) != 0)
+		return dom_err_store(e, rc);
+	return 0;
 }
 
 int user_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password, size_t tplen,
                         struct dom_err *e)
 {
-	const struct principal *p = x->caller;
-	char hash[PASSWORD_HASH_MAX];
-	struct pw_write w = { .x = x,
-		              .p = p,
-		              .id = id,
-		              .hash = hash,
-		              .must_change = 1,
-		              .action = "user.password_reset",
-		              .e = e };
+	char hash[PASSWORD_HASH_MAX] = "";
+	struct password_arg a = { .id = id, .hash = hash, .must_change = 1 };
+	struct dom_write w = { .action = "user.password_reset",
+		               .permission = "user.write",
+		               .authorize = reset_authorize,
+		               .apply = password_apply,
+		               .arg = &a };
+	int rc = -1;
+
+	password_generate(temp_password, tplen);
+	if (hash_or_fail(x, temp_password, hash, e) < 0)
+		goto out;
+	dom_write_object(&w, "user:%" PRId64, id);
+	rc = dom_write(x, &w, e);
+out:
+	sodium_memzero(hash, sizeof hash);
+	return rc;
+}
+
+/* The stored password hash of user id on the reader into out. 0, or -1 with e. */
+static int stored_hash(const struct dom_ctx *x, struct store_conn *c, int64_t id,
+                       char out[PASSWORD_HASH_MAX], struct dom_err *e)
+{
+	struct store_stmt *st;
 	int rc;
 
-	if (id == p->user_id) {
-		dom_err_set(e, 409, "self_reset", "不能重置自己的密码，请使用修改密码");
-		return -1;
-	}
-	password_generate(temp_password, tplen);
-	if (password_hash(x->security, temp_password, hash) < 0) {
-		dom_err_set(e, 500, "internal", "服务器内部错误");
-		return -1;
-	}
-	rc = legacy_write(x->store, set_password_fn, &w, e);
-	sodium_memzero(hash, sizeof hash);
-	if (rc < 0)
-		return -1;
+	out[0] = '\0';
+	if (!c || !(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?")))
+		return dom_err_read(e);
+	(void)x;
+	store_bind_int64(st, 1, id);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		dom_copy(out, PASSWORD_HASH_MAX, store_col_text(st, 0));
+	store_reset(st);
+	return rc == STORE_ROW || rc == STORE_DONE ? 0 : dom_err_read(e);
+}
+
+/* authorize of a change: the caller is a user, the old password matched (checked before the
+   write, since Argon2 must not hold the writer), and the stored hash is still the one it
+   matched. */
+static int change_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	struct password_arg *a = w->arg;
+	struct store_stmt *st;
+	int same = 0;
+
+	if (!x->caller->user_id || x->caller->token_id)
+		return dom_err_set(e, 403, "forbidden", "只有用户可以修改密码");
+	if (!a->verified)
+		return dom_err_set(e, 400, "wrong_password", "当前密码不正确");
+	st = store_prepare(c, "SELECT password_hash = ? FROM users WHERE id = ?");
+	if (!st)
+		return dom_err_read(e);
+	store_bind_text(st, 1, a->verified, -1);
+	store_bind_int64(st, 2, a->id);
+	if (store_step(st) == STORE_ROW)
+		same = (int)store_col_int64(st, 0);
+	store_reset(st);
+	if (!same)
+		return dom_err_set(e, 409, "conflict", "密码已被修改，请重新登录后再试");
 	return 0;
 }
 
@@ -548,149 +616,138 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
                          const char *new_password, int64_t keep_session, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
-	struct store_conn *c = store_reader(x->store);
-	struct store_stmt *st;
 	char hash[PASSWORD_HASH_MAX] = "", old_hash[PASSWORD_HASH_MAX] = "";
-	struct pw_write w = { .x = x,
-		              .p = p,
-		              .id = p->user_id,
-		              .hash = hash,
-		              .must_change = 0,
-		              .keep_session = keep_session,
-		              .action = "user.password_change",
-		              .e = e };
+	struct password_arg a = { .id = p->user_id, .hash = hash, .keep_session = keep_session };
+	struct dom_write w = { .action = "user.password_change",
+		               .permission = "authenticated",
+		               .authorize = change_authorize,
+		               .apply = password_apply,
+		               .arg = &a };
 	const char *why;
-	int rc;
+	int rc = -1;
 
-	if (!p->user_id) {
-		dom_err_set(e, 403, "forbidden", "只有用户可以修改密码");
-		return -1;
+	dom_write_object(&w, "user:%" PRId64, p->user_id);
+	if (p->user_id && !p->token_id) {
+		if (stored_hash(x, dom_reader(x, e), p->user_id, old_hash, e) < 0)
+			goto out;
+		if (password_verify(old_hash, old_password))
+			a.verified = old_hash;
 	}
-	if (!c || !(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?"))) {
-		dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
-		return -1;
+	/* A wrong old password is refused inside dom_write, so the attempt is recorded. */
+	if (a.verified) {
+		if ((why = password_policy(p->username, new_password)) != NULL) {
+			dom_err_set(e, 400, "weak_password", "%s", why);
+			goto out;
+		}
+		if (password_verify(old_hash, new_password)) {
+			dom_err_set(e, 400, "same_password", "新密码不能与当前密码相同");
+			goto out;
+		}
+		if (hash_or_fail(x, new_password, hash, e) < 0)
+			goto out;
+	} else {
+		dom_write_detail(&w, "当前密码错误");
 	}
-	store_bind_int64(st, 1, p->user_id);
-	if (store_step(st) == STORE_ROW)
-		dom_copy(old_hash, sizeof old_hash, store_col_text(st, 0));
-	store_reset(st);
-	if (!password_verify(old_hash, old_password)) {
-		struct audit_entry ae;
-		char obj[40];
-		snprintf(obj, sizeof obj, "user:%" PRId64, p->user_id);
-		legacy_audit_init(x, p, &ae);
-		ae.action = "user.password_change";
-		ae.object = obj;
-		ae.outcome = "failure";
-		ae.detail = "当前密码错误";
-		audit_append(x->store, x->audit_key, &ae);
-		dom_err_set(e, 400, "wrong_password", "当前密码不正确");
-		return -1;
-	}
-	if ((why = password_policy(p->username, new_password)) != NULL) {
-		dom_err_set(e, 400, "weak_password", "%s", why);
-		return -1;
-	}
-	if (password_verify(old_hash, new_password)) {
-		dom_err_set(e, 400, "same_password", "新密码不能与当前密码相同");
-		return -1;
-	}
-	if (password_hash(x->security, new_password, hash) < 0) {
-		dom_err_set(e, 500, "internal", "服务器内部错误");
-		return -1;
-	}
-	rc = legacy_write(x->store, set_password_fn, &w, e);
+	rc = dom_write(x, &w, e);
+out:
 	sodium_memzero(hash, sizeof hash);
-	if (rc < 0)
-		return -1;
-	return 0;
+	sodium_memzero(old_hash, sizeof old_hash);
+	return rc;
 }
 
-struct grids_write {
-	const struct dom_ctx *x;
-	const struct principal *p;
+struct grids_arg {
 	int64_t id;
 	const int64_t *grids;
 	size_t n;
-	struct dom_err *e;
 };
 
-static int set_grids_fn(struct store_conn *c, void *arg)
+/* authorize: the user lies inside the caller's scope, and every grid is active, visible to the
+   caller and inside the user's organisation. */
+static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                           struct dom_err *e)
 {
-	struct grids_write *w = arg;
+	struct grids_arg *a = w->arg;
 	struct user_view u;
-	struct store_stmt *st;
-	char obj[40], detail[256];
-	size_t o = 0;
-	int rc = user_visible(c, w->x, w->id, &u, w->e);
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	o = (size_t)snprintf(detail, sizeof detail, "网格：");
-	for (size_t i = 0; i < w->n; i++) {
+	if (user_load_for_write(c, x, a->id, &u, e) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		char path[ACCESS_PATH_MAX] = "";
-		int found = 0, k;
+		struct store_stmt *st;
+		int found = 0;
+
 		st = store_prepare(c, "SELECT path FROM grids WHERE id = ? AND status = 'active'");
-		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, w->grids[i]);
+		if (!st) {
+			rc = dom_err_read(e);
+			break;
+		}
+		store_bind_int64(st, 1, a->grids[i]);
 		if (store_step(st) == STORE_ROW) {
 			dom_copy(path, sizeof path, store_col_text(st, 0));
 			found = 1;
 		}
 		store_reset(st);
-		if (!found || !access_sees_grid(w->p, w->grids[i], path) ||
-		    strncmp(path, u.org_region_path, strlen(u.org_region_path)) != 0) {
-			dom_err_set(w->e, 404, "unknown_grid",
-			            "网格 %" PRId64 " 不存在、已撤销或不在该用户所属组织的辖区内",
-			            w->grids[i]);
-			return 1;
-		}
-		k = snprintf(detail + o, sizeof detail - o, "%s%" PRId64, i ? "," : "",
-		             w->grids[i]);
-		if (k > 0 && (size_t)k < sizeof detail - o)
-			o += (size_t)k;
+		if (!found || !access_sees_grid(x->caller, a->grids[i], path) ||
+		    strncmp(path, u.org_region_path, strlen(u.org_region_path)) != 0)
+			rc = dom_err_set(e, 404, "unknown_grid",
+			                 "网格 %" PRId64
+			                 " 不存在、已撤销或不在该用户所属组织的辖区内",
+			                 a->grids[i]);
 	}
+	sodium_memzero(&u, sizeof u);
+	return rc;
+}
+
+static int grids_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
+{
+	struct grids_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
+	(void)x;
 	st = store_prepare(c, "DELETE FROM user_grids WHERE user_id = ?");
 	if (!st)
-		return STORE_ERR;
-	store_bind_int64(st, 1, w->id);
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, a->id);
 	if ((rc = dom_step_done(st)) != 0)
-		return rc;
-	for (size_t i = 0; i < w->n; i++) {
+		return dom_err_store(e, rc);
+	for (size_t i = 0; i < a->n; i++) {
 		st = store_prepare(c, "INSERT INTO user_grids (user_id, grid_id) VALUES (?, ?) ON "
 		                      "CONFLICT DO NOTHING");
 		if (!st)
-			return STORE_ERR;
-		store_bind_int64(st, 1, w->id);
-		store_bind_int64(st, 2, w->grids[i]);
+			return dom_err_store(e, STORE_ERR);
+		store_bind_int64(st, 1, a->id);
+		store_bind_int64(st, 2, a->grids[i]);
 		if ((rc = dom_step_done(st)) != 0)
-			return rc;
+			return dom_err_store(e, rc);
 	}
-	snprintf(obj, sizeof obj, "user:%" PRId64, w->id);
-	return legacy_audit(c, w->x, w->p, "user.grids", obj, "success", detail);
+	return 0;
 }
 
 int user_set_grids(const struct dom_ctx *x, int64_t id, const int64_t *grids, size_t n,
                    struct dom_err *e)
 {
-	struct grids_write w = { .x = x, .p = x->caller, .id = id, .grids = grids, .n = n, .e = e };
+	struct grids_arg a = { .id = id, .grids = grids, .n = n };
+	struct dom_write w = { .action = "user.grids",
+		               .permission = "user.write",
+		               .authorize = grids_authorize,
+		               .apply = grids_apply,
+		               .arg = &a };
+	size_t o = strlen("网格：");
 
-	return legacy_write(x->store, set_grids_fn, &w, e);
-}
+	memcpy(w.detail, "网格：", o + 1);
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(w.detail + o, sizeof w.detail - o, "%s%" PRId64, i ? "," : "",
+		                 grids[i]);
 
-int64_t user_count(const struct dom_ctx *x)
-{
-	struct store_conn *c = store_reader(x->store);
-	struct store_stmt *st;
-	int64_t n = -1;
-
-	if (!c || !(st = store_prepare(c, "SELECT count(*) FROM users")))
-		return -1;
-	if (store_step(st) == STORE_ROW)
-		n = store_col_int64(st, 0);
-	store_reset(st);
-	return n;
+		if (k < 0 || (size_t)k >= sizeof w.detail - o)
+			break;
+		o += (size_t)k;
+	}
+	dom_write_object(&w, "user:%" PRId64, id);
+	return dom_write(x, &w, e);
 }
 
 int user_find_by_id_number(struct store_conn *c, const struct principal *p, int64_t now,

@@ -48,10 +48,10 @@ struct user_view {
    0 not found or out of scope, -1 error. */
 int user_load(struct store_conn *c, const struct principal *p, int64_t id, int64_t now,
               struct user_view *out);
-/* Inside a write: loads user id for x's caller into u. 0, or 1 with e 404 not_found when it is
-   missing or out of scope, or STORE_ERR. (TRANSITIONAL return convention of legacy_write.) */
-int user_visible(struct store_conn *c, const struct dom_ctx *x, int64_t id, struct user_view *u,
-                 struct dom_err *e);
+/* Inside a write: loads user id for x's caller into u. 0, or -1 with e (404 not_found when it
+   is missing or outside the caller's scope). The authorize step of writes on a user. */
+int user_load_for_write(struct store_conn *c, const struct dom_ctx *x, int64_t id,
+                        struct user_view *u, struct dom_err *e);
 /* The user's grids as a JSON array of {id,code,name} (new reference). */
 json_t *user_grids_json(struct store_conn *c, int64_t user_id);
 
@@ -92,8 +92,6 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
 int user_set_grids(const struct dom_ctx *x, int64_t id, const int64_t *grids, size_t n,
                    struct dom_err *e);
 
-/* Number of users, or -1. */
-int64_t user_count(const struct dom_ctx *x);
 /* Creates a user with a built-in role for the command line and the demo (the caller is the
    system). password_out receives a generated password; totp_secret_out (TOTP_SECRET_B32 bytes)
    non-NULL enrols TOTP. Returns the id, or -1 with e. */

@@ -32,6 +32,7 @@
 #include "domain/session.h"
 #include "domain/user.h"
 #include "domain/totp.h"
+#include "domain/totp_enrol.h"
 #include "store/store.h"
 
 struct fx {
@@ -164,13 +165,26 @@ static void test_hash(void **state)
 	assert_false(password_verify("garbage", "x"));
 }
 
-static int64_t make_user(struct fx *f, const char *name, const char *role, char *pw, char *totp)
+static int64_t make_user_in(struct fx *f, int64_t org, const char *name, const char *role, char *pw,
+                            char *totp)
 {
 	struct dom_err e = { 0 };
-	int64_t id = user_bootstrap(&f->x, name, name, f->org, role, 0, pw, 24, totp, &e);
+	int64_t id = user_bootstrap(&f->x, name, name, org, role, 0, pw, 24, totp, &e);
 
 	assert_true(id > 0);
 	return id;
+}
+
+static int64_t make_user(struct fx *f, const char *name, const char *role, char *pw, char *totp)
+{
+	return make_user_in(f, f->org, name, role, pw, totp);
+}
+
+/* A context acting as user id (loaded like a request would), into c and xs. */
+static void act_as(struct fx *f, int64_t id, struct caller *c, struct dom_ctx *xs)
+{
+	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, id, f->x.now, c), 1);
+	dom_ctx_as(xs, &f->x, &c->p);
 }
 
 static void test_lockout(void **state)
@@ -214,18 +228,30 @@ static void test_lockout(void **state)
 		session_login(&f->x, &rq, &res);
 	assert_int_equal(session_login(&f->x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_ACCOUNT_LOCKED);
+	/* A refusal because of the lock is recorded as denied, and counts no failure. */
+	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = 'session.login' "
+	                          "AND outcome = 'denied' AND username = 'nobody'"),
+	                 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM login_failures WHERE username = 'nobody'"),
+	                 5);
 	/* The security administrator releases the lock. */
 	locks = lockout_list_json(&f->x, &e);
 	assert_int_equal(json_array_size(locks), 2);
 	{
 		int64_t id = json_integer_value(json_object_get(json_array_get(locks, 0), "id"));
-		struct principal sec = { .user_id = 99 };
+		char spw[24];
+		struct caller sec;
 		struct dom_ctx xs;
-		memcpy(sec.username, "sec", 4);
-		dom_ctx_as(&xs, &f->x, &sec);
+
+		act_as(f, make_user(f, "secadm", "secadmin", spw, NULL), &sec, &xs);
 		assert_int_equal(lockout_release(&xs, id, &e), 0);
+		caller_release(&sec);
 	}
 	json_decref(locks);
+	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = "
+	                          "'lockout.release' AND outcome = 'success' AND username = "
+	                          "'secadm'"),
+	                 1);
 	rq.username = "operator";
 	assert_int_equal(session_login(&f->x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_OK);
@@ -384,6 +410,109 @@ static void test_caller_and_grants(void **state)
 	caller_release(&c);
 }
 
+/* Writes check the target, not only the permission: a county administrator acting on a user of
+   another county is answered 404 (as if the user did not exist), nothing changes, and the
+   refusal is in the audit trail as denied. */
+static void test_out_of_scope_target(void **state)
+{
+	struct fx *f = *state;
+	char pw[24], hash[PASSWORD_HASH_MAX] = "", after[PASSWORD_HASH_MAX] = "";
+	char otp[USER_TEMP_PASSWORD_MAX];
+	struct caller sec, sys;
+	struct dom_ctx xsec, xsys;
+	struct dom_err e = { 0 };
+	const char *roles[] = { "center_leader" };
+	int64_t county_a = org_ensure(&f->x, "东昌府区中心", "center", "county", "371502000000");
+	int64_t county_b = org_ensure(&f->x, "阳谷县中心", "center", "county", "371521000000");
+	int64_t other = make_user_in(f, county_b, "other", "center_operator", pw, NULL);
+	int64_t local = make_user_in(f, county_a, "local", "center_operator", pw, NULL);
+	struct store_stmt *st;
+
+	assert_true(county_a > 0 && county_b > 0);
+	act_as(f, make_user_in(f, county_a, "seca", "secadmin", pw, NULL), &sec, &xsec);
+	act_as(f, make_user_in(f, county_a, "sysa", "sysadmin", pw, NULL), &sys, &xsys);
+	st = store_prepare(store_reader(f->s), "SELECT password_hash FROM users WHERE id = ?");
+	store_bind_int64(st, 1, other);
+	assert_int_equal(store_step(st), STORE_ROW);
+	snprintf(hash, sizeof hash, "%s", store_col_text(st, 0));
+	store_reset(st);
+
+	/* The right permission (user.totp_reset, role.assign, user.write), the wrong county. */
+	assert_int_equal(totp_enrol_reset(&xsec, other, &e), -1);
+	assert_int_equal(e.status, 404);
+	assert_true(e.audited);
+	assert_int_equal(role_assign(&xsec, other, roles, 1, &e), -1);
+	assert_int_equal(e.status, 404);
+	assert_int_equal(user_password_reset(&xsys, other, otp, sizeof otp, &e), -1);
+	assert_int_equal(e.status, 404);
+	{
+		struct user_fields uf = { .display_name = "改名", .disabled = -1 };
+		assert_int_equal(user_update(&xsys, other, &uf, &e), -1);
+		assert_int_equal(e.status, 404);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND "
+	                          "object = 'user:"
+	                          "' || (SELECT id FROM users WHERE username = "
+	                          "'other') AND action IN ('user.totp_reset', 'user.roles', "
+	                          "'user.password_reset', 'user.update')"),
+	                 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM user_roles WHERE user_id = (SELECT id FROM "
+	                          "users WHERE username = 'other')"),
+	                 1);
+	st = store_prepare(store_reader(f->s), "SELECT password_hash FROM users WHERE id = ?");
+	store_bind_int64(st, 1, other);
+	assert_int_equal(store_step(st), STORE_ROW);
+	snprintf(after, sizeof after, "%s", store_col_text(st, 0));
+	store_reset(st);
+	assert_string_equal(hash, after);
+
+	/* The same calls on a user of their own county go through. */
+	assert_int_equal(user_password_reset(&xsys, local, otp, sizeof otp, &e), 0);
+	assert_int_equal(role_assign(&xsec, local, roles, 1, &e), 0);
+
+	/* Without the permission the kernel refuses before looking at the target. */
+	assert_int_equal(role_assign(&xsys, local, roles, 1, &e), -1);
+	assert_int_equal(e.status, 403);
+	assert_string_equal(e.code, "forbidden");
+	caller_release(&sec);
+	caller_release(&sys);
+}
+
+/* Nobody lifts their own restrictions: granting themselves roles, resetting their own second
+   factor, editing a role they hold, releasing their own lock. Each refusal is audited. */
+static void test_self_grant(void **state)
+{
+	struct fx *f = *state;
+	char pw[24];
+	struct caller sec;
+	struct dom_ctx xsec;
+	struct dom_err e = { 0 };
+	const char *mine[] = { "secadmin", "center_leader" };
+	const char *checker_perms[] = { "grid.read", "grid.check" };
+	const char *with_checker[] = { "secadmin", "checker" };
+	int64_t me = make_user(f, "selfish", "secadmin", pw, NULL), rid;
+
+	act_as(f, me, &sec, &xsec);
+	assert_int_equal(role_assign(&xsec, me, mine, 2, &e), -1);
+	assert_int_equal(e.status, 403);
+	assert_string_equal(e.code, "self_grant");
+	assert_int_equal(totp_enrol_reset(&xsec, me, &e), -1);
+	assert_string_equal(e.code, "self_grant");
+	/* A custom role the caller holds (granted by the system) cannot be changed by them. */
+	assert_int_equal(role_create(&xsec, "checker", "检查员", checker_perms, 2, &rid, &e), 0);
+	assert_int_equal(role_assign(&f->x, me, with_checker, 2, &e), 0);
+	caller_release(&sec);
+	act_as(f, me, &sec, &xsec);
+	assert_int_equal(role_update(&xsec, rid, "我的角色", NULL, 0, &e), -1);
+	assert_string_equal(e.code, "self_grant");
+	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND "
+	                          "username = 'selfish' AND action IN ('user.roles', "
+	                          "'user.totp_reset', 'role.update')"),
+	                 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM roles WHERE label = '我的角色'"), 0);
+	caller_release(&sec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +523,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_totp_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caller_and_grants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_scope_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_grant, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
