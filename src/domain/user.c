@@ -38,8 +38,9 @@ int user_name_ok(const char *name)
 	return 1;
 }
 
-/* ---- users ---- */
+/* ---- reads ---- */
 
+/* The columns of a user_view; the one parameter is now (is a lockout active). */
 static const char user_cols[] =
         "SELECT u.id, u.username, u.display_name, u.org_id, o.name, r.path, "
         "coalesce(u.phone, ''), coalesce(u.id_number, ''), u.must_change_password, "
@@ -49,8 +50,7 @@ static const char user_cols[] =
         "FROM users u JOIN organisations o ON o.id = u.org_id JOIN regions r ON r.code = "
         "o.region_code ";
 
-/* Sensitive user fields are sealed at rest (base/vault.h); the field names are the AEAD's
-   associated data together with the user id, so a value does not open in another field or row. */
+/* Phone and ID number are opened from their sealed form (domain/sealed.h). */
 static void user_from_row(struct store_stmt *st, struct user_view *u)
 {
 	u->id = store_col_int64(st, 0);
@@ -587,8 +587,8 @@ out:
 }
 
 /* The stored password hash of user id on the reader into out. 0, or -1 with e. */
-static int stored_hash(const struct dom_ctx *x, struct store_conn *c, int64_t id,
-                       char out[PASSWORD_HASH_MAX], struct dom_err *e)
+static int stored_hash(struct store_conn *c, int64_t id, char out[PASSWORD_HASH_MAX],
+                       struct dom_err *e)
 {
 	struct store_stmt *st;
 	int rc;
@@ -596,7 +596,6 @@ static int stored_hash(const struct dom_ctx *x, struct store_conn *c, int64_t id
 	out[0] = '\0';
 	if (!c || !(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?")))
 		return dom_err_read(e);
-	(void)x;
 	store_bind_int64(st, 1, id);
 	rc = store_step(st);
 	if (rc == STORE_ROW)
@@ -648,7 +647,7 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
 
 	dom_write_object(&w, "user:%" PRId64, p->user_id);
 	if (p->user_id && !p->token_id) {
-		if (stored_hash(x, dom_reader(x, e), p->user_id, old_hash, e) < 0)
+		if (stored_hash(dom_reader(x, e), p->user_id, old_hash, e) < 0)
 			goto out;
 		if (password_verify(old_hash, old_password))
 			a.verified = old_hash;

@@ -471,6 +471,24 @@ static void test_out_of_scope_target(void **state)
 	store_reset(st);
 	assert_string_equal(hash, after);
 
+	/* Lookup by ID number goes through the blind index and keeps to the caller's scope. */
+	{
+		struct user_fields uf = { .id_number = "11010519491231002x", .disabled = -1 };
+		int64_t found = 0;
+
+		assert_int_equal(user_update(&f->x, other, &uf, &e), 0);
+		assert_int_equal(user_find_by_id_number(store_reader(f->s), f->x.caller, f->x.now,
+		                                        "11010519491231002X", &found),
+		                 1);
+		assert_int_equal(found, other);
+		assert_int_equal(user_find_by_id_number(store_reader(f->s), &sys.p, f->x.now,
+		                                        "11010519491231002X", &found),
+		                 0);
+		assert_int_equal(count(f, "SELECT count(*) FROM users WHERE id_number LIKE "
+		                          "'%11010519491231002%'"),
+		                 0);
+	}
+
 	/* The same calls on a user of their own county go through. */
 	assert_int_equal(user_password_reset(&xsys, local, otp, sizeof otp, &e), 0);
 	assert_int_equal(role_assign(&xsec, local, roles, 1, &e), 0);
