@@ -2,6 +2,7 @@
  * The domain kernel (domain/dom.h): the context, the error, the write path with its audit record
  * in the same transaction, scope as SQL and keyset pages.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -314,6 +315,32 @@ int dom_page_parse(struct dom_page *pg, const char *limit, const char *cursor, s
 	memcpy(pg->after, key, n);
 	pg->after[n] = '\0';
 	return 0;
+}
+
+int dom_page_after_id(const struct dom_page *pg, int64_t *id, struct dom_err *e)
+{
+	char *end = NULL;
+	long long v;
+
+	*id = 0;
+	if (!pg->after[0])
+		return 0;
+	v = strtoll(pg->after, &end, 10);
+	if (!end || *end || v <= 0)
+		return dom_err_set(e, 400, "bad_cursor", "分页游标无效，请从第一页重新查询");
+	*id = v;
+	return 0;
+}
+
+json_t *dom_page_json(json_t *items, const char *next_key)
+{
+	char cursor[DOM_CURSOR_MAX];
+
+	if (!items)
+		return NULL;
+	if (next_key)
+		dom_cursor_encode(next_key, cursor);
+	return json_pack("{s:o,s:s?}", "items", items, "next_cursor", next_key ? cursor : NULL);
 }
 
 void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX])
