@@ -136,12 +136,6 @@ int api_authorize(struct req *r)
 		resp_error(r, 503, "auth_unavailable", "暂时无法验证身份，请稍后重试");
 		return -1;
 	}
-	/* TRANSITIONAL: grid writes still audit through audit_write_conn, which reads these; the
-	   identity writes take them from dom_ctx. Remove with principal->source/request_id/
-	   audit_key once no module reads them. */
-	c->p.source = x.source;
-	c->p.request_id = x.request_id;
-	c->p.audit_key = x.audit_key;
 	if (strcmp(perm, "public") == 0)
 		return 0;
 	if (!access_authenticated(&c->p)) {
