@@ -191,7 +191,8 @@ int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
 		return dom_err_set(e, 500, "internal", "内部错误：写操作缺少授权步骤或审计");
 	}
 	rc = store_write(x->store, write_fn, &r);
-	/* The record is committed: the head record outside the database follows (domain/audit.h). */
+	/* The record is committed: the head record outside the database follows (domain/audit.h).
+	 */
 	audit_head_sync();
 	if (rc != 0) {
 		log_error("dom.write_failed", "action=%s rc=%d", w->action, rc);
@@ -380,4 +381,36 @@ int dom_step_done(struct store_stmt *st)
 	if (rc == STORE_DONE || rc == STORE_ROW)
 		return 0;
 	return rc < 0 ? rc : STORE_ERR;
+}
+
+int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...)
+{
+	struct store_stmt *st = store_prepare(c, sql);
+	va_list ap;
+	int idx = 1, rc = STORE_OK;
+
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	va_start(ap, types);
+	for (const char *t = types; *t && rc == STORE_OK; t++, idx++) {
+		int64_t v;
+
+		switch (*t) {
+		case 'i': rc = store_bind_int64(st, idx, va_arg(ap, int64_t)); break;
+		case 'n':
+			v = va_arg(ap, int64_t);
+			rc = v ? store_bind_int64(st, idx, v) : store_bind_null(st, idx);
+			break;
+		case 't': rc = store_bind_text(st, idx, va_arg(ap, const char *), -1); break;
+		default: rc = STORE_ERR; break;
+		}
+	}
+	va_end(ap);
+	if (rc != STORE_OK) {
+		store_reset(st);
+		log_error("dom.exec_bind", "types=%s", types);
+		return dom_err_store(e, STORE_ERR);
+	}
+	rc = dom_step_done(st);
+	return rc == 0 ? 0 : dom_err_store(e, rc);
 }

@@ -191,6 +191,12 @@ size_t dom_utf8_chars(const char *s);
 /* Steps a statement that returns no row needed (INSERT, UPDATE, DELETE) and resets it: 0, or a
    negative store_rc (STORE_CONSTRAINT for a constraint violation). */
 int dom_step_done(struct store_stmt *st);
+/* Runs one statement that returns no rows (INSERT, UPDATE, DELETE) inside a write: prepares sql,
+   binds one argument per letter of types, in order, and steps it to completion.
+     'i' int64_t          'n' int64_t, bound as SQL NULL when 0 (an optional id)
+     't' const char *     (NULL binds SQL NULL)
+   Returns 0, or -1 with e from dom_err_store (409 on a constraint, 503 otherwise). */
+int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...);
 
 #include "base/banned.h"
 #endif
