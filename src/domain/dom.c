@@ -385,10 +385,20 @@ int dom_step_done(struct store_stmt *st)
 
 int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...)
 {
-	struct store_stmt *st = store_prepare(c, sql);
+	struct store_stmt *st;
 	va_list ap;
 	int idx = 1, rc = STORE_OK;
+	size_t marks = 0;
 
+	/* One letter per placeholder, or the arguments would be read with the wrong types: refuse
+	   loudly instead (the SQL here is the module's constant text, with no '?' in literals). */
+	for (const char *q = sql; *q; q++)
+		marks += *q == '?';
+	if (marks != strlen(types)) {
+		log_error("dom.exec_arity", "placeholders=%zu types=%s", marks, types);
+		return dom_err_set(e, 500, "internal", "内部错误：参数个数不符");
+	}
+	st = store_prepare(c, sql);
 	if (!st)
 		return dom_err_store(e, STORE_ERR);
 	va_start(ap, types);

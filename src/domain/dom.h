@@ -195,7 +195,8 @@ int dom_step_done(struct store_stmt *st);
    binds one argument per letter of types, in order, and steps it to completion.
      'i' int64_t          'n' int64_t, bound as SQL NULL when 0 (an optional id)
      't' const char *     (NULL binds SQL NULL)
-   Returns 0, or -1 with e from dom_err_store (409 on a constraint, 503 otherwise). */
+   Returns 0, or -1 with e from dom_err_store (409 on a constraint, 503 otherwise); 500 when
+   types does not have one letter per '?' of sql. */
 int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...);
 
 #include "base/banned.h"

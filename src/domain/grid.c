@@ -384,93 +384,45 @@ static int assign_code(struct store_conn *c, struct grid *g, int auto_code, stru
 static int insert_grid(struct store_conn *c, struct grid *g, int64_t now, const char *reason,
                        struct dom_err *e)
 {
-	struct store_stmt *st;
-	int rc;
-
-	st = store_prepare(c, "INSERT INTO grids (code, community_code, path, kind, subtype, name, "
-	                      "boundary, version, households, residents, status, valid_from, "
-	                      "created_at, updated_at) "
-	                      "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'active', ?, ?, ?)");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, g->code, -1);
-	store_bind_text(st, 2, g->community_code, -1);
-	store_bind_text(st, 3, g->path, -1);
-	store_bind_int64(st, 4, g->kind);
-	store_bind_text(st, 5, g->subtype[0] ? g->subtype : NULL, -1);
-	store_bind_text(st, 6, g->name, -1);
-	store_bind_text(st, 7, g->boundary, -1);
-	store_bind_int64(st, 8, g->households);
-	store_bind_int64(st, 9, g->residents);
-	store_bind_int64(st, 10, now);
-	store_bind_int64(st, 11, now);
-	store_bind_int64(st, 12, now);
-	rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return dom_err_store(e, rc);
+	if (dom_exec(
+	            c, e,
+	            "INSERT INTO grids (code, community_code, path, kind, subtype, name, boundary, "
+	            "version, households, residents, status, valid_from, created_at, updated_at) "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'active', ?, ?, ?)",
+	            "tttitttiiiii", g->code, g->community_code, g->path, (int64_t)g->kind,
+	            g->subtype[0] ? g->subtype : NULL, g->name, g->boundary, g->households,
+	            g->residents, now, now, now) < 0)
+		return -1;
 	g->id = store_last_insert_id(c);
-	st = store_prepare(c, "INSERT INTO grid_versions (grid_id, version, boundary, valid_from, "
-	                      "reason) VALUES (?, 1, ?, ?, ?)");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, g->id);
-	store_bind_text(st, 2, g->boundary, -1);
-	store_bind_int64(st, 3, now);
-	store_bind_text(st, 4, reason, -1);
-	rc = store_step(st);
-	store_reset(st);
-	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
+	return dom_exec(
+	        c, e,
+	        "INSERT INTO grid_versions (grid_id, version, boundary, valid_from, reason) "
+	        "VALUES (?, 1, ?, ?, ?)",
+	        "itit", g->id, g->boundary, now, reason);
 }
 
 /* Retires g (its current version closes too). 0, or -1 with e. */
 static int retire_row(struct store_conn *c, const struct grid *g, int64_t now, const char *reason,
                       struct dom_err *e)
 {
-	struct store_stmt *st;
-	int rc;
-
-	st = store_prepare(c,
-	                   "UPDATE grids SET status = 'retired', valid_to = ?, retire_reason = ?, "
-	                   "updated_at = ? WHERE id = ? AND status = 'active'");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, now);
-	store_bind_text(st, 2, reason, -1);
-	store_bind_int64(st, 3, now);
-	store_bind_int64(st, 4, g->id);
-	rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return dom_err_store(e, rc);
-	st = store_prepare(c, "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND "
-	                      "version = ? AND valid_to IS NULL");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, now);
-	store_bind_int64(st, 2, g->id);
-	store_bind_int64(st, 3, g->version);
-	rc = store_step(st);
-	store_reset(st);
-	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
+	if (dom_exec(c, e,
+	             "UPDATE grids SET status = 'retired', valid_to = ?, retire_reason = ?, "
+	             "updated_at = ? WHERE id = ? AND status = 'active'",
+	             "itii", now, reason, now, g->id) < 0)
+		return -1;
+	return dom_exec(
+	        c, e,
+	        "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND version = ? AND "
+	        "valid_to IS NULL",
+	        "iii", now, g->id, (int64_t)g->version);
 }
 
 static int insert_lineage(struct store_conn *c, int64_t parent, int64_t child, const char *op,
                           int64_t now, struct dom_err *e)
 {
-	struct store_stmt *st = store_prepare(
-	        c, "INSERT INTO grid_lineage (parent_id, child_id, op, at) VALUES (?, ?, ?, ?)");
-	int rc;
-
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, parent);
-	store_bind_int64(st, 2, child);
-	store_bind_text(st, 3, op, -1);
-	store_bind_int64(st, 4, now);
-	rc = store_step(st);
-	store_reset(st);
-	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
+	return dom_exec(
+	        c, e, "INSERT INTO grid_lineage (parent_id, child_id, op, at) VALUES (?, ?, ?, ?)",
+	        "iiti", parent, child, op, now);
 }
 
 /* ---- input checks (before the write is queued) ---- */
@@ -684,28 +636,16 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
                         struct dom_err *e)
 {
 	struct update_arg *u = w->arg;
-	struct store_stmt *st;
-	int rc;
 
-	st = store_prepare(c, "UPDATE grids SET name = coalesce(?, name), "
-	                      "subtype = coalesce(?, subtype), "
-	                      "households = CASE WHEN ? >= 0 THEN ? ELSE households END, "
-	                      "residents = CASE WHEN ? >= 0 THEN ? ELSE residents END, "
-	                      "updated_at = ? WHERE code = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, u->patch->name, -1);
-	store_bind_text(st, 2, u->patch->subtype, -1);
-	store_bind_int64(st, 3, u->patch->households);
-	store_bind_int64(st, 4, u->patch->households);
-	store_bind_int64(st, 5, u->patch->residents);
-	store_bind_int64(st, 6, u->patch->residents);
-	store_bind_int64(st, 7, x->now);
-	store_bind_text(st, 8, u->code, -1);
-	rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return dom_err_store(e, rc);
+	if (dom_exec(c, e,
+	             "UPDATE grids SET name = coalesce(?, name), subtype = coalesce(?, subtype), "
+	             "households = CASE WHEN ? >= 0 THEN ? ELSE households END, "
+	             "residents = CASE WHEN ? >= 0 THEN ? ELSE residents END, updated_at = ? "
+	             "WHERE code = ?",
+	             "ttiiiiit", u->patch->name, u->patch->subtype, u->patch->households,
+	             u->patch->households, u->patch->residents, u->patch->residents, x->now,
+	             u->code) < 0)
+		return -1;
 	update_detail(w, u->patch);
 	return 0;
 }
@@ -754,43 +694,23 @@ static int redraw_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 {
 	struct redraw_arg *a = w->arg;
 	const struct grid *g = &a->g;
-	struct store_stmt *st;
-	int rc;
+	int64_t next = (int64_t)g->version + 1;
 
-	st = store_prepare(c, "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND "
-	                      "version = ?");
-	rc = st ? STORE_DONE : STORE_ERR;
-	if (st) {
-		store_bind_int64(st, 1, x->now);
-		store_bind_int64(st, 2, g->id);
-		store_bind_int64(st, 3, g->version);
-		rc = store_step(st);
-		store_reset(st);
-	}
-	if (rc == STORE_DONE &&
-	    (st = store_prepare(c, "INSERT INTO grid_versions (grid_id, version, boundary, "
-	                           "valid_from, reason) VALUES (?, ?, ?, ?, ?)"))) {
-		store_bind_int64(st, 1, g->id);
-		store_bind_int64(st, 2, g->version + 1);
-		store_bind_text(st, 3, a->boundary, -1);
-		store_bind_int64(st, 4, x->now);
-		store_bind_text(st, 5, a->reason ? a->reason : "重新划定边界", -1);
-		rc = store_step(st);
-		store_reset(st);
-	}
-	if (rc == STORE_DONE &&
-	    (st = store_prepare(c, "UPDATE grids SET boundary = ?, version = ?, updated_at = ? "
-	                           "WHERE id = ?"))) {
-		store_bind_text(st, 1, a->boundary, -1);
-		store_bind_int64(st, 2, g->version + 1);
-		store_bind_int64(st, 3, x->now);
-		store_bind_int64(st, 4, g->id);
-		rc = store_step(st);
-		store_reset(st);
-	}
+	if (dom_exec(c, e,
+	             "UPDATE grid_versions SET valid_to = ? WHERE grid_id = ? AND version = ?",
+	             "iii", x->now, g->id, (int64_t)g->version) < 0 ||
+	    dom_exec(c, e,
+	             "INSERT INTO grid_versions (grid_id, version, boundary, valid_from, reason) "
+	             "VALUES (?, ?, ?, ?, ?)",
+	             "iitit", g->id, next, a->boundary, x->now,
+	             a->reason ? a->reason : "重新划定边界") < 0 ||
+	    dom_exec(c, e,
+	             "UPDATE grids SET boundary = ?, version = ?, updated_at = ? WHERE id = ?",
+	             "tiii", a->boundary, next, x->now, g->id) < 0)
+		return -1;
 	dom_write_detail(w, "重新划定边界（第 %d 版）：%s", g->version + 1,
 	                 a->reason ? a->reason : "未填写原因");
-	return rc == STORE_DONE ? 0 : dom_err_store(e, rc);
+	return 0;
 }
 
 int grid_redraw(const struct dom_ctx *x, const char *code, const json_t *boundary,

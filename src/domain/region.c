@@ -490,30 +490,26 @@ static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 	return resolve_parent(c, x, r, e);
 }
 
+/* One region row, as created by hand or imported. 0, or -1 with e. */
+static int insert_region(struct store_conn *c, struct dom_err *e, int64_t now, const char *code,
+                         const char *name, int level, const char *parent, const char *path,
+                         const char *boundary)
+{
+	return dom_exec(c, e,
+	                "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
+	                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	                "ttitttii", code, name, (int64_t)level, parent && *parent ? parent : NULL,
+	                path, boundary, now, now);
+}
+
 static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                         struct dom_err *e)
 {
 	struct region *r = w->arg;
-	struct store_stmt *st;
-	int rc;
 
-	st = store_prepare(c,
-	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
-	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, r->code, -1);
-	store_bind_text(st, 2, r->name, -1);
-	store_bind_int64(st, 3, r->level);
-	store_bind_text(st, 4, r->parent_code[0] ? r->parent_code : NULL, -1);
-	store_bind_text(st, 5, r->path, -1);
-	store_bind_text(st, 6, r->boundary, -1);
-	store_bind_int64(st, 7, x->now);
-	store_bind_int64(st, 8, x->now);
-	rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return dom_err_store(e, rc);
+	if (insert_region(c, e, x->now, r->code, r->name, r->level, r->parent_code, r->path,
+	                  r->boundary) < 0)
+		return -1;
 	r->created_at = r->updated_at = x->now;
 	dom_write_detail(w, "新建%s %s", region_kind_label(r->code), r->name);
 	return 0;
@@ -584,23 +580,13 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
                         struct dom_err *e)
 {
 	struct update_arg *u = w->arg;
-	struct store_stmt *st;
-	int rc;
 
-	st = store_prepare(c, "UPDATE regions SET name = coalesce(?, name), "
-	                      "boundary = CASE WHEN ? = 1 THEN ? ELSE boundary END, updated_at = ? "
-	                      "WHERE code = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, u->name, -1);
-	store_bind_int64(st, 2, u->set_boundary);
-	store_bind_text(st, 3, u->boundary, -1);
-	store_bind_int64(st, 4, x->now);
-	store_bind_text(st, 5, u->code, -1);
-	rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return dom_err_store(e, rc);
+	if (dom_exec(c, e,
+	             "UPDATE regions SET name = coalesce(?, name), boundary = CASE WHEN ? = 1 THEN "
+	             "? "
+	             "ELSE boundary END, updated_at = ? WHERE code = ?",
+	             "titit", u->name, (int64_t)u->set_boundary, u->boundary, x->now, u->code) < 0)
+		return -1;
 	dom_write_detail(w, "修改区划：%s%s%s", u->name ? "名称" : "",
 	                 u->name && u->set_boundary ? "、" : "",
 	                 !u->set_boundary ? ""
@@ -801,29 +787,13 @@ static int import_apply(struct store_conn *c, const struct dom_ctx *x, struct do
                         struct dom_err *e)
 {
 	struct import_ctx *ix = w->arg;
-	struct store_stmt *st;
 
-	st = store_prepare(c,
-	                   "INSERT INTO regions (code, name, level, parent_code, path, boundary, "
-	                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
 	for (size_t i = 0; i < ix->n; i++) {
 		struct csv_row *row = &ix->rows[i];
-		int rc;
 
-		store_bind_text(st, 1, row->code, -1);
-		store_bind_text(st, 2, row->name, -1);
-		store_bind_int64(st, 3, row->level);
-		store_bind_text(st, 4, row->parent[0] ? row->parent : NULL, -1);
-		store_bind_text(st, 5, row->path, -1);
-		store_bind_text(st, 6, row->boundary, -1);
-		store_bind_int64(st, 7, x->now);
-		store_bind_int64(st, 8, x->now);
-		rc = store_step(st);
-		store_reset(st);
-		if (rc != STORE_DONE)
-			return dom_err_store(e, rc);
+		if (insert_region(c, e, x->now, row->code, row->name, row->level, row->parent,
+		                  row->path, row->boundary) < 0)
+			return -1;
 	}
 	/* One record per import run, not one per row. */
 	dom_write_detail(w, "从 CSV 导入 %zu 个区划", ix->n);

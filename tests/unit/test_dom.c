@@ -300,6 +300,11 @@ static void test_exec(void **state)
 	/* An unknown type letter is refused without running anything. */
 	assert_int_equal(dom_exec(c, &e, "SELECT ?", "z", (int64_t)1), -1);
 	assert_int_equal(e.status, 503);
+	/* As many letters as placeholders, or nothing runs. */
+	assert_int_equal(dom_exec(c, &e, "SELECT ?, ?", "i", (int64_t)1), -1);
+	assert_int_equal(e.status, 500);
+	assert_int_equal(dom_exec(c, &e, "SELECT ?", "ii", (int64_t)1, (int64_t)2), -1);
+	assert_int_equal(e.status, 500);
 }
 
 int main(void)
