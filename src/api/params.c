@@ -61,32 +61,6 @@ int query_int_or_respond(struct req *r, const char *name, int64_t def, int64_t m
 	return 0;
 }
 
-int api_paging(struct req *r, int64_t *limit, int64_t *offset)
-{
-	const char *l = req_query(r, "limit"), *o = req_query(r, "offset");
-	char *end;
-
-	*limit = 50;
-	*offset = 0;
-	if (l) {
-		long long v = strtoll(l, &end, 10);
-		if (*end || v < 1 || v > 500) {
-			resp_error(r, 400, "bad_limit", "limit 须为 1 到 500 的整数");
-			return -1;
-		}
-		*limit = v;
-	}
-	if (o) {
-		long long v = strtoll(o, &end, 10);
-		if (*end || v < 0 || v > 100000000) {
-			resp_error(r, 400, "bad_offset", "offset 须为非负整数");
-			return -1;
-		}
-		*offset = v;
-	}
-	return 0;
-}
-
 int api_id_param(struct req *r, const char *name, int64_t *out)
 {
 	const char *v = req_param(r, name);

@@ -36,10 +36,6 @@ int api_page_or_respond(struct req *r, struct dom_page *pg);
 int query_int_or_respond(struct req *r, const char *name, int64_t def, int64_t min, int64_t max,
                          int64_t *out);
 
-/* ?limit= (1..500, default 50) and ?offset= (0..100000000, default 0) of the identity lists. -1
-   after answering 400 bad_limit or bad_offset. */
-int api_paging(struct req *r, int64_t *limit, int64_t *offset);
-
 /* The path parameter name as a positive decimal id. -1 after answering 404 not_found (a malformed
    id names nothing). */
 int api_id_param(struct req *r, const char *name, int64_t *out);

@@ -35,6 +35,7 @@
 #include "base/vault.h"
 #include "domain/access.h"
 #include "domain/audit.h"
+#include "domain/dom.h"
 #include "store/store.h"
 
 static const char zero_hash[AUDIT_HASH_HEX] =
@@ -1291,22 +1292,26 @@ int audit_purge(struct store *s, const unsigned char key[AUDIT_KEY_LEN], int64_t
 
 /* ---- search and export ---- */
 
-static const char audit_where[] =
-        "WHERE (? IS NULL OR username = ?) AND (? IS NULL OR action = ? OR (? = 1 AND "
+/* The filter over audit_log's own columns (organisations, joined for its name, has none of these
+   names). Every condition is always present, with its value or NULL/0 bound, so the statement
+   cache keeps one statement per use. */
+static const char audit_match[] =
+        "(? IS NULL OR username = ?) AND (? IS NULL OR action = ? OR (? = 1 AND "
         "substr(action, 1, length(?)) = ?)) AND (? IS NULL OR outcome = ?) AND (? = 0 OR at >= "
-        "?) AND (? = 0 OR at < ?) ";
+        "?) AND (? = 0 OR at < ?)";
 
-static void bind_filter(struct store_stmt *st, const struct audit_filter *f, char *prefix,
-                        size_t plen)
+/* Binds the values of audit_match from index k; returns the next free index. prefix (plen bytes)
+   holds the action prefix while the statement runs. */
+static int bind_filter(struct store_stmt *st, int k, const struct audit_filter *f, char *prefix,
+                       size_t plen)
 {
 	int is_prefix = 0;
-	int k = 1;
 
 	prefix[0] = '\0';
 	if (f->action) {
 		size_t n = strlen(f->action);
 		if (n > 0 && f->action[n - 1] == '*') {
-			snprintf(prefix, plen, "%.*s", (int)(n - 1), f->action);
+			(void)snprintf(prefix, plen, "%.*s", (int)(n - 1), f->action);
 			is_prefix = 1;
 		}
 	}
@@ -1323,67 +1328,87 @@ static void bind_filter(struct store_stmt *st, const struct audit_filter *f, cha
 	store_bind_int64(st, k++, f->from);
 	store_bind_int64(st, k++, f->to);
 	store_bind_int64(st, k++, f->to);
+	return k;
 }
 
-#define AUDIT_FILTER_BINDS 13
-
-struct json_t *audit_list(struct store *s, const struct audit_filter *f)
+static json_t *record_json(struct store_stmt *st)
 {
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
-	char sql[1024], prefix[128];
-	json_t *items = json_array();
-	int64_t total = 0;
-	int rc;
+	char t[32];
+	json_t *it = json_pack("{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
+	                       (json_int_t)store_col_int64(st, 0), "at",
+	                       clock_format_local(store_col_int64(st, 1), t, sizeof t), "username",
+	                       store_col_text(st, 2), "user_id", (json_int_t)store_col_int64(st, 3),
+	                       "org_id", (json_int_t)store_col_int64(st, 4), "source",
+	                       store_col_text(st, 5), "action", store_col_text(st, 6), "object",
+	                       store_col_text(st, 7), "outcome", store_col_text(st, 8), "detail",
+	                       store_col_text(st, 9), "request_id", store_col_text(st, 10));
 
-	if (!c || !items)
-		goto fail;
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log %s", audit_where);
-	if (!(st = store_prepare(c, sql)))
-		goto fail;
-	bind_filter(st, f, prefix, sizeof prefix);
-	if (store_step(st) == STORE_ROW)
-		total = store_col_int64(st, 0);
-	store_reset(st);
-	/* The organisation's current name; the filter's columns are audit_log's only (organisations
-	   has no column of those names). */
-	snprintf(
-	        sql, sizeof sql,
-	        "SELECT a.id, a.at, a.username, a.user_id, a.org_id, a.source, a.action, a.object, "
-	        "a.outcome, a.detail, a.request_id, o.name FROM audit_log a LEFT JOIN "
-	        "organisations o ON o.id = a.org_id %s ORDER BY a.id DESC LIMIT ? OFFSET ?",
-	        audit_where);
-	if (!(st = store_prepare(c, sql)))
-		goto fail;
-	bind_filter(st, f, prefix, sizeof prefix);
-	store_bind_int64(st, AUDIT_FILTER_BINDS + 1, f->limit);
-	store_bind_int64(st, AUDIT_FILTER_BINDS + 2, f->offset);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		char t[32];
-		json_t *it = json_pack(
-		        "{s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
-		        (json_int_t)store_col_int64(st, 0), "at",
-		        clock_format_local(store_col_int64(st, 1), t, sizeof t), "username",
-		        store_col_text(st, 2), "user_id", (json_int_t)store_col_int64(st, 3),
-		        "org_id", (json_int_t)store_col_int64(st, 4), "source",
-		        store_col_text(st, 5), "action", store_col_text(st, 6), "object",
-		        store_col_text(st, 7), "outcome", store_col_text(st, 8), "detail",
-		        store_col_text(st, 9), "request_id", store_col_text(st, 10));
-
+	if (it)
 		json_object_set_new(it, "org_name",
 		                    store_col_is_null(st, 11)
 		                            ? json_null()
 		                            : json_string(store_col_text(st, 11)));
-		json_array_append_new(items, it);
+	return it;
+}
+
+json_t *audit_list(const struct dom_ctx *x, const struct audit_filter *f, const struct dom_page *pg,
+                   struct dom_err *e)
+{
+	struct store_conn *c = NULL;
+	struct store_stmt *st = NULL;
+	char sql[1024], prefix[128], key[24];
+	json_t *items = NULL, *out = NULL;
+	int64_t after, last = 0;
+	int k, n = 0, more = 0, rc;
+
+	if (!access_can(x->caller, "audit.read")) {
+		dom_err_set(e, 403, "forbidden", "没有查看审计日志的权限");
+		goto out;
+	}
+	if (dom_page_after_id(pg, &after, e) < 0 || !(c = dom_reader(x, e)))
+		goto out;
+	/* Newest first along the primary key: "a.id < ?" is a range on the rowid, so a page costs
+	   the same wherever it starts (the first page starts below every id). The organisation's
+	   current name comes with each record. */
+	(void)snprintf(
+	        sql, sizeof sql,
+	        "SELECT a.id, a.at, a.username, a.user_id, a.org_id, a.source, a.action, "
+	        "a.object, a.outcome, a.detail, a.request_id, o.name FROM audit_log a LEFT "
+	        "JOIN organisations o ON o.id = a.org_id WHERE a.id < ? AND %s ORDER BY a.id "
+	        "DESC LIMIT ?",
+	        audit_match);
+	if (!(items = json_array()) || !(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		goto out;
+	}
+	store_bind_int64(st, 1, after ? after : INT64_MAX);
+	k = bind_filter(st, 2, f, prefix, sizeof prefix);
+	store_bind_int64(st, k, (int64_t)pg->limit + 1);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (n == pg->limit) {
+			more = 1;
+			break;
+		}
+		last = store_col_int64(st, 0);
+		if (json_array_append_new(items, record_json(st)) < 0) {
+			rc = STORE_ERR;
+			break;
+		}
+		n++;
 	}
 	store_reset(st);
-	if (rc != STORE_DONE)
-		goto fail;
-	return json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
-	                 (json_int_t)f->limit, "offset", (json_int_t)f->offset);
-fail:
+	if (rc != STORE_DONE && rc != STORE_ROW) {
+		dom_err_read(e);
+		goto out;
+	}
+	(void)snprintf(key, sizeof key, "%" PRId64, last);
+	out = dom_page_json(items, more ? key : NULL);
+	items = NULL;
+	if (!out)
+		dom_err_read(e);
+out:
 	json_decref(items);
-	return NULL;
+	return out;
 }
 
 static int csv_cell(struct buf *out, const char *v, int last)
@@ -1402,53 +1427,79 @@ static int csv_cell(struct buf *out, const char *v, int last)
 	return rc;
 }
 
-int64_t audit_export_csv(struct store *s, const struct audit_filter *f, struct buf *out)
+/* 413 for an export that does not fit in out (its maximum, in MB, is in the message). */
+static int64_t export_too_large(const struct buf *out, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(s);
-	struct store_stmt *st;
+	dom_err_set(e, 413, "export_too_large",
+	            "导出结果超过 %zu MB 上限，请缩小时间范围或增加筛选条件后再导出",
+	            out->max / (1024 * 1024) ? out->max / (1024 * 1024) : 1);
+	return -1;
+}
+
+int64_t audit_export_csv(const struct dom_ctx *x, const struct audit_filter *f, struct buf *out,
+                         struct dom_err *e)
+{
+	struct store_conn *c = NULL;
+	struct store_stmt *st = NULL;
 	char sql[1024], prefix[128];
-	int64_t rows = 0;
+	int64_t rows = -1, n = 0;
 	int rc;
 
-	if (!c)
-		return -1;
+	if (!access_can(x->caller, "audit.export")) {
+		dom_err_set(e, 403, "forbidden", "没有导出审计日志的权限");
+		goto out;
+	}
+	if (!(c = dom_reader(x, e)))
+		goto out;
 	if (buf_puts(out, "\xef\xbb\xbf\"编号\",\"时间\",\"用户\",\"用户ID\",\"组织ID\",\"组织\","
 	                  "\"来源地址\",\"操作\",\"对象\",\"结果\",\"详情\",\"请求ID\","
-	                  "\"哈希\"\r\n") < 0)
-		return -1;
-	snprintf(
+	                  "\"哈希\"\r\n") < 0) {
+		export_too_large(out, e);
+		goto out;
+	}
+	(void)snprintf(
 	        sql, sizeof sql,
 	        "SELECT a.id, a.at, a.username, a.user_id, a.org_id, a.source, a.action, a.object, "
 	        "a.outcome, a.detail, a.request_id, a.hash, o.name FROM audit_log a LEFT JOIN "
-	        "organisations o ON o.id = a.org_id %s ORDER BY a.id",
-	        audit_where);
-	if (!(st = store_prepare(c, sql)))
-		return -1;
-	bind_filter(st, f, prefix, sizeof prefix);
+	        "organisations o ON o.id = a.org_id WHERE %s ORDER BY a.id",
+	        audit_match);
+	if (!(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		goto out;
+	}
+	(void)bind_filter(st, 1, f, prefix, sizeof prefix);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char id[24], t[32], uid[24], oid[24];
 		int w = 0;
-		snprintf(id, sizeof id, "%" PRId64, store_col_int64(st, 0));
+
+		(void)snprintf(id, sizeof id, "%" PRId64, store_col_int64(st, 0));
 		clock_format_local(store_col_int64(st, 1), t, sizeof t);
-		snprintf(uid, sizeof uid, "%s",
-		         store_col_is_null(st, 3) ? "" : store_col_text(st, 3));
-		snprintf(oid, sizeof oid, "%s",
-		         store_col_is_null(st, 4) ? "" : store_col_text(st, 4));
+		(void)snprintf(uid, sizeof uid, "%s",
+		               store_col_is_null(st, 3) ? "" : store_col_text(st, 3));
+		(void)snprintf(oid, sizeof oid, "%s",
+		               store_col_is_null(st, 4) ? "" : store_col_text(st, 4));
 		w |= csv_cell(out, id, 0);
 		w |= csv_cell(out, t, 0);
 		w |= csv_cell(out, store_col_text(st, 2), 0);
 		w |= csv_cell(out, uid, 0);
 		w |= csv_cell(out, oid, 0);
 		w |= csv_cell(out, store_col_is_null(st, 12) ? "" : store_col_text(st, 12), 0);
-		for (int k = 5; k <= 10; k++)
-			w |= csv_cell(out, store_col_text(st, k), 0);
+		for (int i = 5; i <= 10; i++)
+			w |= csv_cell(out, store_col_text(st, i), 0);
 		w |= csv_cell(out, store_col_text(st, 11), 1);
 		if (w) {
 			store_reset(st);
-			return -1;
+			export_too_large(out, e);
+			goto out;
 		}
-		rows++;
+		n++;
 	}
 	store_reset(st);
-	return rc == STORE_DONE ? rows : -1;
+	if (rc != STORE_DONE) {
+		dom_err_read(e);
+		goto out;
+	}
+	rows = n;
+out:
+	return rows;
 }

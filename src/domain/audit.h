@@ -127,16 +127,26 @@ struct audit_filter {
 	const char *action; /* exact, or a prefix when it ends with '*' */
 	const char *outcome;
 	int64_t from, to; /* [from, to) UTC seconds */
-	int64_t limit, offset;
 };
 struct json_t;
-/* {items:[{id,at,username,user_id,org_id,source,action,object,outcome,detail,request_id}],
-   total, limit, offset}, newest first; NULL on error. */
-struct json_t *audit_list(struct store *s, const struct audit_filter *f);
+struct dom_ctx;
+struct dom_page;
+struct dom_err;
+/* One keyset page of the matching records, newest first (along the primary key, the order they
+   were appended): {items:[{id,at,username,user_id,org_id,org_name,source,action,object,outcome,
+   detail,request_id}], next_cursor}. The cursor is the last record's id, so a cursor with other
+   filters simply gives the matching records older than it. The caller must hold audit.read (the
+   trail is not scoped by region: an auditor reads all of it). NULL with e set (403, 400
+   bad_cursor, 503). */
+struct json_t *audit_list(const struct dom_ctx *x, const struct audit_filter *f,
+                          const struct dom_page *pg, struct dom_err *e);
 /* Appends the matching records (oldest first, no paging) as CSV with a header row to out:
    UTF-8 with BOM, RFC 4180 quoting, cells that a spreadsheet would run as formulas prefixed with
-   an apostrophe. Returns the number of rows, or -1 (error or out full). */
-int64_t audit_export_csv(struct store *s, const struct audit_filter *f, struct buf *out);
+   an apostrophe. out's maximum bounds the export: past it the export stops with 413
+   export_too_large (narrow the search). The caller must hold audit.export. Returns the number of
+   rows, or -1 with e set (403, 413, 503). */
+int64_t audit_export_csv(const struct dom_ctx *x, const struct audit_filter *f, struct buf *out,
+                         struct dom_err *e);
 
 #include "base/banned.h"
 #endif

@@ -29,11 +29,17 @@ before(async () => {
 
 after(async () => { if (server) await server.stop(); });
 
-// The audit records with this action (exact, or a prefix ending in '*'), newest first.
+// The audit records with this action (exact, or a prefix ending in '*'), newest first: every page.
 async function records(action) {
-  const r = await auditor.get(`/api/v1/audit?action=${encodeURIComponent(action)}&limit=500`);
-  assert.equal(r.status, 200, r.text);
-  return r.body.items;
+  const items = [];
+  let cursor = '';
+  do {
+    const r = await auditor.get(`/api/v1/audit?action=${encodeURIComponent(action)}&limit=200&cursor=${cursor}`);
+    assert.equal(r.status, 200, r.text);
+    items.push(...r.body.items);
+    cursor = r.body.next_cursor ?? '';
+  } while (cursor);
+  return items;
 }
 
 function assertMine(rec, action, object) {

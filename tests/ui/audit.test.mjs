@@ -1,5 +1,5 @@
-// 审计日志: the auditor searches the audit trail and exports it, in a real browser against
-// `wangge serve` on a demo database.
+// 审计日志: the auditor searches the audit trail, pages through it by cursor (上一页 / 下一页) and
+// exports it, in a real browser against `wangge serve` on a demo database.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -56,7 +56,11 @@ describe('审计日志', () => {
       page.getByRole('button', { name: '查询' }).click(),
     ]);
     const body = await res.json();
-    assert.equal(body.total, 2);
+    assert.equal(body.items.length, 2);
+    assert.equal(body.next_cursor, null, 'one page: no next cursor');
+    assert.equal(body.total, undefined, 'no count');
+    assert.equal(new URL(res.url()).searchParams.get('offset'), null, 'no offset');
+    assert.equal(await page.locator('.cursor-pager').count(), 0, 'no pager for a single page');
     assert.ok(new URL(res.url()).searchParams.get('action') === 'session.login');
     await page.waitForFunction(() => document.querySelectorAll('.audit-table .el-table__body-wrapper .el-table__row').length === 2);
     const texts = await rows().allTextContents();
@@ -116,6 +120,53 @@ describe('审计日志', () => {
     await page.getByRole('button', { name: '查询' }).click();
     await page.waitForFunction(() => [...document.querySelectorAll('.audit-table .el-table__row')]
       .some((tr) => tr.textContent.includes('导出审计日志')));
+    p.assertNoErrors();
+  });
+
+  test('上一页 / 下一页 page through a search by cursor, newest first', async () => {
+    const { page } = p;
+    // 60 refusals of the grid worker (no audit.read), on top of its login: two pages of 50.
+    const worker = accountFor(server.db, 'grid_worker');
+    const w = await loginAs(server, 'grid_worker');
+    for (let i = 0; i < 60; i++) assert.equal((await w.get('/api/v1/audit')).status, 403);
+    const isList = (r) => r.url().includes('/api/v1/audit?') && r.url().includes(`user=${worker.username}`);
+
+    await page.getByRole('button', { name: '重置' }).click();
+    await page.locator('input[name=user]').fill(worker.username);
+    const [first] = await Promise.all([page.waitForResponse(isList), page.getByRole('button', { name: '查询' }).click()]);
+    const one = await first.json();
+    assert.equal(one.items.length, 50);
+    assert.equal(typeof one.next_cursor, 'string');
+    assert.equal(new URL(first.url()).searchParams.get('cursor'), null);
+    await p.waitForText('.cursor-pager .pager-page', '第 1 页');
+    assert.ok(await page.locator('.cursor-pager .pager-prev').isDisabled());
+    await page.waitForFunction(() => document.querySelectorAll('.audit-table .el-table__body-wrapper .el-table__row').length === 50);
+    const firstTexts = await rows().allTextContents();
+
+    const [second] = await Promise.all([page.waitForResponse(isList), page.locator('.cursor-pager .pager-next').click()]);
+    assert.equal(new URL(second.url()).searchParams.get('cursor'), one.next_cursor);
+    const two = await second.json();
+    assert.equal(two.items.length, 11, 'the other ten refusals and the login');
+    assert.equal(two.next_cursor, null);
+    const ids = [...one.items, ...two.items].map((x) => x.id);
+    assert.equal(new Set(ids).size, 61, 'no record twice');
+    assert.ok(ids.every((id, i) => i === 0 || id < ids[i - 1]), 'newest first across pages');
+    await p.waitForText('.cursor-pager .pager-page', '第 2 页');
+    await page.waitForFunction(() => document.querySelectorAll('.audit-table .el-table__body-wrapper .el-table__row').length === 11);
+    assert.ok(await page.locator('.cursor-pager .pager-next').isDisabled());
+    assert.match(await rows().last().textContent(), /登录.*成功/);
+    console.log(`screenshot: ${await p.screenshot('audit-page2')}`);
+
+    const [back] = await Promise.all([page.waitForResponse(isList), page.locator('.cursor-pager .pager-prev').click()]);
+    assert.equal(new URL(back.url()).searchParams.get('cursor'), null);
+    await p.waitForText('.cursor-pager .pager-page', '第 1 页');
+    await page.waitForFunction(() => document.querySelectorAll('.audit-table .el-table__body-wrapper .el-table__row').length === 50);
+    assert.deepEqual(await rows().allTextContents(), firstTexts);
+    // A new search starts from the first page again.
+    await page.locator('.cursor-pager .pager-next').click();
+    await p.waitForText('.cursor-pager .pager-page', '第 2 页');
+    await page.getByRole('button', { name: '查询' }).click();
+    await p.waitForText('.cursor-pager .pager-page', '第 1 页');
     p.assertNoErrors();
   });
 

@@ -7,7 +7,10 @@
  * 0600; moved up after commits; reports what the database alone cannot (every record and anchor
  * deleted, the tail cut with an older head anchor put back, a chain rewritten past it), an altered
  * or missing head record; refuses a new key over an existing trail; audit_open refuses to serve
- * such a database and keeps the record up to date after appends.
+ * such a database and keeps the record up to date after appends. The search comes a keyset page at
+ * a time, newest first: walking every page of a filtered search gives each matching record once,
+ * a cursor with other filters gives the matching records older than it, bad cursors and limits
+ * are refused, and the CSV export stops with 413 when it outgrows its buffer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,10 +24,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "domain/access.h"
 #include "domain/audit.h"
+#include "domain/dom.h"
 #include "store/store.h"
 
 struct fx {
@@ -489,6 +495,271 @@ static void test_head_reset(void **state)
 	buf_release(&report);
 }
 
+/* ---- search ---- */
+
+/* Record i of the search fixture: user alice or bob (every third), action user.update,
+   session.login (every fourth) or role.create (every seventh), outcome denied every fifth. at
+   grows by 10 s a record from 1,700,000,000. */
+static const char *search_user(int i)
+{
+	return i % 3 == 0 ? "bob" : "alice";
+}
+static const char *search_action(int i)
+{
+	return i % 7 == 0 ? "role.create" : i % 4 == 0 ? "session.login" : "user.update";
+}
+static const char *search_outcome(int i)
+{
+	return i % 5 == 0 ? "denied" : "success";
+}
+#define SEARCH_AT0 1700000000
+#define SEARCH_N 97
+
+static void append_search(struct fx *f)
+{
+	for (int i = 1; i <= SEARCH_N; i++) {
+		char obj[32];
+		struct audit_entry e = { .at = SEARCH_AT0 + 10 * i,
+			                 .username = search_user(i),
+			                 .source = "127.0.0.1",
+			                 .action = search_action(i),
+			                 .object = obj,
+			                 .outcome = search_outcome(i),
+			                 .detail = "x",
+			                 .request_id = "r" };
+		snprintf(obj, sizeof obj, "n:%d", i);
+		assert_int_equal(audit_append(f->s, f->key, &e), 0);
+	}
+}
+
+static int search_matches(const struct audit_filter *q, int i)
+{
+	int64_t at = SEARCH_AT0 + 10 * i;
+
+	if (q->username && strcmp(q->username, search_user(i)))
+		return 0;
+	if (q->action) {
+		size_t n = strlen(q->action);
+		if (q->action[n - 1] == '*' ? strncmp(q->action, search_action(i), n - 1)
+		                            : strcmp(q->action, search_action(i)))
+			return 0;
+	}
+	if (q->outcome && strcmp(q->outcome, search_outcome(i)))
+		return 0;
+	return (!q->from || at >= q->from) && (!q->to || at < q->to);
+}
+
+/* Walks every page of q at limit rows a page from cursor (NULL: the first page); fills seen[i]
+   with how often record i came (ids are 1..SEARCH_N: the fixture is the only writer) and checks
+   each page holds at most limit rows, newest first across pages. Returns the number of pages. */
+static int walk(struct fx *f, const struct audit_filter *q, int limit, const char *cursor,
+                int seen[SEARCH_N + 1])
+{
+	struct dom_ctx x;
+	char next[DOM_CURSOR_MAX] = "", lim[16];
+	int64_t prev = INT64_MAX;
+	int pages = 0;
+
+	dom_ctx_cli(&x, f->s, f->key, NULL);
+	snprintf(lim, sizeof lim, "%d", limit);
+	if (cursor)
+		snprintf(next, sizeof next, "%s", cursor);
+	memset(seen, 0, sizeof(int) * (SEARCH_N + 1));
+	for (;;) {
+		struct dom_page pg;
+		struct dom_err e = { 0 };
+		json_t *out, *items, *it, *nc;
+		size_t k;
+
+		assert_int_equal(dom_page_parse(&pg, lim, next, &e), 0);
+		out = audit_list(&x, q, &pg, &e);
+		assert_non_null(out);
+		items = json_object_get(out, "items");
+		assert_true(json_array_size(items) <= (size_t)limit);
+		assert_null(json_object_get(out, "total"));
+		assert_null(json_object_get(out, "offset"));
+		json_array_foreach(items, k, it)
+		{
+			int64_t id = json_integer_value(json_object_get(it, "id"));
+
+			assert_true(id >= 1 && id <= SEARCH_N);
+			assert_true(id < prev);
+			prev = id;
+			seen[id]++;
+		}
+		pages++;
+		nc = json_object_get(out, "next_cursor");
+		assert_non_null(nc);
+		if (json_is_null(nc)) {
+			json_decref(out);
+			break;
+		}
+		/* A page that says there is more is full. */
+		assert_int_equal(json_array_size(items), (size_t)limit);
+		snprintf(next, sizeof next, "%s", json_string_value(nc));
+		json_decref(out);
+		assert_true(pages <= SEARCH_N + 1);
+	}
+	return pages;
+}
+
+static void expect_walk(struct fx *f, const struct audit_filter *q, int limit, int below)
+{
+	int seen[SEARCH_N + 1], want = 0, pages;
+	char key[24], cursor[DOM_CURSOR_MAX];
+
+	snprintf(key, sizeof key, "%d", below);
+	dom_cursor_encode(key, cursor);
+	pages = walk(f, q, limit, below ? cursor : NULL, seen);
+	for (int i = 1; i <= SEARCH_N; i++) {
+		int expected = search_matches(q, i) && (!below || i < below);
+
+		want += expected;
+		if (seen[i] != expected)
+			fail_msg("record %d seen %d times, expected %d", i, seen[i], expected);
+	}
+	/* Full pages and one last page: no empty page after a full one (the page asks for one row
+	   more than it shows), and one empty page when nothing matches. */
+	assert_true(want > 0);
+	assert_int_equal(pages, (want + limit - 1) / limit);
+}
+
+static void test_list_pages(void **state)
+{
+	struct fx *f = *state;
+	struct audit_filter q;
+
+	append_search(f);
+	/* Everything, and one filter at a time, at page sizes that divide the count and not. */
+	memset(&q, 0, sizeof q);
+	expect_walk(f, &q, 10, 0);
+	expect_walk(f, &q, 97, 0);
+	expect_walk(f, &q, 200, 0);
+	q.username = "bob";
+	expect_walk(f, &q, 4, 0);
+	memset(&q, 0, sizeof q);
+	q.action = "session.*";
+	expect_walk(f, &q, 3, 0);
+	q.action = "user.update";
+	expect_walk(f, &q, 7, 0);
+	memset(&q, 0, sizeof q);
+	q.outcome = "denied";
+	expect_walk(f, &q, 1, 0);
+	memset(&q, 0, sizeof q);
+	q.from = SEARCH_AT0 + 10 * 20;
+	q.to = SEARCH_AT0 + 10 * 61;
+	expect_walk(f, &q, 6, 0);
+	/* All of them together. */
+	q.username = "alice";
+	q.action = "user.*";
+	q.outcome = "success";
+	expect_walk(f, &q, 5, 0);
+	/* A cursor with other filters: the matching records older than it. */
+	memset(&q, 0, sizeof q);
+	q.username = "bob";
+	expect_walk(f, &q, 4, 50);
+	q.action = "role.create";
+	expect_walk(f, &q, 2, 71);
+}
+
+/* 12 records on a page of 12 exactly: the page knows there is no next one. */
+static void test_list_last_page_exact(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x;
+	struct dom_page pg;
+	struct dom_err e = { 0 };
+	json_t *out;
+
+	append_n(f, 12, 1700000000);
+	dom_ctx_cli(&x, f->s, f->key, NULL);
+	assert_int_equal(dom_page_parse(&pg, "12", NULL, &e), 0);
+	out = audit_list(&x, &(struct audit_filter){ 0 }, &pg, &e);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "items")), 12);
+	assert_true(json_is_null(json_object_get(out, "next_cursor")));
+	json_decref(out);
+	assert_int_equal(dom_page_parse(&pg, "11", NULL, &e), 0);
+	out = audit_list(&x, &(struct audit_filter){ 0 }, &pg, &e);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "items")), 11);
+	assert_true(json_is_string(json_object_get(out, "next_cursor")));
+	json_decref(out);
+}
+
+static void test_list_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x, anon;
+	struct dom_page pg;
+	struct dom_err e = { 0 };
+	char cursor[DOM_CURSOR_MAX];
+
+	append_n(f, 3, 1700000000);
+	dom_ctx_cli(&x, f->s, f->key, NULL);
+	/* A cursor that decodes to something other than a record id. */
+	dom_cursor_encode("abc", cursor);
+	assert_int_equal(dom_page_parse(&pg, NULL, cursor, &e), 0);
+	assert_null(audit_list(&x, &(struct audit_filter){ 0 }, &pg, &e));
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.code, "bad_cursor");
+	dom_cursor_encode("-4", cursor);
+	assert_int_equal(dom_page_parse(&pg, NULL, cursor, &e), 0);
+	assert_null(audit_list(&x, &(struct audit_filter){ 0 }, &pg, &e));
+	assert_string_equal(e.code, "bad_cursor");
+	/* Without audit.read (anonymous): refused, whatever the route said. */
+	dom_ctx_as(&anon, &x, access_anonymous());
+	assert_int_equal(dom_page_parse(&pg, NULL, NULL, &e), 0);
+	assert_null(audit_list(&anon, &(struct audit_filter){ 0 }, &pg, &e));
+	assert_int_equal(e.status, 403);
+	{
+		struct buf out;
+
+		buf_init(&out, 1 << 20);
+		assert_int_equal(audit_export_csv(&anon, &(struct audit_filter){ 0 }, &out, &e),
+		                 -1);
+		assert_int_equal(e.status, 403);
+		assert_int_equal(out.len, 0);
+		buf_release(&out);
+	}
+}
+
+static void test_export(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x;
+	struct dom_err e = { 0 };
+	struct audit_filter q = { .username = "bob" };
+	struct buf out;
+	int want = 0;
+	const char *p;
+	int64_t rows;
+
+	append_search(f);
+	dom_ctx_cli(&x, f->s, f->key, NULL);
+	for (int i = 1; i <= SEARCH_N; i++)
+		want += search_matches(&q, i);
+	buf_init(&out, 1 << 20);
+	rows = audit_export_csv(&x, &q, &out, &e);
+	assert_int_equal(rows, want);
+	/* Oldest first: bob's first record is n:3, before n:6. */
+	p = strstr(out.data, "\"n:3\"");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\"n:6\""));
+	assert_null(strstr(out.data, "\"n:1\""));
+	buf_release(&out);
+
+	/* The buffer's maximum bounds the export: past it, 413 and a request to narrow the search.
+	 */
+	buf_init(&out, 2000);
+	assert_int_equal(audit_export_csv(&x, &(struct audit_filter){ 0 }, &out, &e), -1);
+	assert_int_equal(e.status, 413);
+	assert_string_equal(e.code, "export_too_large");
+	assert_non_null(strstr(e.message, "缩小"));
+	assert_true(out.len <= 2000);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +777,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_head_purged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_last_page_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 // 审计日志 (#/audit): the auditor searches the audit trail by user, action, outcome and time
-// range, pages through it, and exports the same search as CSV (GET /api/v1/audit/export, itself
-// recorded). Times are shown in Asia/Shanghai.
+// range, pages through it newest first (keyset pages: 上一页 / 下一页, no total), and exports the
+// same search as CSV (GET /api/v1/audit/export, itself recorded). Times are shown in Asia/Shanghai.
 import { computed, onMounted, reactive, ref } from 'vue';
 import { Download, Refresh, Search } from '@element-plus/icons-vue';
 import { api, apiUrl } from '../api.js';
@@ -8,6 +8,7 @@ import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
 import { renderAuditPage } from '../gen/pages/audit.js';
+import { CursorPager, useCursorPages } from './security-common.js';
 
 const PAGE_SIZE = 50;
 
@@ -114,12 +115,9 @@ export function nextDay(date) {
 
 export default {
   name: 'AuditPage',
+  components: { CursorPager },
   setup() {
     const filter = reactive({ user: '', action: '', outcome: '', range: null });
-    const page = ref(1);
-    const rows = ref([]);
-    const total = ref(0);
-    const loading = ref(false);
     const canExport = can('audit.export');
     const actions = Object.entries({ ...ACTION_GROUPS, ...ACTION_LABELS }).map(([value, label]) => ({ value, label }));
 
@@ -133,19 +131,13 @@ export default {
 
     // The search last run: the table pages through it and the export downloads it.
     const applied = ref({});
-    async function load() {
-      loading.value = true;
-      try {
-        const r = await api.get('/api/v1/audit', { ...applied.value, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE });
-        rows.value = r.items;
-        total.value = r.total;
-      } catch (e) {
-        reportError(e);
-      } finally {
-        loading.value = false;
-      }
-    }
-    const search = () => { applied.value = { ...query.value }; page.value = 1; load(); };
+    const pages = useCursorPages((cursor) => api.get('/api/v1/audit', { ...applied.value, limit: PAGE_SIZE, cursor }));
+    const { rows, loading, page, hasNext } = pages;
+    // 刷新 reloads the page shown; a new search starts again from the newest records.
+    const load = () => pages.load().catch(reportError);
+    const nextPage = () => pages.next().catch(reportError);
+    const prevPage = () => pages.prev().catch(reportError);
+    const search = () => { applied.value = { ...query.value }; pages.first().catch(reportError); };
     function reset() {
       Object.assign(filter, { user: '', action: '', outcome: '', range: null });
       search();
@@ -156,8 +148,8 @@ export default {
     const actionLabel = (a) => ACTION_LABELS[a] || ROUTE_ACTION_LABELS[a] || a;
     const orgText = (r) => r.org_name || (r.org_id ? `机构 ${r.org_id}` : '—');
 
-    return { filter, page, rows, total, loading, load, search, reset, actions, canExport, exportUrl,
-      actionLabel, orgText, detailText, OUTCOMES, formatDateTime, narrow, PAGE_SIZE, Download, Refresh, Search };
+    return { filter, page, rows, hasNext, loading, load, nextPage, prevPage, search, reset, actions, canExport, exportUrl,
+      actionLabel, orgText, detailText, OUTCOMES, formatDateTime, narrow, Download, Refresh, Search };
   },
   render: renderAuditPage,
 };
