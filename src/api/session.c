@@ -219,8 +219,9 @@ static json_t *perms_json(const struct perm_set *s)
 
 static json_t *whoami_json(struct req *r, const struct caller *c)
 {
-	struct store_conn *conn = store_reader(req_app(r)->store);
-	json_t *o;
+	json_t *o, *roles = NULL, *grids = NULL;
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
 
 	o = json_pack("{s:s,s:{s:I,s:s,s:s},s:{s:I,s:s,s:s,s:s},s:o,s:b,s:b,s:b,s:b}", "kind",
 	              c->p.token_id ? "token" : "session", "user", "id",
@@ -231,9 +232,11 @@ static json_t *whoami_json(struct req *r, const struct caller *c)
 	              "must_change_password", c->must_change_password, "totp_required",
 	              c->totp_required, "totp_enrolled", c->totp_enrolled, "restricted",
 	              caller_restricted(c));
-	if (o && conn && c->p.user_id) {
-		json_object_set_new(o, "roles", role_user_json(conn, c->p.user_id));
-		json_object_set_new(o, "grids", user_grids_json(conn, c->p.user_id));
+	api_ctx(r, &x);
+	if (o && c->p.user_id &&
+	    session_whoami_details(&x, c->p.user_id, &roles, &grids, &e) == 0) {
+		json_object_set_new(o, "roles", roles);
+		json_object_set_new(o, "grids", grids);
 	}
 	return o;
 }
@@ -253,6 +256,8 @@ void api_session_login(struct req *r)
 	rq.password = body_string_or_null(body, "password");
 	rq.totp = body_string_or_null(body, "totp");
 	rq.recovery_code = body_string_or_null(body, "recovery_code");
+	/* A session cookie sent along is ended by the login that replaces it. */
+	rq.replaces = req_cookie(r, SESSION_COOKIE);
 	if (!rq.username || !rq.password) {
 		resp_error(r, 400, "missing_credentials", "请填写用户名和密码");
 		return;
@@ -287,7 +292,7 @@ void api_session_login(struct req *r)
 		return;
 	default: resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试"); return;
 	}
-	if (caller_load(store_reader(x.store), x.security, res.user_id, x.now, &c) != 1) {
+	if (session_caller_load(&x, res.user_id, &c) != 1) {
 		caller_release(&c);
 		resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试");
 		return;

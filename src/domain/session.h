@@ -1,8 +1,8 @@
 /*
  * Browser sessions: password login with lockout (domain/lockout.h) and TOTP, sessions (random
  * tokens stored hashed, idle and absolute expiry, CSRF token), the authentication of a request by
- * its session cookie, and logout. Every login success and failure, lockout and logout is audited
- * in the same transaction as the change.
+ * its session cookie (through the caller cache, domain/caller_cache.h), and logout. Every login
+ * success and failure, lockout and logout is audited in the same transaction as the change.
  *
  * Secrets handed out here (session token, CSRF token) exist in clear only in the out-parameters
  * of the call that creates them; the database keeps their BLAKE2b-256 hashes.
@@ -10,6 +10,7 @@
 #ifndef WANGGE_DOMAIN_SESSION_H
 #define WANGGE_DOMAIN_SESSION_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ struct login_request {
 	const char *password;
 	const char *totp;          /* 6 digits, or NULL */
 	const char *recovery_code; /* or NULL */
+	/* The session cookie the request carried, or NULL: a successful login ends that session
+	   (whoever's it was), so a browser never keeps a session it was handed before login. */
+	const char *replaces;
 };
 
 struct login_result {
@@ -55,15 +59,23 @@ struct login_result {
 };
 
 /* Runs the whole login for the anonymous caller of x (x->source is the address counted for
-   lockouts). Argon2 verification happens outside the writer. Returns 0 with out->status, or -1
-   when the database failed. */
+   lockouts). The attempt is reserved on the writer first (lockout_reserve), so parallel wrong
+   passwords get at most the lockout threshold verified; Argon2 verification happens outside the
+   writer. Returns 0 with out->status, or -1 when the database failed. */
 int session_login(const struct dom_ctx *x, const struct login_request *rq,
                   struct login_result *out);
 
 /* Resolves a session cookie at x->now into out (a caller already caller_init'ed is overwritten).
-   Returns 1 valid, 0 unknown/expired/revoked (out is the anonymous caller), -1 error. Refreshes
-   last_seen_at at most every min(60 s, idle/4). */
+   Returns 1 valid, 0 unknown/expired/revoked (out is the anonymous caller), -1 error. Served
+   from the caller cache when it holds the session; last_seen_at is brought up to date at most
+   every min(60 s, idle/4), in the background when the cache is open. */
 int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out);
+/* The caller of user_id as loaded now (after a login). 1, 0 when gone or disabled, -1 error. */
+int session_caller_load(const struct dom_ctx *x, int64_t user_id, struct caller *out);
+/* What "who am I" shows of a user beyond its caller: roles ([{id,name,label}...]) and bound
+   grids ([{id,code,name}...]), new references. 0, or -1 with e. */
+int session_whoami_details(const struct dom_ctx *x, int64_t user_id, json_t **roles, json_t **grids,
+                           struct dom_err *e);
 /* 1 when header is the CSRF token of c's session (constant time). */
 int session_csrf_ok(const struct caller *c, const char *header);
 
