@@ -191,13 +191,13 @@ int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
 		return dom_err_set(e, 500, "internal", "内部错误：写操作缺少授权步骤或审计");
 	}
 	rc = store_write(x->store, write_fn, &r);
+	/* The record is committed: the head record outside the database follows (domain/audit.h).
+	 */
+	audit_head_sync();
 	/* A committed change may have changed a caller: cached callers are loaded again from the
 	   next request on (before this one answers). */
 	if (rc == 0 && (!e->status || w->keep_error.status) && !w->callers_unchanged)
 		caller_cache_invalidate();
-	/* The record is committed: the head record outside the database follows (domain/audit.h).
-	 */
-	audit_head_sync();
 	if (rc != 0) {
 		log_error("dom.write_failed", "action=%s rc=%d", w->action, rc);
 		return dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
