@@ -1,26 +1,24 @@
 /*
- * Organisations: /api/v1/orgs and /api/v1/orgs/:id. Scoped by the caller's region subtree; an
- * organisation outside it answers 404.
+ * Organisations: /api/v1/orgs (keyset pages, ?kind=&limit=&cursor=) and /api/v1/orgs/:id. Scoped
+ * by the caller's region subtree in the domain; an organisation outside it answers 404.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
 #include "domain/org.h"
-#include "store/store.h"
 
 void api_orgs_list(struct req *r)
 {
+	struct dom_page pg;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	int64_t limit, offset;
 	json_t *out;
 
-	if (api_paging(r, &limit, &offset) < 0)
+	if (api_page_or_respond(r, &pg) < 0)
 		return;
 	api_ctx(r, &x);
-	out = org_list(&x, req_query(r, "kind"), limit, offset, &e);
+	out = org_list(&x, req_query(r, "kind"), &pg, &e);
 	if (!out) {
 		respond_dom_err(r, &e);
 		return;
@@ -30,13 +28,13 @@ void api_orgs_list(struct req *r)
 
 static void respond_org(struct req *r, int status, int64_t id)
 {
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	struct org o;
-	int rc = org_load(store_reader(req_app(r)->store), req_principal(r), id, &o);
 
-	if (rc < 0)
-		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
-	else if (rc == 0)
-		resp_error(r, 404, "not_found", "组织机构不存在");
+	api_ctx(r, &x);
+	if (org_get(&x, id, &o, &e) < 0)
+		respond_dom_err(r, &e);
 	else
 		resp_json(r, status, org_to_json(&o));
 }
@@ -52,13 +50,14 @@ void api_orgs_get(struct req *r)
 
 void api_orgs_create(struct req *r)
 {
+	static const char *const allowed[] = { "name", "kind", "level", "region_code", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	const char *name, *kind, *level, *region;
 	int64_t id;
 
-	if (!body)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	name = body_string_or_null(body, "name");
 	kind = body_string_or_null(body, "kind");
@@ -73,12 +72,13 @@ void api_orgs_create(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_org(r, 201, id);
 }
 
 void api_orgs_update(struct req *r)
 {
+	static const char *const allowed[] = { "name", "disabled", NULL };
 	json_t *body = req_json_or_respond(r), *v;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
@@ -86,7 +86,8 @@ void api_orgs_update(struct req *r)
 	int disabled = -1;
 	int64_t id;
 
-	if (!body || api_id_param(r, "id", &id) < 0)
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	if ((v = json_object_get(body, "name")) != NULL) {
 		if (!json_is_string(v)) {
@@ -107,6 +108,6 @@ void api_orgs_update(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_org(r, 200, id);
 }

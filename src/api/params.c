@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "api/params.h"
+#include "base/buf.h"
 #include "domain/dom.h"
 
 void respond_dom_err(struct req *r, const struct dom_err *e)
@@ -124,6 +125,18 @@ int body_keys_or_respond(struct req *r, json_t *obj, const char *const *allowed,
 		}
 	}
 	return 0;
+}
+
+int body_none_or_respond(struct req *r)
+{
+	static const char *const none[] = { NULL };
+	const struct buf *b = req_body(r);
+	json_t *body;
+
+	if (!b || b->len == 0)
+		return 0;
+	body = req_json_or_respond(r);
+	return body ? body_keys_or_respond(r, body, none, "") : -1;
 }
 
 static int string_or_respond(struct req *r, json_t *obj, const char *key, int null_is_absent,

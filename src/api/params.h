@@ -51,6 +51,10 @@ int api_id_param(struct req *r, const char *name, int64_t *out);
    body itself, e.g. "第 2 部分：" for an object nested in it. */
 int body_keys_or_respond(struct req *r, json_t *obj, const char *const *allowed, const char *where);
 
+/* For routes that take no body but may be sent "{}" (the web UI does): 0 when the body is empty
+   or an object without members; -1 after answering 400 (malformed_json, unknown_field, ...). */
+int body_none_or_respond(struct req *r);
+
 /* The optional string member key of obj into *out: the string, or NULL when absent or null. -1
    after answering 400 bad_field "字段 <key> 必须是字符串" when it has another type. */
 int body_string_or_respond(struct req *r, json_t *obj, const char *key, const char **out);

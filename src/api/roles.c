@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
-#include "base/clock.h"
 #include "domain/lockout.h"
 #include "domain/password.h"
 #include "domain/role.h"
@@ -24,7 +22,6 @@ void api_roles_list(struct req *r)
 
 	api_ctx(r, &x);
 	out = role_list_json(&x, &e);
-
 	if (!out) {
 		respond_dom_err(r, &e);
 		return;
@@ -50,30 +47,19 @@ static void respond_role(struct req *r, int status, int64_t id)
 {
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	json_t *all, *v;
-	size_t i;
+	json_t *one;
 
 	api_ctx(r, &x);
-	all = role_list_json(&x, &e);
-	if (!all) {
+	one = role_get_json(&x, id, &e);
+	if (!one)
 		respond_dom_err(r, &e);
-		return;
-	}
-	json_array_foreach(all, i, v)
-	{
-		if (json_integer_value(json_object_get(v, "id")) == id) {
-			json_incref(v);
-			json_decref(all);
-			resp_json(r, status, v);
-			return;
-		}
-	}
-	json_decref(all);
-	resp_error(r, 404, "not_found", "角色不存在");
+	else
+		resp_json(r, status, one);
 }
 
 void api_roles_create(struct req *r)
 {
+	static const char *const allowed[] = { "name", "label", "permissions", NULL };
 	json_t *body = req_json_or_respond(r);
 	const char *names[64];
 	struct dom_err e = { 0 };
@@ -82,7 +68,8 @@ void api_roles_create(struct req *r)
 	int present;
 	int64_t id;
 
-	if (!body || perm_names(r, body, names, &n, &present) < 0)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    perm_names(r, body, names, &n, &present) < 0)
 		return;
 	api_ctx(r, &x);
 	if (role_create(&x, body_string_or_null(body, "name"), body_string_or_null(body, "label"),
@@ -90,12 +77,13 @@ void api_roles_create(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_role(r, 201, id);
 }
 
 void api_roles_update(struct req *r)
 {
+	static const char *const allowed[] = { "label", "permissions", NULL };
 	json_t *body = req_json_or_respond(r);
 	const char *names[64];
 	struct dom_err e = { 0 };
@@ -104,7 +92,9 @@ void api_roles_update(struct req *r)
 	int present;
 	int64_t id;
 
-	if (!body || api_id_param(r, "id", &id) < 0 || perm_names(r, body, names, &n, &present) < 0)
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    perm_names(r, body, names, &n, &present) < 0)
 		return;
 	api_ctx(r, &x);
 	if (role_update(&x, id, body_string_or_null(body, "label"), present ? names : NULL, n, &e) <
@@ -112,7 +102,7 @@ void api_roles_update(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_role(r, 200, id);
 }
 
@@ -179,18 +169,20 @@ void api_permissions_list(struct req *r)
 
 void api_lockouts_list(struct req *r)
 {
+	struct dom_page pg;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	json_t *out;
 
+	if (api_page_or_respond(r, &pg) < 0)
+		return;
 	api_ctx(r, &x);
-	out = lockout_list_json(&x, &e);
-
+	out = lockout_list(&x, &pg, &e);
 	if (!out) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	resp_json(r, 200, json_pack("{s:o}", "items", out));
+	resp_json(r, 200, out);
 }
 
 void api_lockouts_release(struct req *r)

@@ -18,14 +18,12 @@
 #include "domain/audit.h"
 #include "domain/dom.h"
 #include "domain/caller.h"
-#include "domain/role.h"
 #include "domain/security_config.h"
 #include "domain/session.h"
 #include "domain/token.h"
 #include "domain/totp.h"
 #include "domain/totp_enrol.h"
 #include "domain/user.h"
-#include "store/store.h"
 
 /* ---- shared helpers of the identity handlers ---- */
 
@@ -138,10 +136,6 @@ int api_authorize(struct req *r)
 		resp_error(r, 503, "auth_unavailable", "暂时无法验证身份，请稍后重试");
 		return -1;
 	}
-	/* What the domain writes need to audit themselves inside their transaction. */
-	c->p.source = x.source;
-	c->p.request_id = x.request_id;
-	c->p.audit_key = x.audit_key;
 	if (strcmp(perm, "public") == 0)
 		return 0;
 	if (!access_authenticated(&c->p)) {
@@ -219,9 +213,8 @@ static json_t *perms_json(const struct perm_set *s)
 
 static json_t *whoami_json(struct req *r, const struct caller *c)
 {
-	json_t *o, *roles = NULL, *grids = NULL;
-	struct dom_err e = { 0 };
 	struct dom_ctx x;
+	json_t *o;
 
 	o = json_pack("{s:s,s:{s:I,s:s,s:s},s:{s:I,s:s,s:s,s:s},s:o,s:b,s:b,s:b,s:b}", "kind",
 	              c->p.token_id ? "token" : "session", "user", "id",
@@ -233,16 +226,15 @@ static json_t *whoami_json(struct req *r, const struct caller *c)
 	              c->totp_required, "totp_enrolled", c->totp_enrolled, "restricted",
 	              caller_restricted(c));
 	api_ctx(r, &x);
-	if (o && c->p.user_id &&
-	    session_whoami_details(&x, c->p.user_id, &roles, &grids, &e) == 0) {
-		json_object_set_new(o, "roles", roles);
-		json_object_set_new(o, "grids", grids);
-	}
+	if (o && c->p.user_id)
+		(void)user_add_roles_grids(&x, c->p.user_id, o);
 	return o;
 }
 
 void api_session_login(struct req *r)
 {
+	static const char *const allowed[] = { "username", "password", "totp", "recovery_code",
+		                               NULL };
 	json_t *body = req_json_or_respond(r), *out;
 	struct login_request rq = { 0 };
 	struct login_result res;
@@ -250,7 +242,7 @@ void api_session_login(struct req *r)
 	struct caller c;
 	char msg[160], t[32];
 
-	if (!body)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	rq.username = body_string_or_null(body, "username");
 	rq.password = body_string_or_null(body, "password");
@@ -292,7 +284,7 @@ void api_session_login(struct req *r)
 		return;
 	default: resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试"); return;
 	}
-	if (session_caller_load(&x, res.user_id, &c) != 1) {
+	if (caller_get(&x, res.user_id, &c) != 1) {
 		caller_release(&c);
 		resp_error(r, 503, "login_unavailable", "暂时无法登录，请稍后重试");
 		return;
@@ -329,7 +321,7 @@ static void logout(struct req *r, int everywhere)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	set_cookies(r, "", "", 0);
 	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -346,12 +338,13 @@ void api_sessions_logout_all(struct req *r)
 
 void api_session_password(struct req *r)
 {
+	static const char *const allowed[] = { "old_password", "new_password", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 
-	if (!body)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	if (!c->session_id) {
 		resp_error(r, 400, "not_a_session", "接口令牌不能修改密码");
@@ -376,6 +369,8 @@ void api_session_totp_begin(struct req *r)
 	char secret[TOTP_SECRET_B32], uri[512];
 
 	(void)c;
+	if (body_none_or_respond(r) < 0)
+		return;
 	api_ctx(r, &x);
 	if (totp_enrol_begin(&x, secret, sizeof secret, uri, sizeof uri, &e) < 0) {
 		respond_dom_err(r, &e);
@@ -391,13 +386,14 @@ void api_session_totp_begin(struct req *r)
 
 void api_session_totp_confirm(struct req *r)
 {
+	static const char *const allowed[] = { "code", NULL };
 	json_t *body = req_json_or_respond(r), *codes;
 	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	char rc[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS];
 
-	if (!body)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	(void)c;
 	api_ctx(r, &x);

@@ -10,13 +10,11 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
 #include "base/clock.h"
 #include "domain/role.h"
 #include "domain/totp_enrol.h"
 #include "domain/user.h"
 #include "domain/sensitive.h"
-#include "store/store.h"
 
 /* 1 when the request asks for unmasking and may have it, 0 when it does not ask, -1 after
    answering (403 without the permission, 400 without a reason). */
@@ -80,33 +78,39 @@ void api_users_list(struct req *r)
 {
 	struct user_filter f = { 0 };
 	struct view_ctx v = { 0 };
+	struct dom_page pg;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	const char *org = req_query(r, "org_id");
 	json_t *out;
 	int um;
 
-	if (api_paging(r, &f.limit, &f.offset) < 0)
+	if (api_page_or_respond(r, &pg) < 0)
 		return;
-	if ((um = api_unmask_requested(r)) < 0)
-		return;
-	v.unmask = um;
 	f.q = req_query(r, "q");
 	f.role = req_query(r, "role");
+	if (f.q && !*f.q)
+		f.q = NULL;
+	if (f.role && !*f.role)
+		f.role = NULL;
 	if (f.q && strlen(f.q) > 64) {
 		resp_error(r, 400, "bad_query", "查询词过长");
 		return;
 	}
-	if (org) {
+	if (org && *org) {
 		char *end;
+
 		f.org_id = strtoll(org, &end, 10);
 		if (*end || f.org_id <= 0) {
 			resp_error(r, 400, "bad_org_id", "org_id 须为正整数");
 			return;
 		}
 	}
+	if ((um = api_unmask_requested(r)) < 0)
+		return;
+	v.unmask = um;
 	api_ctx(r, &x);
-	out = user_list(&x, &f, user_json, &v, &e);
+	out = user_list(&x, &f, &pg, user_json, &v, &e);
 	if (!out) {
 		respond_dom_err(r, &e);
 		return;
@@ -116,30 +120,34 @@ void api_users_list(struct req *r)
 	resp_json(r, 200, out);
 }
 
+/* Answers user id (visible to the caller) with its roles and grids; otp, when given, is the
+   one-time password just set. */
 static void respond_user(struct req *r, int status, int64_t id, int unmask, const char *otp)
 {
-	struct store_conn *c = store_reader(req_app(r)->store);
 	struct user_view u;
 	struct view_ctx v = { unmask };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	json_t *o;
-	int rc = user_load(c, req_principal(r), id, clock_now(), &u);
 
-	if (rc < 0) {
-		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
-		return;
-	}
-	if (rc == 0) {
-		resp_error(r, 404, "not_found", "用户不存在");
+	api_ctx(r, &x);
+	if (user_get(&x, id, &u, &e) < 0) {
+		respond_dom_err(r, &e);
 		return;
 	}
 	o = user_json(&v, &u);
-	json_object_set_new(o, "roles", role_user_json(c, id));
-	json_object_set_new(o, "grids", user_grids_json(c, id));
+	sodium_memzero(&u, sizeof u);
+	if (user_add_roles_grids(&x, id, o) < 0) {
+		json_decref(o);
+		resp_error(r, 503, "read_failed", "读取失败，请稍后重试");
+		return;
+	}
 	if (otp)
 		json_object_set_new(o, "one_time_password", json_string(otp));
 	if (unmask) {
 		char obj[40];
-		snprintf(obj, sizeof obj, "user:%" PRId64, id);
+
+		(void)snprintf(obj, sizeof obj, "user:%" PRId64, id);
 		api_unmask_record(r, obj);
 	}
 	resp_json(r, status, o);
@@ -147,22 +155,21 @@ static void respond_user(struct req *r, int status, int64_t id, int unmask, cons
 
 void api_users_get(struct req *r)
 {
+	struct user_view u;
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
 	int64_t id;
 	int um;
 
 	if (api_id_param(r, "id", &id) < 0)
 		return;
 	/* Out of scope answers 404 before anything about unmasking is said. */
-	{
-		struct user_view u;
-		int rc = user_load(store_reader(req_app(r)->store), req_principal(r), id,
-		                   clock_now(), &u);
-		if (rc <= 0) {
-			resp_error(r, rc < 0 ? 503 : 404, rc < 0 ? "read_failed" : "not_found",
-			           rc < 0 ? "读取失败，请稍后重试" : "用户不存在");
-			return;
-		}
+	api_ctx(r, &x);
+	if (user_get(&x, id, &u, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
 	}
+	sodium_memzero(&u, sizeof u);
 	if ((um = api_unmask_requested(r)) < 0)
 		return;
 	respond_user(r, 200, id, um, NULL);
@@ -170,15 +177,17 @@ void api_users_get(struct req *r)
 
 void api_users_create(struct req *r)
 {
+	static const char *const allowed[] = { "username", "display_name", "org_id",
+		                               "phone",    "id_number",    NULL };
 	json_t *body = req_json_or_respond(r);
 	struct user_fields f = { .disabled = -1 };
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	char otp[24];
+	char otp[USER_TEMP_PASSWORD_MAX];
 	int64_t id;
 	int bad = 0;
 
-	if (!body)
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	bad |= body_string(body, "username", &f.username) < 0;
 	bad |= body_string(body, "display_name", &f.display_name) < 0;
@@ -191,17 +200,19 @@ void api_users_create(struct req *r)
 		return;
 	}
 	api_ctx(r, &x);
-	if (user_create(&x, &f, &id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
+	if (user_create(&x, &f, &id, otp, sizeof otp, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_user(r, 201, id, 0, otp);
 	sodium_memzero(otp, sizeof otp);
 }
 
 void api_users_update(struct req *r)
 {
+	static const char *const allowed[] = { "display_name", "phone",    "id_number",
+		                               "org_id",       "disabled", NULL };
 	json_t *body = req_json_or_respond(r), *v;
 	struct user_fields f = { .disabled = -1 };
 	struct dom_err e = { 0 };
@@ -209,7 +220,8 @@ void api_users_update(struct req *r)
 	int64_t id;
 	int bad = 0;
 
-	if (!body || api_id_param(r, "id", &id) < 0)
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	bad |= body_string(body, "display_name", &f.display_name) < 0;
 	bad |= body_string(body, "phone", &f.phone) < 0;
@@ -237,7 +249,7 @@ void api_users_update(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_user(r, 200, id, 0, NULL);
 }
 
@@ -245,17 +257,17 @@ void api_users_password_reset(struct req *r)
 {
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	char otp[24];
+	char otp[USER_TEMP_PASSWORD_MAX];
 	int64_t id;
 
-	if (api_id_param(r, "id", &id) < 0)
+	if (api_id_param(r, "id", &id) < 0 || body_none_or_respond(r) < 0)
 		return;
 	api_ctx(r, &x);
-	if (user_password_reset(&x, id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
+	if (user_password_reset(&x, id, otp, sizeof otp, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	resp_json(r, 200,
 	          json_pack("{s:I,s:s,s:b}", "id", (json_int_t)id, "one_time_password", otp,
 	                    "must_change_password", 1));
@@ -264,35 +276,39 @@ void api_users_password_reset(struct req *r)
 
 void api_users_set_roles(struct req *r)
 {
+	static const char *const allowed[] = { "roles", NULL };
 	json_t *body = req_json_or_respond(r);
-	const char *names[32];
+	const char *names[ROLE_GRANT_MAX];
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	size_t n;
 	int64_t id;
 
 	if (!body || api_id_param(r, "id", &id) < 0 ||
-	    body_strings_or_respond(r, json_object_get(body, "roles"), "roles", 32, names, &n,
-	                            "roles 须为角色标识的数组（最多 32 个）") < 0)
+	    body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_strings_or_respond(r, json_object_get(body, "roles"), "roles", ROLE_GRANT_MAX,
+	                            names, &n, "roles 须为角色标识的数组（最多 32 个）") < 0)
 		return;
 	api_ctx(r, &x);
 	if (role_assign(&x, id, names, n, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_user(r, 200, id, 0, NULL);
 }
 
 void api_users_set_grids(struct req *r)
 {
+	static const char *const allowed[] = { "grid_ids", NULL };
 	json_t *body = req_json_or_respond(r), *ids, *v;
 	int64_t grids[64], id;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	size_t i, n = 0;
 
-	if (!body || api_id_param(r, "id", &id) < 0)
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0)
 		return;
 	ids = json_object_get(body, "grid_ids");
 	if (!json_is_array(ids) || json_array_size(ids) > 64) {
@@ -313,7 +329,7 @@ void api_users_set_grids(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	respond_user(r, 200, id, 0, NULL);
 }
 

@@ -45,13 +45,6 @@ struct principal {
 	const void *impl; /* identity module's private data (roles, permissions) */
 	int64_t token_id; /* > 0 when the caller is an API token (user_id is 0) */
 	int grid_bound;   /* grid worker: sees only the grids in grid_ids (inside region_path) */
-	/* Where this caller's writes are audited. Set per request by the HTTP layer (api_authorize)
-	   and by commands; all borrowed, may be NULL. With audit_key set, the domain writes of
-	   grids and regions append their audit record inside their own transaction
-	   (audit_write_conn); without it they append none and the caller audits separately. */
-	const char *source;             /* client address, "cli" for commands */
-	const char *request_id;         /* "" or NULL for commands */
-	const unsigned char *audit_key; /* AUDIT_KEY_LEN bytes (domain/audit.h) */
 };
 
 /* The all-seeing principal used by command-line tools. Static storage; never freed. */

@@ -346,30 +346,6 @@ static int append_fn(struct store_conn *c, void *arg)
 	return audit_append_conn(c, ctx->key, ctx->e);
 }
 
-int audit_in_write(const struct principal *p)
-{
-	return p && p->audit_key != NULL;
-}
-
-int audit_write_conn(struct store_conn *c, const struct principal *p, const char *action,
-                     const char *object, const char *detail)
-{
-	struct audit_entry e = { 0 };
-
-	if (!audit_in_write(p))
-		return 0;
-	e.user_id = p->user_id;
-	e.username = p->username;
-	e.org_id = p->org_id;
-	e.source = p->source;
-	e.action = action;
-	e.object = object;
-	e.outcome = "success";
-	e.detail = detail;
-	e.request_id = p->request_id;
-	return audit_append_conn(c, p->audit_key, &e);
-}
-
 int audit_append(struct store *s, const unsigned char key[AUDIT_KEY_LEN],
                  const struct audit_entry *e)
 {

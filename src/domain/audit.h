@@ -56,15 +56,6 @@ int audit_key_load(const char *db_path, int create, unsigned char key[AUDIT_KEY_
    back with the change it describes). Returns 0 or a negative store_rc. */
 int audit_append_conn(struct store_conn *c, const unsigned char key[AUDIT_KEY_LEN],
                       const struct audit_entry *e);
-struct principal;
-/* Appends a record of a successful write by p (user, organisation, source address and request id
-   from p) inside the write running on c, so it commits or rolls back with the change. Does
-   nothing and returns 0 when p carries no audit key (audit_in_write(p) is 0). Returns 0 or a
-   negative store_rc. */
-int audit_write_conn(struct store_conn *c, const struct principal *p, const char *action,
-                     const char *object, const char *detail);
-/* 1 when p's domain writes append their own audit record (p->audit_key is set). */
-int audit_in_write(const struct principal *p);
 /* Appends e in its own write (store_write). Returns 0 or a negative store_rc. */
 int audit_append(struct store *s, const unsigned char key[AUDIT_KEY_LEN],
                  const struct audit_entry *e);

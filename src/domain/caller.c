@@ -49,6 +49,18 @@ int caller_copy(struct caller *dst, const struct caller *src)
 	return 0;
 }
 
+int caller_get(const struct dom_ctx *x, int64_t user_id, struct caller *out)
+{
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
+
+	if (!c) {
+		caller_init(out);
+		return -1;
+	}
+	return caller_load(c, x->security, user_id, x->now, out);
+}
+
 int caller_restricted(const struct caller *c)
 {
 	return c->must_change_password || (c->totp_required && !c->totp_enrolled);

@@ -41,6 +41,9 @@ int caller_copy(struct caller *dst, const struct caller *src);
    when not found or disabled, -1 on a database error. */
 int caller_load(struct store_conn *c, const struct security_config *cfg, int64_t user_id,
                 int64_t now, struct caller *out);
+/* The same on this thread's reader, with x's security parameters and time. */
+struct dom_ctx;
+int caller_get(const struct dom_ctx *x, int64_t user_id, struct caller *out);
 /* 1 when the caller may only use routes marked ROUTE_SELF (must change password, or must enrol
    TOTP first). */
 int caller_restricted(const struct caller *c);

@@ -2,6 +2,7 @@
  * The domain kernel (domain/dom.h): the context, the error, the write path with its audit record
  * in the same transaction, scope as SQL and keyset pages.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -322,6 +323,32 @@ int dom_page_parse(struct dom_page *pg, const char *limit, const char *cursor, s
 	return 0;
 }
 
+int dom_page_after_id(const struct dom_page *pg, int64_t *id, struct dom_err *e)
+{
+	char *end = NULL;
+	long long v;
+
+	*id = 0;
+	if (!pg->after[0])
+		return 0;
+	v = strtoll(pg->after, &end, 10);
+	if (!end || *end || v <= 0)
+		return dom_err_set(e, 400, "bad_cursor", "分页游标无效，请从第一页重新查询");
+	*id = v;
+	return 0;
+}
+
+json_t *dom_page_json(json_t *items, const char *next_key)
+{
+	char cursor[DOM_CURSOR_MAX];
+
+	if (!items)
+		return NULL;
+	if (next_key)
+		dom_cursor_encode(next_key, cursor);
+	return json_pack("{s:o,s:s?}", "items", items, "next_cursor", next_key ? cursor : NULL);
+}
+
 void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX])
 {
 	size_t n = strlen(key);
@@ -359,4 +386,36 @@ int dom_step_done(struct store_stmt *st)
 	if (rc == STORE_DONE || rc == STORE_ROW)
 		return 0;
 	return rc < 0 ? rc : STORE_ERR;
+}
+
+int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...)
+{
+	struct store_stmt *st = store_prepare(c, sql);
+	va_list ap;
+	int idx = 1, rc = STORE_OK;
+
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	va_start(ap, types);
+	for (const char *t = types; *t && rc == STORE_OK; t++, idx++) {
+		int64_t v;
+
+		switch (*t) {
+		case 'i': rc = store_bind_int64(st, idx, va_arg(ap, int64_t)); break;
+		case 'n':
+			v = va_arg(ap, int64_t);
+			rc = v ? store_bind_int64(st, idx, v) : store_bind_null(st, idx);
+			break;
+		case 't': rc = store_bind_text(st, idx, va_arg(ap, const char *), -1); break;
+		default: rc = STORE_ERR; break;
+		}
+	}
+	va_end(ap);
+	if (rc != STORE_OK) {
+		store_reset(st);
+		log_error("dom.exec_bind", "types=%s", types);
+		return dom_err_store(e, STORE_ERR);
+	}
+	rc = dom_step_done(st);
+	return rc == 0 ? 0 : dom_err_store(e, rc);
 }

@@ -179,6 +179,13 @@ struct dom_page {
 int dom_page_parse(struct dom_page *pg, const char *limit, const char *cursor, struct dom_err *e);
 /* Encodes a key (the last row's order key as text) into an opaque cursor. out DOM_CURSOR_MAX. */
 void dom_cursor_encode(const char *key, char out[DOM_CURSOR_MAX]);
+/* For lists keyed by a positive row id: *id = the page's key as an id (0 on the first page). 0, or
+   -1 with e 400 bad_cursor when the key is not an id. */
+int dom_page_after_id(const struct dom_page *pg, int64_t *id, struct dom_err *e);
+/* The answer of a keyset page: {"items": items, "next_cursor": cursor of next_key, or null when
+   next_key is NULL (the last page)}. Steals items; NULL when out of memory. */
+struct json_t;
+struct json_t *dom_page_json(struct json_t *items, const char *next_key);
 
 /* ---- small helpers every module needs ---- */
 
@@ -189,6 +196,12 @@ size_t dom_utf8_chars(const char *s);
 /* Steps a statement that returns no row needed (INSERT, UPDATE, DELETE) and resets it: 0, or a
    negative store_rc (STORE_CONSTRAINT for a constraint violation). */
 int dom_step_done(struct store_stmt *st);
+/* Runs one statement that returns no rows (INSERT, UPDATE, DELETE) inside a write: prepares sql,
+   binds one argument per letter of types, in order, and steps it to completion.
+     'i' int64_t          'n' int64_t, bound as SQL NULL when 0 (an optional id)
+     't' const char *     (NULL binds SQL NULL)
+   Returns 0, or -1 with e from dom_err_store (409 on a constraint, 503 otherwise). */
+int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const char *types, ...);
 
 #include "base/banned.h"
 #endif

@@ -24,39 +24,62 @@ struct release_arg {
 	int64_t user_id; /* the locked account's user, 0 when none */
 };
 
-json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e)
+json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(x->store);
-	struct store_stmt *st;
-	json_t *out = json_array();
-	int rc;
+	struct store_conn *c = dom_reader(x, e);
+	char sql[1024], scope[DOM_SCOPE_SQL_MAX], key[24];
+	struct store_stmt *st = NULL;
+	json_t *items = NULL;
+	int64_t after, last = 0;
+	int k = 1, n = 0, more = 0, rc;
 
-	if (!c || !out ||
-	    !(st = store_prepare(c, "SELECT id, kind, subject, locked_at, until FROM lockouts "
-	                            "WHERE until > ? AND released_at IS NULL ORDER BY id"))) {
-		json_decref(out);
-		dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
+	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
-	}
-	store_bind_int64(st, 1, x->now);
+	dom_scope_sql(x->caller, "r.path", NULL, scope);
+	/* The same rule as a release: locks of existing accounts only when the user is in scope. */
+	(void)snprintf(sql, sizeof sql,
+	               "SELECT l.id, l.kind, l.subject, l.locked_at, l.until FROM lockouts l WHERE "
+	               "l.until > ? AND l.released_at IS NULL AND l.id > ? AND (l.kind <> "
+	               "'account' OR NOT EXISTS (SELECT 1 FROM users u WHERE u.username = "
+	               "l.subject) OR EXISTS (SELECT 1 FROM users u JOIN organisations o ON o.id = "
+	               "u.org_id JOIN regions r ON r.code = o.region_code WHERE u.username = "
+	               "l.subject%s)) ORDER BY l.id LIMIT ?",
+	               scope);
+	items = json_array();
+	if (!items || !(st = store_prepare(c, sql)))
+		goto fail;
+	store_bind_int64(st, k++, x->now);
+	store_bind_int64(st, k++, after);
+	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
+		goto fail;
+	store_bind_int64(st, k++, pg->limit + 1);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char t1[32], t2[32];
+
+		if (n == pg->limit) {
+			more = 1;
+			break;
+		}
+		last = store_col_int64(st, 0);
 		json_array_append_new(
-		        out,
-		        json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)store_col_int64(st, 0),
-		                  "kind", store_col_text(st, 1), "subject", store_col_text(st, 2),
+		        items,
+		        json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)last, "kind",
+		                  store_col_text(st, 1), "subject", store_col_text(st, 2),
 		                  "locked_at",
 		                  clock_format_local(store_col_int64(st, 3), t1, sizeof t1),
 		                  "until",
 		                  clock_format_local(store_col_int64(st, 4), t2, sizeof t2)));
+		n++;
 	}
 	store_reset(st);
-	if (rc != STORE_DONE) {
-		json_decref(out);
-		dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
-		return NULL;
-	}
-	return out;
+	if (rc != STORE_DONE && rc != STORE_ROW)
+		goto fail;
+	(void)snprintf(key, sizeof key, "%" PRId64, last);
+	return dom_page_json(items, more ? key : NULL);
+fail:
+	json_decref(items);
+	dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
+	return NULL;
 }
 
 /* authorize of a release: the lock is active, and it is not the caller's own account. A lock

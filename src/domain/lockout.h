@@ -96,8 +96,9 @@ int lockout_release_subject(const struct dom_ctx *x, const char *kind, const cha
    the system (the login record of the same transaction already says so). Logs failures. */
 void lockout_announce(const struct dom_ctx *x, const struct lockout_new *l);
 
-/* Active lockouts: [{id,kind,subject,locked_at,until}] (new reference). */
-json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e);
+/* A keyset page of the active lockouts the caller may release, oldest first: {items:
+   [{id,kind,subject,locked_at,until}], next_cursor}. NULL with e on failure. */
+json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e);
 /* Ends a lockout (and forgets the failures counted for its subject). */
 int lockout_release(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 

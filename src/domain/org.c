@@ -98,56 +98,69 @@ json_t *org_to_json(const struct org *o)
 	                 clock_format_local(o->updated_at, t2, sizeof t2));
 }
 
-json_t *org_list(const struct dom_ctx *x, const char *kind, int64_t limit, int64_t offset,
-                 struct dom_err *e)
+int org_get(const struct dom_ctx *x, int64_t id, struct org *out, struct dom_err *e)
 {
-	const struct principal *p = x->caller;
-	struct store_conn *c = store_reader(x->store);
-	char sql[640], lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
-	struct store_stmt *st;
-	json_t *items = json_array(), *out = NULL;
-	int64_t total = 0;
+	struct store_conn *c = dom_reader(x, e);
 	int rc;
 
-	access_scope_range(p, lo, hi);
-	if (!c || !items)
+	if (!c)
+		return -1;
+	rc = org_load(c, x->caller, id, out);
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "组织机构不存在");
+	return 0;
+}
+
+json_t *org_list(const struct dom_ctx *x, const char *kind, const struct dom_page *pg,
+                 struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	char sql[1024], scope[DOM_SCOPE_SQL_MAX], key[24];
+	struct store_stmt *st = NULL;
+	json_t *items = NULL;
+	int64_t after, last = 0;
+	int k = 1, n = 0, more = 0, rc;
+
+	if (!c || dom_page_after_id(pg, &after, e) < 0)
+		return NULL;
+	dom_scope_sql(x->caller, "r.path", NULL, scope);
+	/* In region order (the tree as the page shows it), then by id; the cursor is the last
+	   organisation's id, whose region path the query looks up. */
+	(void)snprintf(sql, sizeof sql,
+	               "%sWHERE (? = 0 OR (r.path, o.id) > ((SELECT r2.path FROM organisations o2 "
+	               "JOIN regions r2 ON r2.code = o2.region_code WHERE o2.id = ?), ?))%s AND "
+	               "(? IS NULL OR o.kind = ?) ORDER BY r.path, o.id LIMIT ?",
+	               org_cols, scope);
+	items = json_array();
+	if (!items || !(st = store_prepare(c, sql)))
 		goto fail;
-	st = store_prepare(c, "SELECT count(*) FROM organisations o JOIN regions r ON r.code = "
-	                      "o.region_code WHERE r.path >= ? AND r.path < ? AND (? IS NULL OR "
-	                      "o.kind = ?)");
-	if (!st)
+	store_bind_int64(st, k++, after);
+	store_bind_int64(st, k++, after);
+	store_bind_int64(st, k++, after);
+	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
 		goto fail;
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_text(st, 3, kind, -1);
-	store_bind_text(st, 4, kind, -1);
-	if (store_step(st) == STORE_ROW)
-		total = store_col_int64(st, 0);
-	store_reset(st);
-	snprintf(sql, sizeof sql,
-	         "%sWHERE r.path >= ? AND r.path < ? AND (? IS NULL OR o.kind = ?) "
-	         "ORDER BY r.path, o.kind, o.id LIMIT ? OFFSET ?",
-	         org_cols);
-	st = store_prepare(c, sql);
-	if (!st)
-		goto fail;
-	store_bind_text(st, 1, lo, -1);
-	store_bind_text(st, 2, hi, -1);
-	store_bind_text(st, 3, kind, -1);
-	store_bind_text(st, 4, kind, -1);
-	store_bind_int64(st, 5, limit);
-	store_bind_int64(st, 6, offset);
+	store_bind_text(st, k++, kind, -1);
+	store_bind_text(st, k++, kind, -1);
+	store_bind_int64(st, k++, pg->limit + 1);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		struct org o;
+
+		if (n == pg->limit) {
+			more = 1;
+			break;
+		}
 		org_from_row(st, &o);
 		json_array_append_new(items, org_to_json(&o));
+		last = o.id;
+		n++;
 	}
 	store_reset(st);
-	if (rc != STORE_DONE)
+	if (rc != STORE_DONE && rc != STORE_ROW)
 		goto fail;
-	out = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
-	                (json_int_t)limit, "offset", (json_int_t)offset);
-	return out;
+	(void)snprintf(key, sizeof key, "%" PRId64, last);
+	return dom_page_json(items, more ? key : NULL);
 fail:
 	json_decref(items);
 	dom_err_set(e, 503, "read_failed", "读取组织机构失败，请稍后重试");

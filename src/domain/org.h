@@ -37,8 +37,11 @@ enum org_kind org_kind_from_name(const char *kind);
 int org_load(struct store_conn *c, const struct principal *p, int64_t id, struct org *out);
 /* JSON of an organisation (times RFC 3339 +08:00). New reference. */
 json_t *org_to_json(const struct org *o);
-/* {items, total, limit, offset}. kind may be NULL. */
-json_t *org_list(const struct dom_ctx *x, const char *kind, int64_t limit, int64_t offset,
+/* An organisation visible to the caller into out. 0, or -1 with e (404 not_found, 503). */
+int org_get(const struct dom_ctx *x, int64_t id, struct org *out, struct dom_err *e);
+/* A keyset page of the organisations visible to the caller, in region order: {items,
+   next_cursor}. kind may be NULL. NULL with e on failure. */
+json_t *org_list(const struct dom_ctx *x, const char *kind, const struct dom_page *pg,
                  struct dom_err *e);
 /* Creates an organisation in the caller's scope. level only for centers (and required for them).
    Returns 0 and *id, or -1 with e. */

@@ -293,9 +293,10 @@ int role_assign(const struct dom_ctx *x, int64_t id, const char *const *roles, s
 
 /* ---- roles ---- */
 
-json_t *role_list_json(const struct dom_ctx *x, struct dom_err *e)
+/* [{id,name,label,builtin,permissions,users}] of every role, or only of role id (id > 0). */
+static json_t *roles_json(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 {
-	struct store_conn *c = store_reader(x->store);
+	struct store_conn *c = dom_reader(x, e);
 	struct store_stmt *st;
 	json_t *out = json_array();
 	int rc;
@@ -303,9 +304,12 @@ json_t *role_list_json(const struct dom_ctx *x, struct dom_err *e)
 	if (!c || !out)
 		goto fail;
 	st = store_prepare(c, "SELECT r.id, r.name, r.label, r.builtin, (SELECT count(*) FROM "
-	                      "user_roles ur WHERE ur.role_id = r.id) FROM roles r ORDER BY r.id");
+	                      "user_roles ur WHERE ur.role_id = r.id) FROM roles r WHERE (? = 0 OR "
+	                      "r.id = ?) ORDER BY r.id");
 	if (!st)
 		goto fail;
+	store_bind_int64(st, 1, id);
+	store_bind_int64(st, 2, id);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		struct perm_set ps = { 0 };
 		json_t *perms = json_array();
@@ -335,6 +339,23 @@ fail:
 	json_decref(out);
 	dom_err_set(e, 503, "read_failed", "读取角色失败，请稍后重试");
 	return NULL;
+}
+
+json_t *role_list_json(const struct dom_ctx *x, struct dom_err *e)
+{
+	return roles_json(x, 0, e);
+}
+
+json_t *role_get_json(const struct dom_ctx *x, int64_t id, struct dom_err *e)
+{
+	json_t *all = id > 0 ? roles_json(x, id, e) : NULL, *one = NULL;
+
+	if (id <= 0 || (all && json_array_size(all) == 0))
+		dom_err_set(e, 404, "not_found", "角色不存在");
+	else if (all)
+		one = json_incref(json_array_get(all, 0));
+	json_decref(all);
+	return one;
 }
 
 static int role_name_ok(const char *name)

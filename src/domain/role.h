@@ -40,6 +40,8 @@ int role_grant_conn(struct store_conn *c, int64_t user_id, const char *role, int
 
 /* [{id,name,label,builtin,permissions:[...],users}] for every role (new reference). */
 json_t *role_list_json(const struct dom_ctx *x, struct dom_err *e);
+/* One role as in role_list_json, or NULL with e (404 not_found, 503). */
+json_t *role_get_json(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 /* Custom roles. name: 3..32 of [a-z0-9_]; permissions grantable and separated. */
 int role_create(const struct dom_ctx *x, const char *name, const char *label,
                 const char *const *perms, size_t n, int64_t *id, struct dom_err *e);

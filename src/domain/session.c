@@ -14,7 +14,6 @@
 #include "domain/caller_cache.h"
 #include "domain/lockout.h"
 #include "domain/password.h"
-#include "domain/role.h"
 #include "domain/sealed.h"
 #include "domain/session.h"
 #include "domain/totp.h"
@@ -522,37 +521,6 @@ int session_authenticate(const struct dom_ctx *x, const char *cookie, struct cal
 			              s.id, now);
 	}
 	return 1;
-}
-
-int session_caller_load(const struct dom_ctx *x, int64_t user_id, struct caller *out)
-{
-	struct store_conn *c = store_reader(x->store);
-
-	if (!c) {
-		caller_init(out);
-		return -1;
-	}
-	return caller_load(c, x->security, user_id, x->now, out);
-}
-
-int session_whoami_details(const struct dom_ctx *x, int64_t user_id, json_t **roles, json_t **grids,
-                           struct dom_err *e)
-{
-	struct store_conn *c = dom_reader(x, e);
-
-	*roles = NULL;
-	*grids = NULL;
-	if (!c)
-		return -1;
-	*roles = role_user_json(c, user_id);
-	*grids = user_grids_json(c, user_id);
-	if (!*roles || !*grids) {
-		json_decref(*roles);
-		json_decref(*grids);
-		*roles = *grids = NULL;
-		return dom_err_read(e);
-	}
-	return 0;
 }
 
 int session_csrf_ok(const struct caller *c, const char *header)

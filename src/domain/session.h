@@ -10,7 +10,6 @@
 #ifndef WANGGE_DOMAIN_SESSION_H
 #define WANGGE_DOMAIN_SESSION_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,12 +69,6 @@ int session_login(const struct dom_ctx *x, const struct login_request *rq,
    from the caller cache when it holds the session; last_seen_at is brought up to date at most
    every min(60 s, idle/4), in the background when the cache is open. */
 int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out);
-/* The caller of user_id as loaded now (after a login). 1, 0 when gone or disabled, -1 error. */
-int session_caller_load(const struct dom_ctx *x, int64_t user_id, struct caller *out);
-/* What "who am I" shows of a user beyond its caller: roles ([{id,name,label}...]) and bound
-   grids ([{id,code,name}...]), new references. 0, or -1 with e. */
-int session_whoami_details(const struct dom_ctx *x, int64_t user_id, json_t **roles, json_t **grids,
-                           struct dom_err *e);
 /* 1 when header is the CSRF token of c's session (constant time). */
 int session_csrf_ok(const struct caller *c, const char *header);
 

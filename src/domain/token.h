@@ -27,9 +27,10 @@ int token_authenticate(const struct dom_ctx *x, const char *token, struct caller
 int token_create(const struct dom_ctx *x, const char *name, int64_t org_id,
                  const char *const *perms, size_t n, int64_t lifetime_s, int64_t *id,
                  char *token_out, struct dom_err *e);
-/* [{id,name,prefix,org_id,org_name,permissions,created_by,created_at,expires_at,revoked_at,
-   last_used_at,active}] (new reference). */
-json_t *token_list(const struct dom_ctx *x, struct dom_err *e);
+/* A keyset page of the tokens of organisations inside the caller's scope, newest first:
+   {items: [{id,name,prefix,org_id,org_name,permissions,created_by,created_at,expires_at,
+   revoked_at,last_used_at,active}], next_cursor}. NULL with e on failure. */
+json_t *token_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e);
 int token_revoke(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 
 #include "base/banned.h"

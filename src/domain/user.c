@@ -39,8 +39,9 @@ int user_name_ok(const char *name)
 	return 1;
 }
 
-/* ---- users ---- */
+/* ---- reads ---- */
 
+/* The columns of a user_view; the one parameter is now (is a lockout active). */
 static const char user_cols[] =
         "SELECT u.id, u.username, u.display_name, u.org_id, o.name, r.path, "
         "coalesce(u.phone, ''), coalesce(u.id_number, ''), u.must_change_password, "
@@ -50,8 +51,7 @@ static const char user_cols[] =
         "FROM users u JOIN organisations o ON o.id = u.org_id JOIN regions r ON r.code = "
         "o.region_code ";
 
-/* Sensitive user fields are sealed at rest (base/vault.h); the field names are the AEAD's
-   associated data together with the user id, so a value does not open in another field or row. */
+/* Phone and ID number are opened from their sealed form (domain/sealed.h). */
 static void user_from_row(struct store_stmt *st, struct user_view *u)
 {
 	u->id = store_col_int64(st, 0);
@@ -100,7 +100,7 @@ int user_load(struct store_conn *c, const struct principal *p, int64_t id, int64
 	return found;
 }
 
-json_t *user_grids_json(struct store_conn *c, int64_t user_id)
+static json_t *user_grids_json(struct store_conn *c, int64_t user_id)
 {
 	struct store_stmt *st =
 	        store_prepare(c, "SELECT ug.grid_id, g.code, g.name FROM user_grids "
@@ -118,76 +118,96 @@ json_t *user_grids_json(struct store_conn *c, int64_t user_id)
 	store_reset(st);
 	return a;
 }
-json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, user_json_fn row, void *ctx,
-                  struct dom_err *e)
+int user_get(const struct dom_ctx *x, int64_t id, struct user_view *out, struct dom_err *e)
 {
-	const struct principal *p = x->caller;
-	struct store_conn *c = store_reader(x->store);
-	char sql[1600], lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX], like[160];
-	static const char filter[] =
-	        "WHERE r.path >= ? AND r.path < ? AND (? = 0 OR u.org_id = ?) AND (? IS NULL OR "
-	        "u.username LIKE ? OR u.display_name LIKE ?) AND (? IS NULL OR EXISTS (SELECT 1 "
-	        "FROM user_roles ur JOIN roles ro ON ro.id = ur.role_id WHERE ur.user_id = u.id "
-	        "AND "
-	        "ro.name = ?)) AND (? = 0 OR u.id = ?) ";
-	struct store_stmt *st;
-	json_t *items = json_array();
-	int64_t total = 0, only = p->grid_bound && !p->is_system ? p->user_id : 0;
+	struct store_conn *c = dom_reader(x, e);
 	int rc;
 
-	access_scope_range(p, lo, hi);
+	if (!c)
+		return -1;
+	rc = user_load(c, x->caller, id, x->now, out);
+	if (rc < 0)
+		return dom_err_read(e);
+	if (rc == 0)
+		return dom_err_set(e, 404, "not_found", "用户不存在");
+	return 0;
+}
+
+int user_add_roles_grids(const struct dom_ctx *x, int64_t id, json_t *o)
+{
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
+
+	if (!c || !o)
+		return -1;
+	json_object_set_new(o, "roles", role_user_json(c, id));
+	json_object_set_new(o, "grids", user_grids_json(c, id));
+	return 0;
+}
+
+json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, const struct dom_page *pg,
+                  user_json_fn row, void *ctx, struct dom_err *e)
+{
+	const struct principal *p = x->caller;
+	struct store_conn *c = dom_reader(x, e);
+	char sql[2048], scope[DOM_SCOPE_SQL_MAX], like[160];
+	struct store_stmt *st = NULL;
+	json_t *items = NULL;
+	/* A grid-bound caller (grid worker) sees only itself among users. */
+	int64_t after, last = 0, only = p->grid_bound && !p->is_system ? p->user_id : 0;
+	int k = 1, n = 0, rc, more = 0;
+	char key[24];
+
+	if (!c || dom_page_after_id(pg, &after, e) < 0)
+		return NULL;
 	if (f->q)
-		snprintf(like, sizeof like, "%%%s%%", f->q);
-	if (!c || !items)
+		(void)snprintf(like, sizeof like, "%%%s%%", f->q);
+	dom_scope_sql(p, "r.path", NULL, scope);
+	/* Keyset along the primary key: a page costs the same wherever it starts. */
+	(void)snprintf(sql, sizeof sql,
+	               "%sWHERE u.id > ?%s AND (? = 0 OR u.org_id = ?) AND (? IS NULL OR "
+	               "u.username LIKE ? OR u.display_name LIKE ?) AND (? IS NULL OR EXISTS "
+	               "(SELECT 1 FROM user_roles ur JOIN roles ro ON ro.id = ur.role_id WHERE "
+	               "ur.user_id = u.id AND ro.name = ?)) AND (? = 0 OR u.id = ?) ORDER BY u.id "
+	               "LIMIT ?",
+	               user_cols, scope);
+	items = json_array();
+	if (!items || !(st = store_prepare(c, sql)))
 		goto fail;
-	for (int pass = 0; pass < 2; pass++) {
-		int k = 1;
-		if (pass == 0)
-			snprintf(sql, sizeof sql,
-			         "SELECT count(*) FROM users u JOIN organisations o ON o.id = "
-			         "u.org_id "
-			         "JOIN regions r ON r.code = o.region_code %s",
-			         filter);
-		else
-			snprintf(sql, sizeof sql, "%s%sORDER BY u.id LIMIT ? OFFSET ?", user_cols,
-			         filter);
-		st = store_prepare(c, sql);
-		if (!st)
-			goto fail;
-		if (pass == 1)
-			store_bind_int64(st, k++, x->now);
-		store_bind_text(st, k++, lo, -1);
-		store_bind_text(st, k++, hi, -1);
-		store_bind_int64(st, k++, f->org_id);
-		store_bind_int64(st, k++, f->org_id);
+	store_bind_int64(st, k++, x->now);
+	store_bind_int64(st, k++, after);
+	k = dom_scope_bind(p, NULL, st, k);
+	if (k < 0)
+		goto fail;
+	store_bind_int64(st, k++, f->org_id);
+	store_bind_int64(st, k++, f->org_id);
+	for (int i = 0; i < 3; i++)
 		store_bind_text(st, k++, f->q ? like : NULL, -1);
-		store_bind_text(st, k++, f->q ? like : NULL, -1);
-		store_bind_text(st, k++, f->q ? like : NULL, -1);
-		store_bind_text(st, k++, f->role, -1);
-		store_bind_text(st, k++, f->role, -1);
-		store_bind_int64(st, k++, only);
-		store_bind_int64(st, k++, only);
-		if (pass == 1) {
-			store_bind_int64(st, k++, f->limit);
-			store_bind_int64(st, k++, f->offset);
+	store_bind_text(st, k++, f->role, -1);
+	store_bind_text(st, k++, f->role, -1);
+	store_bind_int64(st, k++, only);
+	store_bind_int64(st, k++, only);
+	store_bind_int64(st, k++, pg->limit + 1);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		struct user_view u;
+
+		if (n == pg->limit) {
+			more = 1;
+			break;
 		}
-		while ((rc = store_step(st)) == STORE_ROW) {
-			if (pass == 0) {
-				total = store_col_int64(st, 0);
-			} else {
-				struct user_view u;
-				user_from_row(st, &u);
-				json_array_append_new(items, row(ctx, &u));
-			}
-		}
-		store_reset(st);
-		if (rc != STORE_DONE)
-			goto fail;
+		user_from_row(st, &u);
+		json_array_append_new(items, row(ctx, &u));
+		sodium_memzero(&u, sizeof u);
+		last = store_col_int64(st, 0);
+		n++;
 	}
+	store_reset(st);
+	if (rc != STORE_DONE && rc != STORE_ROW)
+		goto fail;
 	if (role_attach_to_users(c, items) < 0)
 		goto fail;
-	return json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "limit",
-	                 (json_int_t)f->limit, "offset", (json_int_t)f->offset);
+	(void)snprintf(key, sizeof key, "%" PRId64, last);
+	return dom_page_json(items, more ? key : NULL);
 fail:
 	json_decref(items);
 	dom_err_set(e, 503, "read_failed", "读取用户失败，请稍后重试");
@@ -568,8 +588,8 @@ out:
 }
 
 /* The stored password hash of user id on the reader into out. 0, or -1 with e. */
-static int stored_hash(const struct dom_ctx *x, struct store_conn *c, int64_t id,
-                       char out[PASSWORD_HASH_MAX], struct dom_err *e)
+static int stored_hash(struct store_conn *c, int64_t id, char out[PASSWORD_HASH_MAX],
+                       struct dom_err *e)
 {
 	struct store_stmt *st;
 	int rc;
@@ -577,7 +597,6 @@ static int stored_hash(const struct dom_ctx *x, struct store_conn *c, int64_t id
 	out[0] = '\0';
 	if (!c || !(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?")))
 		return dom_err_read(e);
-	(void)x;
 	store_bind_int64(st, 1, id);
 	rc = store_step(st);
 	if (rc == STORE_ROW)
@@ -707,7 +726,7 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
 		lockout_announce(x, &t.locks[0]);
 		lockout_announce(x, &t.locks[1]);
 		if (t.verdict == LOCKOUT_GO) {
-			if (stored_hash(x, dom_reader(x, e), p->user_id, old_hash, e) < 0)
+			if (stored_hash(dom_reader(x, e), p->user_id, old_hash, e) < 0)
 				goto out;
 			if (password_verify(old_hash, old_password))
 				a.pw.verified = old_hash;

@@ -52,20 +52,24 @@ int user_load(struct store_conn *c, const struct principal *p, int64_t id, int64
    is missing or outside the caller's scope). The authorize step of writes on a user. */
 int user_load_for_write(struct store_conn *c, const struct dom_ctx *x, int64_t id,
                         struct user_view *u, struct dom_err *e);
-/* The user's grids as a JSON array of {id,code,name} (new reference). */
-json_t *user_grids_json(struct store_conn *c, int64_t user_id);
+
+/* A user visible to the caller into out. 0, or -1 with e (404 not_found, 503 read_failed). */
+int user_get(const struct dom_ctx *x, int64_t id, struct user_view *out, struct dom_err *e);
+/* Sets "roles" ([{name,label}]) and "grids" ([{id,code,name}]) of user id on the object o (a user
+   already found visible). 0 or -1. */
+int user_add_roles_grids(const struct dom_ctx *x, int64_t id, json_t *o);
 
 struct user_filter {
 	const char *q; /* substring of user name or display name */
 	int64_t org_id;
 	const char *role;
-	int64_t limit, offset;
 };
-/* Lists users visible to the caller; calls row(ctx, view) to turn each into JSON so the API can
-   mask. Returns {items,total,limit,offset} or NULL with e. */
+/* A keyset page of the users visible to the caller, by id; calls row(ctx, view) to turn each into
+   JSON so the API can mask, and adds each item's "roles". Returns {items, next_cursor} or NULL
+   with e. */
 typedef json_t *(*user_json_fn)(void *ctx, const struct user_view *u);
-json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, user_json_fn row, void *ctx,
-                  struct dom_err *e);
+json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, const struct dom_page *pg,
+                  user_json_fn row, void *ctx, struct dom_err *e);
 
 struct user_fields {
 	const char *username;

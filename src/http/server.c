@@ -272,11 +272,19 @@ static const struct {
 	{ ".png", "image/png" },
 };
 
-/* The content type of path, or NULL when its extension is not on the allow-list. */
-static const char *mime_for(const char *path)
+/* The one JSON file the UI reads (optional map tiles, web/config.json). Named exactly, at the root
+   only: ".json" is not on the allow-list, since DB.accounts.json must never be served. */
+#define WEB_CONFIG_FILE "/config.json"
+
+/* The content type of the resolved path (below root, rl bytes long), or NULL when it is not on
+   the allow-list. */
+static const char *mime_for(const char *path, const char *root, size_t rl)
 {
 	const char *dot = strrchr(path, '.');
 	const char *slash = strrchr(path, '/');
+
+	if (strncmp(path, root, rl) == 0 && strcmp(path + rl, WEB_CONFIG_FILE) == 0)
+		return "application/json; charset=utf-8";
 
 	if (dot && (!slash || dot > slash))
 		for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
@@ -308,7 +316,7 @@ static int static_path_ok(const char *p)
 static int static_real_ok(const char *real, const char *root, size_t rl)
 {
 	return strncmp(real, root, rl) == 0 && real[rl] == '/' && !strstr(real + rl, "/.") &&
-	       mime_for(real) != NULL;
+	       mime_for(real, root, rl) != NULL;
 }
 
 static void serve_static(struct req *r)
@@ -345,7 +353,7 @@ static void serve_static(struct req *r)
 	         (unsigned long long)st.st_size);
 	resp_header(r, "Cache-Control", "no-cache");
 	resp_header(r, "ETag", etag);
-	r->content_type = mime_for(real);
+	r->content_type = mime_for(real, root, rl);
 	inm = req_header(r, "If-None-Match");
 	if (inm && strcmp(inm, etag) == 0) {
 		r->status = 304;

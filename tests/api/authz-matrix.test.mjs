@@ -297,9 +297,14 @@ describe('the domain refuses the wrong scope or the wrong target', () => {
       assert.equal(r.status, 403, `${method} ${path}: ${show(r)}`);
       assert.equal(code(r), 'not_county_authority', show(r));
     }
-    // And outside its township: 404, as for anyone.
+    // Outside its township the answer is the same Art. 7 refusal: it depends on the caller's
+    // level only, never on the target, so it reveals nothing about grids it may not see (a
+    // county-level caller gets 404 there, see the matrix above).
     const r = await town.patch(`/api/v1/grids/${w.other.standing.code}`, { name: '越界改名' });
-    assert.equal(r.status, 404, show(r));
+    assert.equal(r.status, 403, show(r));
+    assert.equal(code(r), 'not_county_authority', show(r));
+    const missing = await town.patch('/api/v1/grids/371502001099999', { name: '不存在' });
+    assert.deepEqual([missing.status, code(missing)], [r.status, code(r)], 'same answer for a grid that does not exist');
   });
 
   test('merging grids of two counties is refused as out of scope', async () => {

@@ -37,6 +37,10 @@ describe('static files with --web at the database folder', () => {
     writeFileSync(path.join(dir, 'style.css'), 'body{}\n');
     writeFileSync(path.join(dir, 'notes.txt'), 'not part of the web UI\n');
     writeFileSync(path.join(dir, 'export.json'), '{"secret":1}\n');
+    writeFileSync(path.join(dir, 'wangge.db.accounts.json'), '{"password":"secret"}\n');
+    writeFileSync(path.join(dir, 'config.json'), '{}\n');
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'sub', 'config.json'), '{"secret":2}\n');
     writeFileSync(path.join(dir, '.hidden.html'), 'hidden\n');
     mkdirSync(path.join(dir, '.private'));
     writeFileSync(path.join(dir, '.private', 'inside.html'), 'private\n');
@@ -69,9 +73,13 @@ describe('static files with --web at the database folder', () => {
   });
 
   test('extensions the web UI does not use are 404', async () => {
-    for (const name of ['notes.txt', 'export.json']) {
+    for (const name of ['notes.txt', 'export.json', 'wangge.db.accounts.json', 'sub/config.json']) {
       assert.equal((await fetch(`${server.url}/${name}`)).status, 404, name);
     }
+    // The one JSON file the UI reads, at the root only.
+    const config = await fetch(`${server.url}/config.json`);
+    assert.equal(config.status, 200);
+    assert.match(config.headers.get('content-type'), /^application\/json/);
   });
 
   test('dot-files, dot-directories and symlinks into them or onto a key are 404', async () => {

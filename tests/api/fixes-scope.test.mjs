@@ -106,7 +106,11 @@ describe('users list', () => {
     const op = r.body.items.find((u) => u.username === accountFor(server.db, 'center_operator').username);
     assert.deepEqual(op.roles, [{ name: 'center_operator', label: '中心操作员' }]);
     // The same as the single-user answer, on a later page too.
-    const page2 = await sys.get('/api/v1/users?limit=2&offset=2');
+    const page1 = await sys.get('/api/v1/users?limit=2');
+    assert.ok(page1.body.next_cursor);
+    const page2 = await sys.get(`/api/v1/users?limit=2&cursor=${page1.body.next_cursor}`);
+    assert.equal(page2.body.items.length, 2);
+    assert.ok(page2.body.items[0].id > page1.body.items[1].id);
     for (const u of page2.body.items) {
       assert.deepEqual(u.roles, (await sys.get(`/api/v1/users/${u.id}`)).body.roles);
     }

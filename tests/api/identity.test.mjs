@@ -14,6 +14,23 @@ let server;
 const secrets = new Set(); // every secret value handed out
 const laterTexts = [];     // every response body read after the first secret was handed out
 
+// Every item of a keyset-paged list, following next_cursor with small pages.
+async function allPages(client, path, limit = 3) {
+  const items = [];
+  let cursor = null;
+  for (let i = 0; i < 1000; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await client.get(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.body).sort(), ['items', 'next_cursor']);
+    assert.ok(r.body.items.length <= limit);
+    items.push(...r.body.items);
+    cursor = r.body.next_cursor;
+    if (!cursor) return items;
+  }
+  throw new Error(`${path}: too many pages`);
+}
+
 function remember(...values) { for (const v of values) if (v) secrets.add(v); }
 function seen(res) { laterTexts.push(res.text + JSON.stringify([...res.headers.entries()].filter(([k]) => k !== 'set-cookie'))); return res; }
 
@@ -138,8 +155,7 @@ describe('lockout', () => {
     assert.ok(denied.body.items.some((x) => x.detail.startsWith('账号已锁定')), JSON.stringify(denied.body));
 
     const sec = await as('secadmin');
-    const list = await sec.get('/api/v1/lockouts');
-    const lock = list.body.items.find((x) => x.subject === a.username);
+    const lock = (await allPages(sec, '/api/v1/lockouts')).find((x) => x.subject === a.username);
     assert.ok(lock);
     assert.equal((await sec.del(`/api/v1/lockouts/${lock.id}`)).status, 200);
     assert.equal((await login(server, a.username, a.password)).status, 200);
@@ -283,8 +299,9 @@ describe('administration and separation of duties', () => {
     assert.equal((await op.get(`/api/v1/orgs/${sysAcc.org_id}`)).status, 404);
     assert.equal((await op.get(`/api/v1/users/${op.login.user.id}`)).status, 200);
     assert.equal((await op.get('/api/v1/users/999999')).status, 404);
-    const list = await op.get('/api/v1/users?limit=500');
-    assert.ok(list.body.items.every((u) => u.username !== 'sysadmin'));
+    const list = await allPages(op, '/api/v1/users');
+    assert.ok(list.length > 0);
+    assert.ok(list.every((u) => u.username !== 'sysadmin'));
   });
 });
 
@@ -297,8 +314,8 @@ describe('sensitive data', () => {
     assert.match(r.body.id_number, /^3\*{16}[0-9X]$/);
     assert.equal(r.body.phone, '138****5678');
     assert.equal(r.body.masked, true);
-    r = await leader.get('/api/v1/users?limit=500');
-    assert.ok(r.body.items.every((u) => !u.id_number || /^\S\*+\S$/.test(u.id_number)));
+    const all = await allPages(leader, '/api/v1/users', 50);
+    assert.ok(all.every((u) => !u.id_number || /^\S\*+\S$/.test(u.id_number)));
 
     r = await leader.get(`/api/v1/users/${worker.user_id}?unmask=1`);
     assert.equal(r.status, 400);
@@ -350,6 +367,72 @@ describe('API tokens', () => {
     const gone = await wrap('/api/v1/grids');
     assert.equal(gone.status, 401);
     assert.equal(gone.body.error.code, 'invalid_token');
+  });
+});
+
+describe('lists, bodies and times', () => {
+  const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/;
+
+  test('users, organisations and tokens page by cursor: every item once, the same as one big page', async () => {
+    const sys = await as('sysadmin');
+    const sec = await as('secadmin');
+    for (const [c, path] of [[sys, '/api/v1/users'], [sys, '/api/v1/orgs'], [sec, '/api/v1/tokens']]) {
+      const small = await allPages(c, path, 2);
+      const big = await c.get(`${path}?limit=200`);
+      assert.equal(big.status, 200, big.text);
+      assert.equal(big.body.next_cursor, null);
+      assert.deepEqual(small.map((x) => x.id), big.body.items.map((x) => x.id), path);
+      assert.equal(new Set(small.map((x) => x.id)).size, small.length, `${path}: no item twice`);
+    }
+    // Organisations come in region order, so a county's units stay together.
+    const orgs = await allPages(sys, '/api/v1/orgs', 2);
+    assert.ok(orgs.length >= 4);
+    assert.equal((await sys.get('/api/v1/users?limit=500')).body.error.code, 'bad_limit');
+    assert.equal((await sys.get('/api/v1/users?cursor=%%%')).body.error.code, 'bad_cursor');
+    assert.equal((await sys.get('/api/v1/orgs?cursor=bm90LWFuLWlk')).body.error.code, 'bad_cursor');
+  });
+
+  test('times are RFC 3339 in Asia/Shanghai', async () => {
+    const sys = await as('sysadmin');
+    const sec = await as('secadmin');
+    const u = (await sys.get('/api/v1/users?limit=1')).body.items[0];
+    assert.match(u.created_at, RFC3339);
+    assert.match(u.password_changed_at, RFC3339);
+    const o = (await sys.get('/api/v1/orgs?limit=1')).body.items[0];
+    assert.match(o.created_at, RFC3339);
+    assert.match(o.updated_at, RFC3339);
+    const t = (await sec.get('/api/v1/tokens?limit=1')).body.items[0];
+    assert.match(t.created_at, RFC3339);
+    assert.match(t.expires_at, RFC3339);
+    const me = await sys.get('/api/v1/session');
+    assert.equal(me.status, 200);
+  });
+
+  test('unknown body fields are refused on every identity write', async () => {
+    const sys = await as('sysadmin');
+    const sec = await as('secadmin');
+    const op = accountFor(server.db, 'center_operator');
+    const cases = [
+      [sys, 'post', '/api/v1/users', { username: 'x.extra', display_name: '某', org_id: op.org_id, role: 'sysadmin' }],
+      [sys, 'patch', `/api/v1/users/${op.user_id}`, { display_name: '某', password: 'x' }],
+      [sys, 'post', `/api/v1/users/${op.user_id}/password-reset`, { notify: true }],
+      [sys, 'post', '/api/v1/orgs', { name: '某', kind: 'department', region_code: '371502000000', parent: 1 }],
+      [sys, 'patch', `/api/v1/orgs/${op.org_id}`, { name: '某', kind: 'center' }],
+      [sec, 'put', `/api/v1/users/${op.user_id}/roles`, { roles: [], reason: '' }],
+      [sys, 'put', `/api/v1/users/${op.user_id}/grids`, { grid_ids: [], all: true }],
+      [sec, 'post', '/api/v1/roles', { name: 'abc', label: '某', permissions: [], builtin: true }],
+      [sec, 'post', '/api/v1/tokens', { name: '某', org_id: op.org_id, permissions: ['grid.read'], scope: 'all' }],
+      [sys, 'put', '/api/v1/session/password', { old_password: 'a', new_password: 'b', force: true }],
+      [sys, 'post', '/api/v1/session/totp/confirm', { code: '123456', secret: 'x' }],
+    ];
+    for (const [c, m, path, body] of cases) {
+      const r = await c[m](path, body);
+      assert.equal(r.status, 400, `${m} ${path}: ${r.text}`);
+      assert.equal(r.body.error.code, 'unknown_field', `${m} ${path}`);
+    }
+    const l = await login(server, 'operator', 'whatever', { remember_me: true });
+    assert.equal(l.status, 400);
+    assert.equal(l.body.error.code, 'unknown_field');
   });
 });
 

@@ -285,6 +285,30 @@ describe('安全管理', () => {
     p.assertNoErrors();
   });
 
+  test('用户: the list pages by cursor with 下一页 and 上一页', async () => {
+    const op = accountFor(server.db, 'center_operator');
+    for (let i = 0; i < 22; i++) {
+      const r = await sys.post('/api/v1/users', { username: `pager.${String(i).padStart(2, '0')}`, display_name: `翻页${i}`, org_id: op.org_id });
+      assert.equal(r.status, 201, r.text);
+    }
+    const p = await as('sysadmin');
+    const { page } = p;
+    await open(p, '#/security/users', '用户');
+    await row(page, 'users-table', 'zhangmin').waitFor();
+    await p.waitForText('.cursor-pager .pager-page', '第 1 页');
+    assert.equal(await page.locator('.users-table .el-table__body-wrapper .el-table__row').count(), 20);
+    assert.ok(await page.locator('.cursor-pager .pager-prev').isDisabled());
+    await page.locator('.cursor-pager .pager-next').click();
+    await p.waitForText('.cursor-pager .pager-page', '第 2 页');
+    await row(page, 'users-table', 'pager.21').waitFor();
+    assert.equal(await row(page, 'users-table', 'zhangmin').count(), 0);
+    console.log(`screenshot: ${await p.screenshot('security-users-page2')}`);
+    await page.locator('.cursor-pager .pager-prev').click();
+    await p.waitForText('.cursor-pager .pager-page', '第 1 页');
+    await row(page, 'users-table', 'zhangmin').waitFor();
+    p.assertNoErrors();
+  });
+
   test('on a phone-width screen the users page fits and the menu lists the security pages', async () => {
     const p = await as('secadmin', { width: 390, height: 844 });
     const { page } = p;

@@ -235,10 +235,15 @@ static void test_lockout(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM login_failures WHERE username = 'nobody'"),
 	                 5);
 	/* The security administrator releases the lock. */
-	locks = lockout_list_json(&f->x, &e);
-	assert_int_equal(json_array_size(locks), 2);
 	{
-		int64_t id = json_integer_value(json_object_get(json_array_get(locks, 0), "id"));
+		struct dom_page pg = { .limit = 20 };
+		locks = lockout_list(&f->x, &pg, &e);
+	}
+	assert_int_equal(json_array_size(json_object_get(locks, "items")), 2);
+	assert_true(json_is_null(json_object_get(locks, "next_cursor")));
+	{
+		int64_t id = json_integer_value(
+		        json_object_get(json_array_get(json_object_get(locks, "items"), 0), "id"));
 		char spw[24];
 		struct caller sec;
 		struct dom_ctx xs;
@@ -466,6 +471,24 @@ static void test_out_of_scope_target(void **state)
 	store_reset(st);
 	assert_string_equal(hash, after);
 
+	/* Lookup by ID number goes through the blind index and keeps to the caller's scope. */
+	{
+		struct user_fields uf = { .id_number = "11010519491231002x", .disabled = -1 };
+		int64_t found = 0;
+
+		assert_int_equal(user_update(&f->x, other, &uf, &e), 0);
+		assert_int_equal(user_find_by_id_number(store_reader(f->s), f->x.caller, f->x.now,
+		                                        "11010519491231002X", &found),
+		                 1);
+		assert_int_equal(found, other);
+		assert_int_equal(user_find_by_id_number(store_reader(f->s), &sys.p, f->x.now,
+		                                        "11010519491231002X", &found),
+		                 0);
+		assert_int_equal(count(f, "SELECT count(*) FROM users WHERE id_number LIKE "
+		                          "'%11010519491231002%'"),
+		                 0);
+	}
+
 	/* The same calls on a user of their own county go through. */
 	assert_int_equal(user_password_reset(&xsys, local, otp, sizeof otp, &e), 0);
 	assert_int_equal(role_assign(&xsec, local, roles, 1, &e), 0);
@@ -513,6 +536,77 @@ static void test_self_grant(void **state)
 	caller_release(&sec);
 }
 
+static json_t *plain_user(void *ctx, const struct user_view *u)
+{
+	(void)ctx;
+	return json_pack("{s:I,s:s}", "id", (json_int_t)u->id, "username", u->username);
+}
+
+/* Users are listed a keyset page at a time: following next_cursor visits every user in the
+   caller's scope exactly once, in id order, and nobody outside it. */
+static void test_user_pages(void **state)
+{
+	struct fx *f = *state;
+	char pw[24], seen[512] = "";
+	struct caller sec;
+	struct dom_ctx xsec;
+	struct dom_err e = { 0 };
+	struct user_filter uf = { 0 };
+	struct dom_page pg;
+	int64_t county_a = org_ensure(&f->x, "东昌府区中心", "center", "county", "371502000000");
+	int64_t county_b = org_ensure(&f->x, "阳谷县中心", "center", "county", "371521000000");
+	int64_t prev = 0;
+	int pages = 0, total = 0;
+	const char *cursor = NULL;
+	json_t *page = NULL;
+
+	for (int i = 0; i < 5; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "ua%d", i);
+		make_user_in(f, county_a, name, "center_operator", pw, NULL);
+		snprintf(name, sizeof name, "ub%d", i);
+		make_user_in(f, county_b, name, "center_operator", pw, NULL);
+	}
+	act_as(f, make_user_in(f, county_a, "seca", "secadmin", pw, NULL), &sec, &xsec);
+	do {
+		char cur[DOM_CURSOR_MAX] = "";
+		json_t *items, *it;
+		size_t i;
+
+		if (cursor)
+			snprintf(cur, sizeof cur, "%s", cursor);
+		json_decref(page);
+		assert_int_equal(dom_page_parse(&pg, "2", cur, &e), 0);
+		page = user_list(&xsec, &uf, &pg, plain_user, NULL, &e);
+		assert_non_null(page);
+		items = json_object_get(page, "items");
+		assert_true(json_array_size(items) <= 2);
+		json_array_foreach(items, i, it)
+		{
+			int64_t id = json_integer_value(json_object_get(it, "id"));
+			const char *name = json_string_value(json_object_get(it, "username"));
+
+			assert_true(id > prev);
+			prev = id;
+			assert_true(strncmp(name, "ua", 2) == 0 || strcmp(name, "seca") == 0);
+			snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s ", name);
+			assert_non_null(json_object_get(it, "roles"));
+			total++;
+		}
+		cursor = json_string_value(json_object_get(page, "next_cursor"));
+		pages++;
+	} while (cursor);
+	json_decref(page);
+	assert_int_equal(total, 6);
+	assert_int_equal(pages, 3);
+	assert_string_equal(seen, "ua0 ua1 ua2 ua3 ua4 seca ");
+	/* A cursor that is not one is refused. */
+	assert_int_equal(dom_page_parse(&pg, "2", "bm90LWFuLWlk", &e), 0); /* "not-an-id" */
+	assert_null(user_list(&xsec, &uf, &pg, plain_user, NULL, &e));
+	assert_int_equal(e.status, 400);
+	caller_release(&sec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caller_and_grants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_scope_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_grant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,12 @@
 // Pieces shared by the identity pages: copying to the clipboard, the permission catalog with its
-// Chinese labels, a "shown once" secret box, organisation and region pickers.
+// Chinese labels, a "shown once" secret box, organisation and region pickers, and paging through
+// the keyset lists ({items, next_cursor}) of users, organisations, tokens and lockouts.
 import { computed, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { CopyDocument } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { session } from '../session.js';
-import { renderOnceSecret, renderOrgSelect, renderRegionCascader } from '../gen/pages/security-common.js';
+import { renderCursorPager, renderOnceSecret, renderOrgSelect, renderRegionCascader } from '../gen/pages/security-common.js';
 
 // Copies text; falls back to a hidden textarea where the Clipboard API is missing (plain HTTP
 // outside localhost).
@@ -81,7 +82,68 @@ export const OnceSecret = {
   render: renderOnceSecret,
 };
 
-// Organisation select: loads the organisations in the caller's scope (up to 500).
+// ---- keyset pages ----
+
+// The lists answer {items, next_cursor} a small page at a time; there is no total to count. A
+// page keeps the cursors of the pages it has seen, so 上一页 goes back without asking for counts.
+// fetchPage(cursor) returns the server's answer for the page after cursor (null: the first).
+export function useCursorPages(fetchPage) {
+  const rows = ref([]);
+  const loading = ref(false);
+  const page = ref(1);
+  const hasNext = ref(false);
+  let cursors = [null]; // cursors[i]: the cursor of page i + 1
+  async function load() {
+    loading.value = true;
+    try {
+      const r = await fetchPage(cursors[page.value - 1]);
+      rows.value = r.items;
+      hasNext.value = !!r.next_cursor;
+      cursors[page.value] = r.next_cursor || null;
+    } finally {
+      loading.value = false;
+    }
+  }
+  // Back to the first page (a new filter, or after a change that may move rows).
+  function first() {
+    page.value = 1;
+    cursors = [null];
+    return load();
+  }
+  function next() {
+    if (!hasNext.value || loading.value) return Promise.resolve();
+    page.value += 1;
+    return load();
+  }
+  function prev() {
+    if (page.value <= 1 || loading.value) return Promise.resolve();
+    page.value -= 1;
+    return load();
+  }
+  return { rows, loading, page, hasNext, load, first, next, prev };
+}
+
+// 上一页 / 第 N 页 / 下一页 for useCursorPages.
+export const CursorPager = {
+  name: 'CursorPager',
+  props: { page: { type: Number, required: true }, hasNext: Boolean, loading: Boolean },
+  emits: ['prev', 'next'],
+  render: renderCursorPager,
+};
+
+// Every item of a keyset list, a small page at a time (for pickers), up to max items.
+export async function fetchAll(path, params = {}, { limit = 100, max = 2000 } = {}) {
+  const items = [];
+  let cursor = null;
+  do {
+    const r = await api.get(path, { ...params, limit, cursor });
+    items.push(...r.items);
+    cursor = r.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+// Organisation select: loads the organisations in the caller's scope, page by page.
 export const OrgSelect = {
   name: 'OrgSelect',
   props: { modelValue: [Number, null], placeholder: { type: String, default: '请选择组织机构' },
@@ -90,8 +152,8 @@ export const OrgSelect = {
   setup(props, { emit }) {
     const orgs = ref([]);
     const loading = ref(true);
-    api.get('/api/v1/orgs', { limit: 500 })
-      .then((r) => { orgs.value = r.items.filter((o) => !o.disabled); })
+    fetchAll('/api/v1/orgs')
+      .then((items) => { orgs.value = items.filter((o) => !o.disabled); })
       .catch(() => { orgs.value = []; })
       .finally(() => { loading.value = false; });
     const value = computed({ get: () => props.modelValue ?? null, set: (v) => emit('update:modelValue', v) });

@@ -1,29 +1,27 @@
 // 锁定 (#/security/lockouts): accounts and source addresses currently locked after repeated
 // failed logins. The security administrator (lockout.write) can lift a lockout early.
-import { onMounted, ref } from 'vue';
+import { onMounted } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { renderSecurityLockoutsPage } from '../gen/pages/security-lockouts.js';
+import { CursorPager, useCursorPages } from './security-common.js';
+
+const PAGE_SIZE = 20;
 
 export default {
   name: 'SecurityLockoutsPage',
+  components: { CursorPager },
   setup() {
-    const rows = ref([]);
-    const loading = ref(false);
     const canWrite = can('lockout.write');
-    async function load() {
-      loading.value = true;
-      try {
-        rows.value = (await api.get('/api/v1/lockouts')).items;
-      } catch (e) {
-        reportError(e);
-      } finally {
-        loading.value = false;
-      }
-    }
+    const pages = useCursorPages((cursor) => api.get('/api/v1/lockouts', { limit: PAGE_SIZE, cursor }));
+    const { rows, loading, page, hasNext } = pages;
+    // After a release the rows shift: start again from the first page.
+    const load = () => pages.first().catch(reportError);
+    const nextPage = () => pages.next().catch(reportError);
+    const prevPage = () => pages.prev().catch(reportError);
     onMounted(load);
     const kindLabel = (k) => (k === 'account' ? '账号' : k === 'address' ? '来源地址' : k);
     async function release(l) {
@@ -37,7 +35,7 @@ export default {
         load();
       } catch (e) { reportError(e); }
     }
-    return { rows, loading, load, canWrite, kindLabel, release, formatDateTime, Refresh };
+    return { rows, loading, page, hasNext, load, nextPage, prevPage, canWrite, kindLabel, release, formatDateTime, Refresh };
   },
   render: renderSecurityLockoutsPage,
 };

@@ -8,36 +8,25 @@ import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
-import { ORG_KINDS, ORG_LEVELS, RegionCascader, levelLabel } from './security-common.js';
 import { renderSecurityOrgsPage } from '../gen/pages/security-orgs.js';
+import { CursorPager, ORG_KINDS, ORG_LEVELS, RegionCascader, levelLabel, useCursorPages } from './security-common.js';
 
 const PAGE_SIZE = 20;
 
 export default {
   name: 'SecurityOrgsPage',
-  components: { RegionCascader },
+  components: { RegionCascader, CursorPager },
   setup() {
     const kind = ref('');
-    const page = ref(1);
-    const rows = ref([]);
-    const total = ref(0);
-    const loading = ref(false);
     const canWrite = can('org.write');
-
-    async function load() {
-      loading.value = true;
-      try {
-        const r = await api.get('/api/v1/orgs', { kind: kind.value, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE });
-        rows.value = r.items;
-        total.value = r.total;
-      } catch (e) {
-        reportError(e);
-      } finally {
-        loading.value = false;
-      }
-    }
+    // In region order, a page at a time.
+    const pages = useCursorPages((cursor) => api.get('/api/v1/orgs', { kind: kind.value, limit: PAGE_SIZE, cursor }));
+    const { rows, loading, page, hasNext } = pages;
+    const load = () => pages.load().catch(reportError);
+    const filterKind = () => pages.first().catch(reportError);
+    const nextPage = () => pages.next().catch(reportError);
+    const prevPage = () => pages.prev().catch(reportError);
     onMounted(load);
-    const filterKind = () => { page.value = 1; load(); };
 
     const dlg = reactive({ open: false, id: 0, name: '', kind: 'department', level: '', region_code: '', error: '', busy: false });
     function openCreate() {
@@ -84,8 +73,8 @@ export default {
       } catch (e) { reportError(e); }
     }
 
-    return { kind, page, rows, total, loading, load, filterKind, canWrite, dlg, openCreate, openEdit, save, toggle,
-      ORG_KINDS, ORG_LEVELS, levelLabel, formatDateTime, narrow, PAGE_SIZE, Plus, Refresh };
+    return { kind, page, hasNext, rows, loading, load, filterKind, nextPage, prevPage, canWrite, dlg, openCreate, openEdit, save, toggle,
+      ORG_KINDS, ORG_LEVELS, levelLabel, formatDateTime, narrow, Plus, Refresh };
   },
   render: renderSecurityOrgsPage,
 };

@@ -8,31 +8,29 @@ import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
-import { OnceSecret, OrgSelect, loadCatalog, permLabel } from './security-common.js';
 import { renderSecurityTokensPage } from '../gen/pages/security-tokens.js';
+import { CursorPager, OnceSecret, OrgSelect, loadCatalog, permLabel, useCursorPages } from './security-common.js';
 
 const LIFETIMES = [30, 90, 180, 365];
+const PAGE_SIZE = 20;
 
 export default {
   name: 'SecurityTokensPage',
-  components: { OnceSecret, OrgSelect },
+  components: { OnceSecret, OrgSelect, CursorPager },
   setup() {
-    const rows = ref([]);
     const catalog = ref(null);
-    const loading = ref(false);
     const canWrite = can('token.write');
-    async function load() {
-      loading.value = true;
-      try {
-        const [c, r] = await Promise.all([loadCatalog(), api.get('/api/v1/tokens')]);
-        catalog.value = c;
-        rows.value = r.items;
-      } catch (e) {
-        reportError(e);
-      } finally {
-        loading.value = false;
-      }
-    }
+    // Newest first, a page at a time.
+    const pages = useCursorPages(async (cursor) => {
+      const [c, r] = await Promise.all([loadCatalog(), api.get('/api/v1/tokens', { limit: PAGE_SIZE, cursor })]);
+      catalog.value = c;
+      return r;
+    });
+    const { rows, loading, page, hasNext } = pages;
+    // After a change the newest rows moved: start again from the first page.
+    const load = () => pages.first().catch(reportError);
+    const nextPage = () => pages.next().catch(reportError);
+    const prevPage = () => pages.prev().catch(reportError);
     onMounted(load);
     const grantable = computed(() => (catalog.value?.permissions || []).filter((p) => p.token_grantable));
     const label = (n) => permLabel(catalog.value, n);
@@ -79,7 +77,8 @@ export default {
         load();
       } catch (e) { reportError(e); }
     }
-    return { rows, loading, load, canWrite, grantable, label, state, dlg, created, openCreate, save, closeCreated, revoke,
+    return { rows, loading, page, hasNext, load, nextPage, prevPage, canWrite, grantable, label, state, dlg, created,
+      openCreate, save, closeCreated, revoke,
       LIFETIMES, formatDateTime, narrow, Plus, Refresh };
   },
   render: renderSecurityTokensPage,

@@ -11,8 +11,8 @@ import { can, reportError, session } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
 import { UnmaskDialog } from '../unmask.js';
-import { OnceSecret, OrgSelect } from './security-common.js';
 import { renderSecurityUsersPage } from '../gen/pages/security-users.js';
+import { CursorPager, OnceSecret, OrgSelect, useCursorPages } from './security-common.js';
 
 const PAGE_SIZE = 20;
 
@@ -25,34 +25,23 @@ export function userStatus(u) {
 
 export default {
   name: 'SecurityUsersPage',
-  components: { UnmaskDialog, OnceSecret, OrgSelect },
+  components: { UnmaskDialog, OnceSecret, OrgSelect, CursorPager },
   setup() {
     const filter = reactive({ q: '', org_id: null });
-    const page = ref(1);
-    const rows = ref([]);
-    const total = ref(0);
-    const loading = ref(false);
     const perms = {
       write: can('user.write'), assign: can('role.assign'), totp: can('user.totp_reset'),
       unmask: can('sensitive.unmask'), roles: can('role.read'),
     };
 
-    async function load() {
-      loading.value = true;
-      try {
-        const r = await api.get('/api/v1/users', {
-          q: filter.q.trim(), org_id: filter.org_id, limit: PAGE_SIZE, offset: (page.value - 1) * PAGE_SIZE,
-        });
-        // List items carry their roles ({name, label}), one query per page on the server.
-        rows.value = r.items;
-        total.value = r.total;
-      } catch (e) {
-        reportError(e);
-      } finally {
-        loading.value = false;
-      }
-    }
-    const search = () => { page.value = 1; load(); };
+    // List items carry their roles ({name, label}), one query per page on the server.
+    const pages = useCursorPages((cursor) => api.get('/api/v1/users', {
+      q: filter.q.trim(), org_id: filter.org_id, limit: PAGE_SIZE, cursor,
+    }));
+    const { rows, loading, page, hasNext } = pages;
+    const load = () => pages.load().catch(reportError);
+    const search = () => pages.first().catch(reportError);
+    const nextPage = () => pages.next().catch(reportError);
+    const prevPage = () => pages.prev().catch(reportError);
     onMounted(load);
 
     // ---- detail, with unmasking ----
@@ -178,7 +167,7 @@ export default {
     }
 
     return {
-      filter, page, rows, total, loading, load, search, perms, PAGE_SIZE, narrow, hasActions, isSelf,
+      filter, page, hasNext, rows, loading, load, search, nextPage, prevPage, perms, narrow, hasActions, isSelf,
       detail, detailOpen, unmaskOpen, openDetail, showUnmask, onUnmasked,
       edit, openCreate, saveUser, secret, roleDlg, saveRoles, onCommand,
       userStatus, formatDateTime, Plus, Refresh, Search, View,
