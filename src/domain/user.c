@@ -640,9 +640,10 @@ static int change_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 }
 
 /* A wrong old password counts as a failed login of the caller's account from its address (its
-   reservation stays as the failure). Once the account is locked, by this failure or before it,
-   the session making the attempts ends: whoever holds it cannot go on guessing. Kept although
-   the request answers an error (keep_error). */
+   reservation stays as the failure). Once the account is locked, by this failure or before it
+   (or the address is, so that nothing was checked), the session making the attempts ends:
+   whoever holds it cannot go on guessing. Kept although the request answers an error
+   (keep_error). */
 static int change_failed(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                          struct change_arg *a, struct dom_err *e)
 {
@@ -667,9 +668,11 @@ static int change_failed(struct store_conn *c, const struct dom_ctx *x, struct d
 	store_bind_int64(st, 2, a->pw.keep_session);
 	if ((rc = dom_step_done(st)) != 0)
 		return dom_err_store(e, rc);
-	dom_write_detail(w, "当前密码错误次数过多，账号已锁定，本会话已结束");
+	dom_write_detail(w, "%s，本会话已结束",
+	                 a->ticket->verdict == LOCKOUT_ADDRESS_LOCKED ? "来源地址已锁定"
+	                                                              : "当前密码错误次数过多，账号已锁定");
 	dom_err_set(&w->keep_error, 401, "session_ended",
-	            "当前密码错误次数过多，账号已锁定，请稍后重新登录");
+	            "登录失败次数过多，账号或来源地址已锁定，会话已结束，请稍后重新登录");
 	return 0;
 }
 
