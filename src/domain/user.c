@@ -669,8 +669,9 @@ static int change_failed(struct store_conn *c, const struct dom_ctx *x, struct d
 	if ((rc = dom_step_done(st)) != 0)
 		return dom_err_store(e, rc);
 	dom_write_detail(w, "%s，本会话已结束",
-	                 a->ticket->verdict == LOCKOUT_ADDRESS_LOCKED ? "来源地址已锁定"
-	                                                              : "当前密码错误次数过多，账号已锁定");
+	                 a->ticket->verdict == LOCKOUT_ADDRESS_LOCKED
+	                         ? "来源地址已锁定"
+	                         : "当前密码错误次数过多，账号已锁定");
 	dom_err_set(&w->keep_error, 401, "session_ended",
 	            "登录失败次数过多，账号或来源地址已锁定，会话已结束，请稍后重新登录");
 	return 0;
