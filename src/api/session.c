@@ -248,6 +248,8 @@ void api_session_login(struct req *r)
 	rq.password = body_string_or_null(body, "password");
 	rq.totp = body_string_or_null(body, "totp");
 	rq.recovery_code = body_string_or_null(body, "recovery_code");
+	/* A session cookie sent along is ended by the login that replaces it. */
+	rq.replaces = req_cookie(r, SESSION_COOKIE);
 	if (!rq.username || !rq.password) {
 		resp_error(r, 400, "missing_credentials", "请填写用户名和密码");
 		return;

@@ -15,6 +15,7 @@
 #include "base/vault.h"
 #include "cli/cli.h"
 #include "geo/gridindex.h"
+#include "domain/caller_cache.h"
 #include "domain/audit.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -168,9 +169,13 @@ int cmd_serve(int argc, char **argv)
 		log_error("gridindex.build_failed", "db=%s", cfg.db_path);
 		goto out;
 	}
+	/* Callers cached per session for a few seconds (domain/caller_cache.h). */
+	if (caller_cache_open(app.store) < 0)
+		log_warn("caller_cache.off", "reason=\"cannot start\"");
 	if (http_serve(&app, &api_http_hooks) == 0)
 		rc = 0;
 out:
+	caller_cache_close();
 	gridindex_holder_free(app.grids);
 	/* Every request has finished: the last update of the head record, then the store. */
 	audit_head_close();

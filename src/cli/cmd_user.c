@@ -8,10 +8,12 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/vault.h"
 #include "cli/cli.h"
 #include "domain/audit.h"
+#include "domain/lockout.h"
 #include "domain/org.h"
 #include "domain/role.h"
 #include "domain/sealed.h"
@@ -27,7 +29,9 @@ static void user_usage(FILE *f)
 	      "                       [--display-name NAME] [--region CODE]\n"
 	      "  Creates the first holder of an administrator role (refused once someone holds\n"
 	      "  it) in the center of --region (default: the top region of the database), and\n"
-	      "  prints a one-time password (to be changed at first login) and a TOTP secret.\n",
+	      "  prints a one-time password (to be changed at first login) and a TOTP secret.\n"
+	      "       wangge user lockout-release [--db PATH] (--username NAME | --address ADDR)\n"
+	      "  Ends the login lockouts of an account or a client address (audited).\n",
 	      f);
 }
 
@@ -58,6 +62,110 @@ static int pick_region(struct store *s, const char *want, char code[13], char *n
 	return found;
 }
 
+/* ---- wangge user lockout-release ---- */
+
+static void lockout_release_usage(FILE *f)
+{
+	fputs("usage: wangge user lockout-release [--db PATH] (--username NAME | --address ADDR)\n"
+	      "  Ends the active login lockouts of an account (or of a client address), forgets\n"
+	      "  the failures counted for it and restarts its backoff; audited as lockout.release\n"
+	      "  by \"cli\". For the operator on the host when nobody who may release locks in\n"
+	      "  the web UI can log in. Runs beside a running server.\n",
+	      f);
+}
+
+/* Exit 0 released (or only failures forgotten), 1 nothing to release or failure, 2 usage. */
+static int user_lockout_release(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = cli_env("WANGGE_DB", "wangge.db"), *username = NULL, *address = NULL;
+	struct security_config cfg;
+	struct store_options so;
+	struct store *s = NULL;
+	unsigned char key[AUDIT_KEY_LEN];
+	struct dom_ctx x;
+	struct dom_err e = { 0 };
+	char err[512];
+	int c, rc = 1, released = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'u': username = optarg; break;
+		case 'a': address = optarg; break;
+		case 'h': lockout_release_usage(stdout); return 0;
+		default: lockout_release_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !username == !address) {
+		lockout_release_usage(stderr);
+		return 2;
+	}
+	/* Locks are kept for any name typed at login, so any well-formed name may be released;
+	   an address is what the server recorded (printable, no spaces). */
+	if (username && !user_name_ok(username)) {
+		fprintf(stderr,
+		        "wangge user lockout-release: bad --username (3..32 of a-z 0-9 _ . -)\n");
+		return 2;
+	}
+	if (address) {
+		size_t n = strlen(address);
+		int ok = n > 0 && n < 128;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = address[i] > 0x20 && address[i] < 0x7f;
+		if (!ok) {
+			fprintf(stderr, "wangge user lockout-release: bad --address\n");
+			return 2;
+		}
+	}
+	security_config_default(&cfg);
+	if (security_config_from_env(&cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user lockout-release: %s\n", err);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fputs("wangge user lockout-release: libsodium failed to initialise\n", stderr);
+		return 1;
+	}
+	/* An existing database with its audit key: nothing is created here. */
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "wangge user lockout-release: no database at %s\n", db);
+		return 1;
+	}
+	if (audit_key_load(db, 0, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge user lockout-release: %s\n",
+		        err[0] ? err : "the audit key beside the database is missing");
+		return 1;
+	}
+	store_options_default(&so, db);
+	if (store_open(&so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user lockout-release: %s\n", err);
+		goto out;
+	}
+	dom_ctx_cli(&x, s, key, &cfg);
+	if (lockout_release_subject(&x, username ? "account" : "address",
+	                            username ? username : address, &released, &e) < 0) {
+		fprintf(stderr, "wangge user lockout-release: %s\n", e.message);
+		goto out;
+	}
+	printf("%s %s: %d lock(s) released, failures forgotten\n", username ? "account" : "address",
+	       username ? username : address, released);
+	rc = 0;
+out:
+	if (s && audit_head_update(s, db, key, err, sizeof err) != 0)
+		fprintf(stderr, "wangge user lockout-release: warning: %s\n", err);
+	sodium_memzero(key, sizeof key);
+	store_close(s);
+	return rc;
+}
+
 int cmd_user(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -82,6 +190,8 @@ int cmd_user(int argc, char **argv)
 	int c, rc = 1, level = 0;
 	int64_t org, id, holders, sealed;
 
+	if (argc >= 2 && strcmp(argv[1], "lockout-release") == 0)
+		return user_lockout_release(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			user_usage(stdout);

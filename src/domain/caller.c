@@ -29,6 +29,26 @@ void caller_release(struct caller *c)
 	sodium_memzero(c->csrf_hash, sizeof c->csrf_hash);
 }
 
+int caller_copy(struct caller *dst, const struct caller *src)
+{
+	size_t bytes;
+
+	*dst = *src;
+	dst->p.impl = &dst->perms;
+	dst->grid_buf = NULL;
+	dst->p.grid_ids = NULL;
+	if (src->p.ngrids) {
+		if (__builtin_mul_overflow(src->p.ngrids, sizeof *dst->grid_buf, &bytes) ||
+		    !(dst->grid_buf = malloc(bytes))) {
+			caller_init(dst);
+			return -1;
+		}
+		memcpy(dst->grid_buf, src->p.grid_ids, bytes);
+		dst->p.grid_ids = dst->grid_buf;
+	}
+	return 0;
+}
+
 int caller_get(const struct dom_ctx *x, int64_t user_id, struct caller *out)
 {
 	struct dom_err e = { 0 };

@@ -32,6 +32,10 @@ struct caller {
 
 void caller_init(struct caller *c); /* the anonymous caller: no permissions, no scope */
 void caller_release(struct caller *c);
+/* Makes dst (released or never built) a copy of src with its own grid list (the caller cache
+   hands out copies: domain/caller_cache.h). 0, or -1 when out of memory (dst is then the
+   anonymous caller). */
+int caller_copy(struct caller *dst, const struct caller *src);
 /* Loads user_id (enabled, with an enabled organisation) into out on connection c; cfg (may be
    NULL) gives the password age after which the caller must change it, now the time. Returns 1, 0
    when not found or disabled, -1 on a database error. */

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/audit.h"
+#include "domain/caller_cache.h"
 #include "domain/dom.h"
 #include "store/store.h"
 
@@ -193,6 +194,10 @@ int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
 	rc = store_write(x->store, write_fn, &r);
 	/* The record is committed: the head record beside the database follows (domain/audit.h). */
 	audit_head_sync();
+	/* A committed change may have changed a caller: cached callers are loaded again from the
+	   next request on (before this one answers). */
+	if (rc == 0 && (!e->status || w->keep_error.status) && !w->callers_unchanged)
+		caller_cache_invalidate();
 	if (rc != 0) {
 		log_error("dom.write_failed", "action=%s rc=%d", w->action, rc);
 		return dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");

@@ -112,6 +112,11 @@ struct dom_write {
 	/* Optional: run after apply when the change must be kept although the request answers an
 	   error (a failed login counts the failure: apply returns 0 and sets keep_error). */
 	struct dom_err keep_error;
+	/* Set (by the module, or by apply) when the change touches nothing a caller is built from
+	   (users, organisations and their regions, roles, grants, grid bindings, sessions): the
+	   caller cache (domain/caller_cache.h) is then kept. Left 0, every cached caller is loaded
+	   again after the commit, so forgetting it costs time, never a stale right. */
+	int callers_unchanged;
 };
 
 /* The authorize step for writes whose route permission is the whole rule. */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +63,18 @@ int password_needs_rehash(const struct security_config *c, const char *hash)
 	return crypto_pwhash_str_needs_rehash(hash, c->argon2_opslimit, c->argon2_memlimit) != 0;
 }
 
+static atomic_ulong verifications;
+
+unsigned long password_verify_count(void)
+{
+	return atomic_load(&verifications);
+}
+
 int password_verify(const char *hash, const char *password)
 {
 	if (!hash || !password || strlen(password) > PASSWORD_MAX_BYTES)
 		return 0;
+	atomic_fetch_add(&verifications, 1);
 	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 

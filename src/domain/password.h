@@ -24,6 +24,8 @@ int password_hash(const struct security_config *c, const char *password,
                   char out[PASSWORD_HASH_MAX]);
 /* 1 when password matches hash. */
 int password_verify(const char *hash, const char *password);
+/* How many Argon2 verifications password_verify ran in this process (tests count them). */
+unsigned long password_verify_count(void);
 /* 1 when hash was made with another cost than c's (login re-hashes it). */
 int password_needs_rehash(const struct security_config *c, const char *hash);
 /* A random password that satisfies the policy: 16 characters from an unambiguous alphabet, with

@@ -22,6 +22,9 @@ void security_config_default(struct security_config *c)
 	c->lockout_address_failures = 20;
 	c->lockout_window_s = 15 * 60;
 	c->lockout_duration_s = 15 * 60;
+	c->lockout_max_duration_s = 24 * 3600;
+	c->lockout_backoff_reset_s = 24 * 3600;
+	c->caller_cache_s = 30;
 	c->password_max_age_s = 90 * 86400LL;
 	c->audit_retention_s = AUDIT_DEFAULT_RETENTION_S;
 	c->token_max_lifetime_s = 365 * 86400LL;
@@ -85,6 +88,18 @@ int security_config_from_env(struct security_config *c, char *err, size_t errlen
 		return -1;
 	if (r)
 		c->lockout_duration_s = v;
+	if ((r = env_ll("WANGGE_LOCKOUT_MAX_DURATION_S", 1, 30 * 86400, &v, err, errlen)) < 0)
+		return -1;
+	if (r)
+		c->lockout_max_duration_s = v;
+	if ((r = env_ll("WANGGE_LOCKOUT_BACKOFF_RESET_S", 1, 30 * 86400, &v, err, errlen)) < 0)
+		return -1;
+	if (r)
+		c->lockout_backoff_reset_s = v;
+	if ((r = env_ll("WANGGE_CALLER_CACHE_S", 0, 300, &v, err, errlen)) < 0)
+		return -1;
+	if (r)
+		c->caller_cache_s = v;
 	if ((r = env_ll("WANGGE_PASSWORD_MAX_AGE_DAYS", 0, 3650, &v, err, errlen)) < 0)
 		return -1;
 	if (r)

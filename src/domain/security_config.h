@@ -1,6 +1,7 @@
 /*
  * The security parameters of identity and sessions: Argon2id cost, session lifetimes, lockout
- * thresholds, password age, audit retention, API token lifetime and cookie flags. One struct,
+ * thresholds and backoff, password age, audit retention, API token lifetime, the caller cache's
+ * lifetime and cookie flags. One struct,
  * filled with defaults and then from WANGGE_* environment variables (docs/security.md lists
  * them); the domain reads it through dom_ctx.security.
  */
@@ -18,7 +19,11 @@ struct security_config {
 	int lockout_account_failures;       /* default 5 */
 	int lockout_address_failures;       /* default 20 */
 	int64_t lockout_window_s;           /* default 15 min */
-	int64_t lockout_duration_s;         /* default 15 min */
+	int64_t lockout_duration_s;         /* default 15 min: the first lock */
+	int64_t lockout_max_duration_s;     /* default 24 h: account locks double up to this */
+	int64_t lockout_backoff_reset_s;    /* default 24 h: a lock this long after the last
+	                                       one starts again at lockout_duration_s */
+	int64_t caller_cache_s;             /* default 30 s; 0 = no caller cache */
 	int64_t password_max_age_s;         /* default 90 days; 0 = passwords do not expire */
 	int64_t audit_retention_s;          /* default 180 days; never less */
 	int64_t token_max_lifetime_s;       /* default 365 days */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "domain/caller_cache.h"
 #include "domain/lockout.h"
 #include "domain/password.h"
 #include "domain/sealed.h"
@@ -98,62 +99,94 @@ struct login_arg {
 	const char *username; /* as typed when valid, else "(invalid)" */
 	struct user_row *u;
 	int found;
+	const struct lockout_ticket *ticket; /* the attempt's reservation (lockout.h) */
 	/* Decided before the write (Argon2 and the TOTP check must not hold the writer): NULL when
 	   the password (and code) were right, else the reason recorded and the answer. */
 	const char *failure;
 	enum login_status fail_status;
-	int unverified;       /* locked at the first look: the password was not checked */
-	int64_t step;         /* TOTP step used, 0 when none */
-	const char *recovery; /* recovery code used, or NULL */
-	const char *rehash;   /* new password hash, or NULL */
+	int64_t step;                  /* TOTP step used, 0 when none */
+	const char *recovery;          /* recovery code used, or NULL */
+	const char *rehash;            /* new password hash, or NULL */
+	const unsigned char *replaces; /* token hash of the session cookie sent along, or NULL */
 	struct login_result *out;
 	struct lockout_new locks[2];
 };
 
-/* authorize: the source address and the account are not locked (the anonymous caller may try
-   to log in otherwise: the route is public). */
+/* authorize: the attempt was reserved on the writer a moment ago (lockout_reserve), which is
+   where the locks of the source address and the account were looked at; a refused reservation
+   is refused here, so the refusal is audited. (The anonymous caller may try to log in
+   otherwise: the route is public.) */
 static int login_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                            struct dom_err *e)
 {
 	struct login_arg *a = w->arg;
-	int64_t address = lockout_until(c, "address", x->source, x->now);
-	int64_t account = address == 0 ? lockout_until(c, "account", a->username, x->now) : 0;
+	const struct lockout_ticket *t = a->ticket;
 
-	if (address < 0 || account < 0)
-		return dom_err_read(e);
-	if (address > 0) {
+	(void)c;
+	(void)x;
+	if (t->verdict == LOCKOUT_ADDRESS_LOCKED) {
 		a->out->status = LOGIN_ADDRESS_LOCKED;
-		a->out->locked_until = address;
+		a->out->locked_until = t->locked_until;
 		dom_write_detail(w, "来源地址已锁定");
 		return dom_err_set(e, 429, "address_locked", "来自该地址的登录失败次数过多");
 	}
-	if (account > 0) {
+	if (t->verdict == LOCKOUT_ACCOUNT_LOCKED) {
 		a->out->status = LOGIN_ACCOUNT_LOCKED;
-		a->out->locked_until = account;
+		a->out->locked_until = t->locked_until;
 		dom_write_detail(w, "账号已锁定");
 		return dom_err_set(e, 423, "account_locked", "登录失败次数过多，账号已锁定");
 	}
 	return 0;
 }
 
-/* Counts the failure (which may lock the account or the address) and keeps it although the
-   request answers an error (w->keep_error). 0, or -1 with e when it cannot be counted. */
+/* The attempt failed: its reservation stays as the failure (which may lock the account or the
+   address) and is kept although the request answers an error (w->keep_error). While the account
+   is locked (a try with a second factor from a clean address) every failure answers "locked",
+   so the answer never tells whether the password was right. 0, or -1 with e when it cannot be
+   counted. */
 static int login_failed(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                         struct login_arg *a, const char *reason, enum login_status status,
                         struct dom_err *e)
 {
-	int rc = lockout_count_failure(c, x, a->username, a->locks);
+	int64_t until = 0;
+	int rc = lockout_attempt_failed(c, x, a->username, a->locks, &until);
 
 	if (rc)
 		return dom_err_store(e, rc);
-	dom_write_detail(w, "%s%s%s", reason, a->locks[0].kind[0] ? "；账号已锁定" : "",
+	dom_write_detail(w, "%s%s%s%s", a->ticket->bypass ? "账号已锁定，第二因素登录：" : "",
+	                 reason, a->locks[0].kind[0] ? "；账号已锁定" : "",
 	                 a->locks[1].kind[0] ? "；来源地址已锁定" : "");
 	a->out->status = status;
-	if (status == LOGIN_TOTP_INVALID)
+	if (a->ticket->bypass) {
+		a->out->status = LOGIN_ACCOUNT_LOCKED;
+		a->out->locked_until = until;
+		dom_err_set(&w->keep_error, 423, "account_locked", "登录失败次数过多，账号已锁定");
+	} else if (status == LOGIN_TOTP_INVALID) {
 		dom_err_set(&w->keep_error, 401, "totp_invalid",
 		            "动态验证码或恢复码不正确，或已使用过");
-	else
+	} else {
 		dom_err_set(&w->keep_error, 401, "bad_credentials", "用户名或密码错误");
+	}
+	return 0;
+}
+
+/* Ends the session whose token hash the request's cookie gave, whoever's it is. 0 or a
+   negative store_rc; *ended is 1 when one was active. */
+static int end_replaced(struct store_conn *c, const struct dom_ctx *x, const unsigned char th[32],
+                        int *ended)
+{
+	struct store_stmt *st = store_prepare(c, "UPDATE sessions SET revoked_at = ? WHERE "
+	                                         "token_hash = ? AND revoked_at IS NULL");
+	int rc;
+
+	*ended = 0;
+	if (!st)
+		return STORE_ERR;
+	store_bind_int64(st, 1, x->now);
+	store_bind_blob(st, 2, th, 32);
+	if ((rc = dom_step_done(st)) != 0)
+		return rc;
+	*ended = store_changes(c) > 0;
 	return 0;
 }
 
@@ -164,10 +197,8 @@ static int login_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	struct login_result *out = a->out;
 	struct store_stmt *st;
 	unsigned char th[32], ch[32];
-	int rc;
+	int rc, ended = 0;
 
-	if (a->unverified) /* the lock ended between the first look and now */
-		return dom_err_set(e, 503, "login_retry", "请重新登录");
 	if (a->failure)
 		return login_failed(c, x, w, a, a->failure, a->fail_status, e);
 	if (a->step) {
@@ -222,8 +253,14 @@ static int login_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 		if ((rc = dom_step_done(st)) != 0)
 			return dom_err_store(e, rc);
 	}
-	if ((rc = lockout_forget_failures(c, a->username)) != 0)
+	/* The reservation and the failures before it go, and a lock the owner just got through
+	   ends (its backoff starts over). */
+	if ((rc = lockout_attempt_succeeded(c, x, a->username)) != 0)
 		return dom_err_store(e, rc);
+	if (a->replaces && (rc = end_replaced(c, x, a->replaces, &ended)) != 0)
+		return dom_err_store(e, rc);
+	/* A new session changes no cached caller; ending the replaced one does. */
+	w->callers_unchanged = !ended;
 	session_secret_new(out->token);
 	session_secret_new(out->csrf);
 	session_secret_hash(out->token, th);
@@ -246,10 +283,11 @@ static int login_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	out->user_id = a->u->id;
 	out->status = LOGIN_OK;
 	dom_write_object(w, "session:%" PRId64, out->session_id);
-	dom_write_detail(w, "%s",
+	dom_write_detail(w, "%s%s%s", a->ticket->bypass ? "账号锁定期间凭第二因素登录；" : "",
 	                 a->recovery ? "第二因素：恢复码"
 	                 : a->step   ? "第二因素：动态口令"
-	                             : "密码");
+	                             : "密码",
+	                 ended ? "；替换了请求携带的旧会话" : "");
 	return 0;
 }
 
@@ -265,6 +303,12 @@ static int login_check(const struct dom_ctx *x, const struct login_request *rq, 
 
 	if (!a->found || !ok || u->disabled) {
 		a->failure = !a->found ? "用户不存在" : !ok ? "密码错误" : "账号已停用";
+		a->fail_status = LOGIN_BAD_CREDENTIALS;
+		return 0;
+	}
+	/* A locked account lets in only its owner's second factor (lockout.h). */
+	if (a->ticket->bypass && !u->totp_enabled) {
+		a->failure = "账号未启用动态口令";
 		a->fail_status = LOGIN_BAD_CREDENTIALS;
 		return 0;
 	}
@@ -294,38 +338,46 @@ static int login_check(const struct dom_ctx *x, const struct login_request *rq, 
 int session_login(const struct dom_ctx *x, const struct login_request *rq, struct login_result *out)
 {
 	struct dom_err e = { 0 };
-	struct store_conn *c = dom_reader(x, &e);
+	struct store_conn *c;
 	struct user_row u;
-	struct login_arg a = { .u = &u, .out = out };
+	struct lockout_ticket t;
+	struct login_arg a = { .u = &u, .out = out, .ticket = &t };
 	struct dom_write w = { .action = "session.login",
 		               .permission = "public",
 		               .authorize = login_authorize,
 		               .apply = login_apply,
-		               .arg = &a };
+		               .arg = &a,
+		               /* Counting a failure changes no cached caller; login_apply clears
+		                  it when it ends a replaced session. */
+		               .callers_unchanged = 1 };
 	char rehash[PASSWORD_HASH_MAX] = "";
-	int64_t until;
-	int rc = -1;
+	unsigned char replaced[32];
+	int rc = -1, second;
 
 	memset(out, 0, sizeof *out);
 	memset(&u, 0, sizeof u);
 	out->status = LOGIN_ERROR;
 	a.username = user_name_ok(rq->username) ? rq->username : "(invalid)";
-	if (!c)
+	if (rq->replaces && strlen(rq->replaces) == SESSION_TOKEN_CHARS - 1) {
+		session_secret_hash(rq->replaces, replaced);
+		a.replaces = replaced;
+	}
+	second = (rq->totp && *rq->totp) || (rq->recovery_code && *rq->recovery_code);
+	/* The attempt is counted on the writer before the password is verified. */
+	if (lockout_reserve(x, a.username, second, &t) < 0)
 		goto out;
-	/* A first look at the locks spares the Argon2 cost while locked; the write looks again. */
-	until = lockout_until(c, "address", x->source, x->now);
-	if (until == 0)
-		until = lockout_until(c, "account", a.username, x->now);
-	if (until < 0)
-		goto out;
-	if (until > 0) {
-		a.unverified = 1;
-	} else {
+	lockout_announce(x, &t.locks[0]);
+	lockout_announce(x, &t.locks[1]);
+	if (t.verdict == LOCKOUT_GO) {
+		if (!(c = dom_reader(x, &e)))
+			goto out;
 		a.found =
 		        strcmp(a.username, "(invalid)") == 0 ? 0 : load_user_row(c, a.username, &u);
 		if (a.found < 0)
 			goto out;
 		if (login_check(x, rq, &a, rehash) == 1) {
+			/* The password was right: the reservation was no failure. */
+			lockout_ticket_return(x, &t);
 			out->status = LOGIN_TOTP_REQUIRED;
 			out->user_id = u.id;
 			rc = 0;
@@ -383,61 +435,90 @@ void session_touch(struct store *s, const char *sql, int64_t id, int64_t now)
 		log_warn("session.touch_failed", "id=%" PRId64, id);
 }
 
-int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out)
-{
-	int64_t now = x->now;
-	struct store_conn *c = store_reader(x->store);
-	struct store_stmt *st;
-	unsigned char th[32];
-	int64_t sid = 0, uid = 0, last = 0, expires = 0;
-	int rc, found = 0, r;
+/* The session row of a token hash, when active (not revoked). */
+struct session_row {
+	int64_t id, user_id, last_seen, expires;
 	unsigned char csrf[32];
+};
 
-	caller_init(out);
-	if (!cookie || strlen(cookie) != SESSION_TOKEN_CHARS - 1)
-		return 0;
-	if (!c)
-		return -1;
-	session_secret_hash(cookie, th);
+/* 1 found, 0 none, -1 error. */
+static int load_session(struct store_conn *c, const unsigned char th[32], struct session_row *s)
+{
+	struct store_stmt *st;
+	int rc, found = 0;
+
 	st = store_prepare(c, "SELECT id, user_id, csrf_hash, last_seen_at, expires_at FROM "
 	                      "sessions WHERE token_hash = ? AND revoked_at IS NULL");
 	if (!st)
 		return -1;
-	store_bind_blob(st, 1, th, sizeof th);
+	store_bind_blob(st, 1, th, 32);
 	rc = store_step(st);
 	if (rc == STORE_ROW) {
 		int len = 0;
 		const void *h = store_col_blob(st, 2, &len);
-		sid = store_col_int64(st, 0);
-		uid = store_col_int64(st, 1);
-		last = store_col_int64(st, 3);
-		expires = store_col_int64(st, 4);
+		s->id = store_col_int64(st, 0);
+		s->user_id = store_col_int64(st, 1);
+		s->last_seen = store_col_int64(st, 3);
+		s->expires = store_col_int64(st, 4);
 		if (h && len == 32) {
-			memcpy(csrf, h, 32);
+			memcpy(s->csrf, h, 32);
 			found = 1;
 		}
 	}
 	store_reset(st);
 	if (rc != STORE_ROW && rc != STORE_DONE)
 		return -1;
-	if (!found || now >= expires || now - last >= x->security->session_idle_s)
+	return found;
+}
+
+int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out)
+{
+	int64_t now = x->now, known = 0, last;
+	struct store_conn *c;
+	struct session_row s;
+	unsigned char th[32];
+	uint64_t gen;
+	int r;
+
+	caller_init(out);
+	if (!cookie || strlen(cookie) != SESSION_TOKEN_CHARS - 1)
 		return 0;
-	r = caller_load(c, x->security, uid, now, out);
+	session_secret_hash(cookie, th);
+	/* Read before anything is loaded: a change committed during the load makes the entry put
+	   below stale at once (caller_cache.h). */
+	gen = caller_cache_generation();
+	switch (caller_cache_get(th, x, out, &known)) {
+	case CALLER_CACHE_HIT: return 1;
+	case CALLER_CACHE_ENDED: return 0;
+	case CALLER_CACHE_MISS: break;
+	}
+	if (!(c = store_reader(x->store)))
+		return -1;
+	r = load_session(c, th, &s);
+	if (r != 1)
+		return r;
+	/* The activity the cache knew of may be newer than the database's (written once a
+	   minute). */
+	last = known > s.last_seen ? known : s.last_seen;
+	if (now >= s.expires || now - last >= x->security->session_idle_s)
+		return 0;
+	r = caller_load(c, x->security, s.user_id, now, out);
 	if (r != 1) {
 		caller_init(out);
 		return r;
 	}
-	out->session_id = sid;
+	out->session_id = s.id;
 	out->via_cookie = 1;
-	memcpy(out->csrf_hash, csrf, 32);
-	{
+	memcpy(out->csrf_hash, s.csrf, 32);
+	sodium_memzero(s.csrf, sizeof s.csrf);
+	if (!caller_cache_put(th, gen, x, out, s.expires, s.last_seen)) {
+		/* No cache (commands, tests): the database keeps the activity itself. */
 		int64_t gran = x->security->session_idle_s / 4;
 		if (gran > 60)
 			gran = 60;
-		if (now - last >= gran) {
+		if (now - s.last_seen >= gran)
 			session_touch(x->store, "UPDATE sessions SET last_seen_at = ? WHERE id = ?",
-			              sid, now);
-		}
+			              s.id, now);
 	}
 	return 1;
 }

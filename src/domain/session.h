@@ -1,8 +1,8 @@
 /*
  * Browser sessions: password login with lockout (domain/lockout.h) and TOTP, sessions (random
  * tokens stored hashed, idle and absolute expiry, CSRF token), the authentication of a request by
- * its session cookie, and logout. Every login success and failure, lockout and logout is audited
- * in the same transaction as the change.
+ * its session cookie (through the caller cache, domain/caller_cache.h), and logout. Every login
+ * success and failure, lockout and logout is audited in the same transaction as the change.
  *
  * Secrets handed out here (session token, CSRF token) exist in clear only in the out-parameters
  * of the call that creates them; the database keeps their BLAKE2b-256 hashes.
@@ -40,6 +40,9 @@ struct login_request {
 	const char *password;
 	const char *totp;          /* 6 digits, or NULL */
 	const char *recovery_code; /* or NULL */
+	/* The session cookie the request carried, or NULL: a successful login ends that session
+	   (whoever's it was), so a browser never keeps a session it was handed before login. */
+	const char *replaces;
 };
 
 struct login_result {
@@ -55,14 +58,16 @@ struct login_result {
 };
 
 /* Runs the whole login for the anonymous caller of x (x->source is the address counted for
-   lockouts). Argon2 verification happens outside the writer. Returns 0 with out->status, or -1
-   when the database failed. */
+   lockouts). The attempt is reserved on the writer first (lockout_reserve), so parallel wrong
+   passwords get at most the lockout threshold verified; Argon2 verification happens outside the
+   writer. Returns 0 with out->status, or -1 when the database failed. */
 int session_login(const struct dom_ctx *x, const struct login_request *rq,
                   struct login_result *out);
 
 /* Resolves a session cookie at x->now into out (a caller already caller_init'ed is overwritten).
-   Returns 1 valid, 0 unknown/expired/revoked (out is the anonymous caller), -1 error. Refreshes
-   last_seen_at at most every min(60 s, idle/4). */
+   Returns 1 valid, 0 unknown/expired/revoked (out is the anonymous caller), -1 error. Served
+   from the caller cache when it holds the session; last_seen_at is brought up to date at most
+   every min(60 s, idle/4), in the background when the cache is open. */
 int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out);
 /* 1 when header is the CSRF token of c's session (constant time). */
 int session_csrf_ok(const struct caller *c, const char *header);

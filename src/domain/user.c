@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/codes.h"
 #include "base/vault.h"
+#include "domain/lockout.h"
 #include "domain/password.h"
 #include "domain/role.h"
 #include "domain/sealed.h"
@@ -604,25 +605,32 @@ static int stored_hash(struct store_conn *c, int64_t id, char out[PASSWORD_HASH_
 	return rc == STORE_ROW || rc == STORE_DONE ? 0 : dom_err_read(e);
 }
 
-/* authorize of a change: the caller is a user, the old password matched (checked before the
-   write, since Argon2 must not hold the writer), and the stored hash is still the one it
-   matched. */
+struct change_arg {
+	struct password_arg pw; /* first: password_apply reads w->arg as a struct password_arg */
+	const struct lockout_ticket *ticket; /* the old-password check's reservation */
+	const char *same;                    /* the new password is the old one */
+	struct lockout_new locks[2];
+};
+
+/* authorize of a change: the caller is a user and, when the old password matched (checked
+   before the write, since Argon2 must not hold the writer), the stored hash is still the one it
+   matched. A wrong old password is not refused here: apply counts it. */
 static int change_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
-	struct password_arg *a = w->arg;
+	struct change_arg *a = w->arg;
 	struct store_stmt *st;
 	int same = 0;
 
 	if (!x->caller->user_id || x->caller->token_id)
 		return dom_err_set(e, 403, "forbidden", "只有用户可以修改密码");
-	if (!a->verified)
-		return dom_err_set(e, 400, "wrong_password", "当前密码不正确");
+	if (!a->pw.verified)
+		return 0;
 	st = store_prepare(c, "SELECT password_hash = ? FROM users WHERE id = ?");
 	if (!st)
 		return dom_err_read(e);
-	store_bind_text(st, 1, a->verified, -1);
-	store_bind_int64(st, 2, a->id);
+	store_bind_text(st, 1, a->pw.verified, -1);
+	store_bind_int64(st, 2, a->pw.id);
 	if (store_step(st) == STORE_ROW)
 		same = (int)store_col_int64(st, 0);
 	store_reset(st);
@@ -631,43 +639,113 @@ static int change_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 	return 0;
 }
 
+/* A wrong old password counts as a failed login of the caller's account from its address (its
+   reservation stays as the failure). Once the account is locked, by this failure or before it
+   (or the address is, so that nothing was checked), the session making the attempts ends:
+   whoever holds it cannot go on guessing. Kept although the request answers an error
+   (keep_error). */
+static int change_failed(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                         struct change_arg *a, struct dom_err *e)
+{
+	struct store_stmt *st;
+	int64_t until = 1;
+	int rc = 0;
+
+	if (a->ticket->verdict == LOCKOUT_GO)
+		rc = lockout_attempt_failed(c, x, x->caller->username, a->locks, &until);
+	if (rc)
+		return dom_err_store(e, rc);
+	if (until == 0) {
+		dom_write_detail(w, "当前密码错误");
+		dom_err_set(&w->keep_error, 400, "wrong_password", "当前密码不正确");
+		return 0;
+	}
+	st = store_prepare(c, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS "
+	                      "NULL");
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	store_bind_int64(st, 1, x->now);
+	store_bind_int64(st, 2, a->pw.keep_session);
+	if ((rc = dom_step_done(st)) != 0)
+		return dom_err_store(e, rc);
+	dom_write_detail(w, "%s，本会话已结束",
+	                 a->ticket->verdict == LOCKOUT_ADDRESS_LOCKED
+	                         ? "来源地址已锁定"
+	                         : "当前密码错误次数过多，账号已锁定");
+	dom_err_set(&w->keep_error, 401, "session_ended",
+	            "登录失败次数过多，账号或来源地址已锁定，会话已结束，请稍后重新登录");
+	return 0;
+}
+
+static int change_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct change_arg *a = w->arg;
+	int rc;
+
+	if (!a->pw.verified)
+		return change_failed(c, x, w, a, e);
+	/* The old password was right: its reservation was no failure. */
+	if ((rc = lockout_ticket_drop(c, a->ticket)) != 0)
+		return dom_err_store(e, rc);
+	if (a->same) {
+		dom_write_detail(w, "新密码与当前密码相同");
+		dom_err_set(&w->keep_error, 400, "same_password", "新密码不能与当前密码相同");
+		return 0;
+	}
+	return password_apply(c, x, w, e);
+}
+
 int user_password_change(const struct dom_ctx *x, const char *old_password,
                          const char *new_password, int64_t keep_session, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
 	char hash[PASSWORD_HASH_MAX] = "", old_hash[PASSWORD_HASH_MAX] = "";
-	struct password_arg a = { .id = p->user_id, .hash = hash, .keep_session = keep_session };
+	struct lockout_ticket t = { .verdict = LOCKOUT_ACCOUNT_LOCKED };
+	struct change_arg a = {
+		.pw = { .id = p->user_id, .hash = hash, .keep_session = keep_session }, .ticket = &t
+	};
 	struct dom_write w = { .action = "user.password_change",
 		               .permission = "authenticated",
 		               .authorize = change_authorize,
-		               .apply = password_apply,
+		               .apply = change_apply,
 		               .arg = &a };
 	const char *why;
 	int rc = -1;
 
 	dom_write_object(&w, "user:%" PRId64, p->user_id);
 	if (p->user_id && !p->token_id) {
-		if (stored_hash(dom_reader(x, e), p->user_id, old_hash, e) < 0)
-			goto out;
-		if (password_verify(old_hash, old_password))
-			a.verified = old_hash;
-	}
-	/* A wrong old password is refused inside dom_write, so the attempt is recorded. */
-	if (a.verified) {
+		/* Checked first: a refusal that needs no secret counts nothing. */
 		if ((why = password_policy(p->username, new_password)) != NULL) {
 			dom_err_set(e, 400, "weak_password", "%s", why);
 			goto out;
 		}
-		if (password_verify(old_hash, new_password)) {
-			dom_err_set(e, 400, "same_password", "新密码不能与当前密码相同");
+		/* The check of the old password is a login attempt (lockout.h): reserved on the
+		   writer before Argon2 runs, so parallel guesses cannot exceed the threshold. A
+		   locked account checks nothing (and change_failed ends the session). */
+		if (lockout_reserve(x, p->username, 0, &t) < 0) {
+			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
 			goto out;
 		}
-		if (hash_or_fail(x, new_password, hash, e) < 0)
+		lockout_announce(x, &t.locks[0]);
+		lockout_announce(x, &t.locks[1]);
+		if (t.verdict == LOCKOUT_GO) {
+			if (stored_hash(dom_reader(x, e), p->user_id, old_hash, e) < 0)
+				goto out;
+			if (password_verify(old_hash, old_password))
+				a.pw.verified = old_hash;
+		}
+	}
+	/* A wrong old password is counted inside dom_write, so the attempt is recorded. */
+	if (a.pw.verified) {
+		if (password_verify(old_hash, new_password))
+			a.same = "same";
+		else if (hash_or_fail(x, new_password, hash, e) < 0)
 			goto out;
-	} else {
-		dom_write_detail(&w, "当前密码错误");
 	}
 	rc = dom_write(x, &w, e);
+	lockout_announce(x, &a.locks[0]);
+	lockout_announce(x, &a.locks[1]);
 out:
 	sodium_memzero(hash, sizeof hash);
 	sodium_memzero(old_hash, sizeof old_hash);
