@@ -49,7 +49,10 @@ void api_tokens_create(struct req *r)
 	}
 	if (body_strings_or_respond(r, a, "permissions", 64, names, &n, shape) < 0)
 		return;
-	lifetime = (days ? json_integer_value(days) : 90) * 86400;
+	/* Days to seconds without overflow: a huge number of days must not wrap into range. */
+	if (__builtin_mul_overflow((int64_t)(days ? json_integer_value(days) : 90), (int64_t)86400,
+	                           &lifetime))
+		lifetime = -1; /* the domain refuses it as bad_lifetime */
 	api_ctx(r, &x);
 	if (token_create(&x, body_string_or_null(body, "name"),
 	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,
@@ -64,7 +67,7 @@ void api_tokens_create(struct req *r)
 		resp_json(r, 201,
 		          json_pack("{s:I,s:s,s:s,s:O,s:s}", "id", (json_int_t)id, "token", token,
 		                    "prefix", prefix, "permissions", a, "expires_at",
-		                    clock_format_local(clock_now() + lifetime, t, sizeof t)));
+		                    clock_format_local(x.now + lifetime, t, sizeof t)));
 	}
 	sodium_memzero(token, sizeof token);
 }

@@ -24,21 +24,43 @@ struct release_arg {
 	int64_t user_id; /* the locked account's user, 0 when none */
 };
 
+/* 1 when p's scope is the whole tree (the system, or an organisation of a top-level region):
+   locks that belong to no region (addresses, names nobody has) are theirs. */
+static int scope_whole_tree(const struct principal *p)
+{
+	const char *slash = strchr(p->region_path, '/');
+
+	return p->is_system || (slash && slash[1] == '\0');
+}
+
 json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e)
 {
+	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
 	struct store_conn *c = store_reader(x->store);
 	struct store_stmt *st;
 	json_t *out = json_array();
 	int rc;
 
+	/* Scoped like the accounts they lock: an account lock shows when its user lies inside
+	   the caller's scope; locks of addresses and of names nobody has only to whole-tree
+	   callers. */
 	if (!c || !out ||
-	    !(st = store_prepare(c, "SELECT id, kind, subject, locked_at, until FROM lockouts "
-	                            "WHERE until > ? AND released_at IS NULL ORDER BY id"))) {
+	    !(st = store_prepare(c, "SELECT l.id, l.kind, l.subject, l.locked_at, l.until FROM "
+	                            "lockouts l LEFT JOIN users u ON l.kind = 'account' AND "
+	                            "u.username = l.subject LEFT JOIN organisations o ON o.id = "
+	                            "u.org_id LEFT JOIN regions r ON r.code = o.region_code WHERE "
+	                            "l.until > ? AND l.released_at IS NULL AND ((u.id IS NOT NULL "
+	                            "AND r.path >= ? AND r.path < ?) OR (u.id IS NULL AND ? = 1)) "
+	                            "ORDER BY l.id"))) {
 		json_decref(out);
 		dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
 		return NULL;
 	}
+	access_scope_range(x->caller, lo, hi);
 	store_bind_int64(st, 1, x->now);
+	store_bind_text(st, 2, lo, -1);
+	store_bind_text(st, 3, hi, -1);
+	store_bind_int64(st, 4, scope_whole_tree(x->caller));
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char t1[32], t2[32];
 		json_array_append_new(
@@ -61,7 +83,8 @@ json_t *lockout_list_json(const struct dom_ctx *x, struct dom_err *e)
 
 /* authorize of a release: the lock is active, and it is not the caller's own account. A lock
    of an existing account lies inside the caller's scope only when that user does (else 404, as
-   if missing); address locks and locks of names nobody has belong to no region. */
+   if missing); address locks and locks of names nobody has belong to no region, and only
+   whole-tree callers see and release them (as the list shows them). */
 static int release_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                              struct dom_err *e)
 {
@@ -86,6 +109,8 @@ static int release_authorize(struct store_conn *c, const struct dom_ctx *x, stru
 	if (!found)
 		return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
 	dom_write_object(w, "%s:%s", a->kind, a->subject);
+	if (!a->user_id && !scope_whole_tree(x->caller))
+		return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
 	if (a->user_id) {
 		struct user_view u;
 
