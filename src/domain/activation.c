@@ -99,7 +99,7 @@ int activation_consume_conn(struct store_conn *c, const struct dom_ctx *x, int64
 	int rc;
 
 	if (!code || !*code)
-		return dom_err_set(e, 403, "activation_required",
+		return dom_err_set(e, 400, "activation_required",
 		                   "启用双因素认证需要安全管理员签发的激活码，请向安全管理员索取");
 	code_hash(x, user_id, code, h);
 	st = store_prepare(c, "UPDATE user_activations SET used_at = ? WHERE id = (SELECT id FROM "
@@ -114,7 +114,7 @@ int activation_consume_conn(struct store_conn *c, const struct dom_ctx *x, int64
 	if ((rc = dom_step_done(st)) != 0)
 		return dom_err_store(e, rc);
 	if (store_changes(c) != 1)
-		return dom_err_set(e, 403, "activation_invalid",
+		return dom_err_set(e, 400, "activation_invalid",
 		                   "激活码不正确、已使用、已失效或已被新的激活码取代");
 	return 0;
 }

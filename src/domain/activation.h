@@ -45,8 +45,9 @@ int activation_pending(const struct dom_ctx *x, int64_t id);
 int activation_needed_conn(struct store_conn *c, int64_t user_id);
 
 /* Inside a write: checks code against the unused, unrevoked, unexpired codes of user_id and
-   marks the matching one used. 0, or -1 with e: 403 activation_required when code is NULL or
-   empty, 403 activation_invalid when it matches none. */
+   marks the matching one used. 0, or -1 with e: 400 activation_required when code is NULL or
+   empty, 400 activation_invalid when it matches none (like a wrong TOTP code: typed input the
+   caller can correct; the attempt is recorded either way). */
 int activation_consume_conn(struct store_conn *c, const struct dom_ctx *x, int64_t user_id,
                             const char *code, struct dom_err *e);
 

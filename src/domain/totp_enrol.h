@@ -38,7 +38,7 @@ void totp_code_normalise(const char *in, char *out, size_t n);
 int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret,
                      size_t secret_len, char *uri, size_t uri_len, struct dom_err *e);
 /* Confirm for the caller: checks a code against the pending secret and, for an account that
-   needs one, uses up activation_code (403 activation_required / activation_invalid); turns TOTP
+   needs one, uses up activation_code (400 activation_required / activation_invalid); turns TOTP
    on and returns RECOVERY_CODE_COUNT fresh recovery codes. */
 int totp_enrol_confirm(const struct dom_ctx *x, const char *code, const char *activation_code,
                        char codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS], struct dom_err *e);

@@ -202,7 +202,7 @@ describe('三员分立 against the system administrator', () => {
     assert.equal(code(r), 'totp_enrolment_required');
     const begin = expect(await c.post('/api/v1/session/totp', { password }), 200, 'begin');
     r = await c.post('/api/v1/session/totp/confirm', { code: await freshTotp(begin.secret, server) });
-    assert.equal(r.status, 403, show(r));
+    assert.equal(r.status, 400, show(r));
     assert.equal(code(r), 'activation_required');
     r = await c.post('/api/v1/session/totp/confirm', { code: await freshTotp(begin.secret, server), activation_code: 'aaaa-bbbb-cccc' });
     assert.equal(code(r), 'activation_invalid', show(r));
