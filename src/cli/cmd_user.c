@@ -253,8 +253,7 @@ static int cmd_password_reset(int argc, char **argv)
 	if ((rc = host_args(argc, argv, "username", &h, &name)) != 0)
 		return rc;
 	rc = 1;
-	if (host_open(&h, "password-reset") < 0 ||
-	    (id = host_user(&h, "password-reset", name)) < 0)
+	if (host_open(&h, "password-reset") < 0 || (id = host_user(&h, "password-reset", name)) < 0)
 		goto out;
 	if (user_password_reset(&h.x, id, password, USER_TEMP_PASSWORD_MAX, &e) < 0) {
 		fprintf(stderr, "wangge user password-reset: %s\n", e.message);

@@ -146,8 +146,9 @@ static int issue_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 	if ((needed = activation_needed_conn(c, a->id)) < 0)
 		return dom_err_read(e);
 	if (!needed)
-		return dom_err_set(e, 409, "activation_not_needed",
-		                   "该账号不持有管理权限或查看敏感信息原文的权限，启用双因素认证无需激活码");
+		return dom_err_set(
+		        e, 409, "activation_not_needed",
+		        "该账号不持有管理权限或查看敏感信息原文的权限，启用双因素认证无需激活码");
 	if (account_state(c, a->id, &enrolled, &must_change, &set_by, e) < 0)
 		return -1;
 	if (enrolled)

@@ -24,8 +24,8 @@
 
 struct store_conn;
 
-#define ACTIVATION_CODE_CHARS 15         /* "xxxx-xxxx-xxxx" + NUL */
-#define ACTIVATION_TTL_S (72 * 3600)     /* three days: time to meet the account's owner */
+#define ACTIVATION_CODE_CHARS 15     /* "xxxx-xxxx-xxxx" + NUL */
+#define ACTIVATION_TTL_S (72 * 3600) /* three days: time to meet the account's owner */
 
 /* Issues a code for user id (permission user.activate; the system principal may too). The user
    must lie inside the caller's scope (else 404), not be the caller (403 self_grant), need one

@@ -190,7 +190,7 @@ int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
 		return dom_err_set(e, 500, "internal", "内部错误：写操作缺少授权步骤或审计");
 	}
 	rc = store_write(x->store, write_fn, &r);
-	/* The record is committed: the head record outside the database follows (domain/audit.h). */
+	/* The record is committed: the head record beside the database follows (domain/audit.h). */
 	audit_head_sync();
 	if (rc != 0) {
 		log_error("dom.write_failed", "action=%s rc=%d", w->action, rc);

@@ -36,8 +36,7 @@ const struct permission_def permission_catalog[] = {
 	{ "user.totp_reset", "重置用户的双因素认证", PERM_SECURITY, 0 },
 	{ "user.activate", "签发账号激活码（持有管理或查看原文权限的账号启用双因素认证时使用）",
 	  PERM_SECURITY, 0 },
-	{ "user.admin_write", "管理安全管理员和审计员的账号（重置密码、停用）", PERM_SECURITY,
-	  0 },
+	{ "user.admin_write", "管理安全管理员和审计员的账号（重置密码、停用）", PERM_SECURITY, 0 },
 	/* Auditor. */
 	{ "audit.read", "查询审计日志", PERM_AUDIT, 0 },
 	{ "audit.export", "导出审计日志", PERM_AUDIT, 0 },
@@ -63,11 +62,10 @@ static const char *const p_sysadmin[] = {
 /* The security administrator also holds the token-grantable read permissions: a token carries
    only permissions its issuer holds (domain/token.c), and issuing tokens is its job. */
 static const char *const p_secadmin[] = {
-	"role.read",     "role.write",       "role.assign",   "lockout.read",
-	"lockout.write", "token.read",       "token.write",   "security.read",
-	"user.totp_reset", "user.activate",  "user.admin_write", "user.read",
-	"org.read",      "region.read",      "grid.read",     "grid.check",
-	NULL,
+	"role.read",        "role.write",  "role.assign",   "lockout.read",    "lockout.write",
+	"token.read",       "token.write", "security.read", "user.totp_reset", "user.activate",
+	"user.admin_write", "user.read",   "org.read",      "region.read",     "grid.read",
+	"grid.check",       NULL,
 };
 static const char *const p_auditor[] = { "audit.read", "audit.export", NULL };
 

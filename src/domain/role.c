@@ -259,14 +259,12 @@ int64_t role_family_holders(struct store_conn *c, unsigned families, int64_t org
 	        "JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE "
 	        "u.disabled = 0 AND o.disabled = 0 AND (? = 0 OR u.org_id = ?) AND u.id <> ? AND "
 	        "((r.id = ? AND ? = 1) OR (r.id <> ? AND ((r.builtin = 1 AND r.name IN (");
-	if (placeholders(sql, sizeof sql, &o, nr) < 0 ||
-	    o + 120 >= sizeof sql)
+	if (placeholders(sql, sizeof sql, &o, nr) < 0 || o + 120 >= sizeof sql)
 		return -1;
 	o += (size_t)snprintf(sql + o, sizeof sql - o, "%s",
 	                      ")) OR (r.builtin = 0 AND EXISTS (SELECT 1 FROM role_permissions rp "
 	                      "WHERE rp.role_id = r.id AND rp.permission IN (");
-	if (o >= sizeof sql || placeholders(sql, sizeof sql, &o, np) < 0 ||
-	    o + 8 >= sizeof sql)
+	if (o >= sizeof sql || placeholders(sql, sizeof sql, &o, np) < 0 || o + 8 >= sizeof sql)
 		return -1;
 	(void)snprintf(sql + o, sizeof sql - o, "%s", "))))))");
 	if (!(st = store_prepare(c, sql)))
@@ -454,11 +452,12 @@ json_t *role_list_json(const struct dom_ctx *x, struct dom_err *e)
 	if (!c || !out)
 		goto fail;
 	/* Holders are counted inside the caller's scope only. */
-	st = store_prepare(c, "SELECT r.id, r.name, r.label, r.builtin, (SELECT count(*) FROM "
-	                      "user_roles ur JOIN users u ON u.id = ur.user_id JOIN organisations "
-	                      "o ON o.id = u.org_id JOIN regions rg ON rg.code = o.region_code WHERE "
-	                      "ur.role_id = r.id AND rg.path >= ? AND rg.path < ?) FROM roles r "
-	                      "ORDER BY r.id");
+	st = store_prepare(c,
+	                   "SELECT r.id, r.name, r.label, r.builtin, (SELECT count(*) FROM "
+	                   "user_roles ur JOIN users u ON u.id = ur.user_id JOIN organisations "
+	                   "o ON o.id = u.org_id JOIN regions rg ON rg.code = o.region_code WHERE "
+	                   "ur.role_id = r.id AND rg.path >= ? AND rg.path < ?) FROM roles r "
+	                   "ORDER BY r.id");
 	if (!st)
 		goto fail;
 	access_scope_range(x->caller, lo, hi);
@@ -768,9 +767,10 @@ static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return dom_err_set(e, 403, "self_grant", "不能修改自己所持有的角色");
 	if ((rc = holders_outside(c, x, a->id)) != 0)
 		return rc < 0 ? dom_err_read(e)
-		              : dom_err_set(e, 403, "role_out_of_scope",
-		                            "该角色有管辖范围以外的用户持有，只能由管辖范围覆盖这些用户"
-		                            "的安全管理员修改");
+		              : dom_err_set(
+		                        e, 403, "role_out_of_scope",
+		                        "该角色有管辖范围以外的用户持有，只能由管辖范围覆盖这些用户"
+		                        "的安全管理员修改");
 	if (!a->perms)
 		return 0;
 	if (!perm_set_separated(&a->set))

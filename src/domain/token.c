@@ -290,7 +290,8 @@ json_t *token_list(const struct dom_ctx *x, struct dom_err *e)
 	               "JOIN regions r ON r.code = o.region_code JOIN users u ON u.id = "
 	               "t.created_by WHERE 1 = 1%s ORDER BY t.id DESC",
 	               scope);
-	if (!c || !out || !(st = store_prepare(c, sql)) || dom_scope_bind(x->caller, NULL, st, 1) < 0) {
+	if (!c || !out || !(st = store_prepare(c, sql)) ||
+	    dom_scope_bind(x->caller, NULL, st, 1) < 0) {
 		if (st)
 			store_reset(st);
 		json_decref(out);

@@ -166,9 +166,10 @@ static int rekey_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 			unsigned char h[32];
 		} batch[128];
 		size_t n = 0;
-		struct store_stmt *st = store_prepare(c, "SELECT id, code_hash FROM "
-		                                         "totp_recovery_codes WHERE keyed = 0 ORDER "
-		                                         "BY id LIMIT 128");
+		struct store_stmt *st =
+		        store_prepare(c, "SELECT id, code_hash FROM "
+		                         "totp_recovery_codes WHERE keyed = 0 ORDER "
+		                         "BY id LIMIT 128");
 
 		if (!st) {
 			rc = dom_err_store(e, STORE_ERR);
@@ -388,8 +389,8 @@ static int begin_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	return step_or_fail(st, e);
 }
 
-int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret,
-                     size_t secret_len, char *uri, size_t uri_len, struct dom_err *e)
+int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret, size_t secret_len,
+                     char *uri, size_t uri_len, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
 	char s[TOTP_SECRET_B32], sealed[SEALED_TOTP_MAX] = "", verified[PASSWORD_HASH_MAX] = "";
@@ -532,12 +533,12 @@ static int disable_authorize(struct store_conn *c, const struct dom_ctx *x, stru
 	struct totp_state s;
 	int rc = 0;
 
-	if (password_still(c, x, verified, e) < 0 ||
-	    totp_state(c, x->caller->user_id, &s, e) < 0)
+	if (password_still(c, x, verified, e) < 0 || totp_state(c, x->caller->user_id, &s, e) < 0)
 		return -1;
 	if (s.needed)
-		rc = dom_err_set(e, 409, "totp_required",
-		                 "持有管理权限或查看敏感信息原文权限的账号必须使用双因素认证，不能关闭");
+		rc = dom_err_set(
+		        e, 409, "totp_required",
+		        "持有管理权限或查看敏感信息原文权限的账号必须使用双因素认证，不能关闭");
 	else if (!s.enabled)
 		rc = dom_err_set(e, 409, "totp_not_enrolled", "尚未启用双因素认证");
 	sodium_memzero(&s, sizeof s);
@@ -549,8 +550,9 @@ static int totp_clear(struct store_conn *c, const struct dom_ctx *x, int64_t id,
 {
 	struct store_stmt *st;
 
-	st = store_prepare(c, "UPDATE users SET totp_secret = NULL, totp_enabled = 0, "
-	                      "totp_activated = 0, totp_last_step = 0, updated_at = ? WHERE id = ?");
+	st = store_prepare(c,
+	                   "UPDATE users SET totp_secret = NULL, totp_enabled = 0, "
+	                   "totp_activated = 0, totp_last_step = 0, updated_at = ? WHERE id = ?");
 	if (st) {
 		store_bind_int64(st, 1, x->now);
 		store_bind_int64(st, 2, id);

@@ -35,8 +35,8 @@ void totp_code_normalise(const char *in, char *out, size_t n);
 /* Begin for the caller, who gives the password again (400 password_required, 400 wrong_password):
    stores a new pending secret (refused with 409 totp_enrolled when an enrolment that counts is
    in place) and returns it with its otpauth URI. */
-int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret,
-                     size_t secret_len, char *uri, size_t uri_len, struct dom_err *e);
+int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret, size_t secret_len,
+                     char *uri, size_t uri_len, struct dom_err *e);
 /* Confirm for the caller: checks a code against the pending secret and, for an account that
    needs one, uses up activation_code (400 activation_required / activation_invalid); turns TOTP
    on and returns RECOVERY_CODE_COUNT fresh recovery codes. */

@@ -248,9 +248,10 @@ struct create_arg {
    exists outside it. */
 static int username_unavailable(struct dom_err *e)
 {
-	return dom_err_set(e, 400, "username_unavailable",
-	                   "该用户名不可用：用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字"
-	                   "开头，且未被占用或保留，请换一个");
+	return dom_err_set(
+	        e, 400, "username_unavailable",
+	        "该用户名不可用：用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字"
+	        "开头，且未被占用或保留，请换一个");
 }
 
 /* Names the audit trail and the command line use for something else. */
@@ -483,8 +484,9 @@ static int manage_authorize(struct store_conn *c, const struct dom_ctx *x,
 		return 0;
 	if (strcmp(w->permission, ADMIN_WRITE) != 0) {
 		if (admin_side)
-			return dom_err_set(e, 403, "separation",
-			                   "安全管理员和审计员的账号只能由安全管理员管理（三员分立）");
+			return dom_err_set(
+			        e, 403, "separation",
+			        "安全管理员和审计员的账号只能由安全管理员管理（三员分立）");
 		return 0;
 	}
 	if (!admin_side)

@@ -247,7 +247,7 @@ describe('登录', () => {
     await p.waitForText('.form-error .el-alert__title', '请输入安全管理员签发的激活码');
     await page.locator('input[name=activation_code]').fill('aaaa-bbbb-cccc');
     await page.getByRole('button', { name: '确认启用' }).click();
-    await p.waitForText('.form-error .el-alert__title', '激活码不正确');
+    await p.waitForText('.form-error .el-alert__title', '激活码不正确、已使用、已失效或已被新的激活码取代');
     await page.locator('input[name=activation_code]').fill(act.body.activation_code);
     await page.locator('input[name=totp_code]').fill(totpCode(secret));
     await page.getByRole('button', { name: '确认启用' }).click();

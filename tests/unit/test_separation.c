@@ -87,10 +87,11 @@ static int setup(void **state)
 	sodium_memzero(dk, sizeof dk);
 	/* What `wangge serve` does at start. */
 	totp_recovery_key_install(f->key);
-	if (store_write(f->s, exec_fn,
-	                "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	                "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', 0, "
-	                "0)") != 0)
+	if (store_write(
+	            f->s, exec_fn,
+	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
+	            "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', 0, "
+	            "0)") != 0)
 		return -1;
 	f->org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
 	if (f->org < 0)
@@ -337,8 +338,8 @@ static void test_needs_activation(void **state)
 	assert_int_equal(totp_enrol_disable(&xs, pw, &e), -1);
 	assert_string_equal(e.code, "totp_required");
 	caller_release(&c);
-	assert_int_equal(count(f, "SELECT count(*) FROM user_activations WHERE used_at IS NOT NULL"),
-	                 1);
+	assert_int_equal(
+	        count(f, "SELECT count(*) FROM user_activations WHERE used_at IS NOT NULL"), 1);
 }
 
 /* The last enabled holder of audit permissions keeps them through a custom role's change too,

@@ -175,8 +175,27 @@ export default {
     }
 
     // ---- 三员分立 (security administrator): activation codes, and the accounts of the security
-    // and audit side, which the system administrator may not manage. The server decides which
-    // accounts these apply to and says why when one does not.
+    // and audit side, which the system administrator may not manage. Which accounts they apply to
+    // follows from the families of their roles' permissions (the server decides in the end).
+    const roleFamilies = ref(new Map()); // role name → Set of 'system' | 'security' | 'audit' | 'unmask' | ...
+    async function loadRoleFamilies() {
+      if (!(perms.activate || perms.adminWrite) || !perms.roles) return;
+      try {
+        const [roles, cat] = await Promise.all([api.get('/api/v1/roles'), api.get('/api/v1/permissions')]);
+        const family = new Map(cat.permissions.map((p) => [p.name, p.family]));
+        roleFamilies.value = new Map(roles.items.map((r) => [r.name,
+          new Set(r.permissions.map((p) => (p === 'sensitive.unmask' ? 'unmask' : family.get(p))))]));
+      } catch (e) { reportError(e); }
+    }
+    onMounted(loadRoleFamilies);
+    function familiesOf(u) {
+      const out = new Set();
+      for (const r of u.roles || []) for (const f of roleFamilies.value.get(r.name) || []) out.add(f);
+      return out;
+    }
+    const adminSide = (u) => { const f = familiesOf(u); return f.has('security') || f.has('audit'); };
+    const needsActivation = (u) => !u.totp_enabled
+      && ['system', 'security', 'audit', 'unmask'].some((k) => familiesOf(u).has(k));
     async function issueActivation(u) {
       try {
         const r = await api.post(`/api/v1/users/${u.id}/activation`, {});
@@ -219,7 +238,7 @@ export default {
     return {
       filter, page, rows, total, loading, load, search, perms, PAGE_SIZE, narrow, hasActions, isSelf,
       detail, detailOpen, unmaskOpen, openDetail, showUnmask, onUnmasked,
-      edit, openCreate, saveUser, secret, roleDlg, saveRoles, onCommand,
+      edit, openCreate, saveUser, secret, roleDlg, saveRoles, onCommand, adminSide, needsActivation,
       userStatus, formatDateTime, Plus, Refresh, Search, View,
     };
   },
