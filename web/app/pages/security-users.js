@@ -82,6 +82,8 @@ export default {
         org_id: u.org.id, phone: '', id_number: '', error: '' });
     }
     const secret = reactive({ open: false, title: '', value: '', note: '', label: '密码' });
+    // A password or activation code is shown once: gone from the page when the dialog closes.
+    const closeSecret = () => { Object.assign(secret, { open: false, value: '', note: '' }); };
     async function saveUser() {
       edit.error = '';
       if (!edit.id && !/^[a-z0-9][a-z0-9_.-]{2,31}$/.test(edit.username)) {
@@ -238,7 +240,7 @@ export default {
     return {
       filter, page, rows, total, loading, load, search, perms, PAGE_SIZE, narrow, hasActions, isSelf,
       detail, detailOpen, unmaskOpen, openDetail, showUnmask, onUnmasked,
-      edit, openCreate, saveUser, secret, roleDlg, saveRoles, onCommand, adminSide, needsActivation,
+      edit, openCreate, saveUser, secret, closeSecret, roleDlg, saveRoles, onCommand, adminSide, needsActivation,
       userStatus, formatDateTime, Plus, Refresh, Search, View,
     };
   },
