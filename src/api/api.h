@@ -78,6 +78,7 @@ void api_sessions_logout_all(struct req *r);
 void api_session_password(struct req *r);
 void api_session_totp_begin(struct req *r);
 void api_session_totp_confirm(struct req *r);
+void api_session_totp_disable(struct req *r);
 /* users.c */
 void api_users_list(struct req *r);
 void api_users_create(struct req *r);
@@ -87,6 +88,9 @@ void api_users_password_reset(struct req *r);
 void api_users_set_roles(struct req *r);
 void api_users_set_grids(struct req *r);
 void api_users_totp_reset(struct req *r);
+void api_users_activation(struct req *r);
+void api_users_admin_update(struct req *r);
+void api_users_admin_password_reset(struct req *r);
 /* orgs.c */
 void api_orgs_list(struct req *r);
 void api_orgs_create(struct req *r);

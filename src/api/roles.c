@@ -149,7 +149,7 @@ json_t *api_permission_catalog_json(void)
 		builtin_role_perms(b, &s);
 		json_array_append_new(roles, json_pack("{s:s,s:s,s:o,s:b}", "name", b->name,
 		                                       "label", b->label, "permissions", p,
-		                                       "totp_required", perm_set_is_admin(&s)));
+		                                       "totp_required", perm_set_needs_totp(&s)));
 	}
 	for (size_t i = 0; i < sensitive_field_count; i++) {
 		const struct field_class_def *f = &sensitive_fields[i];

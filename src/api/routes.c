@@ -42,6 +42,8 @@ const struct route api_routes[] = {
 	  ROUTE_SELF },
 	{ "POST", "/api/v1/session/totp/confirm", api_session_totp_confirm, "authenticated", 1024,
 	  ROUTE_SELF },
+	{ "POST", "/api/v1/session/totp/disable", api_session_totp_disable, "authenticated", 1024,
+	  0 },
 	{ "GET", "/api/v1/permissions", api_permissions_list, "authenticated", 0, 0 },
 	{ "GET", "/api/v1/users", api_users_list, "user.read", 0, 0 },
 	{ "POST", "/api/v1/users", api_users_create, "user.write", 0, 0 },
@@ -52,6 +54,13 @@ const struct route api_routes[] = {
 	{ "PUT", "/api/v1/users/:id/roles", api_users_set_roles, "role.assign", 0, 0 },
 	{ "PUT", "/api/v1/users/:id/grids", api_users_set_grids, "user.write", 0, 0 },
 	{ "DELETE", "/api/v1/users/:id/totp", api_users_totp_reset, "user.totp_reset", 0, 0 },
+	/* 三员分立 (issue 8): the security administrator's approval of a TOTP enrolment, and its
+	   management of the accounts holding security or audit permissions. */
+	{ "POST", "/api/v1/users/:id/activation", api_users_activation, "user.activate", 1024, 0 },
+	{ "PATCH", "/api/v1/users/:id/admin-account", api_users_admin_update, "user.admin_write", 0,
+	  0 },
+	{ "POST", "/api/v1/users/:id/admin-account/password-reset", api_users_admin_password_reset,
+	  "user.admin_write", 1024, 0 },
 	{ "GET", "/api/v1/orgs", api_orgs_list, "org.read", 0, 0 },
 	{ "POST", "/api/v1/orgs", api_orgs_create, "org.write", 0, 0 },
 	{ "GET", "/api/v1/orgs/:id", api_orgs_get, "org.read", 0, 0 },

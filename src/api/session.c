@@ -2,7 +2,7 @@
  * The authentication and authorization step run before every route (api_authorize), the
  * automatic audit of state-changing requests (api_audit_request), and the session resource:
  * POST/GET/DELETE /api/v1/session, DELETE /api/v1/sessions, PUT /api/v1/session/password,
- * POST /api/v1/session/totp and /totp/confirm. See docs/api-identity.md.
+ * POST /api/v1/session/totp, /totp/confirm and /totp/disable. See docs/api-identity.md.
  */
 #include <inttypes.h>
 #include <sodium.h>
@@ -361,22 +361,25 @@ void api_session_password(struct req *r)
 	resp_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* POST /api/v1/session/totp {"password"}: the password again, then a new secret (domain/
+   totp_enrol.h). */
 void api_session_totp_begin(struct req *r)
 {
-	struct caller *c = api_caller(r);
+	static const char *const keys[] = { "password", NULL };
+	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	char secret[TOTP_SECRET_B32], uri[512];
 
-	(void)c;
-	if (body_none_or_respond(r) < 0)
+	if (!body || body_keys_or_respond(r, body, keys, "") < 0)
 		return;
 	api_ctx(r, &x);
-	if (totp_enrol_begin(&x, secret, sizeof secret, uri, sizeof uri, &e) < 0) {
+	if (totp_enrol_begin(&x, body_string_or_null(body, "password"), secret, sizeof secret, uri,
+	                     sizeof uri, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	resp_json(r, 200,
 	          json_pack("{s:s,s:s,s:i,s:i}", "secret", secret, "otpauth_uri", uri, "digits",
 	                    TOTP_DIGITS, "period", TOTP_STEP_S));
@@ -384,27 +387,47 @@ void api_session_totp_begin(struct req *r)
 	sodium_memzero(uri, sizeof uri);
 }
 
+/* POST /api/v1/session/totp/confirm {"code", "activation_code"?}: the activation code is needed
+   by accounts that hold administrator or unmasking permissions (domain/activation.h). */
 void api_session_totp_confirm(struct req *r)
 {
-	static const char *const allowed[] = { "code", NULL };
+	static const char *const keys[] = { "code", "activation_code", NULL };
 	json_t *body = req_json_or_respond(r), *codes;
-	struct caller *c = api_caller(r);
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	char rc[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS];
 
-	if (!body || body_keys_or_respond(r, body, allowed, "") < 0)
+	if (!body || body_keys_or_respond(r, body, keys, "") < 0)
 		return;
-	(void)c;
 	api_ctx(r, &x);
-	if (totp_enrol_confirm(&x, body_string_or_null(body, "code"), rc, &e) < 0) {
+	if (totp_enrol_confirm(&x, body_string_or_null(body, "code"),
+	                       body_string_or_null(body, "activation_code"), rc, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	req_set_audited(r);
+	api_written(r);
 	codes = json_array();
 	for (int i = 0; i < RECOVERY_CODE_COUNT; i++)
 		json_array_append_new(codes, json_string(rc[i]));
 	sodium_memzero(rc, sizeof rc);
 	resp_json(r, 200, json_pack("{s:b,s:o}", "totp_enrolled", 1, "recovery_codes", codes));
+}
+
+/* POST /api/v1/session/totp/disable {"password"}: turns the caller's optional TOTP off. */
+void api_session_totp_disable(struct req *r)
+{
+	static const char *const keys[] = { "password", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+
+	if (!body || body_keys_or_respond(r, body, keys, "") < 0)
+		return;
+	api_ctx(r, &x);
+	if (totp_enrol_disable(&x, body_string_or_null(body, "password"), &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	resp_json(r, 200, json_pack("{s:b}", "totp_enabled", 0));
 }

@@ -53,12 +53,10 @@ void api_tokens_create(struct req *r)
 	}
 	if (body_strings_or_respond(r, a, "permissions", 64, names, &n, shape) < 0)
 		return;
-	/* Out of any sensible range is 0 days, which the domain refuses with bad_lifetime (and the
-	   multiplication cannot overflow). */
-	lifetime = days ? json_integer_value(days) : 90;
-	if (lifetime < 0 || lifetime > 36500)
-		lifetime = 0;
-	lifetime *= 86400;
+	/* Days to seconds without overflow: a huge number of days must not wrap into range. */
+	if (__builtin_mul_overflow((int64_t)(days ? json_integer_value(days) : 90), (int64_t)86400,
+	                           &lifetime))
+		lifetime = -1; /* the domain refuses it as bad_lifetime */
 	api_ctx(r, &x);
 	if (token_create(&x, body_string_or_null(body, "name"),
 	                 json_integer_value(json_object_get(body, "org_id")), names, n, lifetime,

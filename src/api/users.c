@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app.h"
+#include "base/buf.h"
 #include "base/clock.h"
+#include "domain/activation.h"
 #include "domain/role.h"
 #include "domain/totp_enrol.h"
 #include "domain/user.h"
@@ -339,4 +342,92 @@ void api_users_totp_reset(struct req *r)
 
 	if (id_write_or_respond(r, totp_enrol_reset, &id) == 0)
 		resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "totp_enabled", 0));
+}
+
+/* ---- 三员分立: the security administrator's routes (docs/api-identity.md) ---- */
+
+/* POST /api/v1/users/:id/activation: an activation code, shown once (domain/activation.h). */
+void api_users_activation(struct req *r)
+{
+	static const char *const keys[] = { NULL };
+	const struct buf *b = req_body(r);
+	char code[ACTIVATION_CODE_CHARS], t[32];
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id, expires = 0;
+
+	/* No body, or an empty object. */
+	if (b && b->len) {
+		json_t *body = req_json_or_respond(r);
+
+		if (!body || body_keys_or_respond(r, body, keys, "") < 0)
+			return;
+	}
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_ctx(r, &x);
+	if (activation_issue(&x, id, code, &expires, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	resp_json(r, 201,
+	          json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "activation_code", code,
+	                    "expires_at", clock_format_local(expires, t, sizeof t)));
+	sodium_memzero(code, sizeof code);
+}
+
+/* PATCH /api/v1/users/:id/admin-account {"display_name"?, "disabled"?}: an account holding
+   security or audit permissions. */
+void api_users_admin_update(struct req *r)
+{
+	static const char *const keys[] = { "display_name", "disabled", NULL };
+	json_t *body = req_json_or_respond(r), *v;
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	const char *name = NULL;
+	int disabled = -1;
+	int64_t id;
+
+	if (!body || body_keys_or_respond(r, body, keys, "") < 0 ||
+	    body_string_or_respond(r, body, "display_name", &name) < 0 ||
+	    api_id_param(r, "id", &id) < 0)
+		return;
+	if ((v = json_object_get(body, "disabled")) != NULL) {
+		if (!json_is_boolean(v)) {
+			resp_error(r, 400, "bad_field", "字段 disabled 必须是布尔值");
+			return;
+		}
+		disabled = json_is_true(v);
+	}
+	api_ctx(r, &x);
+	if (user_admin_update(&x, id, name, disabled, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	respond_user(r, 200, id, 0, NULL);
+}
+
+/* POST /api/v1/users/:id/admin-account/password-reset: a new one-time password for an account
+   holding security or audit permissions. */
+void api_users_admin_password_reset(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	char otp[24];
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_ctx(r, &x);
+	if (user_admin_password_reset(&x, id, otp, USER_TEMP_PASSWORD_MAX, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	resp_json(r, 200,
+	          json_pack("{s:I,s:s,s:b}", "id", (json_int_t)id, "one_time_password", otp,
+	                    "must_change_password", 1));
+	sodium_memzero(otp, sizeof otp);
 }

@@ -19,6 +19,7 @@
 #include "domain/audit.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
+#include "domain/totp_enrol.h"
 #include "api/api.h"
 #include "http/http.h"
 #include "http/proxy.h"
@@ -153,6 +154,22 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "wangge serve: %s\n", err);
 		store_close(app.store);
 		return 1;
+	}
+	/* Recovery codes are hashed with a key derived from the audit key (domain/totp_enrol.h);
+	   codes stored before that (migration 008) are re-hashed once, keeping them valid. */
+	totp_recovery_key_install(app.audit_key);
+	{
+		struct dom_ctx x;
+		struct dom_err e = { 0 };
+		int64_t rows = 0;
+
+		dom_ctx_cli(&x, app.store, app.audit_key, app.security);
+		if (totp_recovery_rekey(&x, &rows, &e) < 0) {
+			log_error("totp.rekey_failed", "error=\"%s\"", e.message);
+			goto out;
+		}
+		if (rows)
+			log_notice("totp.rekeyed", "rows=%lld", (long long)rows);
 	}
 	/* The data key of the sealed personal fields (base/vault.h); refuses to make a new one when
 	   the database already holds values sealed with a lost key (counted over every registered

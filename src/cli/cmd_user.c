@@ -3,15 +3,28 @@
  * of a database (only while nobody holds that role yet), with a one-time password that must be
  * changed at first login and a TOTP secret. Everyone else is created through the API by these
  * administrators. A database never has a default password.
+ *
+ * The host's recovery commands (issue 8, 三员分立), for what no administrator may do through the
+ * API or what the API cannot reach any more, each audited as the system from "cli":
+ *   `wangge user org-enable --org ID`          re-enables an organisation (a disabled
+ *                                             organisation locks out every account in it);
+ *   `wangge user totp-reset --username NAME`   clears an account's TOTP (lost device, or the only
+ *                                             security administrator) and prints an activation
+ *                                             code where the account needs one;
+ *   `wangge user password-reset --username NAME` a new one-time password (and an activation code
+ *                                             when the account still has to enrol TOTP).
  */
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/vault.h"
 #include "cli/cli.h"
+#include "domain/activation.h"
 #include "domain/audit.h"
 #include "domain/lockout.h"
 #include "domain/org.h"
@@ -20,6 +33,7 @@
 #include "domain/security_config.h"
 #include "domain/user.h"
 #include "domain/totp.h"
+#include "domain/totp_enrol.h"
 #include "store/store.h"
 
 static void user_usage(FILE *f)
@@ -31,8 +45,235 @@ static void user_usage(FILE *f)
 	      "  it) in the center of --region (default: the top region of the database), and\n"
 	      "  prints a one-time password (to be changed at first login) and a TOTP secret.\n"
 	      "       wangge user lockout-release [--db PATH] (--username NAME | --address ADDR)\n"
-	      "  Ends the login lockouts of an account or a client address (audited).\n",
+	      "  Ends the login lockouts of an account or a client address (audited).\n"
+	      "       wangge user org-enable [--db PATH] --org ID\n"
+	      "  Re-enables an organisation (its accounts can log in again).\n"
+	      "       wangge user totp-reset [--db PATH] --username NAME\n"
+	      "  Clears an account's TOTP; prints an activation code when it needs one to enrol.\n"
+	      "       wangge user password-reset [--db PATH] --username NAME\n"
+	      "  Prints a new one-time password (and an activation code when still needed).\n"
+	      "  Each is recorded in the audit trail as the system, source cli.\n",
 	      f);
+}
+
+/* ---- the host's recovery commands (org-enable, totp-reset, password-reset) ---- */
+
+/* What a recovery command works with: the store, the keys and a system context. */
+struct host {
+	const char *db;
+	struct store *s;
+	unsigned char key[AUDIT_KEY_LEN];
+	struct security_config cfg;
+	struct dom_ctx x;
+};
+
+/* Opens the database with its audit key and data key, as `user add` does. 0, or -1 after saying
+   why on stderr. */
+static int host_open(struct host *h, const char *cmd)
+{
+	struct store_options so;
+	char err[512] = "";
+	int64_t sealed;
+
+	security_config_default(&h->cfg);
+	if (security_config_from_env(&h->cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user %s: %s\n", cmd, err);
+		return -1;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "wangge user %s: libsodium failed to initialise\n", cmd);
+		return -1;
+	}
+	if (audit_key_load(h->db, 0, h->key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge user %s: %s\n", cmd,
+		        err[0] ? err : "the audit key beside the database is missing");
+		return -1;
+	}
+	store_options_default(&so, h->db);
+	if (store_open(&so, &h->s, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge user %s: %s\n", cmd, err);
+		return -1;
+	}
+	sealed = sealed_count(store_reader(h->s));
+	if (sealed < 0 || vault_global_load(h->db, sealed, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge user %s: %s\n", cmd,
+		        sealed < 0 ? "cannot count the sealed values" : err);
+		return -1;
+	}
+	dom_ctx_cli(&h->x, h->s, h->key, &h->cfg);
+	return 0;
+}
+
+/* Closes what host_open opened, after bringing the audit head record up to date. */
+static void host_close(struct host *h, const char *cmd)
+{
+	char err[512];
+
+	if (h->s && audit_head_update(h->s, h->db, h->key, err, sizeof err) != 0)
+		fprintf(stderr, "wangge user %s: warning: %s\n", cmd, err);
+	store_close(h->s);
+	h->s = NULL;
+	sodium_memzero(h->key, sizeof h->key);
+}
+
+/* Parses --db and one more option (--org or --username) into *value. 0, or 2 after the usage. */
+static int host_args(int argc, char **argv, const char *name, struct host *h, const char **value)
+{
+	const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ name, required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	h->db = cli_env("WANGGE_DB", "wangge.db");
+	*value = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': h->db = optarg; break;
+		case 'v': *value = optarg; break;
+		default: user_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !*value) {
+		user_usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* Issues and prints an activation code for id when the account needs one. 0, or -1 after
+   saying why. */
+static int host_activation(struct host *h, const char *cmd, int64_t id)
+{
+	char code[ACTIVATION_CODE_CHARS], t[32];
+	struct dom_err e = { 0 };
+	int64_t expires = 0;
+	int need = activation_pending(&h->x, id);
+
+	if (need < 0) {
+		fprintf(stderr, "wangge user %s: cannot read the database\n", cmd);
+		return -1;
+	}
+	if (!need)
+		return 0;
+	if (activation_issue(&h->x, id, code, &expires, &e) < 0) {
+		fprintf(stderr, "wangge user %s: activation code: %s\n", cmd, e.message);
+		return -1;
+	}
+	printf("activation code:    %s (valid until %s)\n"
+	       "The account must enrol TOTP at its next login (两步验证) and confirm it with this\n"
+	       "code. Hand the code to the account's owner in person: it is not shown again.\n",
+	       code, clock_format_local(expires, t, sizeof t));
+	sodium_memzero(code, sizeof code);
+	return 0;
+}
+
+/* The user called name, or -1 after saying why. */
+static int64_t host_user(struct host *h, const char *cmd, const char *name)
+{
+	int64_t id = user_name_ok(name) ? user_id_by_name(&h->x, name) : 0;
+
+	if (id <= 0)
+		fprintf(stderr, "wangge user %s: %s\n", cmd,
+		        id < 0 ? "cannot read the database" : "no such user");
+	return id > 0 ? id : -1;
+}
+
+static int cmd_org_enable(int argc, char **argv)
+{
+	struct host h = { 0 };
+	struct dom_err e = { 0 };
+	const char *arg;
+	struct org o;
+	char *end = NULL;
+	long long id;
+	int rc;
+
+	if ((rc = host_args(argc, argv, "org", &h, &arg)) != 0)
+		return rc;
+	id = strtoll(arg, &end, 10);
+	if (!end || *end || id <= 0) {
+		fprintf(stderr, "wangge user org-enable: --org takes an organisation id\n");
+		return 2;
+	}
+	rc = 1;
+	if (host_open(&h, "org-enable") < 0)
+		goto out;
+	if (org_load(store_reader(h.s), access_system(), id, &o) != 1) {
+		fprintf(stderr, "wangge user org-enable: no organisation %lld\n", id);
+		goto out;
+	}
+	if (org_update(&h.x, id, NULL, 0, &e) < 0) {
+		fprintf(stderr, "wangge user org-enable: %s\n", e.message);
+		goto out;
+	}
+	printf("organisation:       %s (id %lld) enabled%s\n", o.name, id,
+	       o.disabled ? "" : " (it was not disabled)");
+	rc = 0;
+out:
+	host_close(&h, "org-enable");
+	return rc;
+}
+
+static int cmd_totp_reset(int argc, char **argv)
+{
+	struct host h = { 0 };
+	struct dom_err e = { 0 };
+	const char *name;
+	int64_t id;
+	int rc;
+
+	if ((rc = host_args(argc, argv, "username", &h, &name)) != 0)
+		return rc;
+	rc = 1;
+	if (host_open(&h, "totp-reset") < 0 || (id = host_user(&h, "totp-reset", name)) < 0)
+		goto out;
+	if (totp_enrol_reset(&h.x, id, &e) < 0) {
+		fprintf(stderr, "wangge user totp-reset: %s\n", e.message);
+		goto out;
+	}
+	printf("user:               %s (id %lld): TOTP cleared, sessions ended\n", name,
+	       (long long)id);
+	if (host_activation(&h, "totp-reset", id) < 0)
+		goto out;
+	rc = 0;
+out:
+	host_close(&h, "totp-reset");
+	return rc;
+}
+
+static int cmd_password_reset(int argc, char **argv)
+{
+	struct host h = { 0 };
+	struct dom_err e = { 0 };
+	char password[24];
+	const char *name;
+	int64_t id;
+	int rc;
+
+	if ((rc = host_args(argc, argv, "username", &h, &name)) != 0)
+		return rc;
+	rc = 1;
+	if (host_open(&h, "password-reset") < 0 || (id = host_user(&h, "password-reset", name)) < 0)
+		goto out;
+	if (user_password_reset(&h.x, id, password, USER_TEMP_PASSWORD_MAX, &e) < 0) {
+		fprintf(stderr, "wangge user password-reset: %s\n", e.message);
+		goto out;
+	}
+	printf("user:               %s (id %lld): sessions ended\n"
+	       "one-time password:  %s\n"
+	       "The password must be changed at first login; it is not shown again.\n",
+	       name, (long long)id, password);
+	if (host_activation(&h, "password-reset", id) < 0)
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(password, sizeof password);
+	host_close(&h, "password-reset");
+	return rc;
 }
 
 /* The region for the administrators' center: --region, or the top of the tree. */
@@ -192,6 +433,12 @@ int cmd_user(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "lockout-release") == 0)
 		return user_lockout_release(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "org-enable") == 0)
+		return cmd_org_enable(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "totp-reset") == 0)
+		return cmd_totp_reset(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "password-reset") == 0)
+		return cmd_password_reset(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			user_usage(stdout);

@@ -101,14 +101,15 @@ int caller_load(struct store_conn *c, const struct security_config *cfg, int64_t
                 int64_t now, struct caller *out)
 {
 	struct store_stmt *st;
-	int rc, found = -1, grid_worker = 0;
+	int rc, found = -1, grid_worker = 0, activated = 0;
 	int64_t changed_at;
 
 	caller_init(out);
 	st = store_prepare(c,
 	                   "SELECT u.username, u.display_name, u.org_id, u.must_change_password, "
 	                   "u.password_changed_at, u.totp_enabled, u.disabled, o.name, o.kind, "
-	                   "o.region_code, r.path, o.disabled FROM users u JOIN organisations o "
+	                   "o.region_code, r.path, o.disabled, u.totp_activated FROM users u JOIN "
+	                   "organisations o "
 	                   "ON o.id = u.org_id JOIN regions r ON r.code = o.region_code "
 	                   "WHERE u.id = ?");
 	if (!st)
@@ -132,6 +133,7 @@ int caller_load(struct store_conn *c, const struct security_config *cfg, int64_t
 			    now - changed_at > cfg->password_max_age_s)
 				out->must_change_password = 1;
 			out->totp_enrolled = store_col_int64(st, 5) != 0;
+			activated = store_col_int64(st, 12) != 0;
 			dom_copy(out->org_name, sizeof out->org_name, store_col_text(st, 7));
 			out->p.org_kind = org_kind_from_name(store_col_text(st, 8));
 			dom_copy(out->p.region_code, sizeof out->p.region_code,
@@ -148,6 +150,11 @@ int caller_load(struct store_conn *c, const struct security_config *cfg, int64_t
 	    load_grids(c, user_id, out) < 0)
 		return -1;
 	out->p.grid_bound = grid_worker || out->p.ngrids > 0;
-	out->totp_required = perm_set_is_admin(&out->perms);
+	/* Administrators and whoever may unmask personal data enrol TOTP before anything else, and
+	   their enrolment counts only when a security administrator approved it (an activation
+	   code, domain/activation.h): one made before they gained such a permission does not. */
+	out->totp_required = perm_set_needs_totp(&out->perms);
+	if (out->totp_required && !activated)
+		out->totp_enrolled = 0;
 	return 1;
 }

@@ -23,8 +23,8 @@ struct caller {
 	unsigned char csrf_hash[32]; /* the session's CSRF token, hashed */
 	int via_cookie;              /* authenticated by the session cookie (CSRF applies) */
 	int must_change_password;    /* first login or expired: only password change allowed */
-	int totp_required;           /* holds administrator permissions */
-	int totp_enrolled;
+	int totp_required; /* holds administrator or unmasking permissions (perm_set_needs_totp) */
+	int totp_enrolled; /* TOTP is on, and approved with an activation code when required */
 	char display_name[128];
 	char org_name[128];
 	int64_t *grid_buf; /* owned; p.grid_ids points here */

@@ -2,7 +2,7 @@
  * Demo accounts: after the demo city exists, one organisation per need and one account per
  * built-in role, so the demo and the tests can log in as anyone:
  *   聊城市网格化服务管理中心 (city)        sysadmin, secadmin, auditor (with TOTP secrets)
- *   东昌府区网格化服务管理中心 (county)    operator, leader
+ *   东昌府区网格化服务管理中心 (county)    operator, leader (with a TOTP secret: may unmask)
  *   东昌府区公安分局 (department)          handler
  *   <community>网格员队伍 (grid_team)      worker, bound to two grids of that community
  * plus 阳谷县网格化服务管理中心 and a township center without accounts, as objects of other scopes.

@@ -24,6 +24,15 @@ struct release_arg {
 	int64_t user_id; /* the locked account's user, 0 when none */
 };
 
+/* 1 when p's scope is the whole tree (the system, or an organisation of a top-level region):
+   locks that belong to no region (addresses, names nobody has) are theirs. */
+static int scope_whole_tree(const struct principal *p)
+{
+	const char *slash = strchr(p->region_path, '/');
+
+	return p->is_system || (slash && slash[1] == '\0');
+}
+
 json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
@@ -36,14 +45,17 @@ json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct 
 	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
 	dom_scope_sql(x->caller, "r.path", NULL, scope);
-	/* The same rule as a release: locks of existing accounts only when the user is in scope. */
+	/* Scoped like the accounts they lock (the same rule as a release): an account lock shows
+	   when its user lies inside the caller's scope; locks of addresses and of names nobody has
+	   only to whole-tree callers. */
 	(void)snprintf(sql, sizeof sql,
-	               "SELECT l.id, l.kind, l.subject, l.locked_at, l.until FROM lockouts l WHERE "
-	               "l.until > ? AND l.released_at IS NULL AND l.id > ? AND (l.kind <> "
-	               "'account' OR NOT EXISTS (SELECT 1 FROM users u WHERE u.username = "
-	               "l.subject) OR EXISTS (SELECT 1 FROM users u JOIN organisations o ON o.id = "
-	               "u.org_id JOIN regions r ON r.code = o.region_code WHERE u.username = "
-	               "l.subject%s)) ORDER BY l.id LIMIT ?",
+	               "SELECT l.id, l.kind, l.subject, l.locked_at, l.until FROM lockouts l "
+	               "LEFT JOIN users u ON l.kind = 'account' AND u.username = l.subject "
+	               "LEFT JOIN organisations o ON o.id = u.org_id "
+	               "LEFT JOIN regions r ON r.code = o.region_code "
+	               "WHERE l.until > ? AND l.released_at IS NULL AND l.id > ? "
+	               "AND ((u.id IS NOT NULL%s) OR (u.id IS NULL AND ? = 1)) "
+	               "ORDER BY l.id LIMIT ?",
 	               scope);
 	items = json_array();
 	if (!items || !(st = store_prepare(c, sql)))
@@ -52,6 +64,7 @@ json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct 
 	store_bind_int64(st, k++, after);
 	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
 		goto fail;
+	store_bind_int64(st, k++, scope_whole_tree(x->caller));
 	store_bind_int64(st, k++, pg->limit + 1);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char t1[32], t2[32];
@@ -84,7 +97,8 @@ fail:
 
 /* authorize of a release: the lock is active, and it is not the caller's own account. A lock
    of an existing account lies inside the caller's scope only when that user does (else 404, as
-   if missing); address locks and locks of names nobody has belong to no region. */
+   if missing); address locks and locks of names nobody has belong to no region, and only
+   whole-tree callers see and release them (as the list shows them). */
 static int release_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                              struct dom_err *e)
 {
@@ -109,6 +123,8 @@ static int release_authorize(struct store_conn *c, const struct dom_ctx *x, stru
 	if (!found)
 		return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
 	dom_write_object(w, "%s:%s", a->kind, a->subject);
+	if (!a->user_id && !scope_whole_tree(x->caller))
+		return dom_err_set(e, 404, "not_found", "锁定记录不存在或已失效");
 	if (a->user_id) {
 		struct user_view u;
 

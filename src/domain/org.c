@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/org.h"
+#include "domain/role.h"
 #include "store/store.h"
 
 enum org_kind org_kind_from_name(const char *kind)
@@ -324,18 +325,32 @@ int64_t org_ensure(const struct dom_ctx *x, const char *name, const char *kind, 
 	return id;
 }
 
-/* authorize: the organisation exists inside the caller's scope. */
+/* authorize: the organisation exists inside the caller's scope, and it is not disabled while
+   it holds enabled administrators (三员分立: disabling the organisation of the security
+   administrator or the auditor would lock them out as surely as disabling their accounts, which
+   the system administrator may not do; `wangge user org-enable` on the host undoes it). */
 static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
 	struct org_arg *a = w->arg;
 	struct org o;
 	int rc = org_load(c, x->caller, a->id, &o);
+	int64_t admins;
 
 	if (rc < 0)
 		return dom_err_read(e);
 	if (rc == 0)
 		return dom_err_set(e, 404, "not_found", "组织机构不存在");
+	if (a->disabled > 0 && !o.disabled) {
+		admins = role_family_holders(c, PERM_ADMIN_FAMILIES, a->id, 0, 0, 0);
+		if (admins < 0)
+			return dom_err_read(e);
+		if (admins > 0)
+			return dom_err_set(e, 409, "org_has_admins",
+			                   "该组织机构有 %" PRId64
+			                   " 个在用的系统管理员、安全管理员或审计员账号，不能停用",
+			                   admins);
+	}
 	return 0;
 }
 

@@ -67,8 +67,14 @@ int perm_set_subset(const struct perm_set *a, const struct perm_set *b);
 unsigned perm_set_families(const struct perm_set *s);
 /* 1 when s holds permissions of at most one administrator family (三员分立). */
 int perm_set_separated(const struct perm_set *s);
-/* 1 when s holds any administrator permission (those users must log in with TOTP). */
+/* The bits (1 << family) of the three administrator families. */
+#define PERM_ADMIN_FAMILIES ((1u << PERM_SYSTEM) | (1u << PERM_SECURITY) | (1u << PERM_AUDIT))
+/* 1 when s holds any administrator permission. */
 int perm_set_is_admin(const struct perm_set *s);
+/* 1 when s holds an administrator permission or sensitive.unmask: such an account must enrol
+   TOTP before it may do anything else, and its enrolment needs an activation code issued by a
+   security administrator (domain/activation.h). */
+int perm_set_needs_totp(const struct perm_set *s);
 
 struct builtin_role {
 	const char *name;

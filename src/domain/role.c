@@ -213,6 +213,121 @@ static void join_names(char *out, size_t cap, const char *prefix, const char *co
 	}
 }
 
+/* ---- who holds what ---- */
+
+/* Appends "?, ?, ..." (n placeholders, "NULL" when n is 0) to sql at *o. -1 when it does not
+   fit. */
+static int placeholders(char *sql, size_t cap, size_t *o, size_t n)
+{
+	for (size_t i = 0; i < (n ? n : 1); i++) {
+		int k = snprintf(sql + *o, cap - *o, "%s%s", i ? ", " : "", n ? "?" : "NULL");
+
+		if (k < 0 || (size_t)k >= cap - *o)
+			return -1;
+		*o += (size_t)k;
+	}
+	return 0;
+}
+
+int64_t role_family_holders(struct store_conn *c, unsigned families, int64_t org_id,
+                            int64_t except_user, int64_t role_id, int role_has)
+{
+	const char *perms[PERM_SET_WORDS * 64], *roles[16];
+	size_t np = 0, nr = 0, o;
+	char sql[4096];
+	struct store_stmt *st;
+	int64_t n = -1;
+	int k = 1, rc;
+
+	for (size_t i = 0; i < permission_count; i++)
+		if (families & (1u << permission_catalog[i].family))
+			perms[np++] = permission_catalog[i].name;
+	for (size_t i = 0; i < builtin_role_count && nr < 16; i++) {
+		struct perm_set ps;
+
+		builtin_role_perms(&builtin_roles[i], &ps);
+		if (perm_set_families(&ps) & families)
+			roles[nr++] = builtin_roles[i].name;
+	}
+	if (np == 0)
+		return 0;
+	/* The text depends on the catalog only, so it is the same on every call with the same
+	   families and the statement cache keeps it. */
+	o = (size_t)snprintf(
+	        sql, sizeof sql, "%s",
+	        "SELECT count(DISTINCT u.id) FROM users u JOIN organisations o ON o.id = u.org_id "
+	        "JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE "
+	        "u.disabled = 0 AND o.disabled = 0 AND (? = 0 OR u.org_id = ?) AND u.id <> ? AND "
+	        "((r.id = ? AND ? = 1) OR (r.id <> ? AND ((r.builtin = 1 AND r.name IN (");
+	if (placeholders(sql, sizeof sql, &o, nr) < 0 || o + 120 >= sizeof sql)
+		return -1;
+	o += (size_t)snprintf(sql + o, sizeof sql - o, "%s",
+	                      ")) OR (r.builtin = 0 AND EXISTS (SELECT 1 FROM role_permissions rp "
+	                      "WHERE rp.role_id = r.id AND rp.permission IN (");
+	if (o >= sizeof sql || placeholders(sql, sizeof sql, &o, np) < 0 || o + 8 >= sizeof sql)
+		return -1;
+	(void)snprintf(sql + o, sizeof sql - o, "%s", "))))))");
+	if (!(st = store_prepare(c, sql)))
+		return -1;
+	store_bind_int64(st, k++, org_id);
+	store_bind_int64(st, k++, org_id);
+	store_bind_int64(st, k++, except_user);
+	store_bind_int64(st, k++, role_id);
+	store_bind_int64(st, k++, role_has ? 1 : 0);
+	store_bind_int64(st, k++, role_id);
+	for (size_t i = 0; i < nr; i++)
+		store_bind_text(st, k++, roles[i], -1);
+	for (size_t i = 0; i < np; i++)
+		store_bind_text(st, k++, perms[i], -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+/* 1 when the enabled holders of audit permissions would drop to none: with counts them now,
+   without after the change. -1 on error. */
+static int last_auditor_goes(int64_t with, int64_t without)
+{
+	if (with < 0 || without < 0)
+		return -1;
+	return with > 0 && without == 0;
+}
+
+static int last_auditor_refused(struct dom_err *e)
+{
+	return dom_err_set(e, 409, "last_auditor",
+	                   "不能取消最后一名在用审计员的审计权限或停用其账号：系统须始终有审计员"
+	                   "（三员分立）；请先为另一名用户授予审计员角色");
+}
+
+/* The names of user_id's roles joined after prefix into out (truncated to fit). */
+static void user_role_names(struct store_conn *c, int64_t user_id, const char *prefix, char *out,
+                            size_t cap)
+{
+	struct store_stmt *st = store_prepare(c, "SELECT r.name FROM user_roles ur JOIN roles r ON "
+	                                         "r.id = ur.role_id WHERE ur.user_id = ? ORDER BY "
+	                                         "r.id");
+	size_t o = strlen(prefix);
+	int i = 0;
+
+	dom_copy(out, cap, prefix);
+	if (!st || o >= cap)
+		return;
+	store_bind_int64(st, 1, user_id);
+	while (store_step(st) == STORE_ROW) {
+		int k = snprintf(out + o, cap - o, "%s%s", i++ ? "," : "", store_col_text(st, 0));
+
+		if (k < 0 || (size_t)k >= cap - o)
+			break;
+		o += (size_t)k;
+	}
+	store_reset(st);
+	if (i == 0)
+		(void)snprintf(out + o, cap - o, "（无）");
+}
+
 /* ---- grants ---- */
 
 struct assign_arg {
@@ -220,6 +335,39 @@ struct assign_arg {
 	const char *const *names;
 	size_t n;
 };
+
+/* The auditor's roles (三员分立): a change of the roles of an account that holds or gains audit
+   permissions is its own action, with the roles before and after, so the auditors see it as
+   such; and the last enabled holder of audit permissions keeps them. */
+static int auditor_rules(struct store_conn *c, struct assign_arg *a, struct dom_write *w,
+                         const struct perm_set *after, struct dom_err *e)
+{
+	const unsigned audit = 1u << PERM_AUDIT;
+	struct perm_set before;
+	unsigned fb, fa = perm_set_families(after);
+	char was[DOM_DETAIL_MAX / 2], now[DOM_DETAIL_MAX / 2];
+	int rc;
+
+	if (role_user_perms(c, a->id, &before, NULL) < 0)
+		return dom_err_read(e);
+	fb = perm_set_families(&before);
+	if (!((fb | fa) & audit))
+		return 0;
+	w->action = "user.roles_auditor";
+	user_role_names(c, a->id, "原角色：", was, sizeof was);
+	if (a->n)
+		join_names(now, sizeof now, "新角色：", a->names, a->n);
+	else
+		dom_copy(now, sizeof now, "新角色：（无）");
+	dom_write_detail(w, "%s；%s", was, now);
+	if (!(fb & audit) || (fa & audit))
+		return 0;
+	rc = last_auditor_goes(role_family_holders(c, audit, 0, 0, 0, 0),
+	                       role_family_holders(c, audit, 0, a->id, 0, 0));
+	if (rc < 0)
+		return dom_err_read(e);
+	return rc ? last_auditor_refused(e) : 0;
+}
 
 /* authorize: the user lies inside the caller's scope, is not the caller (no self grant), every
    role exists, and the roles together hold at most one administrator family. */
@@ -247,7 +395,7 @@ static int assign_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return dom_err_set(
 		        e, 409, "separation",
 		        "系统管理、安全管理、安全审计的权限不能授予同一用户（三员分立）");
-	return 0;
+	return auditor_rules(c, a, w, &total, e);
 }
 
 static int assign_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
@@ -296,6 +444,7 @@ int role_assign(const struct dom_ctx *x, int64_t id, const char *const *roles, s
 /* [{id,name,label,builtin,permissions,users}] of every role, or only of role id (id > 0). */
 static json_t *roles_json(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 {
+	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_conn *c = dom_reader(x, e);
 	struct store_stmt *st;
 	json_t *out = json_array();
@@ -303,13 +452,20 @@ static json_t *roles_json(const struct dom_ctx *x, int64_t id, struct dom_err *e
 
 	if (!c || !out)
 		goto fail;
-	st = store_prepare(c, "SELECT r.id, r.name, r.label, r.builtin, (SELECT count(*) FROM "
-	                      "user_roles ur WHERE ur.role_id = r.id) FROM roles r WHERE (? = 0 OR "
-	                      "r.id = ?) ORDER BY r.id");
-	if (!st)
+	/* Holders are counted inside the caller's scope only. */
+	dom_scope_sql(x->caller, "rg.path", NULL, scope);
+	(void)snprintf(
+	        sql, sizeof sql,
+	        "SELECT r.id, r.name, r.label, r.builtin, (SELECT count(*) FROM user_roles ur "
+	        "JOIN users u ON u.id = ur.user_id JOIN organisations o ON o.id = u.org_id "
+	        "JOIN regions rg ON rg.code = o.region_code WHERE ur.role_id = r.id%s) "
+	        "FROM roles r WHERE (? = 0 OR r.id = ?) ORDER BY r.id",
+	        scope);
+	st = store_prepare(c, sql);
+	if (!st || dom_scope_bind(x->caller, NULL, st, 1) != 3)
 		goto fail;
-	store_bind_int64(st, 1, id);
-	store_bind_int64(st, 2, id);
+	store_bind_int64(st, 3, id);
+	store_bind_int64(st, 4, id);
 	while ((rc = store_step(st)) == STORE_ROW) {
 		struct perm_set ps = { 0 };
 		json_t *perms = json_array();
@@ -563,6 +719,52 @@ static int holders_separated(struct store_conn *c, int64_t id, const struct perm
 	}
 }
 
+/* 1 when role id is held by a user whose organisation lies outside the caller's scope, 0 when
+   not, -1 on error. */
+static int holders_outside(struct store_conn *c, const struct dom_ctx *x, int64_t id)
+{
+	char lo[ACCESS_PATH_MAX], hi[ACCESS_PATH_MAX];
+	struct store_stmt *st;
+	int rc, found = -1;
+
+	if (x->caller->is_system)
+		return 0;
+	access_scope_range(x->caller, lo, hi);
+	st = store_prepare(c, "SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id JOIN "
+	                      "organisations o ON o.id = u.org_id JOIN regions r ON r.code = "
+	                      "o.region_code WHERE ur.role_id = ? AND NOT (r.path >= ? AND r.path "
+	                      "< ?) LIMIT 1");
+	if (!st)
+		return -1;
+	store_bind_int64(st, 1, id);
+	store_bind_text(st, 2, lo, -1);
+	store_bind_text(st, 3, hi, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		found = 1;
+	else if (rc == STORE_DONE)
+		found = 0;
+	store_reset(st);
+	return found;
+}
+
+/* 1 when changing the custom role of a to a->set takes the audit permissions from the last
+   enabled holder of any, 0 when not, -1 on error. */
+static int role_loses_last_auditor(struct store_conn *c, const struct role_arg *a)
+{
+	const unsigned audit = 1u << PERM_AUDIT;
+	struct perm_set cur = { 0 };
+
+	if (perm_set_families(&a->set) & audit)
+		return 0;
+	if (role_perms(c, a->id, a->current, 0, &cur) < 0)
+		return -1;
+	if (!(perm_set_families(&cur) & audit))
+		return 0;
+	return last_auditor_goes(role_family_holders(c, audit, 0, 0, 0, 0),
+	                         role_family_holders(c, audit, 0, 0, a->id, 0));
+}
+
 /* authorize of a change: the role exists, is custom, is not held by the caller (no self grant),
    and, when its permissions change, they and every holder's roles together keep to one
    administrator family. */
@@ -583,10 +785,18 @@ static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return dom_err_set(e, 403, "builtin_role", "内置角色的权限由系统规定，不能修改");
 	if (held)
 		return dom_err_set(e, 403, "self_grant", "不能修改自己所持有的角色");
+	if ((rc = holders_outside(c, x, a->id)) != 0)
+		return rc < 0 ? dom_err_read(e)
+		              : dom_err_set(
+		                        e, 403, "role_out_of_scope",
+		                        "该角色有管辖范围以外的用户持有，只能由管辖范围覆盖这些用户"
+		                        "的安全管理员修改");
 	if (!a->perms)
 		return 0;
 	if (!perm_set_separated(&a->set))
 		return separation_refused(e);
+	if ((rc = role_loses_last_auditor(c, a)) != 0)
+		return rc < 0 ? dom_err_read(e) : last_auditor_refused(e);
 	rc = holders ? holders_separated(c, a->id, &a->set, &who) : 1;
 	if (rc < 0)
 		return dom_err_read(e);

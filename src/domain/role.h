@@ -5,7 +5,13 @@
  *   - a role's permissions, and the union of a user's roles, hold at most one administrator
  *     family (perm_set_separated): 409 separation;
  *   - nobody grants a role to themselves, nor edits a role they hold: 403 self_grant;
- *   - built-in roles are fixed: 403 builtin_role.
+ *   - built-in roles are fixed: 403 builtin_role;
+ *   - the last enabled holder of audit permissions keeps them (409 last_auditor), and every change
+ *     of the roles of an account that holds, or gains, audit permissions is recorded as its own
+ *     action "user.roles_auditor" with the roles before and after, for the auditors to see;
+ *   - a custom role held by users outside the caller's scope is changed only by a security
+ *     administrator whose scope covers them (403 role_out_of_scope), and the list counts the
+ *     holders inside the caller's scope only.
  */
 #ifndef WANGGE_DOMAIN_ROLE_H
 #define WANGGE_DOMAIN_ROLE_H
@@ -58,6 +64,15 @@ int role_assign(const struct dom_ctx *x, int64_t id, const char *const *roles, s
 /* Number of users holding the role called name, or -1 (the command line's first-administrator
    rule). */
 int64_t role_holder_count(const struct dom_ctx *x, const char *name);
+
+/* Inside a write or on a reader: the number of enabled users (account and organisation enabled)
+   holding a permission of one of families (bits 1 << PERM_*), not counting except_user (0: none),
+   only in organisation org_id (0: any). When role_id > 0 that role is taken to hold such a
+   permission exactly when role_has is set (what it would hold after a change). -1 on error. The
+   last auditor (role assignments and updates, disabling), and organisations holding
+   administrators, are found with it. */
+int64_t role_family_holders(struct store_conn *c, unsigned families, int64_t org_id,
+                            int64_t except_user, int64_t role_id, int role_has);
 
 #include "base/banned.h"
 #endif

@@ -89,7 +89,8 @@ struct create_arg {
 	const char *token;
 };
 
-/* authorize: the token's organisation lies inside the caller's scope. */
+/* authorize: the token's organisation lies inside the caller's scope, and the caller holds every
+   permission it puts on the token (a token never reaches further than its issuer could). */
 static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
@@ -103,6 +104,10 @@ static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return dom_err_set(e, 404, "unknown_org", "组织机构不存在或不在管辖范围内");
 	if (!x->caller->user_id)
 		return dom_err_set(e, 403, "forbidden", "只有用户可以签发接口令牌");
+	for (size_t i = 0; i < a->n; i++)
+		if (!access_can(x->caller, a->perms[i]))
+			return dom_err_set(e, 403, "permission_not_held",
+			                   "您不持有权限 %s，不能把它授予接口令牌", a->perms[i]);
 	return 0;
 }
 
@@ -186,7 +191,9 @@ int token_create(const struct dom_ctx *x, const char *name, int64_t org_id,
 		if (k > 0 && (size_t)k < sizeof w.detail - off)
 			off += (size_t)k;
 	}
-	if (lifetime_s < 3600 || lifetime_s > max) {
+	/* now + lifetime must not overflow either (a lifetime is bounded by max, but max comes from
+	   the configuration). */
+	if (lifetime_s < 3600 || lifetime_s > max || x->now > INT64_MAX - lifetime_s) {
 		dom_err_set(e, 400, "bad_lifetime", "有效期须在 1 小时到 %" PRId64 " 天之间",
 		            max / 86400);
 		goto out;

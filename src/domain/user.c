@@ -15,6 +15,7 @@
 #include "base/codes.h"
 #include "base/vault.h"
 #include "domain/lockout.h"
+#include "domain/activation.h"
 #include "domain/password.h"
 #include "domain/role.h"
 #include "domain/sealed.h"
@@ -263,13 +264,41 @@ struct create_arg {
 	int64_t id;
 };
 
-/* authorize: the organisation lies inside the caller's scope. */
+/* One answer for every user name that cannot be had: badly formed, reserved, or taken by an
+   account anywhere, inside the caller's scope or not, so the answer never tells whether a name
+   exists outside it. */
+static int username_unavailable(struct dom_err *e)
+{
+	return dom_err_set(
+	        e, 400, "username_unavailable",
+	        "该用户名不可用：用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字"
+	        "开头，且未被占用或保留，请换一个");
+}
+
+/* Names the audit trail and the command line use for something else. */
+static int username_reserved(const char *name)
+{
+	return strcmp(name, "system") == 0 || strcmp(name, "cli") == 0;
+}
+
+/* authorize: the organisation lies inside the caller's scope and the name is free. */
 static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
 	struct create_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
 
-	return org_in_scope(c, x, a->f->org_id, e);
+	if (org_in_scope(c, x, a->f->org_id, e) < 0)
+		return -1;
+	if (!(st = store_prepare(c, "SELECT 1 FROM users WHERE username = ?")))
+		return dom_err_read(e);
+	store_bind_text(st, 1, a->f->username, -1);
+	rc = store_step(st);
+	store_reset(st);
+	if (rc == STORE_ROW)
+		return username_unavailable(e);
+	return rc == STORE_DONE ? 0 : dom_err_read(e);
 }
 
 /* authorize for accounts made by the command line and the demo: only the system makes them,
@@ -292,10 +321,13 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	int rc;
 
 	id_number_normal(f->id_number, idn);
+	/* password_set_by: who knows the one-time password (no activation code from them);
+	   totp_activated: the host enrols administrators' TOTP itself. */
 	st = store_prepare(c,
 	                   "INSERT INTO users (username, display_name, org_id, password_hash, "
 	                   "password_changed_at, must_change_password, totp_enabled, created_at, "
-	                   "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	                   "updated_at, totp_activated, password_set_by) VALUES (?, ?, ?, ?, ?, ?, "
+	                   "?, ?, ?, ?, ?)");
 	if (!st)
 		return dom_err_store(e, STORE_ERR);
 	store_bind_text(st, 1, f->username, -1);
@@ -307,9 +339,14 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	store_bind_int64(st, 7, a->totp ? 1 : 0);
 	store_bind_int64(st, 8, x->now);
 	store_bind_int64(st, 9, x->now);
+	store_bind_int64(st, 10, a->totp ? 1 : 0);
+	if (x->caller->user_id)
+		store_bind_int64(st, 11, x->caller->user_id);
+	else
+		store_bind_null(st, 11);
 	rc = dom_step_done(st);
 	if (rc == STORE_CONSTRAINT)
-		return dom_err_set(e, 409, "duplicate", "用户名 %s 已存在", f->username);
+		return username_unavailable(e); /* taken between the look and the insert */
 	if (rc)
 		return dom_err_store(e, rc);
 	a->id = store_last_insert_id(c);
@@ -341,9 +378,8 @@ static int user_fields_validate(const struct user_fields *f, int creating, struc
 {
 	char msg[128];
 
-	if (creating && !user_name_ok(f->username))
-		return dom_err_set(e, 400, "bad_username",
-		                   "用户名须为 3 到 32 个小写字母、数字或 _ . -，以字母或数字开头");
+	if (creating && (!user_name_ok(f->username) || username_reserved(f->username)))
+		return username_unavailable(e);
 	if ((creating || f->display_name) && !dom_name_valid(f->display_name, msg, sizeof msg))
 		return dom_err_set(e, 400, "bad_display_name", "姓名：%s", msg);
 	if (f->phone && *f->phone) {
@@ -441,6 +477,60 @@ out:
 	return id;
 }
 
+/* ---- who manages an account (三员分立) ---- */
+
+#define ADMIN_WRITE "user.admin_write"
+
+/* The side of the separation an account belongs to: the accounts holding security or audit
+   permissions are managed by security administrators only, through the admin-account routes
+   (permission user.admin_write), never by a system administrator and never by themselves; every
+   other account (business users, system administrators) by system administrators (user.write).
+   The host (the system principal) manages all. w->permission tells which route the request
+   came by. 0, or -1 with e (403 separation, 409 not_admin_account, 403 self_grant). */
+static int manage_authorize(struct store_conn *c, const struct dom_ctx *x,
+                            const struct dom_write *w, int64_t id, int *audit_holder,
+                            struct dom_err *e)
+{
+	struct perm_set ps;
+	unsigned f;
+	int admin_side;
+
+	if (role_user_perms(c, id, &ps, NULL) < 0)
+		return dom_err_read(e);
+	f = perm_set_families(&ps);
+	admin_side = (f & ((1u << PERM_SECURITY) | (1u << PERM_AUDIT))) != 0;
+	if (audit_holder)
+		*audit_holder = (f & (1u << PERM_AUDIT)) != 0;
+	if (x->caller->is_system)
+		return 0;
+	if (strcmp(w->permission, ADMIN_WRITE) != 0) {
+		if (admin_side)
+			return dom_err_set(
+			        e, 403, "separation",
+			        "安全管理员和审计员的账号只能由安全管理员管理（三员分立）");
+		return 0;
+	}
+	if (!admin_side)
+		return dom_err_set(e, 409, "not_admin_account",
+		                   "该账号不持有安全管理或安全审计权限，由系统管理员管理");
+	if (id == x->caller->user_id)
+		return dom_err_set(e, 403, "self_grant", "不能管理自己的账号");
+	return 0;
+}
+
+/* 1 when disabling user id (an enabled holder of audit permissions) leaves no enabled auditor,
+   0 when not, -1 on error. */
+static int last_auditor(struct store_conn *c, int64_t id)
+{
+	const unsigned audit = 1u << PERM_AUDIT;
+	int64_t with = role_family_holders(c, audit, 0, 0, 0, 0);
+	int64_t without = role_family_holders(c, audit, 0, id, 0, 0);
+
+	if (with < 0 || without < 0)
+		return -1;
+	return with > 0 && without == 0;
+}
+
 struct update_arg {
 	int64_t id;
 	const struct user_fields *f;
@@ -448,20 +538,32 @@ struct update_arg {
 };
 
 /* authorize: the user and (when it changes) the new organisation lie inside the caller's scope;
-   nobody disables their own account. */
+   the caller is on the side of the separation that manages this account; nobody disables their
+   own account, nor the last enabled auditor. */
 static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
 	struct update_arg *a = w->arg;
 	struct user_view u;
+	int auditor = 0, rc;
 
 	if (user_load_for_write(c, x, a->id, &u, e) < 0)
 		return -1;
 	sodium_memzero(&u, sizeof u);
+	if (manage_authorize(c, x, w, a->id, &auditor, e) < 0)
+		return -1;
 	if (a->f->org_id && org_in_scope(c, x, a->f->org_id, e) < 0)
 		return -1;
 	if (a->f->disabled > 0 && a->id == x->caller->user_id)
 		return dom_err_set(e, 409, "self_disable", "不能停用自己的账号");
+	if (a->f->disabled > 0 && auditor) {
+		if ((rc = last_auditor(c, a->id)) < 0)
+			return dom_err_read(e);
+		if (rc)
+			return dom_err_set(e, 409, "last_auditor",
+			                   "不能停用最后一名在用审计员的账号：系统须始终有审计员"
+			                   "（三员分立）；请先为另一名用户授予审计员角色");
+	}
 	return 0;
 }
 
@@ -496,11 +598,12 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	return 0;
 }
 
-int user_update(const struct dom_ctx *x, int64_t id, const struct user_fields *f, struct dom_err *e)
+static int update_as(const struct dom_ctx *x, int64_t id, const struct user_fields *f,
+                     const char *permission, struct dom_err *e)
 {
 	struct update_arg a = { .id = id, .f = f };
 	struct dom_write w = { .action = "user.update",
-		               .permission = "user.write",
+		               .permission = permission,
 		               .authorize = update_authorize,
 		               .apply = update_apply,
 		               .arg = &a };
@@ -519,6 +622,19 @@ int user_update(const struct dom_ctx *x, int64_t id, const struct user_fields *f
 	return rc;
 }
 
+int user_update(const struct dom_ctx *x, int64_t id, const struct user_fields *f, struct dom_err *e)
+{
+	return update_as(x, id, f, "user.write", e);
+}
+
+int user_admin_update(const struct dom_ctx *x, int64_t id, const char *display_name, int disabled,
+                      struct dom_err *e)
+{
+	struct user_fields f = { .display_name = display_name, .disabled = disabled };
+
+	return update_as(x, id, &f, ADMIN_WRITE, e);
+}
+
 struct password_arg {
 	int64_t id;
 	const char *hash;     /* the new hash */
@@ -527,8 +643,9 @@ struct password_arg {
 	int64_t keep_session;
 };
 
-/* authorize of a reset: the user lies inside the caller's scope and is not the caller (who
-   changes their own password knowing the old one). */
+/* authorize of a reset: the user lies inside the caller's scope, the caller is on the side of the
+   separation that manages it, and it is not the caller (who changes their own password knowing
+   the old one). */
 static int reset_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                            struct dom_err *e)
 {
@@ -538,6 +655,8 @@ static int reset_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 	if (user_load_for_write(c, x, a->id, &u, e) < 0)
 		return -1;
 	sodium_memzero(&u, sizeof u);
+	if (manage_authorize(c, x, w, a->id, NULL, e) < 0)
+		return -1;
 	if (a->id == x->caller->user_id)
 		return dom_err_set(e, 409, "self_reset", "不能重置自己的密码，请使用修改密码");
 	return 0;
@@ -565,15 +684,38 @@ static int password_apply(struct store_conn *c, const struct dom_ctx *x, struct 
 	return 0;
 }
 
-int user_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password, size_t tplen,
-                        struct dom_err *e)
+/* A reset: the new one-time password, who set it (they may not approve the account's TOTP
+   enrolment while it is in force), and the end of activation codes issued before it. */
+static int reset_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
+{
+	struct password_arg *a = w->arg;
+	struct store_stmt *st;
+	int rc;
+
+	if (password_apply(c, x, w, e) < 0)
+		return -1;
+	if (!(st = store_prepare(c, "UPDATE users SET password_set_by = ? WHERE id = ?")))
+		return dom_err_store(e, STORE_ERR);
+	if (x->caller->user_id)
+		store_bind_int64(st, 1, x->caller->user_id);
+	else
+		store_bind_null(st, 1);
+	store_bind_int64(st, 2, a->id);
+	if ((rc = dom_step_done(st)) != 0 || (rc = activation_revoke_conn(c, x, a->id)) != 0)
+		return dom_err_store(e, rc);
+	return 0;
+}
+
+static int password_reset_as(const struct dom_ctx *x, int64_t id, const char *permission,
+                             char *temp_password, size_t tplen, struct dom_err *e)
 {
 	char hash[PASSWORD_HASH_MAX] = "";
 	struct password_arg a = { .id = id, .hash = hash, .must_change = 1 };
 	struct dom_write w = { .action = "user.password_reset",
-		               .permission = "user.write",
+		               .permission = permission,
 		               .authorize = reset_authorize,
-		               .apply = password_apply,
+		               .apply = reset_apply,
 		               .arg = &a };
 	int rc = -1;
 
@@ -585,6 +727,18 @@ int user_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password
 out:
 	sodium_memzero(hash, sizeof hash);
 	return rc;
+}
+
+int user_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password, size_t tplen,
+                        struct dom_err *e)
+{
+	return password_reset_as(x, id, "user.write", temp_password, tplen, e);
+}
+
+int user_admin_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password,
+                              size_t tplen, struct dom_err *e)
+{
+	return password_reset_as(x, id, ADMIN_WRITE, temp_password, tplen, e);
 }
 
 /* The stored password hash of user id on the reader into out. 0, or -1 with e. */
@@ -758,8 +912,9 @@ struct grids_arg {
 	size_t n;
 };
 
-/* authorize: the user lies inside the caller's scope, and every grid is active, visible to the
-   caller and inside the user's organisation. */
+/* authorize: the user lies inside the caller's scope and on the system administrator's side of
+   the separation, and every grid is active, visible to the caller and inside the user's
+   organisation. */
 static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                            struct dom_err *e)
 {
@@ -769,6 +924,10 @@ static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 
 	if (user_load_for_write(c, x, a->id, &u, e) < 0)
 		return -1;
+	if (manage_authorize(c, x, w, a->id, NULL, e) < 0) {
+		sodium_memzero(&u, sizeof u);
+		return -1;
+	}
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		char path[ACCESS_PATH_MAX] = "";
 		struct store_stmt *st;
@@ -884,4 +1043,34 @@ int user_find_by_id_number(struct store_conn *c, const struct principal *p, int6
 		sodium_memzero(&u, sizeof u);
 	}
 	return 0;
+}
+
+int64_t user_id_by_name(const struct dom_ctx *x, const char *username)
+{
+	struct dom_err e = { 0 };
+	struct store_conn *c = dom_reader(x, &e);
+	struct store_stmt *st;
+	struct user_view u;
+	int64_t id = 0;
+	int rc;
+
+	if (!c || !(st = store_prepare(c, "SELECT id FROM users WHERE username = ?")))
+		return -1;
+	store_bind_text(st, 1, username, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		id = store_col_int64(st, 0);
+	store_reset(st);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return -1;
+	if (id > 0) {
+		/* Only a user the caller may see. */
+		rc = user_load(c, x->caller, id, x->now, &u);
+		sodium_memzero(&u, sizeof u);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			id = 0;
+	}
+	return id;
 }

@@ -81,14 +81,36 @@ struct user_fields {
 };
 /* Creates a user in an organisation inside the caller's scope with a one-time password (written
    into temp_password, USER_TEMP_PASSWORD_MAX bytes): must be changed at first login. No roles:
-   the security administrator grants them. Returns 0 and *id, or -1 with e. */
+   the security administrator grants them. A name that is badly formed, reserved or taken by any
+   account, in scope or not, gets the same answer (400 username_unavailable), so the answer never
+   tells that a name exists outside the caller's scope. Returns 0 and *id, or -1 with e. */
 int user_create(const struct dom_ctx *x, const struct user_fields *f, int64_t *id,
                 char *temp_password, size_t tplen, struct dom_err *e);
 int user_update(const struct dom_ctx *x, int64_t id, const struct user_fields *f,
                 struct dom_err *e);
-/* New one-time password; the user's sessions end. */
+/* New one-time password; the user's sessions end and activation codes issued before end too
+   (domain/activation.h). The caller is recorded as the one who knows the one-time password. */
 int user_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password, size_t tplen,
                         struct dom_err *e);
+
+/*
+ * 三员分立 (docs/security.md): an account holding security or audit permissions is managed only by
+ * security administrators, never by a system administrator and never by itself. user_update,
+ * user_password_reset and user_set_grids (permission user.write) refuse such an account with 403
+ * separation; the two functions below (permission user.admin_write, the security
+ * administrator's) manage only such accounts (409 not_admin_account otherwise, 403 self_grant
+ * for the caller's own). Neither disables the last enabled auditor (409 last_auditor).
+ */
+/* Renames (display_name NULL leaves it) and/or disables (disabled < 0 leaves it) an account
+   holding security or audit permissions. */
+int user_admin_update(const struct dom_ctx *x, int64_t id, const char *display_name, int disabled,
+                      struct dom_err *e);
+/* New one-time password for an account holding security or audit permissions. */
+int user_admin_password_reset(const struct dom_ctx *x, int64_t id, char *temp_password,
+                              size_t tplen, struct dom_err *e);
+/* The id of the user called username visible to x's caller (the command line's look-up): the id,
+   0 when there is none, -1 on error. */
+int64_t user_id_by_name(const struct dom_ctx *x, const char *username);
 /* The caller changes their own password (old one checked). Their other sessions end. */
 int user_password_change(const struct dom_ctx *x, const char *old_password,
                          const char *new_password, int64_t keep_session, struct dom_err *e);

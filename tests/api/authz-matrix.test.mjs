@@ -45,10 +45,7 @@ const CALLERS = [
 // Known gaps: "caller route scope" → why it fails today. Each names the domain check it waits
 // for; remove the entry when the check lands (the case then passes, reported as a todo that
 // passed, and must be kept passing).
-const TODO = {
-  'secadmin@county DELETE /api/v1/tokens/:id other':
-    'needs a scope check in token_revoke: a county security administrator revokes another county\'s token (identity, issue 7)',
-};
+const TODO = {};
 const todoFor = (caller, key, scope) => TODO[`${caller} ${key} ${scope}`];
 
 const keyOf = (rt) => `${rt.method} ${rt.pattern}`;
@@ -199,7 +196,7 @@ describe('refused requests changed nothing', () => {
     assert.ok(locks.some((l) => l.id === w.lockout));
   });
 
-  test('the other county\'s token is still active', { todo: TODO['secadmin@county DELETE /api/v1/tokens/:id other'] }, async () => {
+  test('the other county\'s token is still active', async () => {
     const tokens = (await w.demo.secadmin.get('/api/v1/tokens')).body.items;
     assert.ok(tokens.find((t) => t.id === w.token.other)?.active, 'revoked by a county security administrator');
   });
@@ -253,7 +250,7 @@ describe('the domain refuses the wrong scope or the wrong target', () => {
     assert.equal(r.status, 404, show(r));
   });
 
-  test('a county security administrator cannot revoke another county\'s token', { todo: TODO['secadmin@county DELETE /api/v1/tokens/:id other'] }, async () => {
+  test('a county security administrator cannot revoke another county\'s token', async () => {
     const other = await w.newToken(w.orgs.otherCenter);
     const r = await county('secadmin').del(`/api/v1/tokens/${other}`);
     assert.equal(r.status, 404, show(r));
@@ -278,7 +275,7 @@ describe('the domain refuses the wrong scope or the wrong target', () => {
     assert.ok(tokens.some((t) => t.id === w.token.own));
   });
 
-  test('a county security administrator\'s token list holds no token of another county', { todo: 'needs a scope condition in token_list (identity, issue 7)' }, async () => {
+  test('a county security administrator\'s token list holds no token of another county', async () => {
     const tokens = (await county('secadmin').get('/api/v1/tokens')).body.items;
     assert.ok(!tokens.some((t) => t.org_id === w.orgs.otherCenter), 'tokens of another county listed');
   });
@@ -351,7 +348,6 @@ describe('the domain refuses the wrong scope or the wrong target', () => {
     assert.equal(code(r), 'separation');
   });
 
-  const LOCKOUT_TODO = 'needs a scope check on lockouts by the locked account\'s organisation (identity, issue 7)';
   let otherLock;
   const lockOtherAccount = async () => {
     if (otherLock) return otherLock;
@@ -362,13 +358,13 @@ describe('the domain refuses the wrong scope or the wrong target', () => {
     return otherLock;
   };
 
-  test('a county security administrator does not see the lockout of another county\'s account', { todo: LOCKOUT_TODO }, async () => {
+  test('a county security administrator does not see the lockout of another county\'s account', async () => {
     const lock = await lockOtherAccount();
     const items = (await county('secadmin').get('/api/v1/lockouts')).body.items;
     assert.ok(!items.some((l) => l.id === lock.id), 'listed to a county security administrator');
   });
 
-  test('…nor release it', { todo: LOCKOUT_TODO }, async () => {
+  test('…nor release it', async () => {
     const lock = await lockOtherAccount();
     const r = await county('secadmin').del(`/api/v1/lockouts/${lock.id}`);
     assert.equal(r.status, 404, show(r));

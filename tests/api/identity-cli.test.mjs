@@ -21,7 +21,8 @@ test('wangge demo writes one account per built-in role, mode 0600, without force
   assert.equal(statSync(`${db}.audit.key`).mode & 0o777, 0o600);
   for (const a of acc) {
     assert.ok(a.password.length >= 12 && a.username && a.organisation);
-    assert.equal(Boolean(a.totp_secret), ['sysadmin', 'secadmin', 'auditor'].includes(a.role));
+    // Administrators, and the leader who may unmask personal data, have TOTP (issue 8).
+    assert.equal(Boolean(a.totp_secret), ['sysadmin', 'secadmin', 'auditor', 'center_leader'].includes(a.role));
   }
   assert.equal(sql(db, 'SELECT count(*) FROM users WHERE must_change_password = 1'), '0');
   // Running it again adds nothing.

@@ -184,7 +184,7 @@ describe('TOTP', () => {
 
   test('enrolment with recovery codes (optional for other roles)', async () => {
     const w = await as('grid_worker');
-    const begin = await w.post('/api/v1/session/totp');
+    const begin = await w.post('/api/v1/session/totp', { password: accountFor(server.db, 'grid_worker').password });
     assert.equal(begin.status, 200);
     const secret = begin.body.secret;
     remember(secret);
@@ -197,7 +197,7 @@ describe('TOTP', () => {
     assert.equal(r.body.recovery_codes.length, 10);
     const codes = r.body.recovery_codes;
     remember(...codes);
-    assert.equal((await w.post('/api/v1/session/totp')).status, 409, 'no second enrolment');
+    assert.equal((await w.post('/api/v1/session/totp', { password: accountFor(server.db, 'grid_worker').password })).status, 409, 'no second enrolment');
 
     const a = accountFor(server.db, 'grid_worker');
     r = await login(server, a.username, a.password);

@@ -77,7 +77,7 @@ describe('sensitive fields at rest', () => {
     for (const a of admins) await loginAs(server, a.role);
 
     const w = await loginAs(server, 'grid_worker');
-    const begin = await w.post('/api/v1/session/totp');
+    const begin = await w.post('/api/v1/session/totp', { password: accountFor(server.db, 'grid_worker').password });
     assert.equal(begin.status, 200, begin.text);
     const pending = begin.body.secret;
     assert.match(pending, /^[A-Z2-7]{32}$/);

@@ -171,7 +171,9 @@ describe('登录', () => {
   test('two-step verification: enrol with the shown secret, confirm with a code, recovery codes once', async () => {
     const { b, p } = await freshPage();
     const { page } = p;
-    const a = accountFor(server.db, 'center_leader');
+    // TOTP is optional for this account (no administrator or unmasking permission): the user
+    // made by the previous test, with the password it chose.
+    const a = { username: 'xinren', password: 'Wgly-Mima-2026!', display_name: '王新人' };
     await page.goto(server.url + '/');
     await page.locator('.login-card').waitFor();
     await fillLogin(p, a.username, a.password);
@@ -180,6 +182,10 @@ describe('登录', () => {
     await page.locator('.user-button').click();
     await page.getByRole('menuitem', { name: '两步验证' }).click();
     await p.waitForText('.page-title', '两步验证');
+    // The password is asked again first.
+    await page.getByRole('button', { name: '开始启用' }).click();
+    await p.waitForText('.form-error .el-alert__title', '请输入当前密码');
+    await page.locator('input[name=totp_password]').fill(a.password);
     await page.getByRole('button', { name: '开始启用' }).click();
     const shown = (await page.locator('[data-field=totp-secret]').textContent()).trim();
     assert.match(shown, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/, 'secret in groups of four');
@@ -204,6 +210,52 @@ describe('登录', () => {
     const r = await apiLogin(server, a.username, a.password);
     assert.equal(r.body.error.code, 'totp_required');
     assert.equal((await apiLogin(server, a.username, a.password, { recovery_code: firstCode })).status, 200);
+    p.assertNoErrors();
+    await b.close();
+  });
+
+  test('an account that may unmask enrols TOTP at its first login, with an activation code from the security administrator', async () => {
+    const sys = await loginAs(server, 'sysadmin');
+    const sec = await loginAs(server, 'secadmin');
+    const created = await sys.post('/api/v1/users', { username: 'lingdao2', display_name: '吴领导', org_id: 2 });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await sec.put(`/api/v1/users/${created.body.id}/roles`, { roles: ['center_leader'] })).status, 200);
+    const act = await sec.post(`/api/v1/users/${created.body.id}/activation`, {});
+    assert.equal(act.status, 201, act.text);
+
+    const { b, p } = await freshPage();
+    const { page } = p;
+    p.allow('/api/v1/session/totp/confirm'); // the confirmation with a wrong code answers 400
+    await page.goto(server.url + '/');
+    await page.locator('.login-card').waitFor();
+    await fillLogin(p, 'lingdao2', created.body.one_time_password);
+    await p.waitForText('.page-title', '修改密码');
+    const next = 'Lingdao-Mima-2026!';
+    await page.locator('input[name=old_password]').fill(created.body.one_time_password);
+    await page.locator('input[name=new_password]').fill(next);
+    await page.locator('input[name=new_password_again]').fill(next);
+    await page.getByRole('button', { name: '确认修改' }).click();
+    // Still restricted: TOTP first, and the page says an activation code is needed.
+    await p.waitForText('.page-title', '两步验证');
+    assert.equal(await page.locator('.nav-menu').count(), 0, 'no menu before TOTP is enrolled');
+    assert.match(await page.locator('.page-card').textContent(), /激活码/);
+    await page.locator('input[name=totp_password]').fill(next);
+    await page.getByRole('button', { name: '开始启用' }).click();
+    const secret = (await page.locator('[data-field=totp-secret]').textContent()).replace(/ /g, '');
+    await page.locator('input[name=totp_code]').fill(totpCode(secret));
+    await page.getByRole('button', { name: '确认启用' }).click();
+    await p.waitForText('.form-error .el-alert__title', '请输入安全管理员签发的激活码');
+    await page.locator('input[name=activation_code]').fill('aaaa-bbbb-cccc');
+    await page.getByRole('button', { name: '确认启用' }).click();
+    await p.waitForText('.form-error .el-alert__title', '激活码不正确、已使用、已失效或已被新的激活码取代');
+    await page.locator('input[name=activation_code]').fill(act.body.activation_code);
+    await page.locator('input[name=totp_code]').fill(totpCode(secret));
+    await page.getByRole('button', { name: '确认启用' }).click();
+    await page.locator('[data-field=recovery-codes] li').first().waitFor();
+    console.log(`screenshot: ${await p.screenshot('totp-activation')}`);
+    await page.getByRole('button', { name: '我已妥善保存' }).click();
+    await p.waitForText('.user-name', '吴领导');
+    assert.ok((await menuTexts(page)).includes('系统状态'));
     p.assertNoErrors();
     await b.close();
   });

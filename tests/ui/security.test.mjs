@@ -168,6 +168,31 @@ describe('安全管理', () => {
     p.assertNoErrors();
   });
 
+  test('用户: the security administrator issues an activation code, shown once, for an account that may unmask', async () => {
+    const sec = await loginAs(server, 'secadmin');
+    const created = await sys.post('/api/v1/users', { username: 'lingdao3', display_name: '郑领导', org_id: 2 });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await sec.put(`/api/v1/users/${created.body.id}/roles`, { roles: ['center_leader'] })).status, 200);
+    const p = await as('secadmin');
+    const { page } = p;
+    await open(p, '#/security/users', '用户');
+    // The page may still show the list of an earlier test: search for the new account.
+    await page.locator('input[name=q]').fill('lingdao3');
+    await page.getByRole('button', { name: '查询' }).click();
+    const r = row(page, 'users-table', 'lingdao3');
+    await r.getByRole('button', { name: '更多' }).click();
+    await page.locator('.el-dropdown-menu:visible .el-dropdown-menu__item', { hasText: '签发激活码' }).click();
+    const shown = dialog(page, 'lingdao3 的激活码');
+    await shown.waitFor();
+    const code = (await shown.locator('[data-field=secret]').textContent()).trim();
+    assert.match(code, /^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
+    assert.match(await shown.textContent(), /只显示这一次/);
+    console.log(`screenshot: ${await p.screenshot('security-activation')}`);
+    await shown.getByRole('button', { name: '我已记下' }).click();
+    assert.ok(!(await page.content()).includes(code), 'the code is not on the page after it was shown');
+    p.assertNoErrors();
+  });
+
   test('unmask: the reason dialog requires a reason, then shows the full values and the audit has it', async () => {
     const p = await as('center_leader');
     const { page } = p;

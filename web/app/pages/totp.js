@@ -2,6 +2,9 @@
 // otpauth:// URI; no QR library is vendored, so the secret is shown in groups of four for typing
 // into the app, with the URI to copy. A code from the app confirms, and the recovery codes are
 // shown once. Also shown by App.js when an administrator must enrol before anything else.
+// Beginning asks for the password again; an account that holds administrator or unmasking
+// permissions (session.totpRequired) confirms with an activation code a security administrator
+// issued to it (三员分立: whoever knows its one-time password cannot finish the enrolment).
 import { computed, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { CopyDocument, CircleCheckFilled } from '@element-plus/icons-vue';
@@ -20,21 +23,25 @@ export default {
     const secret = ref('');
     const uri = ref('');
     const code = ref('');
+    const password = ref('');
+    const activation = ref('');
     const recovery = ref([]);
     const error = ref('');
     const busy = ref(false);
 
     async function begin() {
-      busy.value = true;
       error.value = '';
+      if (!password.value) { error.value = '请输入当前密码'; return; }
+      busy.value = true;
       try {
-        const r = await api.post('/api/v1/session/totp', {});
+        const r = await api.post('/api/v1/session/totp', { password: password.value });
+        password.value = '';
         secret.value = r.secret;
         uri.value = r.otpauth_uri;
         stage.value = 'scan';
       } catch (e) {
         if (e.code === 'totp_enrolled') { stage.value = 'enrolled'; await loadSession(); }
-        reportError(e);
+        if (e.status === 400) error.value = e.message; else reportError(e);
       } finally {
         busy.value = false;
       }
@@ -44,9 +51,15 @@ export default {
       error.value = '';
       const c = code.value.replace(/\s+/g, '');
       if (!/^\d{6}$/.test(c)) { error.value = '请输入验证器显示的 6 位数字'; return; }
+      const body = { code: c };
+      if (session.totpRequired) {
+        if (!activation.value.trim()) { error.value = '请输入安全管理员签发的激活码'; return; }
+        body.activation_code = activation.value.trim();
+      }
       busy.value = true;
       try {
-        const r = await api.post('/api/v1/session/totp/confirm', { code: c });
+        const r = await api.post('/api/v1/session/totp/confirm', body);
+        activation.value = '';
         recovery.value = r.recovery_codes || [];
         secret.value = '';
         uri.value = '';
@@ -77,7 +90,7 @@ export default {
     }
 
     return {
-      stage, secret, uri, code, recovery, error, busy, begin, confirm, done, download, session,
+      stage, secret, uri, code, password, activation, recovery, error, busy, begin, confirm, done, download, session,
       grouped: computed(() => groupSecret(secret.value)),
       copySecret: () => copyText(secret.value, '密钥'),
       copyUri: () => copyText(uri.value, '链接'),
