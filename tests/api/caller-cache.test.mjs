@@ -62,10 +62,11 @@ describe('the next request sees', () => {
     const a = accountFor(s.db, 'center_operator');
     const op = await loginAs(s, 'center_operator');
     assert.ok((await cached(op)).permissions.includes('grid.write'));
-    assert.equal((await sec.put(`/api/v1/users/${a.user_id}/roles`, { roles: ['center_leader'] })).status, 200);
+    // dept_handler: no grid.write, and (unlike center_leader, which may unmask) no TOTP needed.
+    assert.equal((await sec.put(`/api/v1/users/${a.user_id}/roles`, { roles: ['dept_handler'] })).status, 200);
     const me = (await op.get('/api/v1/session')).body;
     assert.ok(!me.permissions.includes('grid.write'), JSON.stringify(me.permissions));
-    assert.deepEqual(me.roles.map((x) => x.name), ['center_leader']);
+    assert.deepEqual(me.roles.map((x) => x.name), ['dept_handler']);
     assert.equal((await op.patch('/api/v1/grids/none', { name: 'x' })).body.error.code, 'forbidden');
     assert.equal((await sec.put(`/api/v1/users/${a.user_id}/roles`, { roles: ['center_operator'] })).status, 200);
     assert.ok((await op.get('/api/v1/session')).body.permissions.includes('grid.write'));

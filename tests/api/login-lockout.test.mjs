@@ -62,7 +62,7 @@ describe('reserving attempts', () => {
   test('a right password after wrong ones clears the count; sequential failures lock at the threshold', () => withServer(
     lockEnv,
     async (s) => {
-      const a = accountFor(s.db, 'center_leader');
+      const a = accountFor(s.db, 'dept_handler');
       for (let i = 0; i < 2; i++) assert.equal((await attempt(s, { username: a.username, password: 'Wrong-pass-1x' })).status, 401);
       assert.equal((await attempt(s, { username: a.username, password: a.password })).status, 200);
       for (let i = 0; i < 3; i++) assert.equal((await attempt(s, { username: a.username, password: 'Wrong-pass-1x' })).status, 401);
@@ -157,7 +157,7 @@ describe('the owner of a locked account', () => {
     async (s) => {
       const from = '203.0.113.40';
       for (let i = 0; i < 4; i++) assert.equal((await attempt(s, { username: `nobody${i}`, password: 'Wrong-pass-1x', from })).status, 401);
-      const a = accountFor(s.db, 'center_leader');
+      const a = accountFor(s.db, 'dept_handler');
       assert.equal((await attempt(s, { username: a.username, password: a.password, from })).code, 'address_locked');
       assert.equal((await attempt(s, { username: a.username, password: a.password, from: '203.0.113.41' })).status, 200);
     },
@@ -255,7 +255,7 @@ describe('session cookies', () => {
       assert.equal((await attempt(s, { username: a.username, password: 'Wrong-pass-1x', cookie: first.cookie })).status, 401);
       assert.equal((await old.get('/api/v1/session')).status, 200);
       // A login that succeeds ends it, whoever's it was.
-      const l = accountFor(s.db, 'center_leader');
+      const l = accountFor(s.db, 'dept_handler');
       const second = await attempt(s, { username: l.username, password: l.password, cookie: first.cookie });
       assert.equal(second.status, 200);
       assert.notEqual(second.cookie, first.cookie);
