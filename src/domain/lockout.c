@@ -141,30 +141,16 @@ static int release_apply(struct store_conn *c, const struct dom_ctx *x, struct d
                          struct dom_err *e)
 {
 	struct release_arg *a = w->arg;
-	struct store_stmt *st;
-	int rc;
 
-	st = store_prepare(c, "UPDATE lockouts SET released_at = ?, released_by = ? WHERE id = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, x->now);
-	if (x->caller->user_id)
-		store_bind_int64(st, 2, x->caller->user_id);
-	else
-		store_bind_null(st, 2);
-	store_bind_int64(st, 3, a->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
+	if (dom_exec(c, e, "UPDATE lockouts SET released_at = ?, released_by = ? WHERE id = ?",
+	             "ini", x->now, x->caller->user_id, a->id) < 0)
+		return -1;
 	/* The failures counted for the subject go too, or the next one would lock it again. */
-	st = store_prepare(c, strcmp(a->kind, "account") == 0
-	                              ? "DELETE FROM login_failures WHERE username = ?"
-	                              : "DELETE FROM login_failures WHERE source = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, a->subject, -1);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
-	return 0;
+	return dom_exec(c, e,
+	                strcmp(a->kind, "account") == 0
+	                        ? "DELETE FROM login_failures WHERE username = ?"
+	                        : "DELETE FROM login_failures WHERE source = ?",
+	                "t", a->subject);
 }
 
 int lockout_release(const struct dom_ctx *x, int64_t id, struct dom_err *e)

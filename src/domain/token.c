@@ -242,21 +242,9 @@ static int revoke_apply(struct store_conn *c, const struct dom_ctx *x, struct do
                         struct dom_err *e)
 {
 	const int64_t *id = w->arg;
-	struct store_stmt *st;
-	int rc;
 
-	st = store_prepare(c, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, x->now);
-	if (x->caller->user_id)
-		store_bind_int64(st, 2, x->caller->user_id);
-	else
-		store_bind_null(st, 2);
-	store_bind_int64(st, 3, *id);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
-	return 0;
+	return dom_exec(c, e, "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?",
+	                "ini", x->now, x->caller->user_id, *id);
 }
 
 int token_revoke(const struct dom_ctx *x, int64_t id, struct dom_err *e)
