@@ -214,6 +214,7 @@ static int rekey_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 int totp_recovery_rekey(const struct dom_ctx *x, int64_t *rows, struct dom_err *e)
 {
 	int64_t n = unkeyed_rows(x), done = 0;
+	/* No route reaches this: the authorize step admits the system principal only. */
 	struct dom_write w = { .action = "totp.recovery_rekey",
 		               .permission = "public",
 		               .authorize = rekey_authorize,
