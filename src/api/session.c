@@ -374,8 +374,8 @@ void api_session_totp_begin(struct req *r)
 	if (!body || body_keys_or_respond(r, body, keys, "") < 0)
 		return;
 	api_ctx(r, &x);
-	if (totp_enrol_begin(&x, body_string_or_null(body, "password"), secret, sizeof secret, uri,
-	                     sizeof uri, &e) < 0) {
+	if (totp_enrol_begin(&x, body_string_or_null(body, "password"), api_caller(r)->session_id,
+	                     secret, sizeof secret, uri, sizeof uri, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
@@ -424,7 +424,8 @@ void api_session_totp_disable(struct req *r)
 	if (!body || body_keys_or_respond(r, body, keys, "") < 0)
 		return;
 	api_ctx(r, &x);
-	if (totp_enrol_disable(&x, body_string_or_null(body, "password"), &e) < 0) {
+	if (totp_enrol_disable(&x, body_string_or_null(body, "password"), api_caller(r)->session_id,
+	                       &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}

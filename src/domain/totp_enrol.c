@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "domain/activation.h"
 #include "domain/password.h"
+#include "domain/password_again.h"
 #include "domain/sealed.h"
 #include "domain/session.h"
 #include "domain/totp.h"
@@ -292,63 +293,31 @@ static int enrolment_counts(const struct totp_state *s)
 
 /* ---- the password given again ---- */
 
-/* Checks the caller's password before a write (Argon2 must not hold the writer): *verified
-   gets the stored hash it matched, or "" when it did not match. 0, or -1 with e (400
-   password_required, 403 forbidden for API tokens, 503). */
-static int password_again(const struct dom_ctx *x, const char *password,
-                          char verified[PASSWORD_HASH_MAX], struct dom_err *e)
+/* Before a write: the caller is a user who typed the password, which is then checked as a login
+   attempt (domain/password_again.h). 0, or -1 with e (400 password_required, 403 forbidden for
+   API tokens, 503). */
+static int password_again(const struct dom_ctx *x, const char *password, int64_t session,
+                          struct password_again *pa, struct dom_err *e)
 {
-	struct store_conn *c;
-	struct store_stmt *st;
-	int rc;
-
-	verified[0] = '\0';
+	memset(pa, 0, sizeof *pa);
+	pa->ticket.verdict = LOCKOUT_ACCOUNT_LOCKED;
 	if (!x->caller->user_id || x->caller->token_id)
 		return dom_err_set(e, 403, "forbidden", "只有用户可以管理自己的双因素认证");
+	/* Refused before anything is reserved: a refusal that needs no secret counts nothing. */
 	if (!password || !*password)
 		return dom_err_set(e, 400, "password_required", "请输入当前密码以确认是本人操作");
-	if (!(c = dom_reader(x, e)))
-		return -1;
-	if (!(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?")))
-		return dom_err_read(e);
-	store_bind_int64(st, 1, x->caller->user_id);
-	rc = store_step(st);
-	if (rc == STORE_ROW && password_verify(store_col_text(st, 0), password))
-		dom_copy(verified, PASSWORD_HASH_MAX, store_col_text(st, 0));
-	store_reset(st);
-	return rc == STORE_ROW || rc == STORE_DONE ? 0 : dom_err_read(e);
-}
-
-/* Inside the write: the password matched and the stored hash is still the one it matched. */
-static int password_still(struct store_conn *c, const struct dom_ctx *x, const char *verified,
-                          struct dom_err *e)
-{
-	struct store_stmt *st;
-	int same = 0;
-
-	if (!verified[0])
-		return dom_err_set(e, 400, "wrong_password", "当前密码不正确");
-	if (!(st = store_prepare(c, "SELECT password_hash = ? FROM users WHERE id = ?")))
-		return dom_err_read(e);
-	store_bind_text(st, 1, verified, -1);
-	store_bind_int64(st, 2, x->caller->user_id);
-	if (store_step(st) == STORE_ROW)
-		same = (int)store_col_int64(st, 0);
-	store_reset(st);
-	if (!same)
-		return dom_err_set(e, 409, "conflict", "密码已被修改，请重新登录后再试");
-	return 0;
+	return password_again_check(x, password, session, pa, e);
 }
 
 /* ---- begin ---- */
 
 struct begin_arg {
 	const char *sealed;
-	const char *verified;
+	struct password_again *pa;
 };
 
 /* authorize of begin: a user (API tokens enrol nothing) who gave the password again and has no
-   enrolment that counts. */
+   enrolment that counts. A wrong password is not refused here: apply counts it. */
 static int begin_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                            struct dom_err *e)
 {
@@ -356,7 +325,9 @@ static int begin_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 	struct totp_state s;
 	int rc;
 
-	if (password_still(c, x, a->verified, e) < 0 ||
+	if (!a->pa->verified[0])
+		return 0;
+	if (password_again_still(c, x, a->pa, e) < 0 ||
 	    totp_state(c, x->caller->user_id, &s, e) < 0)
 		return -1;
 	rc = enrolment_counts(&s);
@@ -374,7 +345,11 @@ static int begin_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 {
 	struct begin_arg *a = w->arg;
 	struct store_stmt *st;
+	int rc;
 
+	/* A wrong password counts as a failed login, kept although the request answers an error. */
+	if ((rc = password_again_settle(c, x, w, a->pa, e)) != 0)
+		return rc < 0 ? -1 : 0;
 	st = store_prepare(c, "UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_activated "
 	                      "= 0, totp_last_step = 0, updated_at = ? WHERE id = ?");
 	if (st) {
@@ -390,12 +365,13 @@ static int begin_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	return step_or_fail(st, e);
 }
 
-int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret, size_t secret_len,
-                     char *uri, size_t uri_len, struct dom_err *e)
+int totp_enrol_begin(const struct dom_ctx *x, const char *password, int64_t session, char *secret,
+                     size_t secret_len, char *uri, size_t uri_len, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
-	char s[TOTP_SECRET_B32], sealed[SEALED_TOTP_MAX] = "", verified[PASSWORD_HASH_MAX] = "";
-	struct begin_arg a = { .sealed = sealed, .verified = verified };
+	char s[TOTP_SECRET_B32], sealed[SEALED_TOTP_MAX] = "";
+	struct password_again pa;
+	struct begin_arg a = { .sealed = sealed, .pa = &pa };
 	struct dom_write w = { .action = "totp.enrol_begin",
 		               .permission = "authenticated",
 		               .authorize = begin_authorize,
@@ -404,7 +380,7 @@ int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret
 	int rc = -1;
 
 	totp_new_secret(s);
-	if (password_again(x, password, verified, e) < 0)
+	if (password_again(x, password, session, &pa, e) < 0)
 		goto out;
 	/* Stored sealed, bound to the user's row. */
 	if (sealed_totp_seal(p->user_id, s, sealed, sizeof sealed) < 0) {
@@ -413,8 +389,6 @@ int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret
 		goto out;
 	}
 	dom_write_object(&w, "user:%" PRId64, p->user_id);
-	if (!verified[0])
-		dom_write_detail(&w, "当前密码错误");
 	if (dom_write(x, &w, e) < 0)
 		goto out;
 	dom_copy(secret, secret_len, s);
@@ -422,8 +396,8 @@ int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret
 		dom_copy(uri, uri_len, "");
 	rc = 0;
 out:
+	password_again_done(x, &pa);
 	sodium_memzero(s, sizeof s);
-	sodium_memzero(verified, sizeof verified);
 	return rc;
 }
 
@@ -526,15 +500,17 @@ int totp_enrol_confirm(const struct dom_ctx *x, const char *code, const char *ac
 /* ---- disable ---- */
 
 /* authorize of disabling: the password was given again, TOTP is on, and the account's
-   permissions do not require it. */
+   permissions do not require it. A wrong password is not refused here: apply counts it. */
 static int disable_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                              struct dom_err *e)
 {
-	const char *verified = w->arg;
+	const struct password_again *pa = w->arg;
 	struct totp_state s;
 	int rc = 0;
 
-	if (password_still(c, x, verified, e) < 0 || totp_state(c, x->caller->user_id, &s, e) < 0)
+	if (!pa->verified[0])
+		return 0;
+	if (password_again_still(c, x, pa, e) < 0 || totp_state(c, x->caller->user_id, &s, e) < 0)
 		return -1;
 	if (s.needed)
 		rc = dom_err_set(
@@ -569,28 +545,31 @@ static int totp_clear(struct store_conn *c, const struct dom_ctx *x, int64_t id,
 static int disable_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                          struct dom_err *e)
 {
-	(void)w;
+	int rc;
+
+	/* A wrong password counts as a failed login, kept although the request answers an error. */
+	if ((rc = password_again_settle(c, x, w, w->arg, e)) != 0)
+		return rc < 0 ? -1 : 0;
 	return totp_clear(c, x, x->caller->user_id, e);
 }
 
-int totp_enrol_disable(const struct dom_ctx *x, const char *password, struct dom_err *e)
+int totp_enrol_disable(const struct dom_ctx *x, const char *password, int64_t session,
+                       struct dom_err *e)
 {
-	char verified[PASSWORD_HASH_MAX] = "";
+	struct password_again pa;
 	struct dom_write w = { .action = "totp.disable",
 		               .permission = "authenticated",
 		               .authorize = disable_authorize,
 		               .apply = disable_apply,
-		               .arg = verified };
+		               .arg = &pa };
 	int rc = -1;
 
-	if (password_again(x, password, verified, e) < 0)
+	if (password_again(x, password, session, &pa, e) < 0)
 		goto out;
 	dom_write_object(&w, "user:%" PRId64, x->caller->user_id);
-	if (!verified[0])
-		dom_write_detail(&w, "当前密码错误");
 	rc = dom_write(x, &w, e);
 out:
-	sodium_memzero(verified, sizeof verified);
+	password_again_done(x, &pa);
 	return rc;
 }
 

@@ -32,20 +32,23 @@ void totp_code_new(char out[RECOVERY_CODE_CHARS]);
 /* A typed code compared: lower case, spaces and dashes dropped, into out (n bytes). */
 void totp_code_normalise(const char *in, char *out, size_t n);
 
-/* Begin for the caller, who gives the password again (400 password_required, 400 wrong_password):
+/* Begin for the caller, who gives the password again (400 password_required, 400 wrong_password;
+   checked as a login attempt of session, which ends with 401 session_ended when the account or
+   address is or becomes locked: domain/password_again.h):
    stores a new pending secret (refused with 409 totp_enrolled when an enrolment that counts is
    in place) and returns it with its otpauth URI. */
-int totp_enrol_begin(const struct dom_ctx *x, const char *password, char *secret, size_t secret_len,
-                     char *uri, size_t uri_len, struct dom_err *e);
+int totp_enrol_begin(const struct dom_ctx *x, const char *password, int64_t session, char *secret,
+                     size_t secret_len, char *uri, size_t uri_len, struct dom_err *e);
 /* Confirm for the caller: checks a code against the pending secret and, for an account that
    needs one, uses up activation_code (400 activation_required / activation_invalid); turns TOTP
    on and returns RECOVERY_CODE_COUNT fresh recovery codes. */
 int totp_enrol_confirm(const struct dom_ctx *x, const char *code, const char *activation_code,
                        char codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_CHARS], struct dom_err *e);
 /* The caller turns TOTP off, giving the password again (400 password_required, 400
-   wrong_password). Refused with 409 totp_required for accounts that must have it, 409
-   totp_not_enrolled when it is off. */
-int totp_enrol_disable(const struct dom_ctx *x, const char *password, struct dom_err *e);
+   wrong_password, 401 session_ended: checked like begin's). Refused with 409 totp_required for
+   accounts that must have it, 409 totp_not_enrolled when it is off. */
+int totp_enrol_disable(const struct dom_ctx *x, const char *password, int64_t session,
+                       struct dom_err *e);
 /* Clears user id's TOTP enrolment, recovery codes and unused activation codes (lost device); they
    enrol again, with a new activation code when they need one. */
 int totp_enrol_reset(const struct dom_ctx *x, int64_t id, struct dom_err *e);

@@ -17,6 +17,7 @@
 #include "domain/lockout.h"
 #include "domain/activation.h"
 #include "domain/password.h"
+#include "domain/password_again.h"
 #include "domain/role.h"
 #include "domain/sealed.h"
 #include "domain/session.h"
@@ -637,8 +638,7 @@ int user_admin_update(const struct dom_ctx *x, int64_t id, const char *display_n
 
 struct password_arg {
 	int64_t id;
-	const char *hash;     /* the new hash */
-	const char *verified; /* password change: the stored hash the old password matched */
+	const char *hash; /* the new hash */
 	int must_change;
 	int64_t keep_session;
 };
@@ -741,29 +741,10 @@ int user_admin_password_reset(const struct dom_ctx *x, int64_t id, char *temp_pa
 	return password_reset_as(x, id, ADMIN_WRITE, temp_password, tplen, e);
 }
 
-/* The stored password hash of user id on the reader into out. 0, or -1 with e. */
-static int stored_hash(struct store_conn *c, int64_t id, char out[PASSWORD_HASH_MAX],
-                       struct dom_err *e)
-{
-	struct store_stmt *st;
-	int rc;
-
-	out[0] = '\0';
-	if (!c || !(st = store_prepare(c, "SELECT password_hash FROM users WHERE id = ?")))
-		return dom_err_read(e);
-	store_bind_int64(st, 1, id);
-	rc = store_step(st);
-	if (rc == STORE_ROW)
-		dom_copy(out, PASSWORD_HASH_MAX, store_col_text(st, 0));
-	store_reset(st);
-	return rc == STORE_ROW || rc == STORE_DONE ? 0 : dom_err_read(e);
-}
-
 struct change_arg {
 	struct password_arg pw; /* first: password_apply reads w->arg as a struct password_arg */
-	const struct lockout_ticket *ticket; /* the old-password check's reservation */
-	const char *same;                    /* the new password is the old one */
-	struct lockout_new locks[2];
+	struct password_again *old; /* the old password, given again as a login attempt */
+	const char *same;           /* the new password is the old one */
 };
 
 /* authorize of a change: the caller is a user and, when the old password matched (checked
@@ -773,75 +754,22 @@ static int change_authorize(struct store_conn *c, const struct dom_ctx *x, struc
                             struct dom_err *e)
 {
 	struct change_arg *a = w->arg;
-	struct store_stmt *st;
-	int same = 0;
 
 	if (!x->caller->user_id || x->caller->token_id)
 		return dom_err_set(e, 403, "forbidden", "只有用户可以修改密码");
-	if (!a->pw.verified)
-		return 0;
-	st = store_prepare(c, "SELECT password_hash = ? FROM users WHERE id = ?");
-	if (!st)
-		return dom_err_read(e);
-	store_bind_text(st, 1, a->pw.verified, -1);
-	store_bind_int64(st, 2, a->pw.id);
-	if (store_step(st) == STORE_ROW)
-		same = (int)store_col_int64(st, 0);
-	store_reset(st);
-	if (!same)
-		return dom_err_set(e, 409, "conflict", "密码已被修改，请重新登录后再试");
-	return 0;
+	return password_again_still(c, x, a->old, e);
 }
 
-/* A wrong old password counts as a failed login of the caller's account from its address (its
-   reservation stays as the failure). Once the account is locked, by this failure or before it
-   (or the address is, so that nothing was checked), the session making the attempts ends:
-   whoever holds it cannot go on guessing. Kept although the request answers an error
-   (keep_error). */
-static int change_failed(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
-                         struct change_arg *a, struct dom_err *e)
-{
-	struct store_stmt *st;
-	int64_t until = 1;
-	int rc = 0;
-
-	if (a->ticket->verdict == LOCKOUT_GO)
-		rc = lockout_attempt_failed(c, x, x->caller->username, a->locks, &until);
-	if (rc)
-		return dom_err_store(e, rc);
-	if (until == 0) {
-		dom_write_detail(w, "当前密码错误");
-		dom_err_set(&w->keep_error, 400, "wrong_password", "当前密码不正确");
-		return 0;
-	}
-	st = store_prepare(c, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS "
-	                      "NULL");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, x->now);
-	store_bind_int64(st, 2, a->pw.keep_session);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
-	dom_write_detail(w, "%s，本会话已结束",
-	                 a->ticket->verdict == LOCKOUT_ADDRESS_LOCKED
-	                         ? "来源地址已锁定"
-	                         : "当前密码错误次数过多，账号已锁定");
-	dom_err_set(&w->keep_error, 401, "session_ended",
-	            "登录失败次数过多，账号或来源地址已锁定，会话已结束，请稍后重新登录");
-	return 0;
-}
-
+/* A wrong old password counts as a failed login and may end the session (password_again.h),
+   kept although the request answers an error. */
 static int change_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                         struct dom_err *e)
 {
 	struct change_arg *a = w->arg;
 	int rc;
 
-	if (!a->pw.verified)
-		return change_failed(c, x, w, a, e);
-	/* The old password was right: its reservation was no failure. */
-	if ((rc = lockout_ticket_drop(c, a->ticket)) != 0)
-		return dom_err_store(e, rc);
+	if ((rc = password_again_settle(c, x, w, a->old, e)) != 0)
+		return rc < 0 ? -1 : 0;
 	if (a->same) {
 		dom_write_detail(w, "新密码与当前密码相同");
 		dom_err_set(&w->keep_error, 400, "same_password", "新密码不能与当前密码相同");
@@ -854,10 +782,10 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
                          const char *new_password, int64_t keep_session, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
-	char hash[PASSWORD_HASH_MAX] = "", old_hash[PASSWORD_HASH_MAX] = "";
-	struct lockout_ticket t = { .verdict = LOCKOUT_ACCOUNT_LOCKED };
+	char hash[PASSWORD_HASH_MAX] = "";
+	struct password_again old = { .ticket.verdict = LOCKOUT_ACCOUNT_LOCKED };
 	struct change_arg a = {
-		.pw = { .id = p->user_id, .hash = hash, .keep_session = keep_session }, .ticket = &t
+		.pw = { .id = p->user_id, .hash = hash, .keep_session = keep_session }, .old = &old
 	};
 	struct dom_write w = { .action = "user.password_change",
 		               .permission = "authenticated",
@@ -874,35 +802,20 @@ int user_password_change(const struct dom_ctx *x, const char *old_password,
 			dom_err_set(e, 400, "weak_password", "%s", why);
 			goto out;
 		}
-		/* The check of the old password is a login attempt (lockout.h): reserved on the
-		   writer before Argon2 runs, so parallel guesses cannot exceed the threshold. A
-		   locked account checks nothing (and change_failed ends the session). */
-		if (lockout_reserve(x, p->username, 0, &t) < 0) {
-			dom_err_set(e, 503, "write_failed", "写入失败，请稍后重试");
+		if (password_again_check(x, old_password, keep_session, &old, e) < 0)
 			goto out;
-		}
-		lockout_announce(x, &t.locks[0]);
-		lockout_announce(x, &t.locks[1]);
-		if (t.verdict == LOCKOUT_GO) {
-			if (stored_hash(dom_reader(x, e), p->user_id, old_hash, e) < 0)
-				goto out;
-			if (password_verify(old_hash, old_password))
-				a.pw.verified = old_hash;
-		}
 	}
 	/* A wrong old password is counted inside dom_write, so the attempt is recorded. */
-	if (a.pw.verified) {
-		if (password_verify(old_hash, new_password))
+	if (old.verified[0]) {
+		if (password_verify(old.verified, new_password))
 			a.same = "same";
 		else if (hash_or_fail(x, new_password, hash, e) < 0)
 			goto out;
 	}
 	rc = dom_write(x, &w, e);
-	lockout_announce(x, &a.locks[0]);
-	lockout_announce(x, &a.locks[1]);
 out:
+	password_again_done(x, &old);
 	sodium_memzero(hash, sizeof hash);
-	sodium_memzero(old_hash, sizeof old_hash);
 	return rc;
 }
 

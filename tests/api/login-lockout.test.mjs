@@ -242,6 +242,49 @@ describe('password change', () => {
   ));
 });
 
+describe('TOTP enrolment and disabling', () => {
+  test('wrong passwords at TOTP begin count as login failures and end the session at the threshold', () => withServer(
+    lockEnv,
+    async (s) => {
+      const a = accountFor(s.db, 'center_operator');
+      const op = await loginAs(s, 'center_operator');
+      const begin = () => op.post('/api/v1/session/totp', { password: 'Wrong-pass-1x' });
+      for (let i = 0; i < 2; i++) assert.equal((await begin()).body.error.code, 'wrong_password');
+      assert.equal((await op.get('/api/v1/session')).status, 200, 'below the threshold the session lives');
+      const third = await begin();
+      assert.equal(third.status, 401);
+      assert.equal(third.body.error.code, 'session_ended');
+      assert.equal((await op.get('/api/v1/session')).body.error.code, 'session_expired');
+      assert.equal((await attempt(s, { username: a.username, password: a.password })).code, 'account_locked');
+    },
+  ));
+
+  test('parallel wrong passwords at TOTP begin get at most the threshold verified', () => withServer(
+    lockEnv,
+    async (s) => {
+      const a = accountFor(s.db, 'center_operator');
+      const c = await loginAs(s, 'center_operator');
+      const all = await Promise.all(Array.from({ length: 12 }, (_, i) => c.post('/api/v1/session/totp', { password: `Wrong-pass-${i}x` })));
+      assert.ok(all.every((r) => r.status === 400 || r.status === 401), JSON.stringify(all.map((r) => r.status)));
+      assert.ok(all.some((r) => r.body?.error?.code === 'session_ended'));
+      assert.ok(Number(sql(s.db, `SELECT count(*) FROM login_failures WHERE username = '${a.username}'`)) <= 3);
+      assert.equal((await c.get('/api/v1/session')).status, 401);
+    },
+  ));
+
+  test('a right password gives its attempt back, also when the change is refused', () => withServer(
+    lockEnv,
+    async (s) => {
+      const a = accountFor(s.db, 'grid_worker');
+      const w = await loginAs(s, 'grid_worker');
+      assert.equal((await w.post('/api/v1/session/totp/disable', { password: 'Wrong-pass-1x' })).body.error.code, 'wrong_password');
+      assert.equal((await w.post('/api/v1/session/totp/disable', { password: a.password })).body.error.code, 'totp_not_enrolled');
+      assert.equal((await w.post('/api/v1/session/totp', { password: a.password })).status, 200);
+      assert.equal(sql(s.db, `SELECT count(*) FROM login_failures WHERE username = '${a.username}'`), '1', 'only the wrong one counts');
+    },
+  ));
+});
+
 describe('session cookies', () => {
   test('a login replaces the session cookie it was sent', () => withServer(
     {},

@@ -188,11 +188,12 @@ static void enrol(struct fx *f, int64_t id, const char *pw,
 	char secret[TOTP_SECRET_B32], uri[256], code[9];
 
 	act_as(f, id, &c, &xs);
-	assert_int_equal(totp_enrol_begin(&xs, "wrong-Password-1", secret, sizeof secret, uri,
+	assert_int_equal(totp_enrol_begin(&xs, "wrong-Password-1", 0, secret, sizeof secret, uri,
 	                                  sizeof uri, &e),
 	                 -1);
 	assert_string_equal(e.code, "wrong_password");
-	assert_int_equal(totp_enrol_begin(&xs, pw, secret, sizeof secret, uri, sizeof uri, &e), 0);
+	assert_int_equal(totp_enrol_begin(&xs, pw, 0, secret, sizeof secret, uri, sizeof uri, &e),
+	                 0);
 	code_now(secret, code);
 	assert_int_equal(totp_enrol_confirm(&xs, code, NULL, codes, &e), 0);
 	caller_release(&c);
@@ -315,7 +316,8 @@ static void test_needs_activation(void **state)
 	assert_true(caller_restricted(&c));
 	assert_int_equal(activation_pending(&f->x, id), 1);
 	/* Begins again; the confirmation needs the code. */
-	assert_int_equal(totp_enrol_begin(&xs, pw, secret, sizeof secret, uri, sizeof uri, &e), 0);
+	assert_int_equal(totp_enrol_begin(&xs, pw, 0, secret, sizeof secret, uri, sizeof uri, &e),
+	                 0);
 	code_now(secret, code);
 	assert_int_equal(totp_enrol_confirm(&xs, code, NULL, codes, &e), -1);
 	assert_string_equal(e.code, "activation_required");
@@ -323,7 +325,8 @@ static void test_needs_activation(void **state)
 	assert_int_equal(exp, f->x.now + ACTIVATION_TTL_S);
 	/* A TOTP reset revokes it. */
 	assert_int_equal(totp_enrol_reset(&f->x, id, &e), 0);
-	assert_int_equal(totp_enrol_begin(&xs, pw, secret, sizeof secret, uri, sizeof uri, &e), 0);
+	assert_int_equal(totp_enrol_begin(&xs, pw, 0, secret, sizeof secret, uri, sizeof uri, &e),
+	                 0);
 	code_now(secret, code);
 	assert_int_equal(totp_enrol_confirm(&xs, code, act, codes, &e), -1);
 	assert_string_equal(e.code, "activation_invalid");
@@ -335,7 +338,7 @@ static void test_needs_activation(void **state)
 	assert_false(caller_restricted(&c));
 	assert_int_equal(activation_pending(&f->x, id), 0);
 	/* Whoever must have TOTP cannot turn it off. */
-	assert_int_equal(totp_enrol_disable(&xs, pw, &e), -1);
+	assert_int_equal(totp_enrol_disable(&xs, pw, 0, &e), -1);
 	assert_string_equal(e.code, "totp_required");
 	caller_release(&c);
 	assert_int_equal(
