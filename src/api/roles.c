@@ -201,8 +201,8 @@ void api_security_settings(struct req *r)
 	api_ctx(r, &x);
 	c = x.security;
 	resp_json(r, 200,
-	          json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I},"
-	                    "s:{s:I},s:{s:I},s:b}",
+	          json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:{s:i,s:i,s:I,s:I,s:I,s:I},s:{s:I},"
+	                    "s:{s:i,s:i,s:I},s:{s:I},s:{s:I},s:b}",
 	                    "argon2id", "opslimit", (json_int_t)c->argon2_opslimit, "memlimit_kib",
 	                    (json_int_t)(c->argon2_memlimit / 1024), "session", "idle_timeout_s",
 	                    (json_int_t)c->session_idle_s, "absolute_timeout_s",
@@ -210,7 +210,10 @@ void api_security_settings(struct req *r)
 	                    c->lockout_account_failures, "address_failures",
 	                    c->lockout_address_failures, "window_s",
 	                    (json_int_t)c->lockout_window_s, "duration_s",
-	                    (json_int_t)c->lockout_duration_s, "password", "min_length",
+	                    (json_int_t)c->lockout_duration_s, "max_duration_s",
+	                    (json_int_t)c->lockout_max_duration_s, "backoff_reset_s",
+	                    (json_int_t)c->lockout_backoff_reset_s, "caller_cache", "lifetime_s",
+	                    (json_int_t)c->caller_cache_s, "password", "min_length",
 	                    PASSWORD_MIN_CHARS, "min_classes", 3, "max_age_days",
 	                    (json_int_t)(c->password_max_age_s / 86400), "audit", "retention_days",
 	                    (json_int_t)(c->audit_retention_s / 86400), "api_tokens",

@@ -3,7 +3,8 @@
 // locks grow with backoff; a locked account's owner still logs in with password and TOTP from an
 // address with no recent failures, and the answer never tells an attacker whether a password was
 // right; `wangge user lockout-release` ends locks from the host; wrong old passwords on password
-// change count as login failures and end the session; a login replaces the session cookie it was
+// change, TOTP enrolment begin and TOTP disabling count as login failures and end the session; the
+// security settings show the lockout backoff and the caller cache; a login replaces the session cookie it was
 // sent. Client addresses come through a trusted proxy (X-Forwarded-For from 127.0.0.1), so one
 // test process can act from many addresses. Time passes by the test clock, never by sleeping.
 import assert from 'node:assert/strict';
@@ -281,6 +282,19 @@ describe('TOTP enrolment and disabling', () => {
       assert.equal((await w.post('/api/v1/session/totp/disable', { password: a.password })).body.error.code, 'totp_not_enrolled');
       assert.equal((await w.post('/api/v1/session/totp', { password: a.password })).status, 200);
       assert.equal(sql(s.db, `SELECT count(*) FROM login_failures WHERE username = '${a.username}'`), '1', 'only the wrong one counts');
+    },
+  ));
+});
+
+describe('security settings', () => {
+  test('GET /api/v1/security/settings shows the lockout backoff and the caller cache', () => withServer(
+    { ...lockEnv, WANGGE_LOCKOUT_MAX_DURATION_S: '7200', WANGGE_LOCKOUT_BACKOFF_RESET_S: '43200', WANGGE_CALLER_CACHE_S: '7' },
+    async (s) => {
+      const sec = await loginAs(s, 'secadmin');
+      const res = await sec.get('/api/v1/security/settings');
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body.lockout, { account_failures: 3, address_failures: res.body.lockout.address_failures, window_s: 600, duration_s: 900, max_duration_s: 7200, backoff_reset_s: 43200 });
+      assert.deepEqual(res.body.caller_cache, { lifetime_s: 7 });
     },
   ));
 });
