@@ -1351,22 +1351,28 @@ static json_t *record_json(struct store_stmt *st)
 	return it;
 }
 
+/* record_json as a dom_row_fn. */
+static json_t *record_row_json(struct store_stmt *st, void *arg)
+{
+	(void)arg;
+	return record_json(st);
+}
+
 json_t *audit_list(const struct dom_ctx *x, const struct audit_filter *f, const struct dom_page *pg,
                    struct dom_err *e)
 {
-	struct store_conn *c = NULL;
-	struct store_stmt *st = NULL;
-	char sql[1024], prefix[128], key[24];
-	json_t *items = NULL, *out = NULL;
-	int64_t after, last = 0;
-	int k, n = 0, more = 0, rc;
+	struct store_conn *c;
+	struct store_stmt *st;
+	char sql[1024], prefix[128];
+	int64_t after;
+	int k;
 
 	if (!access_can(x->caller, "audit.read")) {
 		dom_err_set(e, 403, "forbidden", "没有查看审计日志的权限");
-		goto out;
+		return NULL;
 	}
 	if (dom_page_after_id(pg, &after, e) < 0 || !(c = dom_reader(x, e)))
-		goto out;
+		return NULL;
 	/* Newest first along the primary key: "a.id < ?" is a range on the rowid, so a page costs
 	   the same wherever it starts (the first page starts below every id). The organisation's
 	   current name comes with each record. */
@@ -1377,38 +1383,14 @@ json_t *audit_list(const struct dom_ctx *x, const struct audit_filter *f, const 
 	        "JOIN organisations o ON o.id = a.org_id WHERE a.id < ? AND %s ORDER BY a.id "
 	        "DESC LIMIT ?",
 	        audit_match);
-	if (!(items = json_array()) || !(st = store_prepare(c, sql))) {
+	if (!(st = store_prepare(c, sql))) {
 		dom_err_read(e);
-		goto out;
+		return NULL;
 	}
 	store_bind_int64(st, 1, after ? after : INT64_MAX);
 	k = bind_filter(st, 2, f, prefix, sizeof prefix);
 	store_bind_int64(st, k, (int64_t)pg->limit + 1);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		if (n == pg->limit) {
-			more = 1;
-			break;
-		}
-		last = store_col_int64(st, 0);
-		if (json_array_append_new(items, record_json(st)) < 0) {
-			rc = STORE_ERR;
-			break;
-		}
-		n++;
-	}
-	store_reset(st);
-	if (rc != STORE_DONE && rc != STORE_ROW) {
-		dom_err_read(e);
-		goto out;
-	}
-	(void)snprintf(key, sizeof key, "%" PRId64, last);
-	out = dom_page_json(items, more ? key : NULL);
-	items = NULL;
-	if (!out)
-		dom_err_read(e);
-out:
-	json_decref(items);
-	return out;
+	return dom_page_collect(st, pg, record_row_json, NULL, e);
 }
 
 static int csv_cell(struct buf *out, const char *v, int last)

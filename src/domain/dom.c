@@ -2,6 +2,7 @@
  * The domain kernel (domain/dom.h): the context, the error, the write path with its audit record
  * in the same transaction, scope as SQL and keyset pages.
  */
+#include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -427,4 +428,41 @@ int dom_exec(struct store_conn *c, struct dom_err *e, const char *sql, const cha
 	}
 	rc = dom_step_done(st);
 	return rc == 0 ? 0 : dom_err_store(e, rc);
+}
+
+json_t *dom_page_collect(struct store_stmt *st, const struct dom_page *pg, dom_row_fn row,
+                         void *arg, struct dom_err *e)
+{
+	json_t *items = json_array(), *out = NULL;
+	int64_t last = 0;
+	int n = 0, more = 0, rc = STORE_ERR;
+	char key[24];
+
+	if (items)
+		while ((rc = store_step(st)) == STORE_ROW) {
+			json_t *item;
+
+			/* The extra row only says there is a next page. */
+			if (n == pg->limit) {
+				more = 1;
+				break;
+			}
+			last = store_col_int64(st, 0);
+			item = row(st, arg);
+			if (!item || json_array_append_new(items, item) < 0) {
+				rc = STORE_ERR;
+				break;
+			}
+			n++;
+		}
+	store_reset(st);
+	if (rc == STORE_DONE || (rc == STORE_ROW && more)) {
+		(void)snprintf(key, sizeof key, "%" PRId64, last);
+		out = dom_page_json(items, more ? key : NULL);
+		items = NULL;
+	}
+	json_decref(items);
+	if (!out)
+		dom_err_read(e);
+	return out;
 }

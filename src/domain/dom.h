@@ -186,6 +186,13 @@ int dom_page_after_id(const struct dom_page *pg, int64_t *id, struct dom_err *e)
    next_key is NULL (the last page)}. Steals items; NULL when out of memory. */
 struct json_t;
 struct json_t *dom_page_json(struct json_t *items, const char *next_key);
+/* One row of a keyset list as JSON (new reference), or NULL when out of memory. */
+typedef struct json_t *(*dom_row_fn)(struct store_stmt *st, void *arg);
+/* Steps st, a list query bound with LIMIT pg->limit + 1 whose column 0 is the row's id (the page
+   key), turning up to pg->limit rows into items with row(st, arg); resets st. Answers the page
+   ({items, next_cursor}: a cursor when the extra row exists), or NULL with e 503 read_failed. */
+struct json_t *dom_page_collect(struct store_stmt *st, const struct dom_page *pg, dom_row_fn row,
+                                void *arg, struct dom_err *e);
 
 /* ---- small helpers every module needs ---- */
 

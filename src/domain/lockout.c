@@ -33,14 +33,25 @@ static int scope_whole_tree(const struct principal *p)
 	return p->is_system || (slash && slash[1] == '\0');
 }
 
+/* A lockout row as JSON (dom_row_fn). */
+static json_t *lockout_row_json(struct store_stmt *st, void *arg)
+{
+	char t1[32], t2[32];
+
+	(void)arg;
+	return json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)store_col_int64(st, 0), "kind",
+	                 store_col_text(st, 1), "subject", store_col_text(st, 2), "locked_at",
+	                 clock_format_local(store_col_int64(st, 3), t1, sizeof t1), "until",
+	                 clock_format_local(store_col_int64(st, 4), t2, sizeof t2));
+}
+
 json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
-	char sql[1024], scope[DOM_SCOPE_SQL_MAX], key[24];
-	struct store_stmt *st = NULL;
-	json_t *items = NULL;
-	int64_t after, last = 0;
-	int k = 1, n = 0, more = 0, rc;
+	char sql[1024], scope[DOM_SCOPE_SQL_MAX];
+	struct store_stmt *st;
+	int64_t after;
+	int k = 1;
 
 	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
@@ -57,42 +68,16 @@ json_t *lockout_list(const struct dom_ctx *x, const struct dom_page *pg, struct 
 	               "AND ((u.id IS NOT NULL%s) OR (u.id IS NULL AND ? = 1)) "
 	               "ORDER BY l.id LIMIT ?",
 	               scope);
-	items = json_array();
-	if (!items || !(st = store_prepare(c, sql)))
-		goto fail;
+	if (!(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		return NULL;
+	}
 	store_bind_int64(st, k++, x->now);
 	store_bind_int64(st, k++, after);
-	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
-		goto fail;
+	k = dom_scope_bind(x->caller, NULL, st, k);
 	store_bind_int64(st, k++, scope_whole_tree(x->caller));
-	store_bind_int64(st, k++, pg->limit + 1);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		char t1[32], t2[32];
-
-		if (n == pg->limit) {
-			more = 1;
-			break;
-		}
-		last = store_col_int64(st, 0);
-		json_array_append_new(
-		        items,
-		        json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)last, "kind",
-		                  store_col_text(st, 1), "subject", store_col_text(st, 2),
-		                  "locked_at",
-		                  clock_format_local(store_col_int64(st, 3), t1, sizeof t1),
-		                  "until",
-		                  clock_format_local(store_col_int64(st, 4), t2, sizeof t2)));
-		n++;
-	}
-	store_reset(st);
-	if (rc != STORE_DONE && rc != STORE_ROW)
-		goto fail;
-	(void)snprintf(key, sizeof key, "%" PRId64, last);
-	return dom_page_json(items, more ? key : NULL);
-fail:
-	json_decref(items);
-	dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
-	return NULL;
+	store_bind_int64(st, k, pg->limit + 1);
+	return dom_page_collect(st, pg, lockout_row_json, NULL, e);
 }
 
 /* authorize of a release: the lock is active, and it is not the caller's own account. A lock

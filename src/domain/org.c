@@ -114,15 +114,24 @@ int org_get(const struct dom_ctx *x, int64_t id, struct org *out, struct dom_err
 	return 0;
 }
 
+/* An organisation row (org_cols) as JSON (dom_row_fn). */
+static json_t *org_row_json(struct store_stmt *st, void *arg)
+{
+	struct org o;
+
+	(void)arg;
+	org_from_row(st, &o);
+	return org_to_json(&o);
+}
+
 json_t *org_list(const struct dom_ctx *x, const char *kind, const struct dom_page *pg,
                  struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
-	char sql[1024], scope[DOM_SCOPE_SQL_MAX], key[24];
-	struct store_stmt *st = NULL;
-	json_t *items = NULL;
-	int64_t after, last = 0;
-	int k = 1, n = 0, more = 0, rc;
+	char sql[1024], scope[DOM_SCOPE_SQL_MAX];
+	struct store_stmt *st;
+	int64_t after;
+	int k = 1;
 
 	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
@@ -134,38 +143,18 @@ json_t *org_list(const struct dom_ctx *x, const char *kind, const struct dom_pag
 	               "JOIN regions r2 ON r2.code = o2.region_code WHERE o2.id = ?), ?))%s AND "
 	               "(? IS NULL OR o.kind = ?) ORDER BY r.path, o.id LIMIT ?",
 	               org_cols, scope);
-	items = json_array();
-	if (!items || !(st = store_prepare(c, sql)))
-		goto fail;
-	store_bind_int64(st, k++, after);
-	store_bind_int64(st, k++, after);
-	store_bind_int64(st, k++, after);
-	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
-		goto fail;
-	store_bind_text(st, k++, kind, -1);
-	store_bind_text(st, k++, kind, -1);
-	store_bind_int64(st, k++, pg->limit + 1);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		struct org o;
-
-		if (n == pg->limit) {
-			more = 1;
-			break;
-		}
-		org_from_row(st, &o);
-		json_array_append_new(items, org_to_json(&o));
-		last = o.id;
-		n++;
+	if (!(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		return NULL;
 	}
-	store_reset(st);
-	if (rc != STORE_DONE && rc != STORE_ROW)
-		goto fail;
-	(void)snprintf(key, sizeof key, "%" PRId64, last);
-	return dom_page_json(items, more ? key : NULL);
-fail:
-	json_decref(items);
-	dom_err_set(e, 503, "read_failed", "读取组织机构失败，请稍后重试");
-	return NULL;
+	store_bind_int64(st, k++, after);
+	store_bind_int64(st, k++, after);
+	store_bind_int64(st, k++, after);
+	k = dom_scope_bind(x->caller, NULL, st, k);
+	store_bind_text(st, k++, kind, -1);
+	store_bind_text(st, k++, kind, -1);
+	store_bind_int64(st, k, pg->limit + 1);
+	return dom_page_collect(st, pg, org_row_json, NULL, e);
 }
 
 /* ---- writes ---- */

@@ -259,14 +259,45 @@ int token_revoke(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	return dom_write(x, &w, e);
 }
 
+/* A token row as JSON (dom_row_fn); arg is the context, for "active" at its now. */
+static json_t *token_row_json(struct store_stmt *st, void *arg)
+{
+	const struct dom_ctx *x = arg;
+	char t1[32], t2[32], t3[32], t4[32];
+	json_t *perms = json_array();
+	const char *pl = store_col_text(st, 10);
+	int revoked = !store_col_is_null(st, 8);
+	int64_t expires = store_col_int64(st, 7);
+
+	while (perms && pl && *pl) {
+		const char *comma = strchr(pl, ',');
+		size_t len = comma ? (size_t)(comma - pl) : strlen(pl);
+
+		json_array_append_new(perms, json_stringn(pl, len));
+		pl = comma ? comma + 1 : pl + len;
+	}
+	return json_pack("{s:I,s:s,s:s,s:I,s:s,s:o,s:s,s:s,s:s,s:s*,s:s*,s:b}", "id",
+	                 (json_int_t)store_col_int64(st, 0), "name", store_col_text(st, 1),
+	                 "prefix", store_col_text(st, 2), "org_id",
+	                 (json_int_t)store_col_int64(st, 3), "org_name", store_col_text(st, 4),
+	                 "permissions", perms, "created_by", store_col_text(st, 5), "created_at",
+	                 clock_format_local(store_col_int64(st, 6), t1, sizeof t1), "expires_at",
+	                 clock_format_local(expires, t2, sizeof t2), "revoked_at",
+	                 revoked ? clock_format_local(store_col_int64(st, 8), t3, sizeof t3) : NULL,
+	                 "last_used_at",
+	                 store_col_is_null(st, 9)
+	                         ? NULL
+	                         : clock_format_local(store_col_int64(st, 9), t4, sizeof t4),
+	                 "active", !revoked && expires > x->now);
+}
+
 json_t *token_list(const struct dom_ctx *x, const struct dom_page *pg, struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
-	char sql[1024], scope[DOM_SCOPE_SQL_MAX], key[24];
-	struct store_stmt *st = NULL;
-	json_t *items = NULL;
-	int64_t after, last = 0;
-	int k = 1, n = 0, more = 0, rc;
+	char sql[1024], scope[DOM_SCOPE_SQL_MAX];
+	struct store_stmt *st;
+	int64_t after;
+	int k = 1;
 
 	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
@@ -282,61 +313,13 @@ json_t *token_list(const struct dom_ctx *x, const struct dom_page *pg, struct do
 	        "o.region_code JOIN users u ON u.id = t.created_by WHERE (? = 0 OR t.id < "
 	        "?)%s ORDER BY t.id DESC LIMIT ?",
 	        scope);
-	items = json_array();
-	if (!items || !(st = store_prepare(c, sql)))
-		goto fail;
-	store_bind_int64(st, k++, after);
-	store_bind_int64(st, k++, after);
-	if ((k = dom_scope_bind(x->caller, NULL, st, k)) < 0)
-		goto fail;
-	store_bind_int64(st, k++, pg->limit + 1);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		char t1[32], t2[32], t3[32], t4[32];
-		json_t *perms = json_array();
-		const char *pl = store_col_text(st, 10);
-		int revoked = !store_col_is_null(st, 8);
-		int64_t expires = store_col_int64(st, 7);
-
-		if (n == pg->limit) {
-			json_decref(perms);
-			more = 1;
-			break;
-		}
-		while (pl && *pl) {
-			const char *comma = strchr(pl, ',');
-			size_t len = comma ? (size_t)(comma - pl) : strlen(pl);
-
-			json_array_append_new(perms, json_stringn(pl, len));
-			pl = comma ? comma + 1 : pl + len;
-		}
-		last = store_col_int64(st, 0);
-		json_array_append_new(
-		        items,
-		        json_pack(
-		                "{s:I,s:s,s:s,s:I,s:s,s:o,s:s,s:s,s:s,s:s*,s:s*,s:b}", "id",
-		                (json_int_t)last, "name", store_col_text(st, 1), "prefix",
-		                store_col_text(st, 2), "org_id", (json_int_t)store_col_int64(st, 3),
-		                "org_name", store_col_text(st, 4), "permissions", perms,
-		                "created_by", store_col_text(st, 5), "created_at",
-		                clock_format_local(store_col_int64(st, 6), t1, sizeof t1),
-		                "expires_at", clock_format_local(expires, t2, sizeof t2),
-		                "revoked_at",
-		                revoked ? clock_format_local(store_col_int64(st, 8), t3, sizeof t3)
-		                        : NULL,
-		                "last_used_at",
-		                store_col_is_null(st, 9)
-		                        ? NULL
-		                        : clock_format_local(store_col_int64(st, 9), t4, sizeof t4),
-		                "active", !revoked && expires > x->now));
-		n++;
+	if (!(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		return NULL;
 	}
-	store_reset(st);
-	if (rc != STORE_DONE && rc != STORE_ROW)
-		goto fail;
-	(void)snprintf(key, sizeof key, "%" PRId64, last);
-	return dom_page_json(items, more ? key : NULL);
-fail:
-	json_decref(items);
-	dom_err_set(e, 503, "read_failed", "读取失败，请稍后重试");
-	return NULL;
+	store_bind_int64(st, k++, after);
+	store_bind_int64(st, k++, after);
+	k = dom_scope_bind(x->caller, NULL, st, k);
+	store_bind_int64(st, k, pg->limit + 1);
+	return dom_page_collect(st, pg, token_row_json, (void *)x, e);
 }

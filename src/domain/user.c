@@ -147,18 +147,36 @@ int user_add_roles_grids(const struct dom_ctx *x, int64_t id, json_t *o)
 	return 0;
 }
 
+/* A user row (user_cols) through the caller's renderer, which masks (dom_row_fn). */
+struct user_row_arg {
+	user_json_fn row;
+	void *ctx;
+};
+
+static json_t *user_row_json(struct store_stmt *st, void *arg)
+{
+	const struct user_row_arg *a = arg;
+	struct user_view u;
+	json_t *o;
+
+	user_from_row(st, &u);
+	o = a->row(a->ctx, &u);
+	sodium_memzero(&u, sizeof u);
+	return o;
+}
+
 json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, const struct dom_page *pg,
                   user_json_fn row, void *ctx, struct dom_err *e)
 {
 	const struct principal *p = x->caller;
 	struct store_conn *c = dom_reader(x, e);
 	char sql[2048], scope[DOM_SCOPE_SQL_MAX], like[160];
-	struct store_stmt *st = NULL;
-	json_t *items = NULL;
+	struct user_row_arg ra = { row, ctx };
+	struct store_stmt *st;
+	json_t *out;
 	/* A grid-bound caller (grid worker) sees only itself among users. */
-	int64_t after, last = 0, only = p->grid_bound && !p->is_system ? p->user_id : 0;
-	int k = 1, n = 0, rc, more = 0;
-	char key[24];
+	int64_t after, only = p->grid_bound && !p->is_system ? p->user_id : 0;
+	int k = 1;
 
 	if (!c || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
@@ -173,14 +191,13 @@ json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, const st
 	               "ur.user_id = u.id AND ro.name = ?)) AND (? = 0 OR u.id = ?) ORDER BY u.id "
 	               "LIMIT ?",
 	               user_cols, scope);
-	items = json_array();
-	if (!items || !(st = store_prepare(c, sql)))
-		goto fail;
+	if (!(st = store_prepare(c, sql))) {
+		dom_err_read(e);
+		return NULL;
+	}
 	store_bind_int64(st, k++, x->now);
 	store_bind_int64(st, k++, after);
 	k = dom_scope_bind(p, NULL, st, k);
-	if (k < 0)
-		goto fail;
 	store_bind_int64(st, k++, f->org_id);
 	store_bind_int64(st, k++, f->org_id);
 	for (int i = 0; i < 3; i++)
@@ -189,31 +206,14 @@ json_t *user_list(const struct dom_ctx *x, const struct user_filter *f, const st
 	store_bind_text(st, k++, f->role, -1);
 	store_bind_int64(st, k++, only);
 	store_bind_int64(st, k++, only);
-	store_bind_int64(st, k++, pg->limit + 1);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		struct user_view u;
-
-		if (n == pg->limit) {
-			more = 1;
-			break;
-		}
-		user_from_row(st, &u);
-		json_array_append_new(items, row(ctx, &u));
-		sodium_memzero(&u, sizeof u);
-		last = store_col_int64(st, 0);
-		n++;
+	store_bind_int64(st, k, pg->limit + 1);
+	out = dom_page_collect(st, pg, user_row_json, &ra, e);
+	if (out && role_attach_to_users(c, json_object_get(out, "items")) < 0) {
+		json_decref(out);
+		out = NULL;
+		dom_err_read(e);
 	}
-	store_reset(st);
-	if (rc != STORE_DONE && rc != STORE_ROW)
-		goto fail;
-	if (role_attach_to_users(c, items) < 0)
-		goto fail;
-	(void)snprintf(key, sizeof key, "%" PRId64, last);
-	return dom_page_json(items, more ? key : NULL);
-fail:
-	json_decref(items);
-	dom_err_set(e, 503, "read_failed", "读取用户失败，请稍后重试");
-	return NULL;
+	return out;
 }
 
 /* ---- writes ---- */

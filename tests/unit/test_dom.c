@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "base/buf.h"
 #include "domain/audit.h"
 #include "domain/dom.h"
@@ -307,6 +309,57 @@ static void test_exec(void **state)
 	assert_int_equal(e.status, 500);
 }
 
+static json_t *probe_row(struct store_stmt *st, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return json_string(store_col_text(st, 1));
+}
+
+/* dom_page_collect: pages of a keyset list, the extra row giving the cursor, none on the last. */
+static void test_page_collect(void **state)
+{
+	struct fx *f = *state;
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct store_stmt *st;
+	json_t *page;
+	int calls = 0, seen = 0;
+	char key[8];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(probe_write(f, key, "internal.probe", &e), 0);
+	}
+	assert_int_equal(dom_page_parse(&pg, "2", NULL, &e), 0);
+	for (;;) {
+		int64_t after = 0;
+		const char *next;
+
+		assert_int_equal(dom_page_after_id(&pg, &after, &e), 0);
+		st = store_prepare(store_reader(f->s),
+		                   "SELECT id, key FROM probe WHERE id > ? ORDER BY id LIMIT ?");
+		assert_non_null(st);
+		store_bind_int64(st, 1, after);
+		store_bind_int64(st, 2, pg.limit + 1);
+		page = dom_page_collect(st, &pg, probe_row, &calls, &e);
+		assert_non_null(page);
+		seen += (int)json_array_size(json_object_get(page, "items"));
+		next = json_string_value(json_object_get(page, "next_cursor"));
+		if (!next) {
+			assert_true(json_is_null(json_object_get(page, "next_cursor")));
+			json_decref(page);
+			break;
+		}
+		assert_int_equal(json_array_size(json_object_get(page, "items")), 2);
+		assert_int_equal(dom_page_parse(&pg, "2", next, &e), 0);
+		json_decref(page);
+	}
+	assert_int_equal(seen, 5);
+	assert_int_equal(calls, 5); /* the extra row is never rendered */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scope_sql, setup, teardown),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_collect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
