@@ -51,6 +51,25 @@ async function waitForShapes(page, n) {
   });
 }
 
+// Resolves once the element has kept the same box on the screen for a few animation frames: the
+// map pans and zooms to fit after drawing, and a click aimed at a shape while the map is still
+// moving lands on whatever has moved under the pointer.
+async function waitUntilStill(locator) {
+  await locator.evaluate((el) => new Promise((resolve, reject) => {
+    let last = '', same = 0, frames = 0;
+    const tick = () => {
+      const r = el.getBoundingClientRect();
+      const box = `${r.x},${r.y},${r.width},${r.height}`;
+      same = box === last ? same + 1 : 0;
+      last = box;
+      if (same >= 5) resolve();
+      else if (++frames > 600) reject(new Error('the map kept moving'));
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }));
+}
+
 describe('网格地图', () => {
   test('draws the grids of the scope, then of a picked region; colours by kind; no external requests', async () => {
     const p = await browser.newPage();
@@ -99,6 +118,7 @@ describe('网格地图', () => {
     const { page } = p;
     await waitForShapes(page, fc.features.length);
     const f = fc.features.find((x) => x.properties.kind === 'dedicated');
+    await waitUntilStill(page.locator(`.main-map path[data-code="${f.properties.code}"]`));
     const [res] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/grids/${f.properties.code}`),
       page.locator(`.main-map path[data-code="${f.properties.code}"]`).click(),
@@ -134,6 +154,7 @@ describe('网格地图', () => {
     await p.waitForText('[data-field=locate-result]', '定位模式：请在地图上点击要查询的位置');
 
     const f = fc.features.find((x) => x.properties.kind === 'comprehensive');
+    await waitUntilStill(page.locator(`.main-map path[data-code="${f.properties.code}"]`));
     const isLocate = (r) => new URL(r.url()).pathname === '/api/v1/grids/locate';
     const [res] = await Promise.all([
       page.waitForResponse(isLocate),
