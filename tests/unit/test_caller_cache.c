@@ -26,33 +26,18 @@
 #include "domain/session.h"
 #include "domain/user.h"
 #include "store/store.h"
+#include "idfx.h"
 
 #define T0 1800000000
 
 struct fx {
-	char dir[64];
-	struct store *s;
-	unsigned char key[AUDIT_KEY_LEN];
-	struct security_config cfg;
-	struct dom_ctx x;
+	struct idfx id; /* first: the shared fixture (idfx.h) */
 	int64_t user;
 };
 
-static int exec_fn(struct store_conn *c, void *arg)
-{
-	return store_exec(c, arg);
-}
-
 static int64_t one(struct fx *f, const char *q)
 {
-	struct store_stmt *st = store_prepare(store_reader(f->s), q);
-	int64_t n = -1;
-
-	if (st && store_step(st) == STORE_ROW)
-		n = store_col_int64(st, 0);
-	if (st)
-		store_reset(st);
-	return n;
+	return idfx_count(&f->id, q);
 }
 
 /* A session row (id) of the test user with token_hash = key, last seen at T0. */
@@ -66,48 +51,26 @@ static void add_session(struct fx *f, int id, const unsigned char key[32])
 	         "last_seen_at, expires_at, source) VALUES (%d, x'%s', x'%s', %lld, %d, %d, %d, "
 	         "'t')",
 	         id, hex, hex, (long long)f->user, T0, T0, T0 + 43200);
-	assert_int_equal(store_write(f->s, exec_fn, sql), 0);
+	assert_int_equal(idfx_exec(&f->id, sql), 0);
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct store_options o;
 	struct dom_err e = { 0 };
-	char db[128], err[256], pw[24];
-	unsigned char dk[VAULT_KEY_LEN];
-	struct vault v;
+	char pw[24];
 	int64_t org;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/wangge-ccache-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || idfx_open(&f->id, "ccache") < 0)
 		return -1;
-	snprintf(db, sizeof db, "%s/t.db", f->dir);
-	store_options_default(&o, db);
-	if (store_open(&o, &f->s, err, sizeof err) < 0 ||
-	    audit_key_load(db, 1, f->key, err, sizeof err) != 0)
-		return -1;
-	security_config_default(&f->cfg);
-	f->cfg.argon2_opslimit = 1;
-	f->cfg.argon2_memlimit = 1024 * 1024;
-	f->cfg.caller_cache_s = 30;
-	f->cfg.session_idle_s = 600; /* last_seen_at written every 60 s */
-	dom_ctx_cli(&f->x, f->s, f->key, &f->cfg);
-	randombytes_buf(dk, sizeof dk);
-	vault_init(&v, dk);
-	vault_global_set(&v);
-	vault_wipe(&v);
-	if (store_write(f->s, exec_fn,
-	                "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	                "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', "
-	                "0, 0)") != 0)
-		return -1;
-	org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
-	f->user = user_bootstrap(&f->x, "cached", "cached", org, "center_operator", 0, pw,
+	f->id.cfg.caller_cache_s = 30;
+	f->id.cfg.session_idle_s = 600; /* last_seen_at written every 60 s */
+	org = org_ensure(&f->id.x, "测试中心", "center", "city", "371500000000");
+	f->user = user_bootstrap(&f->id.x, "cached", "cached", org, "center_operator", 0, pw,
 	                         sizeof pw, NULL, &e);
 	if (org < 0 || f->user < 0)
 		return -1;
-	f->x.now = T0;
+	f->id.x.now = T0;
 	*state = f;
 	return 0;
 }
@@ -115,13 +78,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	caller_cache_close();
-	store_close(f->s);
-	vault_global_set(NULL);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(idfx_close(&f->id), 0);
 	free(f);
 	return 0;
 }
@@ -148,14 +107,14 @@ static void test_hit_copy_and_generation(void **state)
 	int64_t grids[2], known = -1;
 	uint64_t gen;
 
-	assert_int_equal(caller_cache_open(f->s), 0);
+	assert_int_equal(caller_cache_open(f->id.s), 0);
 	make_caller(f, &c, 7, grids);
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
 	assert_int_equal(known, 0);
 	gen = caller_cache_generation();
-	assert_int_equal(caller_cache_put(key, gen, &f->x, &c, T0 + 43200, T0), 1);
-	f->x.now = T0 + 10;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_HIT);
+	assert_int_equal(caller_cache_put(key, gen, &f->id.x, &c, T0 + 43200, T0), 1);
+	f->id.x.now = T0 + 10;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	/* A copy: its own grid list and permission set. */
 	assert_int_equal(got.p.ngrids, 2);
 	assert_ptr_not_equal(got.p.grid_ids, grids);
@@ -166,18 +125,18 @@ static void test_hit_copy_and_generation(void **state)
 	caller_release(&got);
 	/* A committed write anywhere: stale, and the activity in memory is handed to the reload. */
 	caller_cache_invalidate();
-	f->x.now = T0 + 15;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
+	f->id.x.now = T0 + 15;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
 	assert_int_equal(known, T0 + 10);
 	/* Loaded under the generation read before a write that committed during the load: stale
 	   at once. */
 	gen = caller_cache_generation();
 	caller_cache_invalidate();
-	assert_int_equal(caller_cache_put(key, gen, &f->x, &c, T0 + 43200, T0), 1);
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
+	assert_int_equal(caller_cache_put(key, gen, &f->id.x, &c, T0 + 43200, T0), 1);
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
 	assert_int_equal(
-	        caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 43200, T0), 1);
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_HIT);
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 43200, T0), 1);
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
 }
 
@@ -188,40 +147,40 @@ static void test_lifetime_and_expiry(void **state)
 	struct caller c, got;
 	int64_t grids[2], known;
 
-	assert_int_equal(caller_cache_open(f->s), 0);
+	assert_int_equal(caller_cache_open(f->id.s), 0);
 	make_caller(f, &c, 8, grids);
-	assert_int_equal(caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 1000, T0),
-	                 1);
-	f->x.now = T0 + 29;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_HIT);
-	caller_release(&got);
-	f->x.now = T0 + 30; /* the lifetime (30 s) is over */
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
-	assert_int_equal(known, T0 + 29);
-	f->x.now = T0 - 1; /* the clock moved back */
-	assert_int_equal(caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 1000, T0),
-	                 1);
-	f->x.now = T0 - 2;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
-	/* Idle: decided on the activity in memory, while the entry is still fresh. */
-	f->cfg.caller_cache_s = 3000;
-	f->x.now = T0;
 	assert_int_equal(
-	        caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 43200, T0), 1);
-	f->x.now = T0 + 599;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_HIT);
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 1000, T0), 1);
+	f->id.x.now = T0 + 29;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
-	f->x.now = T0 + 599 + 599;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_HIT);
+	f->id.x.now = T0 + 30; /* the lifetime (30 s) is over */
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
+	assert_int_equal(known, T0 + 29);
+	f->id.x.now = T0 - 1; /* the clock moved back */
+	assert_int_equal(
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 1000, T0), 1);
+	f->id.x.now = T0 - 2;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
+	/* Idle: decided on the activity in memory, while the entry is still fresh. */
+	f->id.cfg.caller_cache_s = 3000;
+	f->id.x.now = T0;
+	assert_int_equal(
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 43200, T0), 1);
+	f->id.x.now = T0 + 599;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
-	f->x.now = T0 + 1198 + 600;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_ENDED);
+	f->id.x.now = T0 + 599 + 599;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_HIT);
+	caller_release(&got);
+	f->id.x.now = T0 + 1198 + 600;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_ENDED);
 	/* The absolute end. */
-	f->x.now = T0;
-	assert_int_equal(caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 100, T0),
-	                 1);
-	f->x.now = T0 + 100;
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_ENDED);
+	f->id.x.now = T0;
+	assert_int_equal(
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 100, T0), 1);
+	f->id.x.now = T0 + 100;
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_ENDED);
 }
 
 static void test_last_seen_written(void **state)
@@ -232,7 +191,7 @@ static void test_last_seen_written(void **state)
 	struct caller_cache_stats st;
 	int64_t grids[2], known;
 
-	f->cfg.caller_cache_s = 3000;
+	f->id.cfg.caller_cache_s = 3000;
 	memset(keys, 0, sizeof keys);
 	/* Keys that fall into one set (shard and set come from the first bytes): 4 ways. */
 	for (int i = 0; i < 6; i++) {
@@ -240,36 +199,38 @@ static void test_last_seen_written(void **state)
 		keys[i][31] = (unsigned char)(i + 1);
 		add_session(f, 100 + i, keys[i]);
 	}
-	assert_int_equal(caller_cache_open(f->s), 0);
+	assert_int_equal(caller_cache_open(f->id.s), 0);
 	for (int i = 0; i < 4; i++) {
 		make_caller(f, &c, 100 + i, grids);
-		f->x.now = T0 + i;
-		assert_int_equal(caller_cache_put(keys[i], caller_cache_generation(), &f->x, &c,
+		f->id.x.now = T0 + i;
+		assert_int_equal(caller_cache_put(keys[i], caller_cache_generation(), &f->id.x, &c,
 		                                  T0 + 43200, T0),
 		                 1);
 	}
 	/* Activity: 30 s is below the write granularity (60 s), 61 s is not. */
-	f->x.now = T0 + 30;
-	assert_int_equal(caller_cache_get(keys[1], &f->x, &got, &known), CALLER_CACHE_HIT);
+	f->id.x.now = T0 + 30;
+	assert_int_equal(caller_cache_get(keys[1], &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
-	f->x.now = T0 + 61;
-	assert_int_equal(caller_cache_get(keys[2], &f->x, &got, &known), CALLER_CACHE_HIT);
+	f->id.x.now = T0 + 61;
+	assert_int_equal(caller_cache_get(keys[2], &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
-	f->x.now = T0 + 25;
-	assert_int_equal(caller_cache_get(keys[3], &f->x, &got, &known), CALLER_CACHE_HIT);
+	f->id.x.now = T0 + 25;
+	assert_int_equal(caller_cache_get(keys[3], &f->id.x, &got, &known), CALLER_CACHE_HIT);
 	caller_release(&got);
 	/* A fifth session in the same set pushes out the least recently active (keys[0], seen at
 	   T0 only: nothing to write) ... */
 	make_caller(f, &c, 104, grids);
-	f->x.now = T0 + 62;
+	f->id.x.now = T0 + 62;
 	assert_int_equal(
-	        caller_cache_put(keys[4], caller_cache_generation(), &f->x, &c, T0 + 43200, T0), 1);
-	assert_int_equal(caller_cache_get(keys[0], &f->x, &got, &known), CALLER_CACHE_MISS);
+	        caller_cache_put(keys[4], caller_cache_generation(), &f->id.x, &c, T0 + 43200, T0),
+	        1);
+	assert_int_equal(caller_cache_get(keys[0], &f->id.x, &got, &known), CALLER_CACHE_MISS);
 	/* ... and a sixth the next one (keys[3], active at T0 + 25 but not written yet). */
 	make_caller(f, &c, 105, grids);
 	assert_int_equal(
-	        caller_cache_put(keys[5], caller_cache_generation(), &f->x, &c, T0 + 43200, T0), 1);
-	assert_int_equal(caller_cache_get(keys[3], &f->x, &got, &known), CALLER_CACHE_MISS);
+	        caller_cache_put(keys[5], caller_cache_generation(), &f->id.x, &c, T0 + 43200, T0),
+	        1);
+	assert_int_equal(caller_cache_get(keys[3], &f->id.x, &got, &known), CALLER_CACHE_MISS);
 	/* At close, whatever is still only in memory is written too. */
 	caller_cache_close();
 	caller_cache_stats(&st);
@@ -289,14 +250,14 @@ static void test_closed_or_off(void **state)
 	int64_t grids[2], known;
 
 	make_caller(f, &c, 9, grids);
-	assert_int_equal(caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 100, T0),
-	                 0);
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
-	assert_int_equal(caller_cache_open(f->s), 0);
-	f->cfg.caller_cache_s = 0;
-	assert_int_equal(caller_cache_put(key, caller_cache_generation(), &f->x, &c, T0 + 100, T0),
-	                 0);
-	assert_int_equal(caller_cache_get(key, &f->x, &got, &known), CALLER_CACHE_MISS);
+	assert_int_equal(
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 100, T0), 0);
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
+	assert_int_equal(caller_cache_open(f->id.s), 0);
+	f->id.cfg.caller_cache_s = 0;
+	assert_int_equal(
+	        caller_cache_put(key, caller_cache_generation(), &f->id.x, &c, T0 + 100, T0), 0);
+	assert_int_equal(caller_cache_get(key, &f->id.x, &got, &known), CALLER_CACHE_MISS);
 }
 
 /* session_authenticate: the first request loads, the next ones are served from the cache; a
@@ -313,11 +274,11 @@ static void test_session_authenticate(void **state)
 	session_secret_new(token);
 	session_secret_hash(token, th);
 	add_session(f, 200, th);
-	assert_int_equal(caller_cache_open(f->s), 0);
+	assert_int_equal(caller_cache_open(f->id.s), 0);
 	caller_cache_stats(&a);
 	for (int i = 0; i < 5; i++) {
-		f->x.now = T0 + i;
-		assert_int_equal(session_authenticate(&f->x, token, &got), 1);
+		f->id.x.now = T0 + i;
+		assert_int_equal(session_authenticate(&f->id.x, token, &got), 1);
 		assert_int_equal(got.p.user_id, f->user);
 		assert_int_equal(got.session_id, 200);
 		caller_release(&got);
@@ -329,12 +290,12 @@ static void test_session_authenticate(void **state)
 	{
 		struct caller me;
 		struct dom_ctx xs;
-		assert_int_equal(session_authenticate(&f->x, token, &me), 1);
-		dom_ctx_as(&xs, &f->x, &me.p);
+		assert_int_equal(session_authenticate(&f->id.x, token, &me), 1);
+		dom_ctx_as(&xs, &f->id.x, &me.p);
 		assert_int_equal(session_logout(&xs, 200, 0, &e), 0);
 		caller_release(&me);
 	}
-	assert_int_equal(session_authenticate(&f->x, token, &got), 0);
+	assert_int_equal(session_authenticate(&f->id.x, token, &got), 0);
 }
 
 int main(void)

@@ -34,72 +34,30 @@
 #include "domain/totp.h"
 #include "domain/totp_enrol.h"
 #include "store/store.h"
+#include "idfx.h"
 
 struct fx {
-	char dir[64];
-	struct store *s;
-	unsigned char key[AUDIT_KEY_LEN];
-	struct security_config cfg;
-	struct dom_ctx x;
+	struct idfx id; /* first: the shared fixture (idfx.h) */
 	int64_t org;
 };
 
-static int exec_fn(struct store_conn *c, void *arg)
-{
-	return store_exec(c, arg);
-}
-
 static int64_t count(struct fx *f, const char *q)
 {
-	struct store_stmt *st = store_prepare(store_reader(f->s), q);
-	int64_t n = -1;
-
-	if (st && store_step(st) == STORE_ROW)
-		n = store_col_int64(st, 0);
-	if (st)
-		store_reset(st);
-	return n;
+	return idfx_count(&f->id, q);
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct store_options o;
-	char db[128], err[256];
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/wangge-ident-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || idfx_open(&f->id, "ident") < 0 ||
+	    idfx_exec(&f->id,
+	              "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
+	              "updated_at) VALUES ('371502000000', '东昌府区', 3, '371500000000', "
+	              "'371500000000/371502000000/', 0, 0), ('371521000000', '阳谷县', 3, "
+	              "'371500000000', '371500000000/371521000000/', 0, 0)") != 0)
 		return -1;
-	snprintf(db, sizeof db, "%s/t.db", f->dir);
-	store_options_default(&o, db);
-	if (store_open(&o, &f->s, err, sizeof err) < 0 ||
-	    audit_key_load(db, 1, f->key, err, sizeof err) != 0)
-		return -1;
-	security_config_default(&f->cfg);
-	f->cfg.argon2_opslimit = 1;
-	f->cfg.argon2_memlimit = 1024 * 1024;
-	dom_ctx_cli(&f->x, f->s, f->key, &f->cfg);
-	f->x.source = "10.0.0.1";
-	f->x.request_id = "t";
-	{
-		/* TOTP secrets are sealed at rest: a process vault with a random key. */
-		unsigned char dk[VAULT_KEY_LEN];
-		struct vault v;
-		randombytes_buf(dk, sizeof dk);
-		vault_init(&v, dk);
-		vault_global_set(&v);
-		vault_wipe(&v);
-		sodium_memzero(dk, sizeof dk);
-	}
-	if (store_write(
-	            f->s, exec_fn,
-	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	            "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', 0, "
-	            "0), ('371502000000', '东昌府区', 3, '371500000000', "
-	            "'371500000000/371502000000/', 0, 0), ('371521000000', '阳谷县', 3, "
-	            "'371500000000', '371500000000/371521000000/', 0, 0)") != 0)
-		return -1;
-	f->org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
+	f->org = org_ensure(&f->id.x, "测试中心", "center", "city", "371500000000");
 	if (f->org < 0)
 		return -1;
 	*state = f;
@@ -109,12 +67,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	store_close(f->s);
-	vault_global_set(NULL);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(idfx_close(&f->id), 0);
 	free(f);
 	return 0;
 }
@@ -157,7 +111,7 @@ static void test_hash(void **state)
 	struct fx *f = *state;
 	char h[PASSWORD_HASH_MAX];
 
-	assert_int_equal(password_hash(&f->cfg, "Correct-Horse-9", h), 0);
+	assert_int_equal(password_hash(&f->id.cfg, "Correct-Horse-9", h), 0);
 	assert_non_null(strstr(h, "$argon2id$"));
 	assert_true(password_verify(h, "Correct-Horse-9"));
 	assert_false(password_verify(h, "Correct-Horse-8"));
@@ -169,7 +123,7 @@ static int64_t make_user_in(struct fx *f, int64_t org, const char *name, const c
                             char *totp)
 {
 	struct dom_err e = { 0 };
-	int64_t id = user_bootstrap(&f->x, name, name, org, role, 0, pw, 24, totp, &e);
+	int64_t id = user_bootstrap(&f->id.x, name, name, org, role, 0, pw, 24, totp, &e);
 
 	assert_true(id > 0);
 	return id;
@@ -183,8 +137,8 @@ static int64_t make_user(struct fx *f, const char *name, const char *role, char 
 /* A context acting as user id (loaded like a request would), into c and xs. */
 static void act_as(struct fx *f, int64_t id, struct caller *c, struct dom_ctx *xs)
 {
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, id, f->x.now, c), 1);
-	dom_ctx_as(xs, &f->x, &c->p);
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, id, f->id.x.now, c), 1);
+	dom_ctx_as(xs, &f->id.x, &c->p);
 }
 
 static void test_lockout(void **state)
@@ -198,22 +152,22 @@ static void test_lockout(void **state)
 
 	make_user(f, "operator", "center_operator", pw, NULL);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(session_login(&f->x, &rq, &res), 0);
+		assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 		assert_int_equal(res.status, LOGIN_BAD_CREDENTIALS);
 	}
 	/* Four failures: the right password still works, and clears the count. */
 	rq.password = pw;
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_OK);
 	assert_int_equal(strlen(res.token), SESSION_TOKEN_CHARS - 1);
 	rq.password = "wrong-Password-1";
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(session_login(&f->x, &rq, &res), 0);
+		assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 		assert_int_equal(res.status, LOGIN_BAD_CREDENTIALS);
 	}
 	/* The fifth failure in the window locked the account: now even the password is refused. */
 	rq.password = pw;
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_ACCOUNT_LOCKED);
 	assert_true(res.locked_until > clock_now());
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = 'login.lockout' "
@@ -225,8 +179,8 @@ static void test_lockout(void **state)
 	/* Unknown user names are counted and locked alike. */
 	rq.username = "nobody";
 	for (int i = 0; i < 5; i++)
-		session_login(&f->x, &rq, &res);
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+		session_login(&f->id.x, &rq, &res);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_ACCOUNT_LOCKED);
 	/* A refusal because of the lock is recorded as denied, and counts no failure. */
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = 'session.login' "
@@ -237,7 +191,7 @@ static void test_lockout(void **state)
 	/* The security administrator releases the lock. */
 	{
 		struct dom_page pg = { .limit = 20 };
-		locks = lockout_list(&f->x, &pg, &e);
+		locks = lockout_list(&f->id.x, &pg, &e);
 	}
 	assert_int_equal(json_array_size(json_object_get(locks, "items")), 2);
 	assert_true(json_is_null(json_object_get(locks, "next_cursor")));
@@ -258,7 +212,7 @@ static void test_lockout(void **state)
 	                          "'secadm'"),
 	                 1);
 	rq.username = "operator";
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_OK);
 }
 
@@ -269,19 +223,19 @@ static void test_address_lockout(void **state)
 	struct login_result res;
 	char names[24][16];
 
-	f->cfg.lockout_address_failures = 6;
+	f->id.cfg.lockout_address_failures = 6;
 	for (int i = 0; i < 6; i++) {
 		snprintf(names[i], sizeof names[i], "user%d", i);
 		rq.username = names[i];
-		session_login(&f->x, &rq, &res);
+		session_login(&f->id.x, &rq, &res);
 		assert_int_equal(res.status, LOGIN_BAD_CREDENTIALS);
 	}
 	rq.username = "another";
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_ADDRESS_LOCKED);
 	/* Another address is not affected. */
-	f->x.source = "10.0.0.2";
-	session_login(&f->x, &rq, &res);
+	f->id.x.source = "10.0.0.2";
+	session_login(&f->id.x, &rq, &res);
 	assert_int_equal(res.status, LOGIN_BAD_CREDENTIALS);
 }
 
@@ -296,20 +250,20 @@ static void test_totp_login(void **state)
 
 	make_user(f, "sec", "secadmin", pw, secret);
 	rq.password = pw;
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_TOTP_REQUIRED);
 	klen = totp_base32_decode(secret, key, sizeof key);
 	totp_code_at(key, (size_t)klen, clock_now(), 6, code);
 	rq.totp = code;
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_OK);
 	/* The same code again is refused (replay), and counts as a failure. */
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	assert_int_equal(res.status, LOGIN_TOTP_INVALID);
 	rq.totp = "000000";
 	if (strcmp(code, "000000") == 0)
 		rq.totp = "111111";
-	session_login(&f->x, &rq, &res);
+	session_login(&f->id.x, &rq, &res);
 	assert_int_equal(res.status, LOGIN_TOTP_INVALID);
 }
 
@@ -332,7 +286,7 @@ static void test_totp_sealed(void **state)
 	int64_t id = make_user(f, "sec1", "secadmin", pw, secret);
 
 	make_user(f, "sec2", "auditor", pw, secret);
-	st = store_prepare(store_reader(f->s), "SELECT totp_secret FROM users WHERE id = ?");
+	st = store_prepare(store_reader(f->id.s), "SELECT totp_secret FROM users WHERE id = ?");
 	assert_non_null(st);
 	store_bind_int64(st, 1, id);
 	assert_int_equal(store_step(st), STORE_ROW);
@@ -344,12 +298,12 @@ static void test_totp_sealed(void **state)
 	assert_int_equal(sealed_totp_open(id + 1, raw, out, sizeof out), -1);
 	assert_string_equal(out, "");
 	assert_int_equal(count(f, "SELECT count(*) FROM users WHERE totp_secret LIKE 'v1:%'"), 2);
-	assert_int_equal(sealed_count(store_reader(f->s)), 2);
+	assert_int_equal(sealed_count(store_reader(f->id.s)), 2);
 
 	buf_init(&report, 4096);
-	assert_int_equal(sealed_check(store_reader(f->s), vault_global(), &report), 0);
-	assert_int_equal(store_write(f->s, swap_fn, NULL), 0);
-	assert_int_equal(sealed_check(store_reader(f->s), vault_global(), &report), 1);
+	assert_int_equal(sealed_check(store_reader(f->id.s), vault_global(), &report), 0);
+	assert_int_equal(store_write(f->id.s, swap_fn, NULL), 0);
+	assert_int_equal(sealed_check(store_reader(f->id.s), vault_global(), &report), 1);
 	assert_non_null(strstr(report.data, "users.totp_secret does not decrypt"));
 	buf_release(&report);
 }
@@ -368,17 +322,18 @@ static void test_caller_and_grants(void **state)
 	const char *sec_role[] = { "secadmin" };
 	const char *leader[] = { "center_leader", "center_operator" };
 
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, op, clock_now(), &c), 1);
 	assert_true(access_can(&c.p, "grid.write"));
 	assert_false(access_can(&c.p, "user.write"));
 	assert_string_equal(c.p.region_path, "371500000000/");
 	assert_false(c.totp_required);
 	assert_false(caller_restricted(&c));
 	caller_release(&c);
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, secid, clock_now(), &sec), 1);
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, secid, clock_now(), &sec),
+	                 1);
 	assert_true(sec.totp_required);
 	assert_true(sec.totp_enrolled);
-	dom_ctx_as(&xs, &f->x, &sec.p);
+	dom_ctx_as(&xs, &f->id.x, &sec.p);
 	/* No self grant, audited as denied. */
 	assert_int_equal(role_assign(&xs, secid, audit_role, 1, &e), -1);
 	assert_string_equal(e.code, "self_grant");
@@ -393,7 +348,7 @@ static void test_caller_and_grants(void **state)
 	}
 	assert_int_equal(role_assign(&xs, sys, sec_role, 1, &e), 0);
 	assert_int_equal(role_assign(&xs, op, leader, 2, &e), 0);
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now(), &c), 1);
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, op, clock_now(), &c), 1);
 	assert_true(access_can(&c.p, "sensitive.unmask"));
 	caller_release(&c);
 	/* A custom role mixing families is refused; a clean one can be created but not edited
@@ -408,8 +363,9 @@ static void test_caller_and_grants(void **state)
 	}
 	caller_release(&sec);
 	/* Password expiry makes the caller restricted. */
-	f->cfg.password_max_age_s = 1;
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, op, clock_now() + 5, &c), 1);
+	f->id.cfg.password_max_age_s = 1;
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, op, clock_now() + 5, &c),
+	                 1);
 	assert_true(c.must_change_password);
 	assert_true(caller_restricted(&c));
 	caller_release(&c);
@@ -427,8 +383,8 @@ static void test_out_of_scope_target(void **state)
 	struct dom_ctx xsec, xsys;
 	struct dom_err e = { 0 };
 	const char *roles[] = { "center_leader" };
-	int64_t county_a = org_ensure(&f->x, "东昌府区中心", "center", "county", "371502000000");
-	int64_t county_b = org_ensure(&f->x, "阳谷县中心", "center", "county", "371521000000");
+	int64_t county_a = org_ensure(&f->id.x, "东昌府区中心", "center", "county", "371502000000");
+	int64_t county_b = org_ensure(&f->id.x, "阳谷县中心", "center", "county", "371521000000");
 	int64_t other = make_user_in(f, county_b, "other", "center_operator", pw, NULL);
 	int64_t local = make_user_in(f, county_a, "local", "center_operator", pw, NULL);
 	struct store_stmt *st;
@@ -436,7 +392,7 @@ static void test_out_of_scope_target(void **state)
 	assert_true(county_a > 0 && county_b > 0);
 	act_as(f, make_user_in(f, county_a, "seca", "secadmin", pw, NULL), &sec, &xsec);
 	act_as(f, make_user_in(f, county_a, "sysa", "sysadmin", pw, NULL), &sys, &xsys);
-	st = store_prepare(store_reader(f->s), "SELECT password_hash FROM users WHERE id = ?");
+	st = store_prepare(store_reader(f->id.s), "SELECT password_hash FROM users WHERE id = ?");
 	store_bind_int64(st, 1, other);
 	assert_int_equal(store_step(st), STORE_ROW);
 	snprintf(hash, sizeof hash, "%s", store_col_text(st, 0));
@@ -464,7 +420,7 @@ static void test_out_of_scope_target(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM user_roles WHERE user_id = (SELECT id FROM "
 	                          "users WHERE username = 'other')"),
 	                 1);
-	st = store_prepare(store_reader(f->s), "SELECT password_hash FROM users WHERE id = ?");
+	st = store_prepare(store_reader(f->id.s), "SELECT password_hash FROM users WHERE id = ?");
 	store_bind_int64(st, 1, other);
 	assert_int_equal(store_step(st), STORE_ROW);
 	snprintf(after, sizeof after, "%s", store_col_text(st, 0));
@@ -476,12 +432,12 @@ static void test_out_of_scope_target(void **state)
 		struct user_fields uf = { .id_number = "11010519491231002x", .disabled = -1 };
 		int64_t found = 0;
 
-		assert_int_equal(user_update(&f->x, other, &uf, &e), 0);
-		assert_int_equal(user_find_by_id_number(store_reader(f->s), f->x.caller, f->x.now,
-		                                        "11010519491231002X", &found),
+		assert_int_equal(user_update(&f->id.x, other, &uf, &e), 0);
+		assert_int_equal(user_find_by_id_number(store_reader(f->id.s), f->id.x.caller,
+		                                        f->id.x.now, "11010519491231002X", &found),
 		                 1);
 		assert_int_equal(found, other);
-		assert_int_equal(user_find_by_id_number(store_reader(f->s), &sys.p, f->x.now,
+		assert_int_equal(user_find_by_id_number(store_reader(f->id.s), &sys.p, f->id.x.now,
 		                                        "11010519491231002X", &found),
 		                 0);
 		assert_int_equal(count(f, "SELECT count(*) FROM users WHERE id_number LIKE "
@@ -523,7 +479,7 @@ static void test_self_grant(void **state)
 	assert_string_equal(e.code, "self_grant");
 	/* A custom role the caller holds (granted by the system) cannot be changed by them. */
 	assert_int_equal(role_create(&xsec, "checker", "检查员", checker_perms, 2, &rid, &e), 0);
-	assert_int_equal(role_assign(&f->x, me, with_checker, 2, &e), 0);
+	assert_int_equal(role_assign(&f->id.x, me, with_checker, 2, &e), 0);
 	caller_release(&sec);
 	act_as(f, me, &sec, &xsec);
 	assert_int_equal(role_update(&xsec, rid, "我的角色", NULL, 0, &e), -1);
@@ -553,8 +509,8 @@ static void test_user_pages(void **state)
 	struct dom_err e = { 0 };
 	struct user_filter uf = { 0 };
 	struct dom_page pg;
-	int64_t county_a = org_ensure(&f->x, "东昌府区中心", "center", "county", "371502000000");
-	int64_t county_b = org_ensure(&f->x, "阳谷县中心", "center", "county", "371521000000");
+	int64_t county_a = org_ensure(&f->id.x, "东昌府区中心", "center", "county", "371502000000");
+	int64_t county_b = org_ensure(&f->id.x, "阳谷县中心", "center", "county", "371521000000");
 	int64_t prev = 0;
 	int pages = 0, total = 0;
 	const char *cursor = NULL;

@@ -27,58 +27,26 @@
 #include "domain/session.h"
 #include "domain/user.h"
 #include "store/store.h"
+#include "idfx.h"
 
 #define THRESHOLD 5
 #define ATTEMPTS (4 * THRESHOLD)
 
 struct fx {
-	char dir[64];
-	struct store *s;
-	unsigned char key[AUDIT_KEY_LEN];
-	struct security_config cfg;
-	struct dom_ctx x;
+	struct idfx id; /* first: the shared fixture (idfx.h) */
 };
-
-static int exec_fn(struct store_conn *c, void *arg)
-{
-	return store_exec(c, arg);
-}
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct store_options o;
-	char db[128], err[256];
-	unsigned char dk[VAULT_KEY_LEN];
-	struct vault v;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/wangge-lpar-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || idfx_open(&f->id, "lpar") < 0)
 		return -1;
-	snprintf(db, sizeof db, "%s/t.db", f->dir);
-	store_options_default(&o, db);
-	if (store_open(&o, &f->s, err, sizeof err) < 0 ||
-	    audit_key_load(db, 1, f->key, err, sizeof err) != 0)
-		return -1;
-	security_config_default(&f->cfg);
 	/* Costly enough (tens of milliseconds) that the attempts overlap. */
-	f->cfg.argon2_opslimit = 2;
-	f->cfg.argon2_memlimit = 16u * 1024 * 1024;
-	f->cfg.lockout_account_failures = THRESHOLD;
-	f->cfg.lockout_address_failures = 1000;
-	dom_ctx_cli(&f->x, f->s, f->key, &f->cfg);
-	f->x.source = "10.0.0.1";
-	f->x.request_id = "t";
-	randombytes_buf(dk, sizeof dk);
-	vault_init(&v, dk);
-	vault_global_set(&v);
-	vault_wipe(&v);
-	sodium_memzero(dk, sizeof dk);
-	if (store_write(f->s, exec_fn,
-	                "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	                "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', "
-	                "0, 0)") != 0)
-		return -1;
+	f->id.cfg.argon2_opslimit = 2;
+	f->id.cfg.argon2_memlimit = 16u * 1024 * 1024;
+	f->id.cfg.lockout_account_failures = THRESHOLD;
+	f->id.cfg.lockout_address_failures = 1000;
 	*state = f;
 	return 0;
 }
@@ -86,12 +54,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	store_close(f->s);
-	vault_global_set(NULL);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(idfx_close(&f->id), 0);
 	free(f);
 	return 0;
 }
@@ -108,7 +72,7 @@ struct attempt {
 static void *attempt_main(void *arg)
 {
 	struct attempt *t = arg;
-	struct dom_ctx x = t->f->x;
+	struct dom_ctx x = t->f->id.x;
 	struct login_request rq = { .username = "target", .password = t->password };
 
 	x.source = t->source; /* many addresses: only the account's count matters */
@@ -129,9 +93,9 @@ static void test_parallel_wrong_passwords(void **state)
 	int64_t org;
 	int bad = 0, locked = 0;
 
-	org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
+	org = org_ensure(&f->id.x, "测试中心", "center", "city", "371500000000");
 	assert_true(org > 0);
-	assert_true(user_bootstrap(&f->x, "target", "target", org, "center_operator", 0, pw,
+	assert_true(user_bootstrap(&f->id.x, "target", "target", org, "center_operator", 0, pw,
 	                           sizeof pw, NULL, &e) > 0);
 	pthread_barrier_init(&go, NULL, ATTEMPTS);
 	before = password_verify_count();
@@ -161,7 +125,7 @@ static void test_parallel_wrong_passwords(void **state)
 	{
 		struct login_request rq = { .username = "target", .password = pw };
 		struct login_result res;
-		assert_int_equal(session_login(&f->x, &rq, &res), 0);
+		assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 		assert_int_equal(res.status, LOGIN_ACCOUNT_LOCKED);
 	}
 }

@@ -32,68 +32,28 @@
 #include "domain/totp_enrol.h"
 #include "domain/user.h"
 #include "store/store.h"
+#include "idfx.h"
 
 struct fx {
-	char dir[64];
-	struct store *s;
-	unsigned char key[AUDIT_KEY_LEN];
-	struct security_config cfg;
-	struct dom_ctx x;
+	struct idfx id; /* first: the shared fixture (idfx.h) */
 	int64_t org;
 };
 
-static int exec_fn(struct store_conn *c, void *arg)
-{
-	return store_exec(c, arg);
-}
-
 static int64_t count(struct fx *f, const char *q)
 {
-	struct store_stmt *st = store_prepare(store_reader(f->s), q);
-	int64_t n = -1;
-
-	if (st && store_step(st) == STORE_ROW)
-		n = store_col_int64(st, 0);
-	if (st)
-		store_reset(st);
-	return n;
+	return idfx_count(&f->id, q);
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct store_options o;
-	char db[128], err[256];
-	unsigned char dk[VAULT_KEY_LEN];
-	struct vault v;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/wangge-sep-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || idfx_open(&f->id, "sep") < 0)
 		return -1;
-	snprintf(db, sizeof db, "%s/t.db", f->dir);
-	store_options_default(&o, db);
-	if (store_open(&o, &f->s, err, sizeof err) < 0 ||
-	    audit_key_load(db, 1, f->key, err, sizeof err) != 0)
-		return -1;
-	security_config_default(&f->cfg);
-	f->cfg.argon2_opslimit = 1;
-	f->cfg.argon2_memlimit = 1024 * 1024;
-	dom_ctx_cli(&f->x, f->s, f->key, &f->cfg);
-	f->x.source = "10.0.0.2";
-	randombytes_buf(dk, sizeof dk);
-	vault_init(&v, dk);
-	vault_global_set(&v);
-	vault_wipe(&v);
-	sodium_memzero(dk, sizeof dk);
+	f->id.x.source = "10.0.0.2";
 	/* What `wangge serve` does at start. */
-	totp_recovery_key_install(f->key);
-	if (store_write(
-	            f->s, exec_fn,
-	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	            "updated_at) VALUES ('371500000000', '聊城市', 2, NULL, '371500000000/', 0, "
-	            "0)") != 0)
-		return -1;
-	f->org = org_ensure(&f->x, "测试中心", "center", "city", "371500000000");
+	totp_recovery_key_install(f->id.key);
+	f->org = org_ensure(&f->id.x, "测试中心", "center", "city", "371500000000");
 	if (f->org < 0)
 		return -1;
 	*state = f;
@@ -103,13 +63,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	store_close(f->s);
-	vault_global_set(NULL);
 	totp_recovery_key_install(NULL);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(idfx_close(&f->id), 0);
 	free(f);
 	return 0;
 }
@@ -117,7 +73,7 @@ static int teardown(void **state)
 static int64_t make_user(struct fx *f, const char *name, const char *role, char *pw, char *totp)
 {
 	struct dom_err e = { 0 };
-	int64_t id = user_bootstrap(&f->x, name, name, f->org, role, 0, pw, 24, totp, &e);
+	int64_t id = user_bootstrap(&f->id.x, name, name, f->org, role, 0, pw, 24, totp, &e);
 
 	assert_true(id > 0);
 	return id;
@@ -125,8 +81,8 @@ static int64_t make_user(struct fx *f, const char *name, const char *role, char 
 
 static void act_as(struct fx *f, int64_t id, struct caller *c, struct dom_ctx *xs)
 {
-	assert_int_equal(caller_load(store_reader(f->s), &f->cfg, id, f->x.now, c), 1);
-	dom_ctx_as(xs, &f->x, &c->p);
+	assert_int_equal(caller_load(store_reader(f->id.s), &f->id.cfg, id, f->id.x.now, c), 1);
+	dom_ctx_as(xs, &f->id.x, &c->p);
 }
 
 static void code_now(const char *secret, char code[9])
@@ -150,7 +106,7 @@ static void stored_hash(struct fx *f, int64_t user_id, int n, unsigned char out[
 	         "SELECT code_hash FROM totp_recovery_codes WHERE user_id = %lld ORDER BY id "
 	         "LIMIT 1 OFFSET %d",
 	         (long long)user_id, n);
-	st = store_prepare(store_reader(f->s), q);
+	st = store_prepare(store_reader(f->id.s), q);
 	assert_non_null(st);
 	assert_int_equal(store_step(st), STORE_ROW);
 	h = store_col_blob(st, 0, &len);
@@ -174,7 +130,7 @@ static int login_recovery(struct fx *f, const char *user, const char *pw, const 
 	struct login_request rq = { .username = user, .password = pw, .recovery_code = code };
 	struct login_result res;
 
-	assert_int_equal(session_login(&f->x, &rq, &res), 0);
+	assert_int_equal(session_login(&f->id.x, &rq, &res), 0);
 	return res.status;
 }
 
@@ -224,7 +180,7 @@ static void test_recovery_keyed(void **state)
 		totp_recovery_hash(id, codes[0], mine);
 		assert_memory_not_equal(h, mine, 32);
 		assert_int_equal(login_recovery(f, "worker1", pw, codes[0]), LOGIN_TOTP_INVALID);
-		totp_recovery_key_install(f->key);
+		totp_recovery_key_install(f->id.key);
 	}
 	assert_int_equal(login_recovery(f, "worker1", pw, codes[1]), LOGIN_OK);
 	assert_int_equal(login_recovery(f, "worker1", pw, codes[1]), LOGIN_TOTP_INVALID);
@@ -263,14 +219,14 @@ static void test_recovery_rekey(void **state)
 	l.id = make_user(f, "worker2", "grid_worker", pw, NULL);
 	enrol(f, l.id, pw, codes);
 	unkeyed(l.id, "abcd-efgh-jkmn", l.h);
-	assert_int_equal(store_write(f->s, legacy_fn, &l), 0);
+	assert_int_equal(store_write(f->id.s, legacy_fn, &l), 0);
 	assert_int_equal(login_recovery(f, "worker2", pw, "abcd-efgh-jkmn"), LOGIN_TOTP_INVALID);
 	/* Only the system re-hashes. */
 	act_as(f, l.id, &c, &xs);
 	assert_int_equal(totp_recovery_rekey(&xs, &rows, &e), -1);
 	assert_int_equal(e.status, 403);
 	caller_release(&c);
-	assert_int_equal(totp_recovery_rekey(&f->x, &rows, &e), 0);
+	assert_int_equal(totp_recovery_rekey(&f->id.x, &rows, &e), 0);
 	assert_int_equal(rows, 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM totp_recovery_codes WHERE keyed = 0"), 0);
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = "
@@ -279,7 +235,7 @@ static void test_recovery_rekey(void **state)
 	/* Typed as users do: case and dashes do not matter. */
 	assert_int_equal(login_recovery(f, "worker2", pw, "ABCD-efgh-jkmn"), LOGIN_OK);
 	records = count(f, "SELECT count(*) FROM audit_log");
-	assert_int_equal(totp_recovery_rekey(&f->x, &rows, &e), 0);
+	assert_int_equal(totp_recovery_rekey(&f->id.x, &rows, &e), 0);
 	assert_int_equal(rows, 0);
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log"), records);
 	/* The codes enrolled with the key still work after the re-hash. */
@@ -306,37 +262,37 @@ static void test_needs_activation(void **state)
 	caller_release(&c);
 	/* Enrolled as a business user (no approval needed then). */
 	enrol(f, id, pw, codes);
-	assert_int_equal(activation_issue(&f->x, id, act, &exp, &e), -1);
+	assert_int_equal(activation_issue(&f->id.x, id, act, &exp, &e), -1);
 	assert_string_equal(e.code, "activation_not_needed");
 	/* Gains an unmasking permission: the enrolment does not count any more. */
-	assert_int_equal(role_assign(&f->x, id, roles, 1, &e), 0);
+	assert_int_equal(role_assign(&f->id.x, id, roles, 1, &e), 0);
 	act_as(f, id, &c, &xs);
 	assert_true(c.totp_required);
 	assert_false(c.totp_enrolled);
 	assert_true(caller_restricted(&c));
-	assert_int_equal(activation_pending(&f->x, id), 1);
+	assert_int_equal(activation_pending(&f->id.x, id), 1);
 	/* Begins again; the confirmation needs the code. */
 	assert_int_equal(totp_enrol_begin(&xs, pw, 0, secret, sizeof secret, uri, sizeof uri, &e),
 	                 0);
 	code_now(secret, code);
 	assert_int_equal(totp_enrol_confirm(&xs, code, NULL, codes, &e), -1);
 	assert_string_equal(e.code, "activation_required");
-	assert_int_equal(activation_issue(&f->x, id, act, &exp, &e), 0);
-	assert_int_equal(exp, f->x.now + ACTIVATION_TTL_S);
+	assert_int_equal(activation_issue(&f->id.x, id, act, &exp, &e), 0);
+	assert_int_equal(exp, f->id.x.now + ACTIVATION_TTL_S);
 	/* A TOTP reset revokes it. */
-	assert_int_equal(totp_enrol_reset(&f->x, id, &e), 0);
+	assert_int_equal(totp_enrol_reset(&f->id.x, id, &e), 0);
 	assert_int_equal(totp_enrol_begin(&xs, pw, 0, secret, sizeof secret, uri, sizeof uri, &e),
 	                 0);
 	code_now(secret, code);
 	assert_int_equal(totp_enrol_confirm(&xs, code, act, codes, &e), -1);
 	assert_string_equal(e.code, "activation_invalid");
-	assert_int_equal(activation_issue(&f->x, id, act, &exp, &e), 0);
+	assert_int_equal(activation_issue(&f->id.x, id, act, &exp, &e), 0);
 	assert_int_equal(totp_enrol_confirm(&xs, code, act, codes, &e), 0);
 	caller_release(&c);
 	act_as(f, id, &c, &xs);
 	assert_true(c.totp_enrolled);
 	assert_false(caller_restricted(&c));
-	assert_int_equal(activation_pending(&f->x, id), 0);
+	assert_int_equal(activation_pending(&f->id.x, id), 0);
 	/* Whoever must have TOTP cannot turn it off. */
 	assert_int_equal(totp_enrol_disable(&xs, pw, 0, &e), -1);
 	assert_string_equal(e.code, "totp_required");
@@ -356,18 +312,19 @@ static void test_last_auditor_custom_role(void **state)
 	struct dom_err e = { 0 };
 	int64_t rid, id = make_user(f, "aud1", "center_operator", pw, NULL);
 
-	assert_int_equal(role_create(&f->x, name, "自定义审计", audit, 1, &rid, &e), 0);
-	assert_int_equal(role_assign(&f->x, id, roles, 1, &e), 0);
-	assert_int_equal(role_family_holders(store_reader(f->s), 1u << PERM_AUDIT, 0, 0, 0, 0), 1);
-	assert_int_equal(role_update(&f->x, rid, NULL, business, 1, &e), -1);
+	assert_int_equal(role_create(&f->id.x, name, "自定义审计", audit, 1, &rid, &e), 0);
+	assert_int_equal(role_assign(&f->id.x, id, roles, 1, &e), 0);
+	assert_int_equal(role_family_holders(store_reader(f->id.s), 1u << PERM_AUDIT, 0, 0, 0, 0),
+	                 1);
+	assert_int_equal(role_update(&f->id.x, rid, NULL, business, 1, &e), -1);
 	assert_int_equal(e.status, 409);
 	assert_string_equal(e.code, "last_auditor");
-	assert_int_equal(org_update(&f->x, f->org, NULL, 1, &e), -1);
+	assert_int_equal(org_update(&f->id.x, f->org, NULL, 1, &e), -1);
 	assert_string_equal(e.code, "org_has_admins");
 	/* With another auditor it may change; the organisation still holds one. */
 	make_user(f, "aud2", "auditor", pw, NULL);
-	assert_int_equal(role_update(&f->x, rid, NULL, business, 1, &e), 0);
-	assert_int_equal(org_update(&f->x, f->org, NULL, 1, &e), -1);
+	assert_int_equal(role_update(&f->id.x, rid, NULL, business, 1, &e), 0);
+	assert_int_equal(org_update(&f->id.x, f->org, NULL, 1, &e), -1);
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_log WHERE action = 'role.update' AND "
 	                          "outcome = 'failure' AND detail LIKE '%last_auditor%'"),
 	                 1);
@@ -380,14 +337,14 @@ static void test_token_lifetime_overflow(void **state)
 	const char *perms[] = { "org.read" };
 	char token[API_TOKEN_CHARS];
 	struct dom_err e = { 0 };
-	struct dom_ctx x = f->x;
+	struct dom_ctx x = f->id.x;
 	int64_t id = 0;
 
 	x.now = INT64_MAX - 100;
 	assert_int_equal(token_create(&x, "溢出", f->org, perms, 1, 3600, &id, token, &e), -1);
 	assert_string_equal(e.code, "bad_lifetime");
-	assert_int_equal(token_create(&f->x, "溢出", f->org, perms, 1, INT64_MAX, &id, token, &e),
-	                 -1);
+	assert_int_equal(
+	        token_create(&f->id.x, "溢出", f->org, perms, 1, INT64_MAX, &id, token, &e), -1);
 	assert_string_equal(e.code, "bad_lifetime");
 	assert_int_equal(count(f, "SELECT count(*) FROM api_tokens"), 0);
 }
