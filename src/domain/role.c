@@ -402,14 +402,10 @@ static int assign_apply(struct store_conn *c, const struct dom_ctx *x, struct do
                         struct dom_err *e)
 {
 	struct assign_arg *a = w->arg;
-	struct store_stmt *st = store_prepare(c, "DELETE FROM user_roles WHERE user_id = ?");
 	int rc;
 
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, a->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
+	if (dom_exec(c, e, "DELETE FROM user_roles WHERE user_id = ?", "i", a->id) < 0)
+		return -1;
 	for (size_t i = 0; i < a->n; i++) {
 		rc = role_grant_conn(c, a->id, a->names[i], x->caller->user_id, x->now);
 		if (rc == STORE_CONSTRAINT)
@@ -548,25 +544,14 @@ struct role_arg {
 
 static int write_role_perms(struct store_conn *c, const struct role_arg *a, struct dom_err *e)
 {
-	struct store_stmt *st = store_prepare(c, "DELETE FROM role_permissions WHERE role_id = ?");
-	int rc;
-
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_int64(st, 1, a->id);
-	if ((rc = dom_step_done(st)) != 0)
-		return dom_err_store(e, rc);
-	for (size_t i = 0; i < a->n; i++) {
-		st = store_prepare(c,
-		                   "INSERT INTO role_permissions (role_id, permission) VALUES (?, "
-		                   "?) ON CONFLICT DO NOTHING");
-		if (!st)
-			return dom_err_store(e, STORE_ERR);
-		store_bind_int64(st, 1, a->id);
-		store_bind_text(st, 2, a->perms[i], -1);
-		if ((rc = dom_step_done(st)) != 0)
-			return dom_err_store(e, rc);
-	}
+	if (dom_exec(c, e, "DELETE FROM role_permissions WHERE role_id = ?", "i", a->id) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		if (dom_exec(c, e,
+		             "INSERT INTO role_permissions (role_id, permission) VALUES (?, ?) ON "
+		             "CONFLICT DO NOTHING",
+		             "it", a->id, a->perms[i]) < 0)
+			return -1;
 	return 0;
 }
 

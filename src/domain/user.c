@@ -666,20 +666,14 @@ static int password_apply(struct store_conn *c, const struct dom_ctx *x, struct 
                           struct dom_err *e)
 {
 	struct password_arg *a = w->arg;
-	struct store_stmt *st;
 	int rc;
 
-	st = store_prepare(c, "UPDATE users SET password_hash = ?, password_changed_at = ?, "
-	                      "must_change_password = ?, updated_at = ? WHERE id = ?");
-	if (!st)
-		return dom_err_store(e, STORE_ERR);
-	store_bind_text(st, 1, a->hash, -1);
-	store_bind_int64(st, 2, x->now);
-	store_bind_int64(st, 3, a->must_change);
-	store_bind_int64(st, 4, x->now);
-	store_bind_int64(st, 5, a->id);
-	if ((rc = dom_step_done(st)) != 0 ||
-	    (rc = session_revoke_user(c, a->id, a->keep_session, x->now)) != 0)
+	if (dom_exec(c, e,
+	             "UPDATE users SET password_hash = ?, password_changed_at = ?, "
+	             "must_change_password = ?, updated_at = ? WHERE id = ?",
+	             "tiiii", a->hash, x->now, (int64_t)a->must_change, x->now, a->id) < 0)
+		return -1;
+	if ((rc = session_revoke_user(c, a->id, a->keep_session, x->now)) != 0)
 		return dom_err_store(e, rc);
 	return 0;
 }
@@ -690,19 +684,13 @@ static int reset_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
                        struct dom_err *e)
 {
 	struct password_arg *a = w->arg;
-	struct store_stmt *st;
 	int rc;
 
-	if (password_apply(c, x, w, e) < 0)
+	if (password_apply(c, x, w, e) < 0 ||
+	    dom_exec(c, e, "UPDATE users SET password_set_by = ? WHERE id = ?", "ni",
+	             x->caller->user_id, a->id) < 0)
 		return -1;
-	if (!(st = store_prepare(c, "UPDATE users SET password_set_by = ? WHERE id = ?")))
-		return dom_err_store(e, STORE_ERR);
-	if (x->caller->user_id)
-		store_bind_int64(st, 1, x->caller->user_id);
-	else
-		store_bind_null(st, 1);
-	store_bind_int64(st, 2, a->id);
-	if ((rc = dom_step_done(st)) != 0 || (rc = activation_revoke_conn(c, x, a->id)) != 0)
+	if ((rc = activation_revoke_conn(c, x, a->id)) != 0)
 		return dom_err_store(e, rc);
 	return 0;
 }
