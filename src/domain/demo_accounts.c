@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/codes.h"
+#include "base/idcard.h"
 #include "domain/audit.h"
 #include "domain/demo_accounts.h"
 #include "store/store.h"
