@@ -17,6 +17,10 @@ const struct permission_def permission_catalog[] = {
 	{ "grid.read", "查看网格", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "grid.write", "划分和调整网格", PERM_BUSINESS, 0 },
 	{ "grid.check", "网格检查", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	/* Business: grid workers (R2; docs/api-workers.md). */
+	{ "worker.read", "查看网格员", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "worker.write", "管理网格员（登记、调整、离岗、记录）", PERM_BUSINESS, 0 },
+	{ "worker.export", "导出网格员名册和配备报表", PERM_BUSINESS, 0 },
 	/* Business: reading organisations and users (names of who does what). */
 	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "user.read", "查看用户", PERM_BUSINESS, 0 },
@@ -48,11 +52,12 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write", "grid.read", "grid.write",
-	"grid.check",  "org.read",     "user.read", NULL,
+	"region.read", "region.write", "grid.read",   "grid.write",    "grid.check",    "org.read",
+	"user.read",   "worker.read",  "worker.write", "worker.export", NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read", "grid.check", "org.read", "user.read", "sensitive.unmask", NULL,
+	"region.read", "grid.read",   "grid.check",    "org.read",         "user.read",
+	"worker.read", "worker.export", "sensitive.unmask", NULL,
 };
 static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };
 static const char *const p_grid_worker[] = { "region.read", "grid.read", NULL };
