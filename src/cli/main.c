@@ -19,7 +19,7 @@ static const struct {
 	{ "check", cmd_check, "check the integrity of a database" },
 	{ "audit-head", cmd_audit_head,
 	  "show, or --reset, the audit head record beside a database" },
-	{ "import", cmd_import, "import regions from CSV (import regions FILE.csv)" },
+	{ "import", cmd_import, "import regions or workers from CSV (import regions|workers FILE.csv)" },
 	{ "user", cmd_user, "first administrators; host recovery (org-enable, totp-reset, ...)" },
 	{ "keys", cmd_keys, "rotate the data key (keys rotate | keys retire-old)" },
 	{ "routes", cmd_routes, "print the route table and permission catalog as JSON" },
