@@ -25,10 +25,22 @@
 /* ---- the worker ---- */
 
 static const char *const worker_fields[] = {
-	"name",           "id_number",        "nationality",  "phone",
-	"work_phone",     "employment",       "part_time_source", "education",
-	"certificate_no", "certificate_valid_to", "region",   "start_date",
-	"user_id",        "status",           "status_date",  "version",
+	"name",
+	"id_number",
+	"nationality",
+	"phone",
+	"work_phone",
+	"employment",
+	"part_time_source",
+	"education",
+	"certificate_no",
+	"certificate_valid_to",
+	"region",
+	"start_date",
+	"user_id",
+	"status",
+	"status_date",
+	"version",
 	NULL,
 };
 
@@ -37,10 +49,20 @@ static const char *const worker_fields[] = {
 static int read_input(struct req *r, json_t *body, struct worker_input *in, int creating)
 {
 	static const char *const create_fields[] = {
-		"name",           "id_number",  "nationality",  "phone",
-		"work_phone",     "employment", "part_time_source", "education",
-		"certificate_no", "certificate_valid_to", "region", "start_date",
-		"user_id",        NULL,
+		"name",
+		"id_number",
+		"nationality",
+		"phone",
+		"work_phone",
+		"employment",
+		"part_time_source",
+		"education",
+		"certificate_no",
+		"certificate_valid_to",
+		"region",
+		"start_date",
+		"user_id",
+		NULL,
 	};
 	json_t *u, *v;
 
@@ -54,7 +76,8 @@ static int read_input(struct req *r, json_t *body, struct worker_input *in, int 
 	    body_string_or_respond(r, body, "part_time_source", &in->part_time_source) < 0 ||
 	    body_string_or_respond(r, body, "education", &in->education) < 0 ||
 	    body_string_or_respond(r, body, "certificate_no", &in->certificate_no) < 0 ||
-	    body_string_or_respond(r, body, "certificate_valid_to", &in->certificate_valid_to) < 0 ||
+	    body_string_or_respond(r, body, "certificate_valid_to", &in->certificate_valid_to) <
+	            0 ||
 	    body_string_or_respond(r, body, "region", &in->region) < 0 ||
 	    body_string_or_respond(r, body, "start_date", &in->start_date) < 0 ||
 	    body_string_or_respond(r, body, "status", &in->status) < 0 ||
@@ -77,7 +100,8 @@ static int read_input(struct req *r, json_t *body, struct worker_input *in, int 
 	}
 	in->version = v ? json_integer_value(v) : 0;
 	if (creating && !in->employment) {
-		resp_error(r, 400, "bad_employment", "缺少用工类型 employment（full_time 或 part_time）");
+		resp_error(r, 400, "bad_employment",
+		           "缺少用工类型 employment（full_time 或 part_time）");
 		return -1;
 	}
 	if (creating && !in->region) {
@@ -244,11 +268,13 @@ void api_workers_set_grids(struct req *r)
 
 		if (!json_is_object(it) || body_keys_or_respond(r, it, item_keys, "grids：") < 0) {
 			if (!json_is_object(it))
-				resp_error(r, 400, "bad_request", "grids 的每一项应为 {code, lead}");
+				resp_error(r, 400, "bad_request",
+				           "grids 的每一项应为 {code, lead}");
 			return;
 		}
 		lead = json_object_get(it, "lead");
-		if (!json_is_string(json_object_get(it, "code")) || (lead && !json_is_boolean(lead))) {
+		if (!json_is_string(json_object_get(it, "code")) ||
+		    (lead && !json_is_boolean(lead))) {
 			resp_error(r, 400, "bad_request",
 			           "grids 的每一项应为 {\"code\": 网格编码, \"lead\": true/false}");
 			return;
@@ -338,8 +364,8 @@ void api_workers_attest(struct req *r)
 
 /* A decimal member (string "12.50" or a JSON number) into text; NULL when absent. -1 after
    answering 400. */
-static int decimal_member(struct req *r, json_t *body, const char *key, int decimals,
-                          char out[32], const char **val)
+static int decimal_member(struct req *r, json_t *body, const char *key, int decimals, char out[32],
+                          const char **val)
 {
 	json_t *v = json_object_get(body, key);
 
@@ -362,7 +388,8 @@ static int decimal_member(struct req *r, json_t *body, const char *key, int deci
 	{
 		char msg[128];
 
-		(void)snprintf(msg, sizeof msg, "字段 %s 应为最多 %d 位小数的非负数", key, decimals);
+		(void)snprintf(msg, sizeof msg, "字段 %s 应为最多 %d 位小数的非负数", key,
+		               decimals);
 		resp_error(r, 400, decimals == 2 ? "bad_amount" : "bad_field", msg);
 	}
 	return -1;
@@ -370,10 +397,9 @@ static int decimal_member(struct req *r, json_t *body, const char *key, int deci
 
 void api_workers_records_add(struct req *r)
 {
-	static const char *const allowed[] = { "kind",      "date",        "topic",
-		                               "hours",     "organiser",   "amount",
-		                               "period_from", "period_to", "note",
-		                               NULL };
+	static const char *const allowed[] = { "kind",      "date",   "topic",       "hours",
+		                               "organiser", "amount", "period_from", "period_to",
+		                               "note",      NULL };
 	struct worker_record_input in = { .hours_tenths = -1, .amount_cents = -1 };
 	json_t *body = req_json_or_respond(r);
 	struct dom_err e = { 0 };
@@ -399,7 +425,8 @@ void api_workers_records_add(struct req *r)
 		return;
 	}
 	if (amount && worker_amount_parse(amount, &in.amount_cents) < 0) {
-		resp_error(r, 400, "bad_amount", "金额 amount 应为以元为单位、最多两位小数的非负数");
+		resp_error(r, 400, "bad_amount",
+		           "金额 amount 应为以元为单位、最多两位小数的非负数");
 		return;
 	}
 	api_ctx(r, &x);
@@ -506,7 +533,8 @@ void api_workers_import(struct req *r)
 		           "后导入");
 		return;
 	}
-	if (!ct || (strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "text/plain", 10) != 0)) {
+	if (!ct ||
+	    (strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "text/plain", 10) != 0)) {
 		resp_error(r, 415, "unsupported_type", "请以 Content-Type: text/csv 上传 CSV 文件");
 		return;
 	}
@@ -549,8 +577,9 @@ void api_grid_staffing_exception_set(struct req *r)
 		return;
 	}
 	api_written(r);
-	resp_json(r, 200, json_pack("{s:s,s:s,s:s?,s:s?}", "grid", req_param(r, "code"), "reason",
-	                            reason, "valid_from", from, "valid_to", to));
+	resp_json(r, 200,
+	          json_pack("{s:s,s:s,s:s?,s:s?}", "grid", req_param(r, "code"), "reason", reason,
+	                    "valid_from", from, "valid_to", to));
 }
 
 void api_grid_staffing_exception_clear(struct req *r)

@@ -76,7 +76,8 @@ int xlsx_row_mixed(struct xlsx *x, const char *const *cells, size_t n, unsigned 
 		if (!c || !*c)
 			continue;
 		if (i < sizeof numeric * 8 && (numeric >> i) & 1u)
-			rc = worksheet_write_number(x->ws, x->row, (lxw_col_t)i, strtod(c, NULL), NULL);
+			rc = worksheet_write_number(x->ws, x->row, (lxw_col_t)i, strtod(c, NULL),
+			                            NULL);
 		else
 			rc = worksheet_write_string(x->ws, x->row, (lxw_col_t)i, c, NULL);
 		if (rc)

@@ -2,6 +2,7 @@
  * Database subcommands: `wangge migrate`, `wangge check` and `wangge demo`.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
+#include "domain/demo_workers.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -248,6 +250,26 @@ static int demo_accounts(struct store *s, const char *db)
 		printf("%s: the demo accounts are already there (see %s)\n", db, path);
 		rc = 0;
 		goto out;
+	}
+	/* Grid workers staff the city once the accounts exist: the grid-worker account gets its
+	   own worker record (domain/demo_workers.h). */
+	{
+		struct demo_staffing staff;
+		int64_t gw = 0, op = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (strcmp(acc[i].role, "grid_worker") == 0)
+				gw = acc[i].user_id;
+			if (strcmp(acc[i].role, "center_operator") == 0)
+				op = acc[i].user_id;
+		}
+		if (demo_workers_staff(&x, gw, op, &staff, err, sizeof err) < 0) {
+			fprintf(stderr, "wangge demo: workers: %s\n", err);
+			goto out;
+		}
+		printf("%s: %" PRId64 " grid workers for %" PRId64 " grids (%" PRId64
+		       " staffing exceptions, %" PRId64 " grids without a full-time worker)\n",
+		       db, staff.workers, staff.grids, staff.exceptions, staff.failing);
 	}
 	if (demo_accounts_write(path, acc, (size_t)n, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);

@@ -31,8 +31,10 @@ static void import_usage(FILE *f)
 	      "            code: 6- or 12-digit division code; boundary: GeoJSON Polygon or\n"
 	      "            MultiPolygon (WGS84), quoted as CSV requires\n"
 	      "  --db PATH database file (WANGGE_DB, default wangge.db)\n"
-	      "  workers   header 姓名,身份证号码,用工类型,所属区划代码 and optionally 国籍,联系电话,\n"
-	      "            工作电话,兼职来源,文化程度,上岗证编号,上岗证有效期,到岗日期 (any order)\n"
+	      "  workers   header 姓名,身份证号码,用工类型,所属区划代码 and optionally "
+	      "国籍,联系电话,\n"
+	      "            工作电话,兼职来源,文化程度,上岗证编号,上岗证有效期,到岗日期 (any "
+	      "order)\n"
 	      "Nothing is imported if any row is bad; every bad row is listed with its line.\n",
 	      f);
 }
@@ -77,13 +79,14 @@ static int import_workers(const struct dom_ctx *x, const char *db, struct store 
 	int n;
 
 	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
-		(void)buf_printf(report, "%s\n", sealed < 0 ? "cannot count the sealed values" : err);
+		(void)buf_printf(report, "%s\n",
+		                 sealed < 0 ? "cannot count the sealed values" : err);
 		return -1;
 	}
 	n = worker_import_csv(x, data->data, data->len, &errors, &e);
-	json_array_foreach(errors, i, it)
-	(void)buf_printf(report, "第 %d 行：%s\n", (int)json_integer_value(json_object_get(it, "line")),
-	                 json_string_value(json_object_get(it, "message")));
+	json_array_foreach(errors, i, it)(void) buf_printf(
+	        report, "第 %d 行：%s\n", (int)json_integer_value(json_object_get(it, "line")),
+	        json_string_value(json_object_get(it, "message")));
 	if (n < 0)
 		(void)buf_printf(report, "%s\n", e.message);
 	json_decref(errors);

@@ -354,9 +354,8 @@ json_t *grid_checks(const struct dom_ctx *x, const char *region12, struct dom_er
 	                (json_int_t)t.residents_min, "residents_max", (json_int_t)t.residents_max,
 	                "households_min", (json_int_t)t.households_min, "households_max",
 	                (json_int_t)t.households_max, "counts", "overlap", n.overlap, "gap", n.gap,
-	                "outside", n.outside, "size", n.size, "no_boundary", n.no_boundary, "no_worker",
-	                n.no_worker,
-	                "findings", findings);
+	                "outside", n.outside, "size", n.size, "no_boundary", n.no_boundary,
+	                "no_worker", n.no_worker, "findings", findings);
 	goto out;
 fail:
 	dom_err_set(e, 503, "read_failed", "检查失败，请稍后重试");

@@ -52,11 +52,11 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write", "grid.read",   "grid.write",    "grid.check",    "org.read",
+	"region.read", "region.write", "grid.read",    "grid.write",    "grid.check", "org.read",
 	"user.read",   "worker.read",  "worker.write", "worker.export", NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read",   "grid.check",    "org.read",         "user.read",
+	"region.read", "grid.read",     "grid.check",       "org.read", "user.read",
 	"worker.read", "worker.export", "sensitive.unmask", NULL,
 };
 static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };

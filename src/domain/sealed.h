@@ -1,11 +1,11 @@
 /*
- * Sensitive fields sealed at rest: users.phone, users.id_number, users.totp_secret, workers.id_number and
- * workers.phone are sealed
- * with the process's vault (base/vault.h) on write and opened on read; users.id_number_bidx is
- * the ID number's blind index, so a user can be found by ID number without storing it in clear.
- * The field name and the row id are the AEAD's associated data, so a value does not open in
- * another field or row. Writes that set any of them fail with 503 vault_unavailable when no vault
- * was loaded. `wangge check` reports values in clear, values that do not open and stale indexes.
+ * Sensitive fields sealed at rest: users.phone, users.id_number, users.totp_secret,
+ * workers.id_number and workers.phone are sealed with the process's vault (base/vault.h) on write
+ * and opened on read; users.id_number_bidx is the ID number's blind index, so a user can be found
+ * by ID number without storing it in clear. The field name and the row id are the AEAD's associated
+ * data, so a value does not open in another field or row. Writes that set any of them fail with 503
+ * vault_unavailable when no vault was loaded. `wangge check` reports values in clear, values that
+ * do not open and stale indexes.
  *
  * The registry (sealed_columns) names every encrypted column once. Counting sealed values (to
  * refuse a new data key over them), checking them and re-sealing them under a new key (key

@@ -22,13 +22,13 @@
  * Grid paths are their community's path, so the township is the path less its last segment.
  */
 #define GRID_STATE_SQL                                                                             \
-	"WITH gs AS (SELECT g.id, g.code, g.name, g.path, g.community_code, "                    \
-	"max(CASE WHEN w.status = 'active' AND w.employment = 'full_time' THEN 1 ELSE 0 END) "    \
-	"AS ft, count(w.id) AS workers, substr(g.community_code, 10, 3) >= '200' AS rural, "      \
-	"EXISTS (SELECT 1 FROM staffing_exceptions se WHERE se.grid_id = g.id AND "               \
-	"se.valid_from <= ?%d AND (se.valid_to IS NULL OR se.valid_to >= ?%d)) AS exc "          \
-	"FROM grids g LEFT JOIN worker_grids wg ON wg.grid_id = g.id LEFT JOIN workers w ON "    \
-	"w.id = wg.worker_id AND w.status = 'active' WHERE g.status = 'active' AND g.path >= ? " \
+	"WITH gs AS (SELECT g.id, g.code, g.name, g.path, g.community_code, "                      \
+	"max(CASE WHEN w.status = 'active' AND w.employment = 'full_time' THEN 1 ELSE 0 END) "     \
+	"AS ft, count(w.id) AS workers, substr(g.community_code, 10, 3) >= '200' AS rural, "       \
+	"EXISTS (SELECT 1 FROM staffing_exceptions se WHERE se.grid_id = g.id AND "                \
+	"se.valid_from <= ?%d AND (se.valid_to IS NULL OR se.valid_to >= ?%d)) AS exc "            \
+	"FROM grids g LEFT JOIN worker_grids wg ON wg.grid_id = g.id LEFT JOIN workers w ON "      \
+	"w.id = wg.worker_id AND w.status = 'active' WHERE g.status = 'active' AND g.path >= ? "   \
 	"AND g.path < ?%s GROUP BY g.id) "
 
 /* The statement over GRID_STATE_SQL followed by tail (which may use the columns of gs), bound
@@ -110,10 +110,10 @@ static int list_grids(struct store_conn *c, const struct dom_ctx *x, const char 
 			*truncated = 1;
 			break;
 		}
-		o = json_pack("{s:s,s:s,s:{s:s,s:s},s:I,s:b}", "code", store_col_text(st, 0), "name",
-		              store_col_text(st, 1), "community", "code", store_col_text(st, 2),
-		              "name", store_col_text(st, 3), "active_workers",
-		              (json_int_t)store_col_int64(st, 4), "rural",
+		o = json_pack("{s:s,s:s,s:{s:s,s:s},s:I,s:b}", "code", store_col_text(st, 0),
+		              "name", store_col_text(st, 1), "community", "code",
+		              store_col_text(st, 2), "name", store_col_text(st, 3),
+		              "active_workers", (json_int_t)store_col_int64(st, 4), "rural",
 		              (int)store_col_int64(st, 5));
 		if (!o)
 			continue;
@@ -156,9 +156,8 @@ int staffing_findings(struct store_conn *c, const struct dom_ctx *x, const char 
 		json_t *cm = json_object_get(g, "community"), *f;
 		int rural = json_is_true(json_object_get(g, "rural"));
 
-		(void)snprintf(msg, sizeof msg,
-		               "网格“%s”没有在岗的专职网格员（《条例》第十条）%s", name,
-		               rural ? "；农村网格暂不具备条件的，可登记为配备例外" : "");
+		(void)snprintf(msg, sizeof msg, "网格“%s”没有在岗的专职网格员（《条例》第十条）%s",
+		               name, rural ? "；农村网格暂不具备条件的，可登记为配备例外" : "");
 		f = json_pack("{s:s,s:s,s:O,s:[O],s:n,s:s,s:I}", "type", "no_worker", "label",
 		              "无专职网格员", "community", cm, "grids", json_object_get(g, "code"),
 		              "area_m2", "message", msg, "active_workers",
@@ -230,19 +229,21 @@ json_t *staffing_report(const struct dom_ctx *x, const char *code, struct dom_er
 			                (json_int_t)0);
 			json_object_set_new(counties, cp, cty);
 		}
-		json_object_set_new(cty, "grids",
-		                    json_integer(json_integer_value(json_object_get(cty, "grids")) +
-		                                 n.grids));
-		json_object_set_new(cty, "compliant",
-		                    json_integer(json_integer_value(json_object_get(cty, "compliant")) +
-		                                 n.compliant));
+		json_object_set_new(
+		        cty, "grids",
+		        json_integer(json_integer_value(json_object_get(cty, "grids")) + n.grids));
+		json_object_set_new(
+		        cty, "compliant",
+		        json_integer(json_integer_value(json_object_get(cty, "compliant")) +
+		                     n.compliant));
 		json_object_set_new(
 		        cty, "exceptions",
 		        json_integer(json_integer_value(json_object_get(cty, "exceptions")) +
 		                     n.exceptions));
-		json_object_set_new(cty, "failing",
-		                    json_integer(json_integer_value(json_object_get(cty, "failing")) +
-		                                 n.failing));
+		json_object_set_new(
+		        cty, "failing",
+		        json_integer(json_integer_value(json_object_get(cty, "failing")) +
+		                     n.failing));
 	}
 	store_reset(st);
 	if (rc != STORE_DONE)
@@ -256,7 +257,8 @@ json_t *staffing_report(const struct dom_ctx *x, const char *code, struct dom_er
 
 		json_array_foreach(townships, i, o)
 		{
-			region_by_path(c, json_string_value(json_object_get(o, "path")), rcode, rname);
+			region_by_path(c, json_string_value(json_object_get(o, "path")), rcode,
+			               rname);
 			json_object_set_new(o, "code", json_string(rcode));
 			json_object_set_new(o, "name", json_string(rname));
 			json_object_del(o, "path");
@@ -323,9 +325,10 @@ static int exc_authorize(struct store_conn *c, const struct dom_ctx *x, struct d
 	if (rc == 1)
 		return dom_err_set(e, 409, "grid_retired", "网格已撤销");
 	if (rc == 2)
-		return dom_err_set(e, 400, "not_rural",
-		                   "只有农村（行政村）网格可以暂不配备专职网格员（《条例》第十条），"
-		                   "城市社区网格必须配备专职网格员");
+		return dom_err_set(
+		        e, 400, "not_rural",
+		        "只有农村（行政村）网格可以暂不配备专职网格员（《条例》第十条），"
+		        "城市社区网格必须配备专职网格员");
 	return 0;
 }
 
@@ -405,8 +408,12 @@ int staffing_exception_clear(const struct dom_ctx *x, const char *code, struct d
 static int counts_row(struct xlsx *wb, const char *level, const json_t *o)
 {
 	char n[4][24];
-	const char *cells[7] = { level, json_string_value(json_object_get(o, "code")),
-		                 json_string_value(json_object_get(o, "name")), n[0], n[1], n[2],
+	const char *cells[7] = { level,
+		                 json_string_value(json_object_get(o, "code")),
+		                 json_string_value(json_object_get(o, "name")),
+		                 n[0],
+		                 n[1],
+		                 n[2],
 		                 n[3] };
 	static const char *const keys[] = { "grids", "compliant", "exceptions", "failing" };
 
@@ -430,7 +437,8 @@ static int grid_rows(struct xlsx *wb, const json_t *list, const char *state)
 			                 json_string_value(json_object_get(g, "name")),
 			                 json_string_value(json_object_get(cm, "name")),
 			                 workers,
-			                 json_is_true(json_object_get(g, "rural")) ? "农村" : "城市",
+			                 json_is_true(json_object_get(g, "rural")) ? "农村"
+			                                                           : "城市",
 			                 json_string_value(json_object_get(ex, "reason")),
 			                 json_string_value(json_object_get(ex, "valid_to")) };
 
@@ -444,10 +452,11 @@ static int grid_rows(struct xlsx *wb, const json_t *list, const char *state)
 
 static int report_xlsx(const json_t *report, char **data, size_t *len, struct dom_err *e)
 {
-	static const char *const sum_cols[] = { "层级", "区划代码", "名称", "网格数",
-		                                "达标",  "例外",     "不达标" };
-	static const char *const grid_cols[] = { "情况", "网格编码", "网格名称", "社区/村",
-		                                 "在岗网格员数", "类别", "例外原因", "例外有效至" };
+	static const char *const sum_cols[] = { "层级", "区划代码", "名称",  "网格数",
+		                                "达标", "例外",     "不达标" };
+	static const char *const grid_cols[] = { "情况",     "网格编码",     "网格名称",
+		                                 "社区/村",  "在岗网格员数", "类别",
+		                                 "例外原因", "例外有效至" };
 	struct xlsx *wb = xlsx_new();
 	json_t *reg = json_object_get(report, "region"), *o, *tot;
 	size_t i;
@@ -493,12 +502,14 @@ int staffing_export_xlsx(const struct dom_ctx *x, const char *code, char **data,
 	if (!report)
 		return -1;
 	rc = report_xlsx(report, data, len, e);
-	(void)snprintf(detail, sizeof detail, "导出网格员配备情况：%s%s",
-	               json_string_value(json_object_get(json_object_get(report, "region"), "name")),
-	               rc < 0 ? "；失败" : "");
-	(void)dom_audit(x, "staffing.export",
-	                json_string_value(json_object_get(json_object_get(report, "region"), "code")),
-	                rc < 0 ? "failure" : "success", detail);
+	(void)snprintf(
+	        detail, sizeof detail, "导出网格员配备情况：%s%s",
+	        json_string_value(json_object_get(json_object_get(report, "region"), "name")),
+	        rc < 0 ? "；失败" : "");
+	(void)dom_audit(
+	        x, "staffing.export",
+	        json_string_value(json_object_get(json_object_get(report, "region"), "code")),
+	        rc < 0 ? "failure" : "success", detail);
 	json_decref(report);
 	return rc;
 }

@@ -31,10 +31,14 @@ static const struct code_label employments[] = {
 };
 /* Art. 12: where part-time workers come from. */
 static const struct code_label sources[] = {
-	{ "committee_member", "村/居委会成员" }, { "mediator", "人民调解员" },
-	{ "police_assistant", "警务助理" },      { "villager_rep", "村民代表" },
-	{ "resident_rep", "居民代表" },          { "property_staff", "物业服务人员" },
-	{ "volunteer", "志愿者" },               { "other", "其他" },
+	{ "committee_member", "村/居委会成员" },
+	{ "mediator", "人民调解员" },
+	{ "police_assistant", "警务助理" },
+	{ "villager_rep", "村民代表" },
+	{ "resident_rep", "居民代表" },
+	{ "property_staff", "物业服务人员" },
+	{ "volunteer", "志愿者" },
+	{ "other", "其他" },
 };
 static const struct code_label statuses[] = {
 	{ "active", "在岗" },
@@ -82,8 +86,7 @@ const char *worker_nationality_parse(const char *s)
 {
 	if (!s)
 		return NULL;
-	if (strcasecmp(s, "CHN") == 0 || strcmp(s, "中国") == 0 ||
-	    strcmp(s, "中华人民共和国") == 0)
+	if (strcasecmp(s, "CHN") == 0 || strcmp(s, "中国") == 0 || strcmp(s, "中华人民共和国") == 0)
 		return "CHN";
 	return NULL;
 }
@@ -196,7 +199,8 @@ static int validate(const struct dom_ctx *x, struct worker *w, const struct work
 	if (!dom_name_valid(w->name, msg, sizeof msg))
 		return dom_err_set(e, 400, "bad_name", "姓名无效：%s", msg);
 	if (dom_utf8_chars(w->name) > WORKER_NAME_CHARS)
-		return dom_err_set(e, 400, "bad_name", "姓名过长（最多 %d 个字）", WORKER_NAME_CHARS);
+		return dom_err_set(e, 400, "bad_name", "姓名过长（最多 %d 个字）",
+		                   WORKER_NAME_CHARS);
 	if (!w->id_number[0])
 		return dom_err_set(e, 400, "bad_id_number", "缺少身份证号码");
 	if (idcard_parse_on(w->id_number, ty, tm, td, &id, &ce) < 0)
@@ -208,14 +212,16 @@ static int validate(const struct dom_ctx *x, struct worker *w, const struct work
 	if (!w->nationality[0])
 		dom_copy(w->nationality, sizeof w->nationality, "CHN");
 	if (!(v = worker_nationality_parse(w->nationality)))
-		return dom_err_set(e, 400, "nationality",
-		                   "网格员须具有中华人民共和国国籍（《聊城市城乡网格化服务管理条例》"
-		                   "第十一条），不能登记国籍为“%.32s”的人员",
-		                   w->nationality);
+		return dom_err_set(
+		        e, 400, "nationality",
+		        "网格员须具有中华人民共和国国籍（《聊城市城乡网格化服务管理条例》"
+		        "第十一条），不能登记国籍为“%.32s”的人员",
+		        w->nationality);
 	dom_copy(w->nationality, sizeof w->nationality, v);
 	if (!(v = worker_employment_parse(w->employment)))
-		return dom_err_set(e, 400, "bad_employment", "用工类型应为 专职（full_time）或 "
-		                                             "兼职（part_time）");
+		return dom_err_set(e, 400, "bad_employment",
+		                   "用工类型应为 专职（full_time）或 "
+		                   "兼职（part_time）");
 	dom_copy(w->employment, sizeof w->employment, v);
 	if (strcmp(w->employment, "full_time") == 0) {
 		if (in->part_time_source && *in->part_time_source)
@@ -238,27 +244,29 @@ static int validate(const struct dom_ctx *x, struct worker *w, const struct work
 	if (!text_ok(w->certificate_no, 40))
 		return dom_err_set(e, 400, "bad_field", "上岗证编号过长（最多 40 个字）");
 	if (w->certificate_valid_to[0] && !worker_date_valid(w->certificate_valid_to))
-		return dom_err_set(e, 400, "bad_date", "上岗证有效期应为 YYYY-MM-DD 格式的有效日期");
+		return dom_err_set(e, 400, "bad_date",
+		                   "上岗证有效期应为 YYYY-MM-DD 格式的有效日期");
 	if (!w->start_date[0])
 		dom_copy(w->start_date, sizeof w->start_date, today);
 	if (date_parts(w->start_date, &y, &m, &d) < 0)
 		return dom_err_set(e, 400, "bad_date", "到岗日期应为 YYYY-MM-DD 格式的有效日期");
 	age = idcard_age_on(&id, y, m, d);
 	if (age < 18)
-		return dom_err_set(e, 400, "under_age",
-		                   "网格员须年满十八周岁（《聊城市城乡网格化服务管理条例》第十一条）："
-		                   "按身份证号码，该人员出生于 %s，到岗日期 %s 时%s",
-		                   w->birth_date, w->start_date,
-		                   age < 0 ? "尚未出生" : "未满十八周岁");
+		return dom_err_set(
+		        e, 400, "under_age",
+		        "网格员须年满十八周岁（《聊城市城乡网格化服务管理条例》第十一条）："
+		        "按身份证号码，该人员出生于 %s，到岗日期 %s 时%s",
+		        w->birth_date, w->start_date, age < 0 ? "尚未出生" : "未满十八周岁");
 	if (creating) {
 		dom_copy(w->status, sizeof w->status, "active");
 		if (!w->status_date[0])
 			dom_copy(w->status_date, sizeof w->status_date, w->start_date);
 	} else {
 		if (!(v = worker_status_parse(w->status)) || strcmp(v, "exited") == 0)
-			return dom_err_set(e, 400, "bad_status",
-			                   "状态只能改为 在岗（active）或 停岗（suspended）；离岗请使用"
-			                   "离岗程序");
+			return dom_err_set(
+			        e, 400, "bad_status",
+			        "状态只能改为 在岗（active）或 停岗（suspended）；离岗请使用"
+			        "离岗程序");
 		dom_copy(w->status, sizeof w->status, v);
 		if (in->status && !in->status_date)
 			dom_copy(w->status_date, sizeof w->status_date, today);
@@ -272,11 +280,12 @@ static int validate(const struct dom_ctx *x, struct worker *w, const struct work
 /* ---- reads ---- */
 
 #define WORKER_COLS                                                                                \
-	"w.id, w.name, w.id_number, w.birth_date, w.sex, w.nationality, coalesce(w.phone, ''), "  \
+	"w.id, w.name, w.id_number, w.birth_date, w.sex, w.nationality, coalesce(w.phone, ''), "   \
 	"coalesce(w.work_phone, ''), w.employment, coalesce(w.part_time_source, ''), "             \
 	"coalesce(w.education, ''), coalesce(w.certificate_no, ''), "                              \
 	"coalesce(w.certificate_valid_to, ''), w.region_code, r.name, w.path, w.start_date, "      \
-	"w.status, w.status_date, coalesce(w.exit_reason, ''), coalesce(w.user_id, 0), w.version, " \
+	"w.status, w.status_date, coalesce(w.exit_reason, ''), coalesce(w.user_id, 0), "           \
+	"w.version, "                                                                              \
 	"w.created_at, w.updated_at"
 #define WORKER_NCOLS 24
 #define WORKER_FROM " FROM workers w JOIN regions r ON r.code = w.region_code "
@@ -342,7 +351,8 @@ int worker_load(struct store_conn *c, const struct dom_ctx *x, int64_t id, struc
 	if (!c)
 		return -1;
 	worker_scope_sql(x->caller, scope);
-	(void)snprintf(sql, sizeof sql, "SELECT " WORKER_COLS WORKER_FROM "WHERE w.id = ?%s", scope);
+	(void)snprintf(sql, sizeof sql, "SELECT " WORKER_COLS WORKER_FROM "WHERE w.id = ?%s",
+	               scope);
 	if (!(st = store_prepare(c, sql)))
 		return -1;
 	if (store_bind_int64(st, 1, id) || worker_scope_bind(x->caller, st, 2) < 0)
@@ -413,18 +423,18 @@ static json_t *worker_json_base(const struct worker *w, int unmask, int64_t now)
 	o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:b}", "id",
 	              (json_int_t)w->id, "name", w->name, "sex", w->sex, "nationality",
 	              w->nationality, "employment", w->employment, "employment_label",
-	              worker_employment_label(w->employment), "start_date", w->start_date,
-	              "region", "code", w->region_code, "name", w->region_name, "status",
-	              w->status, "status_label", worker_status_label(w->status), "status_date",
-	              w->status_date, "created_at",
-	              clock_format_local(w->created_at, t1, sizeof t1), "masked", !unmask);
+	              worker_employment_label(w->employment), "start_date", w->start_date, "region",
+	              "code", w->region_code, "name", w->region_name, "status", w->status,
+	              "status_label", worker_status_label(w->status), "status_date", w->status_date,
+	              "created_at", clock_format_local(w->created_at, t1, sizeof t1), "masked",
+	              !unmask);
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "id_number",
-	                    w->id_number[0] ? json_string(sensitive_show("worker", "id_number",
-	                                                                 w->id_number, unmask, idn,
-	                                                                 sizeof idn))
-	                                    : json_null());
+	json_object_set_new(
+	        o, "id_number",
+	        w->id_number[0] ? json_string(sensitive_show("worker", "id_number", w->id_number,
+	                                                     unmask, idn, sizeof idn))
+	                        : json_null());
 	json_object_set_new(o, "phone",
 	                    w->phone[0] ? json_string(sensitive_show("worker", "phone", w->phone,
 	                                                             unmask, phone, sizeof phone))
@@ -434,9 +444,9 @@ static json_t *worker_json_base(const struct worker *w, int unmask, int64_t now)
 	json_object_set_new(o, "age", age >= 0 ? json_integer(age) : json_null());
 	json_object_set_new(o, "work_phone", opt(w->work_phone));
 	json_object_set_new(o, "part_time_source", opt(w->part_time_source));
-	json_object_set_new(o, "part_time_source_label",
-	                    opt(w->part_time_source[0] ? worker_source_label(w->part_time_source)
-	                                               : NULL));
+	json_object_set_new(
+	        o, "part_time_source_label",
+	        opt(w->part_time_source[0] ? worker_source_label(w->part_time_source) : NULL));
 	json_object_set_new(o, "education", opt(w->education));
 	json_object_set_new(o, "certificate_no", opt(w->certificate_no));
 	json_object_set_new(o, "certificate_valid_to", opt(w->certificate_valid_to));
@@ -467,12 +477,14 @@ int worker_filter_check(const struct worker_filter *f, struct dom_err *e)
 	if (f->region && !region_code_normalize(f->region, code, NULL))
 		return dom_err_set(e, 400, "bad_param", "参数 region 应为 6 位或 12 位区划代码");
 	if (f->employment && !worker_employment_parse(f->employment))
-		return dom_err_set(e, 400, "bad_param", "参数 employment 应为 full_time 或 part_time");
+		return dom_err_set(e, 400, "bad_param",
+		                   "参数 employment 应为 full_time 或 part_time");
 	if (f->status && !worker_status_parse(f->status))
 		return dom_err_set(e, 400, "bad_param",
 		                   "参数 status 应为 active、suspended 或 exited");
 	if (f->cert_before && !worker_date_valid(f->cert_before))
-		return dom_err_set(e, 400, "bad_param", "参数 cert_before 应为 YYYY-MM-DD 格式的日期");
+		return dom_err_set(e, 400, "bad_param",
+		                   "参数 cert_before 应为 YYYY-MM-DD 格式的日期");
 	if (f->grid && (strlen(f->grid) != 15 || strspn(f->grid, "0123456789") != 15))
 		return dom_err_set(e, 400, "bad_param", "参数 grid 应为 15 位网格编码");
 	return 0;
@@ -512,8 +524,9 @@ static struct store_stmt *list_stmt(struct store_conn *c, const struct dom_ctx *
 	(void)snprintf(
 	        sql, sizeof sql,
 	        "SELECT w.id, " WORKER_COLS ", (SELECT group_concat(g.code || ':' || wg.lead, ',') "
-	        "FROM worker_grids wg JOIN grids g ON g.id = wg.grid_id WHERE wg.worker_id = w.id) "
-	        WORKER_FROM "WHERE (? = 0 OR (w.path, w.id) > ((SELECT w2.path FROM workers w2 "
+	        "FROM worker_grids wg JOIN grids g ON g.id = wg.grid_id WHERE wg.worker_id = "
+	        "w.id) " WORKER_FROM
+	        "WHERE (? = 0 OR (w.path, w.id) > ((SELECT w2.path FROM workers w2 "
 	        "WHERE w2.id = ?), ?))%s%s%s%s%s%s ORDER BY w.path, w.id LIMIT ?",
 	        scope, f->region ? " AND w.path >= ? AND w.path < ?" : "",
 	        f->employment ? " AND w.employment = ?" : "", f->status ? " AND w.status = ?" : "",
@@ -572,8 +585,8 @@ static json_t *list_row(struct store_stmt *st, void *arg)
 			break;
 		memcpy(code, gs, n);
 		code[n] = '\0';
-		json_array_append_new(grids, json_pack("{s:s,s:b}", "code", code, "lead",
-		                                       colon[1] == '1'));
+		json_array_append_new(
+		        grids, json_pack("{s:s,s:b}", "code", code, "lead", colon[1] == '1'));
 		gs = comma ? comma + 1 : "";
 	}
 	if (o)
@@ -638,8 +651,7 @@ struct worker_arg {
 };
 
 /* Rewrites the grid bindings (access scope) of account user_id to the grids worker id serves. */
-static int sync_account_grids(struct store_conn *c, int64_t user_id, int64_t id,
-                              struct dom_err *e)
+static int sync_account_grids(struct store_conn *c, int64_t user_id, int64_t id, struct dom_err *e)
 {
 	if (user_id <= 0)
 		return 0;
@@ -679,7 +691,8 @@ static int check_refs(struct store_conn *c, const struct dom_ctx *x, struct work
 		sodium_memzero(&u, sizeof u);
 		if (r2 < 0)
 			return -1;
-		if (!(st = store_prepare(c, "SELECT id FROM workers WHERE user_id = ? AND id != ?")))
+		if (!(st = store_prepare(c,
+		                         "SELECT id FROM workers WHERE user_id = ? AND id != ?")))
 			return dom_err_read(e);
 		store_bind_int64(st, 1, w->user_id);
 		store_bind_int64(st, 2, a->id);
@@ -729,9 +742,10 @@ static int insert_worker(struct store_conn *c, const struct dom_ctx *x, struct w
 	             "INSERT INTO workers (name, id_number, id_number_bidx, birth_date, sex, "
 	             "nationality, work_phone, employment, part_time_source, education, "
 	             "certificate_no, certificate_valid_to, region_code, path, start_date, status, "
-	             "status_date, user_id, created_at, updated_at) VALUES (?, '', ?, ?, ?, ?, ?, ?, "
+	             "status_date, user_id, created_at, updated_at) VALUES (?, '', ?, ?, ?, ?, ?, "
+	             "?, "
 	             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	             "tttttttttttttttttnii", w->name, a->bidx, w->birth_date, w->sex, w->nationality,
+	             "ttttttttttttttttnii", w->name, a->bidx, w->birth_date, w->sex, w->nationality,
 	             w->work_phone[0] ? w->work_phone : NULL, w->employment,
 	             w->part_time_source[0] ? w->part_time_source : NULL,
 	             w->education[0] ? w->education : NULL,
@@ -839,8 +853,7 @@ static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return -1;
 	if (a->in->version > 0 && a->in->version != a->old.version)
 		return dom_err_set(e, 409, "version_conflict",
-		                   "该网格员信息已被他人修改（当前版本 %" PRId64
-		                   "），请刷新后重试",
+		                   "该网格员信息已被他人修改（当前版本 %" PRId64 "），请刷新后重试",
 		                   a->old.version);
 	a->w = a->old;
 	overlay(&a->w, a->in);
@@ -856,20 +869,21 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	struct worker_arg *a = w->arg;
 	struct worker *n = &a->w;
 
-	if (dom_exec(c, e,
-	             "UPDATE workers SET name = ?, id_number_bidx = ?, birth_date = ?, sex = ?, "
-	             "work_phone = ?, employment = ?, part_time_source = ?, education = ?, "
-	             "certificate_no = ?, certificate_valid_to = ?, region_code = ?, path = ?, "
-	             "start_date = ?, status = ?, status_date = ?, user_id = ?, version = version + "
-	             "1, updated_at = ? WHERE id = ?",
-	             "tttttttttttttttnii", n->name, a->bidx, n->birth_date, n->sex,
-	             n->work_phone[0] ? n->work_phone : NULL, n->employment,
-	             n->part_time_source[0] ? n->part_time_source : NULL,
-	             n->education[0] ? n->education : NULL,
-	             n->certificate_no[0] ? n->certificate_no : NULL,
-	             n->certificate_valid_to[0] ? n->certificate_valid_to : NULL, n->region_code,
-	             n->path, n->start_date, n->status, n->status_date, n->user_id, x->now,
-	             a->id) < 0 ||
+	if (dom_exec(
+	            c, e,
+	            "UPDATE workers SET name = ?, id_number_bidx = ?, birth_date = ?, sex = ?, "
+	            "work_phone = ?, employment = ?, part_time_source = ?, education = ?, "
+	            "certificate_no = ?, certificate_valid_to = ?, region_code = ?, path = ?, "
+	            "start_date = ?, status = ?, status_date = ?, user_id = ?, version = version + "
+	            "1, updated_at = ? WHERE id = ?",
+	            "tttttttttttttttnii", n->name, a->bidx, n->birth_date, n->sex,
+	            n->work_phone[0] ? n->work_phone : NULL, n->employment,
+	            n->part_time_source[0] ? n->part_time_source : NULL,
+	            n->education[0] ? n->education : NULL,
+	            n->certificate_no[0] ? n->certificate_no : NULL,
+	            n->certificate_valid_to[0] ? n->certificate_valid_to : NULL, n->region_code,
+	            n->path, n->start_date, n->status, n->status_date, n->user_id, x->now,
+	            a->id) < 0 ||
 	    store_sealed(c, n, e) < 0)
 		return -1;
 	if (n->user_id != a->old.user_id) {
@@ -1015,8 +1029,9 @@ static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 		}
 		store_reset(st);
 		if (rc == -100)
-			return dom_err_set(e, 400, "bad_grid", "网格 %.15s 不在该网格员所属的%s范围内",
-			                   code, a->old.region_name);
+			return dom_err_set(e, 400, "bad_grid",
+			                   "网格 %.15s 不在该网格员所属的%s范围内", code,
+			                   a->old.region_name);
 		if (rc == STORE_DONE)
 			return dom_err_set(e, 400, "bad_grid",
 			                   "网格 %.15s 不存在、已撤销或不在管辖范围内", code);
@@ -1024,9 +1039,10 @@ static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 			return dom_err_read(e);
 		if (!a->grids[i].lead)
 			continue;
-		if (!(st = store_prepare(c, "SELECT w.name FROM worker_grids wg JOIN workers w ON "
-		                            "w.id = wg.worker_id WHERE wg.grid_id = ? AND wg.lead = 1 "
-		                            "AND wg.worker_id != ?")))
+		if (!(st = store_prepare(c,
+		                         "SELECT w.name FROM worker_grids wg JOIN workers w ON "
+		                         "w.id = wg.worker_id WHERE wg.grid_id = ? AND wg.lead = 1 "
+		                         "AND wg.worker_id != ?")))
 			return dom_err_read(e);
 		store_bind_int64(st, 1, a->grid_ids[i]);
 		store_bind_int64(st, 2, a->id);
@@ -1036,8 +1052,8 @@ static int grids_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 			dom_copy(name, sizeof name, store_col_text(st, 0));
 			store_reset(st);
 			return dom_err_set(e, 409, "lead_taken",
-			                   "网格 %.15s 已有负责人 %s：每个网格只能有一名负责人", code,
-			                   name);
+			                   "网格 %.15s 已有负责人 %s：每个网格只能有一名负责人",
+			                   code, name);
 		}
 		store_reset(st);
 	}
@@ -1053,7 +1069,8 @@ static int grids_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 		return -1;
 	for (size_t i = 0; i < a->ngrids; i++)
 		if (dom_exec(c, e,
-		             "INSERT INTO worker_grids (worker_id, grid_id, lead, since) VALUES (?, ?, "
+		             "INSERT INTO worker_grids (worker_id, grid_id, lead, since) VALUES "
+		             "(?, ?, "
 		             "?, ?)",
 		             "iiii", a->id, a->grid_ids[i], (int64_t)(a->grids[i].lead != 0),
 		             x->now) < 0)

@@ -51,11 +51,11 @@ const char *worker_local_date(int64_t t, char out[WORKER_DATE_LEN + 1]);
 
 /* Codes and their Chinese labels. *_parse accept the code or the label and give the code, or
    NULL when s is neither. */
-const char *worker_employment_parse(const char *s);   /* full_time / part_time */
+const char *worker_employment_parse(const char *s);    /* full_time / part_time */
 const char *worker_employment_label(const char *code); /* 专职 / 兼职 */
-const char *worker_source_parse(const char *s);       /* Art. 12 sources */
+const char *worker_source_parse(const char *s);        /* Art. 12 sources */
 const char *worker_source_label(const char *code);
-const char *worker_status_parse(const char *s); /* active / suspended / exited */
+const char *worker_status_parse(const char *s);    /* active / suspended / exited */
 const char *worker_status_label(const char *code); /* 在岗 / 停岗 / 离岗 */
 /* "CHN" for CHN, 中国, 中华人民共和国 (case-insensitive code); NULL otherwise. */
 const char *worker_nationality_parse(const char *s);
@@ -104,7 +104,10 @@ struct worker_input {
 	int64_t user_id; /* -1 not given, 0 unlink (change), > 0 the account to link */
 	int64_t version; /* change only: the version the caller saw (409 on mismatch); 0 = none */
 };
-#define WORKER_INPUT_INIT { .user_id = -1 }
+#define WORKER_INPUT_INIT                                                                          \
+	{                                                                                          \
+		.user_id = -1                                                                      \
+	}
 
 /* Creates a worker; *id gets its id. 0, or -1 with e: 400 bad_name, bad_id_number, under_age,
    nationality, bad_employment, bad_source, bad_date, bad_field; 404 unknown region or account
@@ -144,9 +147,9 @@ int worker_get(const struct dom_ctx *x, int64_t id, struct worker *out, struct d
 json_t *worker_to_json(const struct dom_ctx *x, const struct worker *w, int unmask);
 
 struct worker_filter {
-	const char *region;     /* 12-digit code: workers managed inside its subtree */
-	const char *employment; /* full_time / part_time */
-	const char *status;     /* active / suspended / exited */
+	const char *region;      /* 12-digit code: workers managed inside its subtree */
+	const char *employment;  /* full_time / part_time */
+	const char *status;      /* active / suspended / exited */
 	const char *cert_before; /* certificate valid to before this date (or none recorded) */
 	const char *grid;        /* grid code: workers serving it */
 };

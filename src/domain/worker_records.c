@@ -61,12 +61,14 @@ static int attest_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 {
 	struct rec_arg *a = w->arg;
 
-	if (dom_exec(c, e,
-	             "INSERT INTO worker_attestations (worker_id, item, checked_by, checked_at, note) "
-	             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker_id, item) DO UPDATE SET checked_by "
-	             "= excluded.checked_by, checked_at = excluded.checked_at, note = excluded.note",
-	             "itnit", a->id, a->item, x->caller->user_id, x->now,
-	             a->note && *a->note ? a->note : NULL) < 0)
+	if (dom_exec(
+	            c, e,
+	            "INSERT INTO worker_attestations (worker_id, item, checked_by, checked_at, "
+	            "note) "
+	            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker_id, item) DO UPDATE SET checked_by "
+	            "= excluded.checked_by, checked_at = excluded.checked_at, note = excluded.note",
+	            "itnit", a->id, a->item, x->caller->user_id, x->now,
+	            a->note && *a->note ? a->note : NULL) < 0)
 		return -1;
 	dom_write_detail(w, "网格员 %s 任职条件核查：%s", a->w.name,
 	                 worker_attestation_label(a->item));
@@ -85,11 +87,13 @@ int worker_attest(const struct dom_ctx *x, int64_t id, const char *item, const c
 		               .callers_unchanged = 1 };
 
 	if (!worker_attestation_label(item))
-		return dom_err_set(e, 400, "bad_item",
-		                   "核查项目应为 political、education、health、ability、devotion 或 "
-		                   "legal");
+		return dom_err_set(
+		        e, 400, "bad_item",
+		        "核查项目应为 political、education、health、ability、devotion 或 "
+		        "legal");
 	if (note && dom_utf8_chars(note) > WORKER_TEXT_CHARS)
-		return dom_err_set(e, 400, "bad_field", "备注过长（最多 %d 个字）", WORKER_TEXT_CHARS);
+		return dom_err_set(e, 400, "bad_field", "备注过长（最多 %d 个字）",
+		                   WORKER_TEXT_CHARS);
 	/* checked_by references users: the system principal (CLI, demo) has no account row. */
 	if (x->caller->user_id <= 0)
 		return dom_err_set(e, 400, "bad_caller", "核查须由登录用户记录");
@@ -115,9 +119,10 @@ json_t *worker_attestations(const struct dom_ctx *x, int64_t id, struct dom_err 
 			dom_err_set(e, 404, "not_found", "网格员不存在");
 		return NULL;
 	}
-	if (!(st = store_prepare(c, "SELECT a.item, u.display_name, a.checked_at, "
-	                            "coalesce(a.note, '') FROM worker_attestations a JOIN users u "
-	                            "ON u.id = a.checked_by WHERE a.worker_id = ? ORDER BY a.item")) ||
+	if (!(st = store_prepare(c,
+	                         "SELECT a.item, u.display_name, a.checked_at, "
+	                         "coalesce(a.note, '') FROM worker_attestations a JOIN users u "
+	                         "ON u.id = a.checked_by WHERE a.worker_id = ? ORDER BY a.item")) ||
 	    !(a = json_array())) {
 		dom_err_read(e);
 		return NULL;
@@ -131,8 +136,8 @@ json_t *worker_attestations(const struct dom_ctx *x, int64_t id, struct dom_err 
 		        a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "item", item, "label",
 		                     worker_attestation_label(item), "checked_by",
 		                     store_col_text(st, 1), "checked_at",
-		                     clock_format_local(store_col_int64(st, 2), t, sizeof t), "note",
-		                     store_col_text(st, 3)));
+		                     clock_format_local(store_col_int64(st, 2), t, sizeof t),
+		                     "note", store_col_text(st, 3)));
 	}
 	store_reset(st);
 	return a;
@@ -142,8 +147,8 @@ json_t *worker_attestations(const struct dom_ctx *x, int64_t id, struct dom_err 
 
 static int is_kind(const char *k, const char *a, const char *b, const char *c)
 {
-	return k && ((a && strcmp(k, a) == 0) || (b && strcmp(k, b) == 0) ||
-	             (c && strcmp(k, c) == 0));
+	return k &&
+	       ((a && strcmp(k, a) == 0) || (b && strcmp(k, b) == 0) || (c && strcmp(k, c) == 0));
 }
 
 /* Parses a non-negative decimal with at most `decimals` digits after the point into units of
@@ -192,24 +197,27 @@ static int record_check(const struct worker_record_input *in, struct dom_err *e)
 {
 	const char *k = in->kind;
 
-	if (!is_kind(k, "training", "reward", "penalty") && !is_kind(k, "pay", "allowance",
-	                                                              "insurance"))
-		return dom_err_set(e, 400, "bad_kind",
-		                   "记录类型应为 training（培训）、reward（奖励）、penalty（惩戒）、"
-		                   "pay（薪酬）、allowance（补贴）或 insurance（保险）");
+	if (!is_kind(k, "training", "reward", "penalty") &&
+	    !is_kind(k, "pay", "allowance", "insurance"))
+		return dom_err_set(
+		        e, 400, "bad_kind",
+		        "记录类型应为 training（培训）、reward（奖励）、penalty（惩戒）、"
+		        "pay（薪酬）、allowance（补贴）或 insurance（保险）");
 	if (!worker_date_valid(in->date))
 		return dom_err_set(e, 400, "bad_date", "日期 date 应为 YYYY-MM-DD 格式的有效日期");
 	if ((in->topic && dom_utf8_chars(in->topic) > WORKER_TEXT_CHARS) ||
 	    (in->organiser && dom_utf8_chars(in->organiser) > 64) ||
 	    (in->note && dom_utf8_chars(in->note) > WORKER_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "文字过长（内容最多 %d 个字，单位最多 64 个字）",
+		return dom_err_set(e, 400, "bad_field",
+		                   "文字过长（内容最多 %d 个字，单位最多 64 个字）",
 		                   WORKER_TEXT_CHARS);
 	if (is_kind(k, "training", "reward", "penalty") && (!in->topic || !*in->topic))
 		return dom_err_set(e, 400, "bad_field",
 		                   strcmp(k, "training") == 0 ? "培训记录须填写培训内容 topic"
 		                                              : "奖惩记录须填写事由 topic");
 	if (strcmp(k, "training") == 0 && in->hours_tenths <= 0)
-		return dom_err_set(e, 400, "bad_field", "培训记录须填写学时 hours（大于 0，最多一位小数）");
+		return dom_err_set(e, 400, "bad_field",
+		                   "培训记录须填写学时 hours（大于 0，最多一位小数）");
 	if (!is_kind(k, "training", NULL, NULL) && in->hours_tenths > 0)
 		return dom_err_set(e, 400, "bad_field", "只有培训记录填写学时 hours");
 	if (is_kind(k, "pay", "allowance", "insurance")) {
@@ -218,11 +226,11 @@ static int record_check(const struct worker_record_input *in, struct dom_err *e)
 			                   "须填写金额 amount（元，最多两位小数）");
 		if (!worker_date_valid(in->period_from) || !worker_date_valid(in->period_to) ||
 		    strcmp(in->period_from, in->period_to) > 0)
-			return dom_err_set(e, 400, "bad_period",
-			                   "须填写期间 period_from 和 period_to（YYYY-MM-DD，起不晚于止）");
+			return dom_err_set(
+			        e, 400, "bad_period",
+			        "须填写期间 period_from 和 period_to（YYYY-MM-DD，起不晚于止）");
 	} else if (in->amount_cents >= 0 || in->period_from || in->period_to) {
-		return dom_err_set(e, 400, "bad_field",
-		                   "只有薪酬、补贴和保险记录填写金额和期间");
+		return dom_err_set(e, 400, "bad_field", "只有薪酬、补贴和保险记录填写金额和期间");
 	}
 	return 0;
 }
@@ -237,8 +245,12 @@ static int record_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	             "INSERT INTO worker_records (worker_id, kind, date, topic, hours_tenths, "
 	             "organiser, amount_cents, period_from, period_to, note, recorded_by, "
 	             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	             "ittt" "nt" "n" "ttt" "ii", a->id, in->kind, in->date,
-	             in->topic && *in->topic ? in->topic : NULL,
+	             "ittt"
+	             "nt"
+	             "n"
+	             "ttt"
+	             "ii",
+	             a->id, in->kind, in->date, in->topic && *in->topic ? in->topic : NULL,
 	             in->hours_tenths > 0 ? in->hours_tenths : 0,
 	             in->organiser && *in->organiser ? in->organiser : NULL,
 	             in->amount_cents > 0 ? in->amount_cents : 0, in->period_from, in->period_to,
@@ -349,12 +361,14 @@ json_t *worker_records(const struct dom_ctx *x, int64_t id, const char *kind,
 			dom_err_set(e, 404, "not_found", "网格员不存在");
 		return NULL;
 	}
-	/* worker_records_worker (worker_id, id) serves the order; kind filters one worker's rows. */
-	if (!(st = store_prepare(c, "SELECT r.id, r.kind, r.date, r.topic, r.hours_tenths, "
-	                            "r.organiser, r.amount_cents, r.period_from, r.period_to, "
-	                            "r.note, u.display_name, r.recorded_at FROM worker_records r "
-	                            "JOIN users u ON u.id = r.recorded_by WHERE r.worker_id = ? AND "
-	                            "(? IS NULL OR r.kind = ?) AND r.id > ? ORDER BY r.id LIMIT ?"))) {
+	/* worker_records_worker (worker_id, id) serves the order; kind filters one worker's rows.
+	 */
+	if (!(st = store_prepare(c,
+	                         "SELECT r.id, r.kind, r.date, r.topic, r.hours_tenths, "
+	                         "r.organiser, r.amount_cents, r.period_from, r.period_to, "
+	                         "r.note, u.display_name, r.recorded_at FROM worker_records r "
+	                         "JOIN users u ON u.id = r.recorded_by WHERE r.worker_id = ? AND "
+	                         "(? IS NULL OR r.kind = ?) AND r.id > ? ORDER BY r.id LIMIT ?"))) {
 		dom_err_read(e);
 		return NULL;
 	}
