@@ -18,7 +18,7 @@ const struct permission_def permission_catalog[] = {
 	{ "grid.write", "划分和调整网格", PERM_BUSINESS, 0 },
 	{ "grid.check", "网格检查", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	/* Business: grid workers (R2; docs/api-workers.md). */
-	{ "worker.read", "查看网格员", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "worker.read", "查看网格员", PERM_BUSINESS, 0 },
 	{ "worker.write", "管理网格员（登记、调整、离岗、记录）", PERM_BUSINESS, 0 },
 	{ "worker.export", "导出网格员名册和配备报表", PERM_BUSINESS, 0 },
 	/* Business: reading organisations and users (names of who does what). */
