@@ -16,6 +16,9 @@ import SecurityOrgsPage from './pages/security-orgs.js';
 import SecurityLockoutsPage from './pages/security-lockouts.js';
 import SecurityTokensPage from './pages/security-tokens.js';
 import AuditPage from './pages/audit.js';
+import { Avatar, DataBoard } from '@element-plus/icons-vue';
+import WorkersPage from './pages/workers.js';
+import StaffingPage from './pages/staffing.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -31,12 +34,18 @@ export const pages = [
   { path: '/security/orgs', title: '组织机构', icon: OfficeBuilding, component: SecurityOrgsPage, permission: 'org.read', group: 'security' },
   { path: '/security/lockouts', title: '登录锁定', icon: Unlock, component: SecurityLockoutsPage, permission: 'lockout.read', group: 'security' },
   { path: '/security/tokens', title: 'API 令牌', icon: Tickets, component: SecurityTokensPage, permission: 'token.read', group: 'security' },
+  // Grid workers (issue 9).
+  { path: '/workers', title: '网格员名册', icon: Avatar, component: WorkersPage, permission: 'worker.read', group: 'workers' },
+  { path: '/staffing', title: '配备情况', icon: DataBoard, component: StaffingPage, permission: 'worker.read', group: 'workers' },
   { path: '/audit', title: '审计日志', icon: Document, component: AuditPage, permission: 'audit.read' },
   { path: '/password', title: '修改密码', icon: Key, component: PasswordPage, hidden: true },
   { path: '/totp', title: '两步验证', icon: Lock, component: TotpPage, hidden: true },
 ];
 
 // Submenus of the navigation menu, by the `group` key of the entries above.
-export const menuGroups = [{ key: 'security', title: '安全管理', icon: Lock }];
+export const menuGroups = [
+  { key: 'workers', title: '网格员', icon: Avatar },
+  { key: 'security', title: '安全管理', icon: Lock },
+];
 
 export const defaultPath = '/status';
