@@ -14,6 +14,7 @@
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
+#include "domain/demo_notice.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -220,6 +221,7 @@ static int demo_accounts(struct store *s, const char *db)
 	unsigned char key[AUDIT_KEY_LEN];
 	struct dom_ctx x;
 	char err[512], path[4096];
+	struct dom_err pe = { 0 };
 	int64_t sealed;
 	int n, rc = -1;
 
@@ -247,6 +249,10 @@ static int demo_accounts(struct store *s, const char *db)
 	if (n == 0) {
 		printf("%s: the demo accounts are already there (see %s)\n", db, path);
 		rc = 0;
+		goto out;
+	}
+	if (demo_supervision_phones(&x, &pe) < 0) {
+		fprintf(stderr, "wangge demo: supervision phones: %s\n", pe.message);
 		goto out;
 	}
 	if (demo_accounts_write(path, acc, (size_t)n, err, sizeof err) < 0) {
