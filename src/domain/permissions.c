@@ -18,7 +18,7 @@ const struct permission_def permission_catalog[] = {
 	{ "grid.write", "划分和调整网格", PERM_BUSINESS, 0 },
 	{ "grid.check", "网格检查", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	/* Business: duty records of grid workers (Art. 13). */
-	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
 	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
 	/* Business: reading organisations and users (names of who does what). */
 	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },

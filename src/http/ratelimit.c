@@ -1,6 +1,7 @@
 /*
  * Token buckets in a fixed table (http/ratelimit.h).
  */
+#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -107,7 +108,9 @@ int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *r
 	} else {
 		double wait_ms = (1.0 - b->tokens) / rl->per_ms;
 
-		*retry_after_s = (int)(wait_ms / 1000.0) + 1;
+		*retry_after_s = (int)ceil(wait_ms / 1000.0);
+		if (*retry_after_s < 1)
+			*retry_after_s = 1;
 		rc = -1;
 	}
 	pthread_mutex_unlock(&rl->lock);
