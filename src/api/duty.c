@@ -22,8 +22,9 @@
 _Static_assert(MULTIPART_FILE_MAX == UPLOAD_MAX_BYTES,
                "the HTTP layer stops a file where the upload rule refuses it");
 
-static const char *const create_fields[] = { "duty", "act", "at", "grid", "lng", "lat", "note",
-	                                     NULL };
+static const char *const create_fields[] = {
+	"duty", "act", "at", "grid", "lng", "lat", "note", NULL
+};
 
 static int allowed_field(const char *name)
 {
@@ -110,7 +111,8 @@ static int create_input(struct req *r, const struct multipart *m, struct duty_in
 	in->lng = lng;
 	in->lat = lat;
 	if (at && *at && clock_parse(at, &in->at) < 0)
-		return bad(r, "bad_time", "履职时间 at 应为 RFC 3339 时间，如 2026-11-28T09:30:00+08:00");
+		return bad(r, "bad_time",
+		           "履职时间 at 应为 RFC 3339 时间，如 2026-11-28T09:30:00+08:00");
 	return 0;
 }
 
@@ -168,7 +170,8 @@ static int date_param(struct req *r, const char *name, int end_of_day, int64_t *
 	if (clock_parse(s, out) < 0) {
 		char msg[160];
 
-		(void)snprintf(msg, sizeof msg, "参数 %s 应为日期 YYYY-MM-DD 或 RFC 3339 时间", name);
+		(void)snprintf(msg, sizeof msg, "参数 %s 应为日期 YYYY-MM-DD 或 RFC 3339 时间",
+		               name);
 		resp_error(r, 400, "bad_param", msg);
 		return -1;
 	}

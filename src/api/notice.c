@@ -117,11 +117,12 @@ static int outline(struct buf *b, const struct notice *n)
 		rc = 0; /* no drawable outline: the names say the scope */
 		goto out;
 	}
-	if (buf_printf(b,
-	               "<svg class=\"outline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d "
-	               "%d\" role=\"img\"><title>网格范围示意图</title><path fill-rule=\"evenodd\" "
-	               "d=\"",
-	               OUTLINE_SIDE, OUTLINE_SIDE) < 0 ||
+	if (buf_printf(
+	            b,
+	            "<svg class=\"outline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d "
+	            "%d\" role=\"img\"><title>网格范围示意图</title><path fill-rule=\"evenodd\" "
+	            "d=\"",
+	            OUTLINE_SIDE, OUTLINE_SIDE) < 0 ||
 	    html_attr(b, path.data) < 0 || put(b, "\"/></svg>") < 0)
 		goto out;
 	rc = 0;
@@ -182,8 +183,9 @@ static int supervision(struct buf *b, const struct notice *n)
 static int body(struct buf *b, const struct notice *n, int print, const char *report_url)
 {
 	if (put(b, print ? "<main class=\"notice board\">" : "<main class=\"notice\">") < 0 ||
-	    put(b, "<header><p class=\"kicker\">网格公示</p><h1>") < 0 || text(b, n->grid_name) < 0 ||
-	    put(b, "</h1><p class=\"code\">网格编码 ") < 0 || text(b, n->grid_code) < 0 ||
+	    put(b, "<header><p class=\"kicker\">网格公示</p><h1>") < 0 ||
+	    text(b, n->grid_name) < 0 || put(b, "</h1><p class=\"code\">网格编码 ") < 0 ||
+	    text(b, n->grid_code) < 0 ||
 	    put(b, "</p></header><section class=\"scope\"><h2>管辖范围</h2><p>") < 0 ||
 	    scope_line(b, n) < 0 || put(b, "</p>") < 0 || outline(b, n) < 0 ||
 	    put(b, "</section><section><h2>网格员</h2>") < 0 || workers(b, n) < 0 ||

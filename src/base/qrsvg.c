@@ -22,10 +22,11 @@ int qrsvg_render(const char *text, const char *css_size, const char *title, stru
 		goto out;
 	w = qr->width;
 	side = w + 2 * QRSVG_QUIET;
-	if (buf_printf(out,
-	               "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr\" viewBox=\"0 0 %d %d\" "
-	               "shape-rendering=\"crispEdges\" role=\"img\"",
-	               side, side) < 0)
+	if (buf_printf(
+	            out,
+	            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr\" viewBox=\"0 0 %d %d\" "
+	            "shape-rendering=\"crispEdges\" role=\"img\"",
+	            side, side) < 0)
 		goto out;
 	if (css_size && (buf_puts(out, " width=\"") < 0 || html_attr(out, css_size) < 0 ||
 	                 buf_puts(out, "\" height=\"") < 0 || html_attr(out, css_size) < 0 ||
@@ -36,7 +37,8 @@ int qrsvg_render(const char *text, const char *css_size, const char *title, stru
 	if (title && (buf_puts(out, "<title>") < 0 || html_text(out, title) < 0 ||
 	              buf_puts(out, "</title>") < 0))
 		goto out;
-	if (buf_printf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	if (buf_printf(out,
+	               "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
 	               side, side) < 0)
 		goto out;
 	for (int y = 0; y < w; y++) {

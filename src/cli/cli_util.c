@@ -89,9 +89,9 @@ int cli_public_url_valid(const char *s)
 			continue;
 		else if (c == ':' && bracket != 1 && !port)
 			port = 1;
-		else if ((c >= '0' && c <= '9') || (!port && ((c >= 'a' && c <= 'z') ||
-		                                               (c >= 'A' && c <= 'Z') || c == '.' ||
-		                                               c == '-')))
+		else if ((c >= '0' && c <= '9') ||
+		         (!port && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+		                    c == '-')))
 			continue;
 		else
 			return -1;

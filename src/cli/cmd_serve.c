@@ -139,7 +139,8 @@ int cmd_serve(int argc, char **argv)
 	cfg.trusted_proxies = &proxies;
 	if (*public_url && cli_public_url_valid(public_url) < 0) {
 		fprintf(stderr,
-		        "wangge serve: bad --public-url '%s' (want http[s]://HOST[:PORT], no path)\n",
+		        "wangge serve: bad --public-url '%s' (want http[s]://HOST[:PORT], no "
+		        "path)\n",
 		        public_url);
 		return 2;
 	}

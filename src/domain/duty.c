@@ -25,8 +25,7 @@ const struct duty_type duty_types[DUTY_TYPE_COUNT] = {
 	{ "psychological_service", "社会心理服务", "参与做好网格内居民的社会心理服务工作" },
 	{ "key_group_visit", "重点人群走访",
 	  "协助走访网格内社区矫正对象、刑满释放人员、吸毒解戒人员和严重精神障碍患者等重点人群" },
-	{ "safety_hazard", "治安和安全隐患排查",
-	  "协助排查、上报网格内社会治安问题和公共安全隐患" },
+	{ "safety_hazard", "治安和安全隐患排查", "协助排查、上报网格内社会治安问题和公共安全隐患" },
 	{ "incident_response", "一般治安和应急事件处置",
 	  "协助开展网格内一般治安事件处置、应急事件预防处置" },
 	{ "security_prevention", "安全防范",
@@ -74,11 +73,14 @@ const char *duty_prohibited(const char *s)
 	static const struct {
 		const char *word, *act;
 	} words[] = {
-		{ "行政许可", "行政许可" }, { "审批", "行政许可" },     { "行政处罚", "行政处罚" },
-		{ "罚款", "行政处罚" },     { "吊销", "行政处罚" },     { "拘留", "行政处罚" },
-		{ "行政强制", "行政强制措施" }, { "查封", "行政强制措施" }, { "扣押", "行政强制措施" },
-		{ "冻结", "行政强制措施" }, { "license", "行政许可" },   { "penalty", "行政处罚" },
-		{ "penalt", "行政处罚" },   { "coerci", "行政强制措施" }, { "coercive", "行政强制措施" },
+		{ "行政许可", "行政许可" },     { "审批", "行政许可" },
+		{ "行政处罚", "行政处罚" },     { "罚款", "行政处罚" },
+		{ "吊销", "行政处罚" },         { "拘留", "行政处罚" },
+		{ "行政强制", "行政强制措施" }, { "查封", "行政强制措施" },
+		{ "扣押", "行政强制措施" },     { "冻结", "行政强制措施" },
+		{ "license", "行政许可" },      { "penalty", "行政处罚" },
+		{ "penalt", "行政处罚" },       { "coerci", "行政强制措施" },
+		{ "coercive", "行政强制措施" },
 	};
 	const struct duty_act *a = act_find(s);
 
@@ -94,8 +96,8 @@ const char *duty_prohibited(const char *s)
 
 /* ---- validation ---- */
 
-#define AHEAD_MAX 600          /* a phone clock may run a little fast */
-#define AT_MIN 946684800       /* 2000-01-01 */
+#define AHEAD_MAX 600    /* a phone clock may run a little fast */
+#define AT_MIN 946684800 /* 2000-01-01 */
 
 int duty_check(const struct dom_ctx *x, const struct duty_input *in, struct dom_err *e)
 {
@@ -120,9 +122,8 @@ int duty_check(const struct dom_ctx *x, const struct duty_input *in, struct dom_
 		return dom_err_set(e, 400, "bad_grid", "缺少网格编码 grid");
 	if (in->at && (in->at > x->now + AHEAD_MAX || in->at < AT_MIN))
 		return dom_err_set(e, 400, "bad_time", "履职时间无效（不能晚于当前时间）");
-	if (in->has_location &&
-	    (!isfinite(in->lng) || !isfinite(in->lat) || in->lng < -180 || in->lng > 180 ||
-	     in->lat < -90 || in->lat > 90))
+	if (in->has_location && (!isfinite(in->lng) || !isfinite(in->lat) || in->lng < -180 ||
+	                         in->lng > 180 || in->lat < -90 || in->lat > 90))
 		return dom_err_set(e, 400, "bad_location",
 		                   "位置无效：经度应在 -180 到 180 之间，纬度在 -90 到 90 之间");
 	if (in->note && dom_utf8_chars(in->note) > DUTY_NOTE_CHARS)
@@ -266,7 +267,7 @@ int duty_create(const struct dom_ctx *x, const struct duty_input *in, int64_t *i
 #define RECORD_COLS                                                                                \
 	"d.id, d.duty, d.act, d.at, g.code, g.name, d.worker_id, w.name, d.lng, d.lat, d.note, "   \
 	"d.photos, d.recorded_by, u.display_name, d.created_at, "                                  \
-	"(SELECT p.hash FROM duty_record_photos p WHERE p.record_id = d.id "                      \
+	"(SELECT p.hash FROM duty_record_photos p WHERE p.record_id = d.id "                       \
 	"ORDER BY p.position LIMIT 1) "                                                            \
 	"FROM duty_records d JOIN grids g ON g.id = d.grid_id "                                    \
 	"LEFT JOIN workers w ON w.id = d.worker_id LEFT JOIN users u ON u.id = d.recorded_by "
@@ -434,11 +435,10 @@ json_t *duty_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 
 		(void)snprintf(url, sizeof url, "/api/v1/duty-records/%" PRId64 "/photos/%s", id,
 		               store_col_text(st, 0));
-		json_array_append_new(photos, json_pack("{s:s,s:s,s:I,s:s}", "hash",
-		                                        store_col_text(st, 0), "mime",
-		                                        store_col_text(st, 1), "size",
-		                                        (json_int_t)store_col_int64(st, 2), "url",
-		                                        url));
+		json_array_append_new(photos,
+		                      json_pack("{s:s,s:s,s:I,s:s}", "hash", store_col_text(st, 0),
+		                                "mime", store_col_text(st, 1), "size",
+		                                (json_int_t)store_col_int64(st, 2), "url", url));
 	}
 	store_reset(st);
 	if (rc != STORE_DONE) {

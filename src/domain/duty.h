@@ -51,8 +51,8 @@ extern const size_t duty_act_count;
 /* The duty type of a code, or NULL. */
 const struct duty_type *duty_type_find(const char *code);
 /* The Chinese name of the prohibited act s names (a prohibited act code, or text containing
-   行政许可 / 行政处罚 / 行政强制 or a word for such a measure: 罚款, 查封, 扣押, 吊销, 拘留), or NULL
-   when s names none. */
+   行政许可 / 行政处罚 / 行政强制 or a word for such a measure: 罚款, 查封, 扣押, 吊销, 拘留), or
+   NULL when s names none. */
 const char *duty_prohibited(const char *s);
 
 struct duty_input {

@@ -162,9 +162,9 @@ static int phone_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 {
 	struct phone_arg *a = w->arg;
 
-	return dom_exec(c, e,
-	                "UPDATE organisations SET supervision_phone = ?, updated_at = ? WHERE id = ?",
-	                "tii", a->phone, x->now, a->id);
+	return dom_exec(
+	        c, e, "UPDATE organisations SET supervision_phone = ?, updated_at = ? WHERE id = ?",
+	        "tii", a->phone, x->now, a->id);
 }
 
 int notice_set_supervision_phone(const struct dom_ctx *x, int64_t org_id, const char *phone,

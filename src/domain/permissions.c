@@ -51,16 +51,16 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write", "grid.read", "grid.write",
-	"grid.check",  "org.read",     "user.read", "duty.read", NULL,
+	"region.read", "region.write", "grid.read", "grid.write", "grid.check",
+	"org.read",    "user.read",    "duty.read", NULL,
 };
 static const char *const p_center_leader[] = {
 	"region.read", "grid.read",        "grid.check", "org.read",
 	"user.read",   "sensitive.unmask", "duty.read",  NULL,
 };
 static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };
-static const char *const p_grid_worker[] = { "region.read", "grid.read", "duty.read",
-	                                     "duty.write", NULL };
+static const char *const p_grid_worker[] = { "region.read", "grid.read", "duty.read", "duty.write",
+	                                     NULL };
 static const char *const p_sysadmin[] = {
 	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,
 };

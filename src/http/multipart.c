@@ -67,8 +67,7 @@ static enum MHD_Result start_file(struct multipart *m, const char *key, const ch
 		return (enum MHD_Result)fail(m, 413);
 	f = &m->files[m->nfiles];
 	memset(f, 0, sizeof *f);
-	if ((size_t)snprintf(f->path, sizeof f->path, "%s/up-XXXXXX", m->tmp_dir) >=
-	    sizeof f->path)
+	if ((size_t)snprintf(f->path, sizeof f->path, "%s/up-XXXXXX", m->tmp_dir) >= sizeof f->path)
 		return (enum MHD_Result)fail(m, 503);
 	m->fd = mkostemp(f->path, O_CLOEXEC);
 	if (m->fd < 0) {
@@ -177,8 +176,8 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 
 struct multipart *multipart_new(struct MHD_Connection *conn, const char *tmp_dir)
 {
-	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct multipart *m;
 
 	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0 || !tmp_dir || !*tmp_dir)

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MULTIPART_FIELDS_MAX (64 * 1024)     /* bytes of text fields (names and values) */
-#define MULTIPART_FIELD_COUNT 32             /* text fields */
-#define MULTIPART_FILES_MAX 16               /* file parts; the domain allows fewer */
+#define MULTIPART_FIELDS_MAX (64 * 1024)      /* bytes of text fields (names and values) */
+#define MULTIPART_FIELD_COUNT 32              /* text fields */
+#define MULTIPART_FILES_MAX 16                /* file parts; the domain allows fewer */
 #define MULTIPART_FILE_MAX (8u * 1024 * 1024) /* bytes of one file part */
 #define MULTIPART_PATH_MAX 4096
 
@@ -30,8 +30,8 @@ struct multipart_field {
 };
 
 struct multipart_file {
-	char *field;    /* the form field name */
-	char *filename; /* as the client sent it (may be ""); never used as a path */
+	char *field;                   /* the form field name */
+	char *filename;                /* as the client sent it (may be ""); never used as a path */
 	char path[MULTIPART_PATH_MAX]; /* the temporary file; "" once moved or removed */
 	uint64_t size;
 };
@@ -45,7 +45,7 @@ struct multipart {
 	   too many fields), 503 (the temporary file could not be written). */
 	int error;
 	/* private */
-	void *pp;     /* struct MHD_PostProcessor */
+	void *pp; /* struct MHD_PostProcessor */
 	char tmp_dir[MULTIPART_PATH_MAX];
 	size_t field_bytes;
 	int fd;       /* the open file part, -1 when none */

@@ -567,8 +567,7 @@ static void form_error(struct req *r, int status)
 	char msg[160];
 
 	if (status == 413) {
-		(void)snprintf(msg, sizeof msg,
-		               "上传的文件过大或过多（单个文件不超过 %u MB）",
+		(void)snprintf(msg, sizeof msg, "上传的文件过大或过多（单个文件不超过 %u MB）",
 		               MULTIPART_FILE_MAX / (1024 * 1024));
 		resp_error(r, 413, "body_too_large", msg);
 	} else if (status == 503) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FILES_HASH_HEX 64  /* BLAKE2b-256 as lowercase hex */
+#define FILES_HASH_HEX 64 /* BLAKE2b-256 as lowercase hex */
 #define FILES_PATH_MAX 4096
 
 struct files;

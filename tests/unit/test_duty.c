@@ -313,10 +313,11 @@ static void test_scope(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
 	/* A hash that is not this record's photo, even a real one elsewhere, grants nothing. */
-	assert_int_equal(duty_photo(as(f, &f->county), id,
-	                            "0000000000000000000000000000000000000000000000000000000000000000",
-	                            &mime, &e),
-	                 -1);
+	assert_int_equal(
+	        duty_photo(as(f, &f->county), id,
+	                   "0000000000000000000000000000000000000000000000000000000000000000",
+	                   &mime, &e),
+	        -1);
 	assert_int_equal(e.status, 404);
 	/* Anonymous sees nothing. */
 	assert_int_equal(duty_photo(as(f, access_anonymous()), id, PHOTO, &mime, &e), -1);

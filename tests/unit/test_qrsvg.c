@@ -23,8 +23,8 @@ static int paint(const char *d, unsigned char *grid, int side)
 	while (*d) {
 		int x, y, n, m, used = 0;
 
-		if (sscanf(d, "M%d %dh%dv1h-%dz%n", &x, &y, &n, &m, &used) != 4 || n != m || n < 1 ||
-		    used == 0 || x < 0 || y < 0 || x + n > side || y >= side)
+		if (sscanf(d, "M%d %dh%dv1h-%dz%n", &x, &y, &n, &m, &used) != 4 || n != m ||
+		    n < 1 || used == 0 || x < 0 || y < 0 || x + n > side || y >= side)
 			return -1;
 		for (int i = 0; i < n; i++) {
 			if (grid[y * side + x + i])
@@ -72,7 +72,8 @@ static void test_modules_match_the_matrix(void **state)
 		for (int x = 0; x < side; x++) {
 			int in = x >= QRSVG_QUIET && y >= QRSVG_QUIET && x < side - QRSVG_QUIET &&
 			         y < side - QRSVG_QUIET;
-			int dark = in && (qr->data[(y - QRSVG_QUIET) * qr->width + x - QRSVG_QUIET] & 1);
+			int dark = in &&
+			           (qr->data[(y - QRSVG_QUIET) * qr->width + x - QRSVG_QUIET] & 1);
 
 			assert_int_equal(grid[y * side + x], dark);
 		}

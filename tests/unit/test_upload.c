@@ -189,8 +189,10 @@ static void test_open_clears_tmp(void **state)
 	assert_int_equal(files_open(f->db, &again, err, sizeof err), 0);
 	assert_int_not_equal(stat(path, &st), 0);
 	files_close(again);
-	assert_true(files_name_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-	assert_false(files_name_valid("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_true(files_name_valid(
+	        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_false(files_name_valid(
+	        "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
 	assert_false(files_name_valid("0123"));
 }
 
