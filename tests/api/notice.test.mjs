@@ -206,3 +206,29 @@ describe('links and the rate limit', () => {
     assert.equal((await page(`${proxied.url}/healthz`, from('203.0.113.7'))).status, 200);
   });
 });
+
+describe('the supervision phone', () => {
+  test('the system administrator sets a center\'s phone; the board shows it at once', async () => {
+    const sys = await loginAs(server, 'sysadmin');
+    const orgs = (await sys.get('/api/v1/orgs?limit=200')).body.items;
+    const town = orgs.find((o) => o.kind === 'center' && o.level === 'township');
+    assert.match(town.supervision_phone, /^0635-8\d{6}$/);
+    let r = await sys.patch(`/api/v1/orgs/${town.id}`, { supervision_phone: '0635-1112223' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.supervision_phone, '0635-1112223');
+    assert.ok((await page(`${server.url}/public/grids/${gridA}`)).text.includes('tel:0635-1112223'));
+    r = await sys.patch(`/api/v1/orgs/${town.id}`, { supervision_phone: '<b>x</b>' });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.code, 'bad_phone');
+    const dept = orgs.find((o) => o.kind === 'department');
+    r = await sys.patch(`/api/v1/orgs/${dept.id}`, { supervision_phone: '0635-1112223' });
+    assert.equal(r.body.error.code, 'not_a_center', r.text);
+    // Cleared: the board falls back to the county center's phone.
+    r = await sys.patch(`/api/v1/orgs/${town.id}`, { supervision_phone: null });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.supervision_phone, null);
+    const text = (await page(`${server.url}/public/grids/${gridA}`)).text;
+    assert.ok(!text.includes('0635-1112223'));
+    assert.match(text, /东昌府区网格化服务管理中心：<a class="phone"/);
+  });
+});
