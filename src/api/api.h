@@ -128,6 +128,16 @@ void api_workers_export_xlsx(struct req *r);
 void api_workers_import(struct req *r);
 void api_grid_staffing_exception_set(struct req *r);
 void api_grid_staffing_exception_clear(struct req *r);
+/* duty.c (docs/api-duty.md); a create carries up to nine photos of 8 MiB as multipart */
+#define DUTY_MAX_BODY (9u * 8 * 1024 * 1024 + 64 * 1024)
+void api_duty_create(struct req *r);
+void api_duty_list(struct req *r);
+void api_duty_get(struct req *r);
+void api_duty_photo(struct req *r);
+void api_duty_catalog(struct req *r);
+/* notice.c: the public notice board of a grid (no login) */
+void api_public_grid(struct req *r);
+void api_public_grid_print(struct req *r);
 /* audit.c */
 void api_audit_list(struct req *r);
 void api_audit_export(struct req *r);

@@ -97,6 +97,16 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/tokens", api_tokens_list, "token.read", 0, 0 },
 	{ "POST", "/api/v1/tokens", api_tokens_create, "token.write", 0, 0 },
 	{ "DELETE", "/api/v1/tokens/:id", api_tokens_revoke, "token.write", 0, 0 },
+	/* Duty records (Art. 13; docs/api-duty.md). */
+	{ "GET", "/api/v1/duty-types", api_duty_catalog, "authenticated", 0, 0 },
+	{ "POST", "/api/v1/duty-records", api_duty_create, "duty.write", DUTY_MAX_BODY,
+	  ROUTE_MULTIPART },
+	{ "GET", "/api/v1/duty-records", api_duty_list, "duty.read", 0, 0 },
+	{ "GET", "/api/v1/duty-records/:id", api_duty_get, "duty.read", 0, 0 },
+	{ "GET", "/api/v1/duty-records/:id/photos/:hash", api_duty_photo, "duty.read", 0, 0 },
+	/* The public notice board of a grid (Art. 15), no login. */
+	{ "GET", "/public/grids/:code", api_public_grid, "public", 0, 0 },
+	{ "GET", "/public/grids/:code/print", api_public_grid_print, "public", 0, 0 },
 	{ "GET", "/api/v1/audit", api_audit_list, "audit.read", 0, 0 },
 	{ "GET", "/api/v1/audit/export", api_audit_export, "audit.export", 0, 0 },
 };

@@ -16,6 +16,7 @@
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
 #include "domain/demo_workers.h"
+#include "domain/demo_notice.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -222,6 +223,7 @@ static int demo_accounts(struct store *s, const char *db)
 	unsigned char key[AUDIT_KEY_LEN];
 	struct dom_ctx x;
 	char err[512], path[4096];
+	struct dom_err pe = { 0 };
 	int64_t sealed;
 	int n, rc = -1;
 
@@ -260,7 +262,7 @@ static int demo_accounts(struct store *s, const char *db)
 		for (int i = 0; i < n; i++) {
 			if (strcmp(acc[i].role, "grid_worker") == 0)
 				gw = acc[i].user_id;
-			if (strcmp(acc[i].role, "center_operator") == 0)
+			if (strcmp(acc[i].role, "center_operator") == 0 && !op)
 				op = acc[i].user_id;
 		}
 		if (demo_workers_staff(&x, gw, op, &staff, err, sizeof err) < 0) {
@@ -270,6 +272,10 @@ static int demo_accounts(struct store *s, const char *db)
 		printf("%s: %" PRId64 " grid workers for %" PRId64 " grids (%" PRId64
 		       " staffing exceptions, %" PRId64 " grids without a full-time worker)\n",
 		       db, staff.workers, staff.grids, staff.exceptions, staff.failing);
+	}
+	if (demo_supervision_phones(&x, &pe) < 0) {
+		fprintf(stderr, "wangge demo: supervision phones: %s\n", pe.message);
+		goto out;
 	}
 	if (demo_accounts_write(path, acc, (size_t)n, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);

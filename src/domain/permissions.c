@@ -21,6 +21,9 @@ const struct permission_def permission_catalog[] = {
 	{ "worker.read", "查看网格员", PERM_BUSINESS, 0 },
 	{ "worker.write", "管理网格员（登记、调整、离岗、记录）", PERM_BUSINESS, 0 },
 	{ "worker.export", "导出网格员名册和配备报表", PERM_BUSINESS, 0 },
+	/* Business: duty records of grid workers (Art. 13). */
+	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
+	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
 	/* Business: reading organisations and users (names of who does what). */
 	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "user.read", "查看用户", PERM_BUSINESS, 0 },
@@ -53,14 +56,15 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
 
 static const char *const p_center_operator[] = {
 	"region.read", "region.write", "grid.read",    "grid.write",    "grid.check", "org.read",
-	"user.read",   "worker.read",  "worker.write", "worker.export", NULL,
+	"user.read",   "worker.read",  "worker.write", "worker.export", "duty.read",  NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read",     "grid.check",       "org.read", "user.read",
-	"worker.read", "worker.export", "sensitive.unmask", NULL,
+	"region.read", "grid.read",     "grid.check",       "org.read",  "user.read",
+	"worker.read", "worker.export", "sensitive.unmask", "duty.read", NULL,
 };
 static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };
-static const char *const p_grid_worker[] = { "region.read", "grid.read", NULL };
+static const char *const p_grid_worker[] = { "region.read", "grid.read", "duty.read", "duty.write",
+	                                     NULL };
 static const char *const p_sysadmin[] = {
 	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,
 };

@@ -19,6 +19,9 @@ import AuditPage from './pages/audit.js';
 import { Avatar, DataBoard } from '@element-plus/icons-vue';
 import WorkersPage from './pages/workers.js';
 import StaffingPage from './pages/staffing.js';
+import { Camera, Notebook } from '@element-plus/icons-vue';
+import DutyPage from './pages/duty.js';
+import DutyRecordsPage from './pages/duty-records.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -26,6 +29,9 @@ export const pages = [
   { path: '/map', title: '网格地图', icon: MapLocation, component: MapPage, permission: 'grid.read' },
   { path: '/grids', title: '网格管理', icon: Grid, component: GridsPage, permission: 'grid.read' },
   { path: '/checks', title: '网格检查', icon: DocumentChecked, component: ChecksPage, permission: 'grid.check' },
+  // Duty records of grid workers (Art. 13; issue 9): the phone page of the worker, the centers' list.
+  { path: '/duty', title: '登记履职', icon: Camera, component: DutyPage, permission: 'duty.write' },
+  { path: '/duty-records', title: '履职记录', icon: Notebook, component: DutyRecordsPage, permission: 'duty.read' },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).
