@@ -6,10 +6,7 @@
 // the link's base is --public-url, or a Host that passes validation; a rate limit per client
 // address (behind a trusted proxy, the forwarded address) answers 429 with Retry-After.
 //
-// Worker rows are written with the sqlite3 CLI on the running server's database (WAL) because
-// the worker registry API is built in parallel (issue 9, part 2). INTEGRATOR: once POST
-// /api/v1/workers and PUT /api/v1/workers/:id/grids are on main, switch addWorker/moveWorker/
-// retireWorker below to them.
+// Workers are added, moved and retired through the worker registry API (docs/api-workers.md).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -23,26 +20,35 @@ import { makeTempDir } from '../lib/server.mjs';
 const PUBLIC_URL = 'https://wangge.example.cn';
 let server, operator, gridA, gridB;
 
-function sqlite(db, sql) {
-  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', db, sql], { encoding: 'utf8' });
+function residentId(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
+  return first17 + '10X98765432'[sum % 11];
 }
 
 let seq = 0;
-function addWorker(db, { name, workPhone, employment = 'full_time', grid, lead = 0 }) {
-  const id = 9000 + ++seq;
-  const source = employment === 'part_time' ? "'volunteer'" : 'NULL';
-  sqlite(db, `INSERT INTO workers (id, name, id_number, id_number_bidx, birth_date, sex, nationality,
-      phone, work_phone, employment, part_time_source, region_code, path, start_date, status_date,
-      created_at, updated_at)
-    VALUES (${id}, '${name}', 'v1:SEALED-ID-${id}', 'bidx-${id}', '1990-03-07', 'M', 'CHN',
-      'v1:SEALED-PHONE-${id}', '${workPhone}', '${employment}', ${source}, '371502001000',
-      '371500000000/371502000000/371502001000/', '2024-01-01', '2024-01-01', 0, 0);
-    INSERT INTO worker_grids (worker_id, grid_id, lead, since)
-      SELECT ${id}, id, ${lead}, 0 FROM grids WHERE code = '${grid}';`);
-  return id;
+async function addWorker({ name, workPhone, employment = 'full_time', grid }) {
+  const g = (await operator.get(`/api/v1/grids/${grid}`)).body;
+  const township = `${g.community.code.slice(0, 9)}000`;
+  const r = await operator.post('/api/v1/workers', {
+    name, id_number: residentId(`37150219900307${String(500 + ++seq).padStart(3, '0')}`),
+    employment, ...(employment === 'part_time' ? { part_time_source: 'volunteer' } : {}),
+    region: township, phone: '13812340000', work_phone: workPhone, start_date: '2024-01-01',
+  });
+  assert.equal(r.status, 201, r.text);
+  const p = await operator.put(`/api/v1/workers/${r.body.id}/grids`, { grids: [{ code: grid, lead: false }] });
+  assert.equal(p.status, 200, p.text);
+  return r.body.id;
 }
-const moveWorker = (db, id, grid) => sqlite(db, `UPDATE worker_grids SET grid_id = (SELECT id FROM grids WHERE code = '${grid}') WHERE worker_id = ${id}`);
-const retireWorker = (db, id) => sqlite(db, `UPDATE workers SET status = 'exited' WHERE id = ${id}`);
+async function moveWorker(id, grid) {
+  const p = await operator.put(`/api/v1/workers/${id}/grids`, { grids: [{ code: grid, lead: false }] });
+  assert.equal(p.status, 200, p.text);
+}
+async function retireWorker(id) {
+  const r = await operator.post(`/api/v1/workers/${id}/exit`, { date: '2026-06-30', reason: '调离' });
+  assert.equal(r.status, 200, r.text);
+}
 
 async function page(url, headers = {}) {
   const res = await fetch(url, { headers });
@@ -95,32 +101,33 @@ describe('the notice page', () => {
   });
 
   test('shows the active workers with the work phone in full, lead first, and nothing else about them', async () => {
-    const db = server.db;
-    const lead = addWorker(db, { name: '王公示', workPhone: '0635-2223334', grid: gridA, lead: 1 });
-    addWorker(db, { name: '<b>李兼职</b>', workPhone: '13900001111', employment: 'part_time', grid: gridA });
+    const lead = await addWorker({ name: '王公示', workPhone: '0635-2223334', grid: gridA });
+    await addWorker({ name: '<b>李兼职</b>', workPhone: '13900001111', employment: 'part_time', grid: gridA });
     const r = await page(`${server.url}/public/grids/${gridA}`);
-    assert.match(r.text, /<span class="name">王公示<\/span> <span class="tag">牵头网格员 · 专职<\/span> <a class="phone" href="tel:0635-2223334">0635-2223334<\/a>/);
-    // Names are text, escaped; the part-time worker after the lead.
-    assert.ok(r.text.indexOf('王公示') < r.text.indexOf('&lt;b&gt;李兼职&lt;/b&gt;'));
+    // The demo's grid worker leads the grid: listed first, as the lead.
+    assert.match(r.text, /<span class="name">郑网格<\/span> <span class="tag">牵头网格员 · 专职<\/span>/);
+    assert.match(r.text, /<span class="name">王公示<\/span> <span class="tag">专职<\/span> <a class="phone" href="tel:0635-2223334">0635-2223334<\/a>/);
+    // Names are text, escaped; the others after the lead.
+    assert.ok(r.text.indexOf('郑网格') < r.text.indexOf('王公示'));
+    assert.ok(r.text.indexOf('郑网格') < r.text.indexOf('&lt;b&gt;李兼职&lt;/b&gt;'));
     assert.ok(!r.text.includes('<b>李兼职'));
     assert.ok(r.text.includes('13900001111'));
     assert.ok(r.text.includes('兼职'));
     // No ID number, personal phone, birth date, sex or record id.
-    for (const secret of ['SEALED', 'v1:', '1990', 'bidx', String(lead)]) {
+    for (const secret of ['v1:', '1990', '13812340000', 'bidx', `workers/${lead}`]) {
       assert.ok(!r.text.includes(secret), `the page shows ${secret}`);
     }
   });
 
   test('changes as soon as a worker\'s grid assignment changes', async () => {
-    const db = server.db;
-    const id = addWorker(db, { name: '赵调动', workPhone: '0635-5556667', grid: gridA });
+    const id = await addWorker({ name: '赵调动', workPhone: '0635-5556667', grid: gridA });
     assert.ok((await page(`${server.url}/public/grids/${gridA}`)).text.includes('赵调动'));
     assert.ok(!(await page(`${server.url}/public/grids/${gridB}`)).text.includes('赵调动'));
-    moveWorker(db, id, gridB);
+    await moveWorker(id, gridB);
     assert.ok(!(await page(`${server.url}/public/grids/${gridA}`)).text.includes('赵调动'));
     const b = await page(`${server.url}/public/grids/${gridB}`);
     assert.ok(b.text.includes('赵调动') && b.text.includes('0635-5556667'));
-    retireWorker(db, id);
+    await retireWorker(id);
     assert.ok(!(await page(`${server.url}/public/grids/${gridB}`)).text.includes('赵调动'));
   });
 
