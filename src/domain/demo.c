@@ -13,8 +13,9 @@
  *
  * Scales: "city" is the whole tree, every village with grids (their number from the county's
  * resident figure and the guide size of about 1,000 residents per grid); "test" keeps the eight
- * counties, the first township of each (two in 东昌府区) and the first two villages of each,
- * with two grids per village, for fast tests.
+ * counties, the first township of each (two in 东昌府区: its first 街道 and its first 镇) and two
+ * villages of each (the first community and the first village, where there are both), with two
+ * grids per village, for fast tests.
  *
  * Randomness: one splitmix64 stream per county, derived from the seed, so a seed gives the same
  * city on every machine.
@@ -560,7 +561,7 @@ static int build_township(struct county_job *j, const struct node *tn, const cha
 {
 	const struct nodes *vs = &j->t->level[DIV_VILLAGE];
 	char prefix[10];
-	size_t from, to, m, keep, ncomm = 0;
+	size_t from, to, m, keep, ncomm = 0, second;
 	struct geo_shape **cells = NULL;
 	double *xy = NULL;
 	int rc = -1;
@@ -571,15 +572,19 @@ static int build_township(struct county_job *j, const struct node *tn, const cha
 	m = to - from;
 	if (m == 0)
 		return 0;
-	keep = j->scale == DEMO_CITY ? m : (m < 2 ? m : 2);
 	for (size_t i = from; i < to; i++)
 		ncomm += part3(vs->v[i].code, 9) < 200;
+	/* The test scale keeps two: the first community and the first village where the township
+	   has both (communities come first in code order), else its first two. */
+	keep = j->scale == DEMO_CITY ? m : (m < 2 ? m : 2);
+	second = j->scale == DEMO_TEST && ncomm >= 1 && ncomm < m ? ncomm : 1;
 	if (!(cells = calloc(m, sizeof *cells)) || !(xy = calloc(m * 2, sizeof *xy)))
 		goto out;
 	if (seeds_for(tarea, ncomm, m, sx, sy, 0.2, &j->r, xy) < 0 ||
 	    geo_shape_partition(tarea, xy, m, cells) < 0)
 		goto out;
-	for (size_t k = 0; k < keep; k++) {
+	for (size_t q = 0; q < keep; q++) {
+		size_t k = q == 1 ? second : q;
 		const struct node *v = &vs->v[from + k];
 		char vpath[ACCESS_PATH_MAX];
 		int ngrids, dedicated;

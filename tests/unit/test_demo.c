@@ -217,6 +217,7 @@ static void check_tiling(struct store *s, int scale)
 	size_t skipped = 99;
 
 	assert_non_null(ch);
+	{ char *dbg = json_dumps(json_object_get(ch, "findings"), JSON_COMPACT); if (getenv("DBG")) fprintf(stderr, "%.3000s\n", dbg); free(dbg); }
 	assert_int_equal(count(ch, "overlap"), 0);
 	assert_int_equal(count(ch, "gap"), 0);
 	assert_int_equal(count(ch, "outside"), 0);
