@@ -9,7 +9,7 @@ import { loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
 const COUNTY = '371502000000';   // 东昌府区, the operator's scope
-const TOWN = '371502001000';     // 郭寨街道
+const TOWN = '371502001000';     // 古楼街道
 
 let server, browser, op;
 
@@ -94,18 +94,18 @@ describe('网格地图', () => {
     assert.equal(fills.size, 2, 'two outline colours, one per kind');
     // The region tree starts at the scope root, expanded.
     const tree = page.locator('.region-tree');
-    await tree.locator('.el-tree-node__content', { hasText: '郭寨街道' }).waitFor();
+    await tree.locator('.el-tree-node__content', { hasText: '古楼街道' }).waitFor();
     console.log(`screenshot: ${await p.screenshot('map-county')}`);
 
     // Picking a township draws only its grids.
     const [res] = await Promise.all([
       page.waitForResponse(isGeojson(TOWN)),
-      tree.locator('.el-tree-node__content', { hasText: '郭寨街道' }).click(),
+      tree.locator('.el-tree-node__content', { hasText: '古楼街道' }).click(),
     ]);
     const town = await res.json();
     assert.ok(town.features.length > 0 && town.features.length < fc.features.length);
     await waitForShapes(page, town.features.length);
-    await p.waitForText('[data-field=region-name]', '郭寨街道');
+    await p.waitForText('[data-field=region-name]', '古楼街道');
     assert.equal(await page.locator('.main-map path.region-outline').count(), 1, 'the township boundary is outlined');
     assert.deepEqual(outside, [], 'no request leaves the server (no map tiles by default)');
     p.assertNoErrors();
@@ -198,7 +198,7 @@ describe('网格地图', () => {
     const code = '371502001001002';
     await p.page.goto(`${server.url}/#/map?grid=${code}`);
     await p.waitForText('.grid-card [data-field=code]', code);
-    await p.waitForText('[data-field=region-name]', '杨寨社区');
+    await p.waitForText('[data-field=region-name]', '古城社区居委会');
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
     console.log(`screenshot: ${await p.screenshot('map-phone', { fullPage: true })}`);

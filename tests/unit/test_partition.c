@@ -47,10 +47,11 @@ static struct geo_shape *point_shape(double x, double y)
 	double d = 1e-9;
 
 	/* A tiny square around the point: "does the part hold it" as an intersection test. */
-	snprintf(t, sizeof t,
-	         "{\"type\":\"Polygon\",\"coordinates\":[[[%.12f,%.12f],[%.12f,%.12f],[%.12f,%.12f],"
-	         "[%.12f,%.12f],[%.12f,%.12f]]]}",
-	         x - d, y - d, x + d, y - d, x + d, y + d, x - d, y + d, x - d, y - d);
+	snprintf(
+	        t, sizeof t,
+	        "{\"type\":\"Polygon\",\"coordinates\":[[[%.12f,%.12f],[%.12f,%.12f],[%.12f,%.12f],"
+	        "[%.12f,%.12f],[%.12f,%.12f]]]}",
+	        x - d, y - d, x + d, y - d, x + d, y + d, x - d, y + d, x - d, y - d);
 	return shape(t);
 }
 
@@ -190,8 +191,8 @@ static void test_partition_real_county(void **state)
 	assert_non_null(fc);
 	json_array_foreach(json_object_get(fc, "features"), i, f)
 	{
-		if (strcmp(json_string_value(json_object_get(json_object_get(f, "properties"),
-		                                             "name")),
+		if (strcmp(json_string_value(
+		                   json_object_get(json_object_get(f, "properties"), "name")),
 		           "莘县") == 0)
 			geom = json_object_get(f, "geometry");
 	}
