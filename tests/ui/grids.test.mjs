@@ -11,7 +11,11 @@ import { makeTempDir, repoRoot } from '../lib/server.mjs';
 import { loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
-const COMMUNITY = '371502001001';  // 古城社区居委会 (the grids made here lie outside it: a check finding, not a refusal)
+const COMMUNITY = '371502001001';  // 古城社区居委会
+// Where the grids made here go: a 0.03° × 0.02° box around the middle of COMMUNITY (its outline
+// is generated, so it is read from the server in setup()), on a 1e-4° grid.
+let X0 = 0, Y0 = 0;
+const at = (dx, dy) => [Math.round((X0 + dx) * 1e4) / 1e4, Math.round((Y0 + dy) * 1e4) / 1e4];
 
 const rect = (x0, y0, x1, y1) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
 const area = (m2) => (m2 >= 1e6 ? `${(m2 / 1e6).toLocaleString('zh-CN', { maximumFractionDigits: 2 })} 平方千米`
@@ -23,6 +27,9 @@ async function setup() {
   const db = await makeDemoDb();
   const server = await startDemoServer({ db });
   const op = await loginAs(server, 'center_operator');
+  const ring = (await op.get(`/api/v1/regions/${COMMUNITY}`)).body.boundary.coordinates[0];
+  X0 = ring.reduce((s, c) => s + c[0], 0) / ring.length - 0.015;
+  Y0 = ring.reduce((s, c) => s + c[1], 0) / ring.length - 0.01;
   const browser = await launchBrowser();
   await browser.context.addCookies([
     { name: 'wg_session', value: op.cookie, url: server.url },
@@ -172,7 +179,7 @@ describe('网格管理', () => {
     await page.keyboard.type('古城');
     await page.locator('.el-select-dropdown__item:visible', { hasText: `古城社区居委会（${COMMUNITY}）` }).click();
     await dialog.locator('input[data-field=name]').fill('测试新建网格');
-    const bowtie = { type: 'Polygon', coordinates: [[[115.80, 36.70], [115.83, 36.72], [115.83, 36.70], [115.80, 36.72], [115.80, 36.70]]] };
+    const bowtie = { type: 'Polygon', coordinates: [[at(0, 0), at(0.03, 0.02), at(0.03, 0), at(0, 0.02), at(0, 0)]] };
     await dialog.locator('input[type=file]').setInputFiles(ctx.file('bowtie.geojson', { type: 'Feature', properties: {}, geometry: bowtie }));
     await dialog.locator('[data-field=boundary-ok]').waitFor();
     const [bad] = await Promise.all([
@@ -187,7 +194,7 @@ describe('网格管理', () => {
     console.log(`screenshot: ${await p.screenshot('grids-create-error')}`);
 
     // A good rectangle, uploaded: the grid is made and shows in the table.
-    const boundary = rect(115.80, 36.70, 115.83, 36.72);
+    const boundary = rect(...at(0, 0), ...at(0.03, 0.02));
     await dialog.locator('input[type=file]').setInputFiles(ctx.file('good.geojson', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: boundary }] }));
     await p.waitForText('.create-dialog [data-field=boundary-ok]', '已读取“good.geojson”：单个面，5 个顶点 清除');
     await dialog.locator('.mini-map path').first().waitFor();
@@ -223,7 +230,7 @@ describe('网格管理', () => {
     await split.waitFor();
     await split.locator('[data-field=part-count] .el-input-number__increase').click();
     await split.locator('.split-part').nth(2).waitFor();
-    const xs = [115.80, 115.81, 115.82, 115.83];
+    const xs = [0, 0.01, 0.02, 0.03];
     for (let i = 0; i < 3; i++) {
       const part = split.locator(`.split-part[data-part="${i + 1}"]`);
       // A missing name is caught before anything is sent.
@@ -232,7 +239,7 @@ describe('网格管理', () => {
         await p.waitForText('.split-dialog [data-field=form-error]', '第 1 部分：请输入网格名称');
       }
       await part.locator('input[data-field=part-name]').fill(`测试拆分${i + 1}`);
-      await part.locator('input[type=file]').setInputFiles(ctx.file(`part${i + 1}.geojson`, rect(xs[i], 36.70, xs[i + 1], 36.72)));
+      await part.locator('input[type=file]').setInputFiles(ctx.file(`part${i + 1}.geojson`, rect(...at(xs[i], 0), ...at(xs[i + 1], 0.02))));
       await part.locator('[data-field=boundary-ok]').waitFor();
     }
     await page.waitForFunction(() => document.querySelectorAll('.split-dialog .mini-map path').length === 4);
@@ -341,7 +348,7 @@ describe('网格管理', () => {
     await p.waitForText('.redraw-dialog .el-form-item__error', '请上传新的边界文件或粘贴 GeoJSON');
     // Pasted this time.
     await redraw.locator('.el-radio-button', { hasText: '粘贴 GeoJSON' }).click();
-    await redraw.locator('.boundary-text textarea').fill(JSON.stringify(rect(115.80, 36.70, 115.82, 36.715)));
+    await redraw.locator('.boundary-text textarea').fill(JSON.stringify(rect(...at(0, 0), ...at(0.02, 0.015))));
     await redraw.locator('.boundary-text textarea').blur();
     await redraw.locator('[data-field=boundary-ok]').waitFor();
     const [rres] = await Promise.all([
