@@ -14,9 +14,13 @@
 //   counties.geojson  the county outlines as a FeatureCollection (code, name)
 //   PROVENANCE.md     what came from where, the licences, the counts, how to regenerate
 //
+// The outlines are repaired on the way (spikes the source's quantisation left, a ring touching
+// itself, overlapping parts) so that GEOS, and so `wangge import regions`, accepts them; the
+// repair uses polygon-clipping (MIT), installed into the temporary directory too.
+//
 // Usage: node scripts/extract-liaocheng.mjs [OUTDIR]
-// It needs the npm registry (npm pack) and tar; everything is fetched into a temporary directory
-// that is removed at the end.
+// It needs the npm registry (npm pack, npm install) and tar; everything is fetched into a
+// temporary directory that is removed at the end. Its output is the same on every run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
