@@ -236,7 +236,7 @@ describe('the registry', () => {
     r = await op.put(`/api/v1/workers/${worker.id}/grids`, { grids: [{ code: g.code, lead: false }] });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.grids.map((x) => x.code), [g.code]);
-    r = await op.put(`/api/v1/workers/${worker.id}/grids`, { grids: [{ code: '371521100001001', lead: false }] });
+    r = await op.put(`/api/v1/workers/${worker.id}/grids`, { grids: [{ code: '371521001001001', lead: false }] });
     assert.equal(r.status, 400, r.text);
     assert.equal(r.body.error.code, 'bad_grid');
 
