@@ -635,7 +635,7 @@ static int propose_apply(struct store_conn *c, const struct dom_ctx *x, struct d
 	            "handle_amount, handle_unit, verify_amount, verify_unit, warn_share_pct, "
 	            "departments, expires_on, note, proposed_by, proposed_org, proposed_at) VALUES "
 	            "(?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	            "iitttttiiiiiiiiittnni", a->item_id, (int64_t)version, a->v.name, a->v.category,
+	            "iitttttiiiiiiiitttnni", a->item_id, (int64_t)version, a->v.name, a->v.category,
 	            a->v.description, a->v.worker_role, a->v.default_level, (int64_t)a->v.urgency,
 	            (int64_t)a->v.amount[0], (int64_t)a->v.unit[0], (int64_t)a->v.amount[1],
 	            (int64_t)a->v.unit[1], (int64_t)a->v.amount[2], (int64_t)a->v.unit[2],
@@ -777,7 +777,7 @@ static int decide_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		if (dom_exec(c, e,
 		             "UPDATE matter_item_versions SET status = 'rejected', decided_by = ?, "
 		             "decided_at = ?, reject_reason = ? WHERE id = ?",
-		             "nitt", x->caller->user_id, x->now, a->reason, a->v.id) < 0 ||
+		             "niti", x->caller->user_id, x->now, a->reason, a->v.id) < 0 ||
 		    dom_exec(c, e,
 		             "UPDATE matter_items SET draft_version_id = NULL, updated_at = ? "
 		             "WHERE id = "
@@ -822,7 +822,7 @@ static int decide_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		             "published_by, published_at) VALUES (?, ?, 'withdrawn', ?, ?, ?, ?, "
 		             "?, ?, "
 		             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		             "iitttttiiiiiiiiittnninintni", a->it.id,
+		             "iitttttiiiiiiiitttnninitni", a->it.id,
 		             (int64_t)(a->it.latest_version + 1), a->v.name, a->v.category,
 		             a->v.description, a->v.worker_role, a->v.default_level,
 		             (int64_t)a->v.urgency, (int64_t)a->v.amount[0], (int64_t)a->v.unit[0],
