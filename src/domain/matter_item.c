@@ -218,7 +218,7 @@ static int version_deciding(struct store_conn *c, int64_t item, const char *day,
 	struct store_stmt *st = store_prepare(
 	        c, "SELECT " V_COLS "WHERE v.id = (SELECT f.id FROM matter_item_versions f WHERE "
 	           "f.item_id = ? AND f.status IN ('published', 'withdrawn') AND f.effective_from "
-	           "<= ? ORDER BY f.effective_from DESC, f.version DESC LIMIT 1)");
+	           "<= ? ORDER BY f.version DESC LIMIT 1)");
 	int rc;
 
 	if (!st || store_bind_int64(st, 1, item) || store_bind_text(st, 2, day, -1)) {
@@ -1111,7 +1111,7 @@ json_t *matter_item_list_json(const struct dom_ctx *x, const struct matter_item_
 	        "LEFT JOIN matter_item_versions f ON f.id = (SELECT d.id FROM matter_item_versions "
 	        "d "
 	        "WHERE d.item_id = m.id AND d.status IN ('published', 'withdrawn') AND "
-	        "d.effective_from <= ?1 ORDER BY d.effective_from DESC, d.version DESC LIMIT 1) "
+	        "d.effective_from <= ?1 ORDER BY d.version DESC LIMIT 1) "
 	        "JOIN matter_item_versions l ON l.item_id = m.id AND l.version = m.latest_version "
 	        "WHERE m.id > ?2%s%s%s%s ORDER BY m.id LIMIT ?3",
 	        f->category ? " AND coalesce(f.category, l.category) = ?4" : "",
@@ -1378,7 +1378,7 @@ json_t *matter_item_public_json(const struct dom_ctx *x, struct dom_err *e)
 	        "SELECT f.id FROM matter_items m JOIN matter_item_versions f ON f.id = (SELECT "
 	        "d.id FROM matter_item_versions d WHERE d.item_id = m.id AND d.status IN "
 	        "('published', 'withdrawn') AND d.effective_from <= ?1 ORDER BY "
-	        "d.effective_from DESC, d.version DESC LIMIT 1) WHERE f.status = 'published' AND "
+	        "d.version DESC LIMIT 1) WHERE f.status = 'published' AND "
 	        "(f.expires_on IS NULL OR f.expires_on >= ?1) ORDER BY m.code LIMIT ?2");
 	if (!st || store_bind_text(st, 1, day, -1) ||
 	    store_bind_int64(st, 2, MATTER_ITEM_PUBLIC_MAX))

@@ -6,8 +6,10 @@
  * 'withdrawn' version on a date. Every version is kept (migration 012 refuses deleting one or
  * changing its content after the draft stage), so any two can be compared.
  *
- * The version in force on a day is the published or withdrawn version with the latest effective
- * date not after that day; the item is in force when that version is published and not expired.
+ * The version deciding a day is the newest published or withdrawn version whose effective date is
+ * not after that day (the latest decision in effect: a withdrawal overrides a publication even
+ * if that one was scheduled for a later date); the item is in force on the day when that version
+ * is published and not expired.
  * A matter whose item is not in force cannot be assigned to a grid worker (matter_item_in_force
  * answers 409 item_not_published citing Art. 16).
  *

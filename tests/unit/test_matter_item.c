@@ -319,6 +319,24 @@ static void test_versions_fixed_and_diff(void **state)
 	json_decref(d);
 }
 
+/* A withdrawal overrides a publication scheduled for a later date: the newest decision in
+   effect decides (published for 06-01, withdrawn from today 03-02: never in force). */
+static void test_withdraw_scheduled(void **state)
+{
+	struct mfx *m = *state;
+	struct matter_item_fields f;
+	struct dom_err e = { 0 };
+	int64_t id;
+
+	base_fields(&f, "CG-009", m->dept1);
+	assert_int_equal(matter_item_propose(&m->f.x, 0, &f, &id, &e), 0);
+	assert_int_equal(matter_item_approve(&m->f.x, id, &e), 0);
+	assert_int_equal(matter_item_publish(&m->f.x, id, "2026-06-01", &e), 0);
+	assert_int_equal(matter_item_withdraw(&m->f.x, id, NULL, "编制有误", &e), 0);
+	expect_not_published(m, "CG-009", day_at("2026-03-02"));
+	expect_not_published(m, "CG-009", day_at("2026-06-02"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_temporary_and_reject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_fixed_and_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw_scheduled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,9 +110,11 @@ INSERT INTO calendar_days (day, kind, name) VALUES
 -- once (the triggers below refuse changing it after the draft stage, and refuse deleting any
 -- version), and its life is stamped on it: proposed (draft) -> approved -> published on an
 -- effective date, or rejected. Withdrawing an item publishes a version of status 'withdrawn' on a
--- date. The version in force on a date is the published or withdrawn version with the latest
--- effective_from not after that date (the highest version number on a tie); the item is in force
--- when that version is 'published' and its expires_on (temporary items) has not passed.
+-- date. The version deciding a date is the newest (highest version number) published or withdrawn
+-- version whose effective_from is not after that date: the latest decision that has taken effect,
+-- so a withdrawal overrides an earlier publication, even one scheduled for a later date. The
+-- item is in force when that version is 'published' and its expires_on (temporary items) has
+-- not passed. The (item_id, version) unique index serves that lookup.
 -- matter_items.published_version_id points at the newest publication (which may take effect in
 -- the future); draft_version_id at the open proposal (at most one per item).
 CREATE TABLE matter_items (
@@ -157,8 +159,6 @@ CREATE TABLE matter_item_versions (
   published_at INTEGER,
   UNIQUE (item_id, version)
 );
-CREATE INDEX matter_item_versions_force ON matter_item_versions(item_id, effective_from, version)
-  WHERE status IN ('published', 'withdrawn');
 CREATE UNIQUE INDEX matter_item_versions_one_open ON matter_item_versions(item_id)
   WHERE status IN ('draft', 'approved');
 
