@@ -204,10 +204,13 @@ static int version_by_number(struct store_conn *c, int64_t item, int version, st
 	                     version, 2, v);
 }
 
+/* The base of a revision: the newest version that was not rejected (a rejected proposal is not
+   what the next one builds on), or the newest of all when every version was rejected. */
 static int version_latest(struct store_conn *c, int64_t item, struct mi_version *v)
 {
 	return version_load1(c,
-	                     "SELECT " V_COLS "WHERE v.item_id = ? ORDER BY v.version DESC LIMIT 1",
+	                     "SELECT " V_COLS "WHERE v.item_id = ? ORDER BY v.status = 'rejected', "
+	                     "v.version DESC LIMIT 1",
 	                     item, 0, 1, v);
 }
 
@@ -1374,12 +1377,11 @@ json_t *matter_item_public_json(const struct dom_ctx *x, struct dom_err *e)
 		goto fail;
 	/* The deciding version of every item today; kept when it is published and not expired. */
 	st = store_prepare(
-	        c,
-	        "SELECT f.id FROM matter_items m JOIN matter_item_versions f ON f.id = (SELECT "
-	        "d.id FROM matter_item_versions d WHERE d.item_id = m.id AND d.status IN "
-	        "('published', 'withdrawn') AND d.effective_from <= ?1 ORDER BY "
-	        "d.version DESC LIMIT 1) WHERE f.status = 'published' AND "
-	        "(f.expires_on IS NULL OR f.expires_on >= ?1) ORDER BY m.code LIMIT ?2");
+	        c, "SELECT f.id FROM matter_items m JOIN matter_item_versions f ON f.id = (SELECT "
+	           "d.id FROM matter_item_versions d WHERE d.item_id = m.id AND d.status IN "
+	           "('published', 'withdrawn') AND d.effective_from <= ?1 ORDER BY "
+	           "d.version DESC LIMIT 1) WHERE f.status = 'published' AND "
+	           "(f.expires_on IS NULL OR f.expires_on >= ?1) ORDER BY m.code LIMIT ?2");
 	if (!st || store_bind_text(st, 1, day, -1) ||
 	    store_bind_int64(st, 2, MATTER_ITEM_PUBLIC_MAX))
 		goto fail;
