@@ -16,6 +16,9 @@ import SecurityOrgsPage from './pages/security-orgs.js';
 import SecurityLockoutsPage from './pages/security-lockouts.js';
 import SecurityTokensPage from './pages/security-tokens.js';
 import AuditPage from './pages/audit.js';
+import { Calendar, List } from '@element-plus/icons-vue';
+import CalendarPage from './pages/calendar.js';
+import MatterItemsPage from './pages/matter-items.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -23,6 +26,9 @@ export const pages = [
   { path: '/map', title: '网格地图', icon: MapLocation, component: MapPage, permission: 'grid.read' },
   { path: '/grids', title: '网格管理', icon: Grid, component: GridsPage, permission: 'grid.read' },
   { path: '/checks', title: '网格检查', icon: DocumentChecked, component: ChecksPage, permission: 'grid.check' },
+  // The matter list and the working-day calendar (issue 10). The calendar is for everyone.
+  { path: '/matter-items', title: '事项清单', icon: List, component: MatterItemsPage, permission: 'matter_item.read' },
+  { path: '/calendar', title: '工作日历', icon: Calendar, component: CalendarPage },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).

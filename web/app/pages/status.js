@@ -10,6 +10,7 @@ export default {
   name: 'StatusPage',
   setup() {
     const health = ref(null);
+    const calendarMissing = ref([]); // years (current, next) with no working-day calendar
     const error = ref('');
     const loading = ref(false);
 
@@ -27,10 +28,13 @@ export default {
       }
     }
     onMounted(load);
+    onMounted(() => api.get('/api/v1/calendar/years')
+      .then((r) => { calendarMissing.value = r.missing; })
+      .catch(() => { calendarMissing.value = []; }));
 
     const h = computed(() => health.value || {});
     return {
-      health, error, loading, load, narrow, Refresh,
+      health, error, loading, load, narrow, Refresh, calendarMissing,
       running: computed(() => h.value.status === 'ok'),
       dbOk: computed(() => h.value.database === 'ok'),
       uptime: computed(() => formatDuration(h.value.uptime_s)),
