@@ -2,6 +2,7 @@
 import { computed, onMounted, ref } from 'vue';
 import { Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
+import { can } from '../session.js';
 import { formatDateTime, formatDuration } from '../format.js';
 import { narrow } from '../screen.js';
 import { renderStatusPage } from '../gen/pages/status.js';
@@ -28,7 +29,8 @@ export default {
       }
     }
     onMounted(load);
-    onMounted(() => api.get('/api/v1/calendar/years')
+    // Shown to those who can load a year (calendar.write); everyone sees it on the calendar page.
+    if (can('calendar.write')) onMounted(() => api.get('/api/v1/calendar/years')
       .then((r) => { calendarMissing.value = r.missing; })
       .catch(() => { calendarMissing.value = []; }));
 
