@@ -580,11 +580,27 @@ static void fields_of(const struct demo_item *d, const int64_t *dept_ids,
 
 int demo_matter_items_load(const struct dom_ctx *x, char *err, size_t errlen)
 {
-	struct matter_item_fields f;
+	static const struct demo_item temp = {
+		"LS-001",
+		"emergency",
+		"冬季清雪除冰",
+		"assist",
+		"township",
+		2,
+		2,
+		1,
+		CAL_WORKING_DAYS,
+		1,
+		{ 0, 13, -1 },
+		"冬季降雪后主次干道、人行道的清雪除冰（临时事项）。"
+	};
+	enum { NITEMS = sizeof items / sizeof items[0] };
+	struct matter_item_fields f[NITEMS + 1], rev;
+	struct matter_item cg;
 	struct dom_err e = { 0 };
-	int64_t dept_ids[NDEPTS], id;
-	char day[11], later[11];
-	int n = 0, rc = has_items(store_reader(x->store));
+	int64_t dept_ids[NDEPTS], id = 0;
+	char day[11], later[11], until[11];
+	int rc = has_items(store_reader(x->store));
 
 	if (rc != 0) {
 		if (rc < 0)
@@ -601,53 +617,30 @@ int demo_matter_items_load(const struct dom_ctx *x, char *err, size_t errlen)
 	}
 	calendar_date_format(calendar_local_day(x->now), day);
 	calendar_date_format(calendar_local_day(x->now) + 30, later);
-	for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+	calendar_date_format(calendar_local_day(x->now) + 90, until);
+	for (size_t i = 0; i < NITEMS; i++) {
+		fields_of(&items[i], dept_ids, &f[i]);
 		/* The last item is published for a date a month ahead: "scheduled" in the demo. */
-		const char *from = i + 1 == sizeof items / sizeof items[0] ? later : day;
-
-		fields_of(&items[i], dept_ids, &f);
-		if (matter_item_propose(x, 0, &f, &id, &e) < 0 ||
-		    matter_item_approve(x, id, &e) < 0 || matter_item_publish(x, id, from, &e) < 0)
-			goto fail;
-		n++;
-		/* A pending revision: 城管 proposes a shorter handling time for 占道经营. */
-		if (i == 0) {
-			memset(&f, 0, sizeof f);
-			f.n_departments = -1;
-			f.handle_amount = 2;
-			f.note = "群众反映处置偏慢，建议缩短处置时限";
-			if (matter_item_propose(x, id, &f, &id, &e) < 0)
-				goto fail;
-		}
+		f[i].effective_from = i + 1 == NITEMS ? later : day;
 	}
 	/* A temporary item: in force for the next 90 days. */
-	{
-		static const struct demo_item temp = {
-			"LS-001",
-			"emergency",
-			"冬季清雪除冰",
-			"assist",
-			"township",
-			2,
-			2,
-			1,
-			CAL_WORKING_DAYS,
-			1,
-			{ 0, 13, -1 },
-			"冬季降雪后主次干道、人行道的清雪除冰（临时事项）。"
-		};
-		char until[11];
-
-		calendar_date_format(calendar_local_day(x->now) + 90, until);
-		fields_of(&temp, dept_ids, &f);
-		f.expires_on = until;
-		f.note = "冬季临时事项";
-		if (matter_item_propose(x, 0, &f, &id, &e) < 0 ||
-		    matter_item_approve(x, id, &e) < 0 || matter_item_publish(x, id, day, &e) < 0)
-			goto fail;
-		n++;
-	}
-	return n;
+	fields_of(&temp, dept_ids, &f[NITEMS]);
+	f[NITEMS].expires_on = until;
+	f[NITEMS].note = "冬季临时事项";
+	f[NITEMS].effective_from = day;
+	/* The initial list in one write (one audit record), as a city publishes its first list. */
+	if (matter_item_import(x, f, NITEMS + 1, &e) < 0)
+		goto fail;
+	/* A pending revision: 城管 proposes a shorter handling time for 占道经营 (CG-001). */
+	if (matter_item_in_force(store_reader(x->store), "CG-001", x->now, &cg, &e) < 0)
+		goto fail;
+	memset(&rev, 0, sizeof rev);
+	rev.n_departments = -1;
+	rev.handle_amount = 2;
+	rev.note = "群众反映处置偏慢，建议缩短处置时限";
+	if (matter_item_propose(x, cg.id, &rev, &id, &e) < 0)
+		goto fail;
+	return NITEMS + 1;
 fail:
 	(void)snprintf(err, errlen, "matter list: %s (%s)", e.message, e.code ? e.code : "error");
 	return -1;

@@ -701,6 +701,110 @@ out:
 	return rc;
 }
 
+/* ---- importing a whole list ---- */
+
+struct import_arg {
+	const struct matter_item_fields *items;
+	size_t n;
+	struct mi_version v;
+};
+
+/* authorize: only the system (the command line, the demo) imports a list in one step: through
+   the API every item goes the way of proposal, approval and publication. */
+static int import_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                            struct dom_err *e)
+{
+	(void)c;
+	(void)w;
+	if (!x->caller->is_system)
+		return dom_err_set(e, 403, "forbidden", "只有系统可以批量导入事项清单");
+	return 0;
+}
+
+static int import_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                        struct dom_err *e)
+{
+	struct import_arg *a = w->arg;
+	char deps[MATTER_ITEM_DEPTS_MAX * 21 + 3];
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct matter_item_fields *f = &a->items[i];
+		struct mi_item dup;
+		int64_t item, vid, day;
+		int rc;
+
+		memset(&a->v, 0, sizeof a->v);
+		if (!code_ok(f->code))
+			return dom_err_set(e, 400, "bad_code", "事项编码“%.31s”无效",
+			                   f->code ? f->code : "");
+		if (!f->effective_from || calendar_date_parse(f->effective_from, &day) < 0)
+			return dom_err_set(e, 400, "bad_date", "事项 %s 缺少生效日期", f->code);
+		if (fields_apply(&a->v, f, 1, e) < 0 || departments_check(c, &a->v, e) < 0)
+			return -1;
+		if (departments_text(&a->v, deps, sizeof deps) < 0)
+			return dom_err_set(e, 500, "internal", "内部错误");
+		rc = item_load(c, 0, f->code, &dup);
+		if (rc < 0)
+			return dom_err_read(e);
+		if (rc > 0)
+			return dom_err_set(e, 409, "duplicate", "事项编码 %s 已存在", f->code);
+		if (dom_exec(c, e,
+		             "INSERT INTO matter_items (code, latest_version, created_at, "
+		             "updated_at) "
+		             "VALUES (?, 1, ?, ?)",
+		             "tii", f->code, x->now, x->now) < 0)
+			return -1;
+		item = store_last_insert_id(c);
+		if (dom_exec(c, e,
+		             "INSERT INTO matter_item_versions (item_id, version, status, name, "
+		             "category, description, worker_role, default_level, urgency, "
+		             "accept_amount, accept_unit, handle_amount, handle_unit, "
+		             "verify_amount, "
+		             "verify_unit, warn_share_pct, departments, expires_on, note, "
+		             "proposed_at, "
+		             "decided_at, effective_from, published_at) VALUES (?, 1, 'published', "
+		             "?, "
+		             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		             "itttttiiiiiiiitttiiti", item, a->v.name, a->v.category,
+		             a->v.description, a->v.worker_role, a->v.default_level,
+		             (int64_t)a->v.urgency, (int64_t)a->v.amount[0], (int64_t)a->v.unit[0],
+		             (int64_t)a->v.amount[1], (int64_t)a->v.unit[1],
+		             (int64_t)a->v.amount[2], (int64_t)a->v.unit[2],
+		             (int64_t)a->v.warn_share_pct, deps,
+		             a->v.expires_on[0] ? a->v.expires_on : NULL, a->v.note, x->now, x->now,
+		             f->effective_from, x->now) < 0)
+			return -1;
+		vid = store_last_insert_id(c);
+		if (dom_exec(c, e, "UPDATE matter_items SET published_version_id = ? WHERE id = ?",
+		             "ii", vid, item) < 0)
+			return -1;
+	}
+	dom_write_detail(w, "导入并发布事项清单：%zu 项", a->n);
+	return 0;
+}
+
+int matter_item_import(const struct dom_ctx *x, const struct matter_item_fields *items, size_t n,
+                       struct dom_err *e)
+{
+	struct import_arg *a = calloc(1, sizeof *a);
+	struct dom_write w = { .action = "matter_item.import",
+		               .permission = "matter_item.approve",
+		               .authorize = import_authorize,
+		               .apply = import_apply,
+		               .callers_unchanged = 1 };
+	int rc;
+
+	if (!a)
+		return dom_err_set(e, 500, "internal", "内存不足");
+	a->items = items;
+	a->n = n;
+	w.arg = a;
+	dom_write_object(&w, "matter_items");
+	rc = dom_write(x, &w, e);
+	free(a);
+	return rc;
+}
+
 /* ---- the center's decisions ---- */
 
 enum decision { D_APPROVE, D_REJECT, D_PUBLISH, D_WITHDRAW };

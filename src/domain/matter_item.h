@@ -101,6 +101,7 @@ struct matter_item_fields {
 	int warn_share_pct;
 	int64_t departments[MATTER_ITEM_DEPTS_MAX];
 	int n_departments;
+	const char *effective_from; /* matter_item_import only: the publication date */
 };
 
 /* Proposes a new item (item_id 0) or a new version of item item_id, as a draft. *out_id gets the
@@ -110,6 +111,14 @@ struct matter_item_fields {
    an item it is not responsible for. */
 int matter_item_propose(const struct dom_ctx *x, int64_t item_id,
                         const struct matter_item_fields *f, int64_t *out_id, struct dom_err *e);
+/* Imports and publishes a whole list in one write with one audit record (matter_item.import):
+   each entry a new item (every field as for a new proposal, plus effective_from), written as
+   version 1, published. For the system principal only (the command line, the demo): through the
+   API every item is proposed, approved and published. All or nothing: 400 for bad content, 409
+   duplicate for a code already present. */
+int matter_item_import(const struct dom_ctx *x, const struct matter_item_fields *items, size_t n,
+                       struct dom_err *e);
+
 /* The center approves / rejects (with a reason) the item's open draft. 409 no_draft, 403
    same_person when the caller proposed it. */
 int matter_item_approve(const struct dom_ctx *x, int64_t item_id, struct dom_err *e);

@@ -337,6 +337,48 @@ static void test_withdraw_scheduled(void **state)
 	expect_not_published(m, "CG-009", day_at("2026-06-02"));
 }
 
+/* The system imports a whole list in one write: all or nothing, one audit record; nobody else
+   may (through the API every item is proposed, approved and published). */
+static void test_import(void **state)
+{
+	struct mfx *m = *state;
+	struct matter_item_fields f[2];
+	struct matter_item it;
+	struct dom_err e = { 0 };
+	struct principal p = *access_system();
+
+	base_fields(&f[0], "IM-001", m->dept1);
+	f[0].effective_from = "2026-03-02";
+	base_fields(&f[1], "IM-002", m->dept2);
+	f[1].effective_from = "2026-04-01";
+	f[1].category = "nonsense";
+	assert_int_equal(matter_item_import(&m->f.x, f, 2, &e), -1);
+	assert_string_equal(e.code, "bad_category");
+	assert_int_equal(idfx_count(&m->f, "SELECT count(*) FROM matter_items"), 0);
+	f[1].category = "environment";
+	p.is_system = 0;
+	{
+		struct dom_ctx x2;
+
+		dom_ctx_as(&x2, &m->f.x, &p);
+		assert_int_equal(matter_item_import(&x2, f, 2, &e), -1);
+		assert_int_equal(e.status, 403);
+	}
+	assert_int_equal(matter_item_import(&m->f.x, f, 2, &e), 0);
+	assert_int_equal(matter_item_in_force(store_reader(m->f.s), "IM-001", m->f.x.now, &it, &e),
+	                 0);
+	assert_int_equal(it.version, 1);
+	expect_not_published(m, "IM-002", m->f.x.now);
+	assert_int_equal(
+	        matter_item_in_force(store_reader(m->f.s), "IM-002", day_at("2026-04-01"), &it, &e),
+	        0);
+	assert_int_equal(idfx_count(&m->f, "SELECT count(*) FROM audit_log WHERE action = "
+	                                   "'matter_item.import' AND outcome = 'success'"),
+	                 1);
+	assert_int_equal(matter_item_import(&m->f.x, f, 1, &e), -1);
+	assert_string_equal(e.code, "duplicate");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_fixed_and_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_scheduled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
