@@ -138,6 +138,29 @@ void api_duty_catalog(struct req *r);
 /* notice.c: the public notice board of a grid (no login) */
 void api_public_grid(struct req *r);
 void api_public_grid_print(struct req *r);
+/* calendar.c (docs/api-calendar.md); a year's CSV may be this large */
+#define CALENDAR_MAX_BODY (512u * 1024)
+void api_calendar_years(struct req *r);
+void api_calendar_due(struct req *r);
+void api_calendar_year_get(struct req *r);
+void api_calendar_year_put(struct req *r);
+void api_calendar_day_put(struct req *r);
+void api_calendar_day_delete(struct req *r);
+void api_calendar_settings_put(struct req *r);
+/* matter_items.c (docs/api-matter-items.md) */
+void api_matter_items_list(struct req *r);
+void api_matter_items_create(struct req *r);
+void api_matter_item_categories(struct req *r);
+void api_matter_item_get(struct req *r);
+void api_matter_item_revise(struct req *r);
+void api_matter_item_approve(struct req *r);
+void api_matter_item_reject(struct req *r);
+void api_matter_item_publish(struct req *r);
+void api_matter_item_withdraw(struct req *r);
+void api_matter_item_versions(struct req *r);
+void api_matter_item_version(struct req *r);
+void api_matter_item_diff(struct req *r);
+void api_public_matter_list(struct req *r);
 /* audit.c */
 void api_audit_list(struct req *r);
 void api_audit_export(struct req *r);

@@ -17,6 +17,7 @@
 #include "domain/demo_accounts.h"
 #include "domain/demo_workers.h"
 #include "domain/demo_notice.h"
+#include "domain/demo_matter_items.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -293,6 +294,29 @@ out:
 	return rc;
 }
 
+/* The demo's departments and published matter list (domain/demo_matter_items.c), as the system
+   principal, after the accounts so that their organisations keep the ids tests know. 0 or -1. */
+static int demo_matter_list(struct store *s, const char *db)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct dom_ctx x;
+	char err[512];
+	int n = -1;
+
+	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	dom_ctx_cli(&x, s, key, NULL);
+	n = demo_matter_items_load(&x, err, sizeof err);
+	if (n < 0)
+		fprintf(stderr, "wangge demo: %s\n", err);
+	else if (n > 0)
+		printf("%s: demo matter list: %d items published\n", db, n);
+	sodium_memzero(key, sizeof key);
+	return n < 0 ? -1 : 0;
+}
+
 /* Moves the audit head record (domain/audit.h) up to the records the demo appended. 0 or -1. */
 static int demo_head(struct store *s, const char *db)
 {
@@ -375,6 +399,9 @@ int cmd_demo(int argc, char **argv)
 
 	/* 2. Demo accounts (identity module), after the city exists. */
 	if (demo_accounts(s, db) < 0)
+		goto out;
+	/* 2b. The published matter list (issue 10), with its departments. */
+	if (demo_matter_list(s, db) < 0)
 		goto out;
 	/* 3. The head record outside the database covers what was just audited. */
 	if (demo_head(s, db) < 0)

@@ -24,6 +24,13 @@ const struct permission_def permission_catalog[] = {
 	/* Business: duty records of grid workers (Art. 13). */
 	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
 	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
+	/* Business: the working-day calendar (reads are "authenticated") and the matter list
+	   (R6): departments propose items, the center approves, publishes and withdraws them. */
+	{ "calendar.write", "维护工作日历（节假日、调休、办公时间）", PERM_BUSINESS, 0 },
+	{ "matter_item.read", "查看事项清单（含草案和历史版本）", PERM_BUSINESS,
+	  PERM_TOKEN_GRANTABLE },
+	{ "matter_item.propose", "提出事项清单条目或修订", PERM_BUSINESS, 0 },
+	{ "matter_item.approve", "审核、发布和撤销事项清单条目", PERM_BUSINESS, 0 },
 	/* Business: reading organisations and users (names of who does what). */
 	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "user.read", "查看用户", PERM_BUSINESS, 0 },
@@ -55,18 +62,25 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write", "grid.read",    "grid.write",    "grid.check", "org.read",
-	"user.read",   "worker.read",  "worker.write", "worker.export", "duty.read",  NULL,
+	"region.read", "region.write",     "grid.read",           "grid.write",   "grid.check",
+	"org.read",    "user.read",        "worker.read",         "worker.write", "worker.export",
+	"duty.read",   "matter_item.read", "matter_item.propose", NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read",     "grid.check",       "org.read",  "user.read",
-	"worker.read", "worker.export", "sensitive.unmask", "duty.read", NULL,
+	"region.read", "grid.read",      "grid.check",       "org.read",
+	"user.read",   "worker.read",    "worker.export",    "sensitive.unmask",
+	"duty.read",   "calendar.write", "matter_item.read", "matter_item.approve",
+	NULL,
 };
-static const char *const p_dept_handler[] = { "region.read", "grid.read", "org.read", NULL };
-static const char *const p_grid_worker[] = { "region.read", "grid.read", "duty.read", "duty.write",
-	                                     NULL };
+static const char *const p_dept_handler[] = {
+	"region.read", "grid.read", "org.read", "matter_item.read", "matter_item.propose", NULL,
+};
+static const char *const p_grid_worker[] = {
+	"region.read", "grid.read", "duty.read", "duty.write", "matter_item.read", NULL,
+};
 static const char *const p_sysadmin[] = {
-	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,
+	"org.read",    "org.write", "user.read",      "user.write",
+	"region.read", "grid.read", "calendar.write", NULL,
 };
 /* The security administrator also holds the token-grantable read permissions: a token carries
    only permissions its issuer holds (domain/token.c), and issuing tokens is its job. */

@@ -22,6 +22,9 @@ import StaffingPage from './pages/staffing.js';
 import { Camera, Notebook } from '@element-plus/icons-vue';
 import DutyPage from './pages/duty.js';
 import DutyRecordsPage from './pages/duty-records.js';
+import { Calendar, List } from '@element-plus/icons-vue';
+import CalendarPage from './pages/calendar.js';
+import MatterItemsPage from './pages/matter-items.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -32,6 +35,9 @@ export const pages = [
   // Duty records of grid workers (Art. 13; issue 9): the phone page of the worker, the centers' list.
   { path: '/duty', title: '登记履职', icon: Camera, component: DutyPage, permission: 'duty.write' },
   { path: '/duty-records', title: '履职记录', icon: Notebook, component: DutyRecordsPage, permission: 'duty.read' },
+  // The matter list and the working-day calendar (issue 10). The calendar is for everyone.
+  { path: '/matter-items', title: '事项清单', icon: List, component: MatterItemsPage, permission: 'matter_item.read' },
+  { path: '/calendar', title: '工作日历', icon: Calendar, component: CalendarPage },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).

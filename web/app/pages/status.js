@@ -2,6 +2,7 @@
 import { computed, onMounted, ref } from 'vue';
 import { Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
+import { can } from '../session.js';
 import { formatDateTime, formatDuration } from '../format.js';
 import { narrow } from '../screen.js';
 import { renderStatusPage } from '../gen/pages/status.js';
@@ -10,6 +11,7 @@ export default {
   name: 'StatusPage',
   setup() {
     const health = ref(null);
+    const calendarMissing = ref([]); // years (current, next) with no working-day calendar
     const error = ref('');
     const loading = ref(false);
 
@@ -27,10 +29,14 @@ export default {
       }
     }
     onMounted(load);
+    // Shown to those who can load a year (calendar.write); everyone sees it on the calendar page.
+    if (can('calendar.write')) onMounted(() => api.get('/api/v1/calendar/years')
+      .then((r) => { calendarMissing.value = r.missing; })
+      .catch(() => { calendarMissing.value = []; }));
 
     const h = computed(() => health.value || {});
     return {
-      health, error, loading, load, narrow, Refresh,
+      health, error, loading, load, narrow, Refresh, calendarMissing,
       running: computed(() => h.value.status === 'ok'),
       dbOk: computed(() => h.value.database === 'ok'),
       uptime: computed(() => formatDuration(h.value.uptime_s)),
