@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/vault.h"
 #include "cli/cli.h"
+#include "domain/matter.h"
 #include "domain/access.h"
 #include "domain/audit.h"
 #include "domain/demo.h"
@@ -129,6 +130,14 @@ static int check_sealed(struct store *s, const char *db, struct buf *report)
 	return rc < 0 ? -1 : findings + rc;
 }
 
+/* Matters: the projection folded again from the events, and the counters against a count. */
+static int check_matters(struct store *s, struct buf *report)
+{
+	struct store_conn *c = store_reader(s);
+
+	return c ? matter_check_projection(c, report) : -1;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct store_options so;
@@ -158,6 +167,10 @@ int cmd_check(int argc, char **argv)
 	}
 	if (findings >= 0) {
 		int a = check_sealed(s, db, &report);
+		findings = a < 0 ? -1 : findings + a;
+	}
+	if (findings >= 0) {
+		int a = check_matters(s, &report);
 		findings = a < 0 ? -1 : findings + a;
 	}
 	store_close(s);

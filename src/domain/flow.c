@@ -16,8 +16,8 @@ static const char *const state_names[FS_COUNT] = {
 	[FS_VERIFIED] = "verified", [FS_CLOSED] = "closed",
 };
 static const char *const state_labels[FS_COUNT] = {
-	[FS_NONE] = "（新建）",     [FS_REPORTED] = "已上报",       [FS_ACCEPTED] = "已受理",
-	[FS_REJECTED] = "不予受理", [FS_IN_PROGRESS] = "处置中",    [FS_DONE] = "已办结",
+	[FS_NONE] = "（新建）",     [FS_REPORTED] = "已上报",    [FS_ACCEPTED] = "已受理",
+	[FS_REJECTED] = "不予受理", [FS_IN_PROGRESS] = "处置中", [FS_DONE] = "已办结",
 	[FS_VERIFIED] = "已核查",   [FS_CLOSED] = "已结案",
 };
 
@@ -210,13 +210,13 @@ json_t *flow_table_json(void)
 		for (int k = 0; k < FLOW_FIELDS_MAX && r->required[k]; k++)
 			json_array_append_new(req, json_string(r->required[k]));
 		json_array_append_new(
-		        rows, json_pack("{s:s?,s:s,s:s,s:s,s:s?,s:o,s:s,s:s?}", "from",
-		                        r->from == FS_NONE ? NULL : state_names[r->from], "action",
-		                        actions[r->action].name, "who", whos[r->who].name, "to",
-		                        state_names[r->to], "to_alt",
-		                        r->to_alt == FS_NONE ? NULL : state_names[r->to_alt],
-		                        "required", req, "permission", r->permission, "note",
-		                        r->note));
+		        rows,
+		        json_pack("{s:s?,s:s,s:s,s:s,s:s?,s:o,s:s,s:s?}", "from",
+		                  r->from == FS_NONE ? NULL : state_names[r->from], "action",
+		                  actions[r->action].name, "who", whos[r->who].name, "to",
+		                  state_names[r->to], "to_alt",
+		                  r->to_alt == FS_NONE ? NULL : state_names[r->to_alt], "required",
+		                  req, "permission", r->permission, "note", r->note));
 	}
 	json_object_set_new(root, "states", states);
 	json_object_set_new(root, "actions", acts);
@@ -251,8 +251,9 @@ char *flow_table_markdown(void)
 
 		rc |= buf_printf(&b, "| %s | `%s` %s | %s | `%s`%s%s%s | ",
 		                 r->from == FS_NONE ? "—" : state_names[r->from],
-		                 actions[r->action].name, actions[r->action].label, whos[r->who].name,
-		                 state_names[r->to], r->to_alt != FS_NONE ? " or `" : "",
+		                 actions[r->action].name, actions[r->action].label,
+		                 whos[r->who].name, state_names[r->to],
+		                 r->to_alt != FS_NONE ? " or `" : "",
 		                 r->to_alt != FS_NONE ? state_names[r->to_alt] : "",
 		                 r->to_alt != FS_NONE ? "`" : "");
 		for (int k = 0; k < FLOW_FIELDS_MAX && r->required[k]; k++)

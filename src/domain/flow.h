@@ -15,10 +15,10 @@
 struct json_t;
 
 enum flow_state {
-	FS_NONE = 0, /* before the report */
-	FS_REPORTED, /* 已上报: waiting for the holding center to accept */
-	FS_ACCEPTED, /* 已受理: the center decides how it is handled */
-	FS_REJECTED, /* 不予受理 (final) */
+	FS_NONE = 0,    /* before the report */
+	FS_REPORTED,    /* 已上报: waiting for the holding center to accept */
+	FS_ACCEPTED,    /* 已受理: the center decides how it is handled */
+	FS_REJECTED,    /* 不予受理 (final) */
 	FS_IN_PROGRESS, /* 处置中: held by the center, the grid worker, or assignees */
 	FS_DONE,        /* 已办结: the result is in, waiting for verification */
 	FS_VERIFIED,    /* 已核查 */
@@ -52,11 +52,11 @@ enum flow_action {
 
 /* Who may take an action on a matter. */
 enum flow_who {
-	FW_REPORTER,  /* a grid worker bound to the matter's grid, or a center in scope */
+	FW_REPORTER,    /* a grid worker bound to the matter's grid, or a center in scope */
 	FW_GRID_WORKER, /* a grid worker bound to the matter's grid */
 	FW_OWNER,       /* the center that holds the matter */
-	FW_ASSIGNEE,    /* an organisation the matter is assigned or dispatched to, with open work */
-	FW_HANDLER,     /* whoever handles it now: an assignee, or the owner center handling it */
+	FW_ASSIGNEE, /* an organisation the matter is assigned or dispatched to, with open work */
+	FW_HANDLER,  /* whoever handles it now: an assignee, or the owner center handling it */
 };
 
 #define FLOW_FIELDS_MAX 4
@@ -78,9 +78,9 @@ extern const size_t flow_row_count;
 /* The row for (state, action), or NULL when the pair is not in the table. */
 const struct flow_row *flow_find(enum flow_state s, enum flow_action a);
 
-const char *flow_state_name(enum flow_state s);   /* "in_progress" */
-const char *flow_state_label(enum flow_state s);  /* "处置中" */
-const char *flow_action_name(enum flow_action a); /* "dispatch" */
+const char *flow_state_name(enum flow_state s);    /* "in_progress" */
+const char *flow_state_label(enum flow_state s);   /* "处置中" */
+const char *flow_action_name(enum flow_action a);  /* "dispatch" */
 const char *flow_action_label(enum flow_action a); /* "分流" */
 const char *flow_who_name(enum flow_who w);
 const char *flow_who_label(enum flow_who w);

@@ -44,6 +44,7 @@ CREATE TABLE matters (
 );
 CREATE INDEX matters_county ON matters(county_code, id);
 CREATE INDEX matters_township ON matters(township_code, id);
+CREATE INDEX matters_community ON matters(community_code, id);
 CREATE INDEX matters_grid ON matters(grid_id, id);
 CREATE INDEX matters_owner ON matters(owner_org_id, id);
 -- The scheduler's work: open matters by the next instant their colour can change.
@@ -84,6 +85,8 @@ CREATE TABLE matter_assignments (
   alert INTEGER NOT NULL DEFAULT 0 CHECK (alert IN (0, 1, 2)),
   explained INTEGER NOT NULL DEFAULT 0,
   extension_due_at INTEGER,
+  -- 退回 is allowed until this instant (the item's sign-for limit from the dispatch).
+  return_by INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (matter_id, n)
