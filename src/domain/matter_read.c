@@ -304,9 +304,54 @@ static json_t *assignments_json(struct store_conn *c, const struct matter_view *
 	return arr;
 }
 
+/* Where a dispatch (departments) or an assignment down (lower centers) may go: the
+   organisations whose region holds the matter's place (a segment of its path), as the write
+   path checks them, so the dialog offers what would be accepted. The caller may not see these
+   organisations through /api/v1/orgs (a township center does not see the county's departments),
+   so they come with the action. */
+static json_t *action_options(struct store_conn *c, enum flow_action action, const char *path,
+                              int64_t owner_org_id)
+{
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT o.id, o.name, r.name FROM organisations o JOIN regions r ON r.code = "
+	           "o.region_code WHERE o.disabled = 0 AND o.kind = ? AND o.region_code IN (?, ?, "
+	           "?, ?, ?) AND (? = 0 OR (CASE o.level WHEN 'city' THEN 2 WHEN 'county' THEN 3 "
+	           "WHEN 'township' THEN 4 ELSE 0 END) > (SELECT CASE level WHEN 'city' THEN 2 "
+	           "WHEN 'county' THEN 3 WHEN 'township' THEN 4 ELSE 9 END FROM organisations "
+	           "WHERE id = ?)) ORDER BY r.path, o.id LIMIT 200");
+	json_t *arr = json_array();
+	const char *p = path;
+	int k = 2;
+
+	if (!st || !arr) {
+		json_decref(arr);
+		return NULL;
+	}
+	store_bind_text(st, 1, action == FA_DISPATCH ? "department" : "center", -1);
+	while (p && *p && k <= 6) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (len == 12)
+			store_bind_text(st, k++, p, 12);
+		p = slash ? slash + 1 : NULL;
+	}
+	while (k <= 6)
+		store_bind_text(st, k++, "", 0);
+	store_bind_int64(st, 7, action == FA_ASSIGN);
+	store_bind_int64(st, 8, owner_org_id);
+	while (store_step(st) == STORE_ROW)
+		json_array_append_new(arr, json_pack("{s:I,s:s,s:s}", "id",
+		                                     (json_int_t)store_col_int64(st, 0), "name",
+		                                     store_col_text(st, 1), "region_name",
+		                                     store_col_text(st, 2)));
+	store_reset(st);
+	return arr;
+}
+
 /* The actions this caller may take now, with what each needs. */
-static json_t *available_actions(const struct dom_ctx *x, const struct matter_view *v,
-                                 int64_t grid_id, const char *path)
+static json_t *available_actions(struct store_conn *c, const struct dom_ctx *x,
+                                 const struct matter_view *v, int64_t grid_id, const char *path)
 {
 	json_t *arr = json_array();
 	int pending_ext = 0;
@@ -344,6 +389,9 @@ static json_t *available_actions(const struct dom_ctx *x, const struct matter_vi
 		              flow_action_label(r->action), "required", req);
 		if (o && n)
 			json_object_set_new(o, "assignment", json_integer(n));
+		if (o && (r->action == FA_DISPATCH || r->action == FA_ASSIGN))
+			json_object_set_new(o, "options",
+			                    action_options(c, r->action, path, v->owner_org_id));
 		if (o)
 			json_array_append_new(arr, o);
 	}
@@ -426,7 +474,7 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	}
 	json_object_set_new(o, "assignments", assignments_json(c, &v, x->now));
 	json_object_set_new(o, "timeline", timeline(c, id));
-	json_object_set_new(o, "actions", available_actions(x, &v, grid_id, path));
+	json_object_set_new(o, "actions", available_actions(c, x, &v, grid_id, path));
 	return o;
 }
 

@@ -164,6 +164,21 @@ describe('the whole flow with joint handling', () => {
     assert.equal(m.version, 2);
   });
 
+  test('dispatch and assign carry their choices: departments and lower centers holding the place', async () => {
+    // The township center does not see the county's departments through /api/v1/orgs (its
+    // scope is its own subtree): the dispatch action lists them.
+    const orgs = await township.get('/api/v1/orgs?kind=department&limit=200');
+    assert.equal(orgs.status, 200);
+    assert.ok(!orgs.body.items.some((o) => o.id === orgIdOf(handler)));
+    const dispatch = m.actions.find((a) => a.action === 'dispatch');
+    const ids = dispatch.options.map((o) => o.id);
+    assert.ok(ids.includes(orgIdOf(handler)) && ids.includes(orgIdOf(handler2)), JSON.stringify(dispatch));
+    assert.ok(dispatch.options.every((o) => o.name && o.region_name));
+    // A township center has no center below it to assign to.
+    assert.deepEqual(m.actions.find((a) => a.action === 'assign').options, []);
+    assert.equal(m.actions.find((a) => a.action === 'accept'), undefined);
+  });
+
   test('dispatch to a lead and a co-handler, each with its own deadline', async () => {
     const d1 = orgIdOf(handler), d2 = orgIdOf(handler2);
     let r = await act(township, m, 'dispatch', { departments: [{ org: d1, role: 'co' }, { org: d2, role: 'co' }] });
@@ -268,6 +283,7 @@ describe('escalation, assignment down, rework, extension', () => {
     assert.equal(r.status, 403);
     r = await act(county, m, 'accept');
     assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.actions.find((a) => a.action === 'assign').options.map((o) => o.id), [orgIdOf(township)]);
     r = await act(county, r.body, 'assign', { org: orgIdOf(township), requirements: '五个工作日内办结并报告' });
     assert.equal(r.status, 200, r.text);
     m = r.body;
