@@ -64,6 +64,11 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await dialog.waitFor({ state: 'hidden' });
     return res.json();
   }
+  // The entries of the side menu (desktop width).
+  async function menuTexts() {
+    await page.locator('.app-aside .nav-menu').waitFor();
+    return (await page.locator('.app-aside .nav-menu .el-menu-item').allTextContents()).map((s) => s.trim());
+  }
   const inboxRow = () => page.locator('.inbox-table .el-table__body-wrapper tbody tr', { hasText: TITLE });
 
   before(async () => {
@@ -134,6 +139,8 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
   test('the township accepts it in the queue (bulk) and dispatches it to two departments', async () => {
     await actAs(clients.township);
     const list = await open('#/matters', isPath('/api/v1/matters'));
+    const menu = await menuTexts();
+    for (const want of ['事项受理', '承办收件箱', '上报事项']) assert.ok(menu.includes(want), `menu lacks ${want}: ${menu}`);
     assert.ok(list.items.some((x) => x.id === matterId));
     const row = page.locator('.matters-table .el-table__body-wrapper tbody tr', { hasText: TITLE });
     await row.waitFor();
@@ -157,15 +164,18 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await dialog.waitFor();
     const police = clients.handler.login.org.name, city = clients.handler2.login.org.name;
     await dialog.locator('[data-field=departments]').click();
-    for (const name of [police, city]) await page.locator('.el-select-dropdown__item:visible', { hasText: name }).click();
+    for (const name of [city, police]) await page.locator('.el-select-dropdown__item:visible', { hasText: name }).click();
     await dialog.locator('.page-hint').first().click(); // closes the dropdown
     await page.locator('.el-select-dropdown__item:visible').first().waitFor({ state: 'hidden' });
     const rows = dialog.locator('.dispatch-row');
     assert.equal(await rows.count(), 2);
-    // The first chosen leads; the deadline is the item's default until the calendar answers.
+    // The first chosen leads until another is made lead; the deadline is the item's default
+    // until the calendar answers.
     assert.equal((await rows.nth(0).locator('[data-field=role]').textContent()).trim(), '牵头');
-    assert.equal((await rows.nth(1).locator('[data-field=role]').textContent()).trim(), '协办');
-    assert.equal((await rows.nth(0).locator('[data-field=default-due]').textContent()).trim(), '按事项默认时限');
+    await rows.nth(1).locator('[data-action=make-lead]').click();
+    await rows.nth(1).locator('[data-field=role]', { hasText: '牵头' }).waitFor();
+    assert.equal((await rows.nth(0).locator('[data-field=role]').textContent()).trim(), '协办');
+    assert.equal((await rows.nth(1).locator('[data-field=default-due]').textContent()).trim(), '按事项默认时限');
     console.log(`screenshot: ${await p.screenshot('matters-dispatch')}`);
     const [d] = await Promise.all([
       page.waitForResponse(isAction(matterId)),
@@ -174,10 +184,10 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     assert.equal(d.status(), 200, await d.text());
     const sent = JSON.parse(d.request().postData());
     assert.deepEqual(sent.departments.map((x) => [x.org, x.role]),
-      [[clients.handler.login.org.id, 'lead'], [clients.handler2.login.org.id, 'co']]);
+      [[clients.handler2.login.org.id, 'co'], [clients.handler.login.org.id, 'lead']]);
     await p.waitForText('[data-field=state]', '处置中');
     const orgs = (await page.locator('.assignments-table [data-col=org]').allTextContents()).map((s) => s.trim());
-    assert.deepEqual(orgs, [police, city]);
+    assert.deepEqual(orgs, [city, police]);
     p.assertNoErrors();
   });
 
@@ -185,6 +195,9 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     for (const who of ['handler', 'handler2']) {
       await actAs(clients[who]);
       await open('#/inbox', isPath('/api/v1/matters'));
+      // A department's menu: its inbox and reporting, not the centers' queue.
+      const menu = await menuTexts();
+      assert.ok(menu.includes('承办收件箱') && !menu.includes('事项受理'), `${menu}`);
       await inboxRow().waitFor();
       assert.equal((await inboxRow().locator('[data-col=status]').textContent()).trim(), '待签收');
       const m = await act(inboxRow(), 'sign');
@@ -192,7 +205,7 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
       await inboxRow().locator('[data-col=status]', { hasText: '已签收' }).waitFor();
     }
     const m = await act(inboxRow(), 'return', { basis: BASIS });
-    assert.equal(m.assignments[1].status, 'returned');
+    assert.equal(m.assignments.find((a) => a.org.id === clients.handler2.login.org.id).status, 'returned');
     p.assertNoErrors();
   });
 
