@@ -12,6 +12,7 @@
 #include "domain/access.h"
 #include "domain/matter.h"
 #include "domain/matter_internal.h"
+#include "domain/matter_item.h"
 #include "domain/region.h"
 #include "store/store.h"
 
@@ -349,9 +350,21 @@ static json_t *action_options(struct store_conn *c, enum flow_action action, con
 	return arr;
 }
 
+/* Whether the published list lets the grid worker resolve the item on the spot (Art. 16): the
+   write path refuses self-handling otherwise, so it is not offered. */
+static int worker_may_resolve(struct store_conn *c, const struct dom_ctx *x, const char *item_code)
+{
+	struct matter_item it;
+	struct dom_err e = { 0 };
+
+	return matter_item_in_force(c, item_code, x->now, &it, &e) == 0 &&
+	       strcmp(it.worker_role, "resolve") == 0;
+}
+
 /* The actions this caller may take now, with what each needs. */
 static json_t *available_actions(struct store_conn *c, const struct dom_ctx *x,
-                                 const struct matter_view *v, int64_t grid_id, const char *path)
+                                 const struct matter_view *v, int64_t grid_id, const char *path,
+                                 const char *item_code)
 {
 	json_t *arr = json_array();
 	int pending_ext = 0;
@@ -372,6 +385,8 @@ static json_t *available_actions(struct store_conn *c, const struct dom_ctx *x,
 				mine = &v->a[k];
 		if ((r->action == FA_APPROVE_EXTENSION || r->action == FA_DENY_EXTENSION) &&
 		    !pending_ext)
+			continue;
+		if (r->action == FA_SELF_HANDLE && !worker_may_resolve(c, x, item_code))
 			continue;
 		if (mine && r->action == FA_EXPLAIN_OVERDUE &&
 		    (x->now < mine->due_at || mine->explained))
@@ -406,7 +421,7 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	struct matter_view v;
 	json_t *o = NULL;
 	int64_t grid_id = 0;
-	char path[ACCESS_PATH_MAX] = "";
+	char path[ACCESS_PATH_MAX] = "", item[32] = "";
 	int rc;
 
 	if (!c)
@@ -458,6 +473,7 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 		}
 		grid_id = store_col_int64(st, 20);
 		dom_copy(path, sizeof path, store_col_text(st, 21));
+		dom_copy(item, sizeof item, store_col_text(st, 8));
 	}
 	store_reset(st);
 	if (rc != STORE_ROW) {
@@ -474,7 +490,7 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	}
 	json_object_set_new(o, "assignments", assignments_json(c, &v, x->now));
 	json_object_set_new(o, "timeline", timeline(c, id));
-	json_object_set_new(o, "actions", available_actions(c, x, &v, grid_id, path));
+	json_object_set_new(o, "actions", available_actions(c, x, &v, grid_id, path, item));
 	return o;
 }
 

@@ -127,6 +127,7 @@ describe('self-handling (Art. 16)', () => {
 
   test('a report-only item cannot be self-handled, and says why', async () => {
     const m = (await report(worker, { item: REPORT_ONLY, title: '消防通道堵塞' })).body;
+    assert.deepEqual(m.actions, [], 'self-handling is not offered for a report-only item');
     const r = await act(worker, m, 'self_handle', { result: '已处理' });
     assert.equal(r.status, 409);
     assert.equal(r.body.error.code, 'not_on_list_for_worker');

@@ -21,12 +21,13 @@ const TITLE = '人行道占道经营（界面测试）';
 const BASIS = '不属于本局职责：依据《城市管理执法办法》第八条，应由公安机关处理';
 const EXPLANATION = '当事人多次拒不配合，需联合执法，已超过办理期限。';
 const RESULT = '已联合取缔摊位，恢复通行。';
+const OTHER = '消防通道堵塞（界面测试）';
 
 const isPath = (p, method = 'GET') => (res) => new URL(res.url()).pathname === p && res.request().method() === method;
 const isAction = (id) => isPath(`/api/v1/matters/${id}/actions`, 'POST');
 
 describe('事项 in the browser: report → accept → dispatch → sign / return → overdue → submit → verify → close', () => {
-  let server, browser, p, page, clients, matterId, grid;
+  let server, browser, p, page, clients, matterId, otherId, grid;
 
   // The browser acts as user (a client from loginAs): its session cookie replaces the last one.
   async function actAs(client, viewport = DESKTOP) {
@@ -133,6 +134,29 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     assert.equal((await item.locator('[data-field=recent-state]').textContent()).trim(), '已上报');
     await item.locator('[data-action=self_handle]').waitFor();
     console.log(`screenshot: ${await p.screenshot('matters-report-phone', { fullPage: true })}`);
+
+    // Without GPS: one of my grids is chosen. A report-only item offers no self-handling.
+    if (await code.count()) await code.fill('AQ-001');
+    else {
+      await select.click();
+      await page.locator('.el-select-dropdown__item:visible', { hasText: 'AQ-001' }).click();
+    }
+    await page.locator('input[data-field=title]').fill(OTHER);
+    await page.locator('textarea[data-field=description]').fill('楼道堆放杂物，堵塞消防通道。');
+    await page.locator('[data-field=grid]').click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: grid.name }).click();
+    const [res2] = await Promise.all([
+      page.waitForResponse(isPath('/api/v1/matters', 'POST')),
+      page.locator('[data-action=report]').click(),
+    ]);
+    assert.equal(res2.status(), 201, await res2.text());
+    const other = await res2.json();
+    otherId = other.id;
+    assert.equal(other.location, null);
+    assert.equal(other.grid.code, grid.code);
+    const item2 = page.locator(`.recent-item[data-id="${other.id}"]`);
+    await item2.waitFor();
+    assert.equal(await item2.locator('[data-action=self_handle]').count(), 0);
     p.assertNoErrors();
   });
 
@@ -145,14 +169,22 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     const row = page.locator('.matters-table .el-table__body-wrapper tbody tr', { hasText: TITLE });
     await row.waitFor();
     assert.equal((await row.locator('[data-col=state]').textContent()).trim(), '已上报');
+    // Both reported matters are selected; meanwhile the other one is accepted elsewhere, so
+    // its listed version is stale: one success, one failure reported on its row.
+    const otherRow = page.locator('.matters-table .el-table__body-wrapper tbody tr', { hasText: OTHER });
     await row.locator('.el-checkbox').click();
-    const [res] = await Promise.all([
-      page.waitForResponse(isAction(matterId)),
-      page.locator('[data-action=bulk-accept]').click(),
-    ]);
-    assert.equal(res.status(), 200);
+    await otherRow.locator('.el-checkbox').click();
+    const stale = list.items.find((x) => x.id === otherId);
+    const r = await clients.township.post(`/api/v1/matters/${otherId}/actions`, { action: 'accept', version: stale.version });
+    assert.equal(r.status, 200, r.text);
+    p.allow(`/api/v1/matters/${otherId}/actions`);
+    const answers = [];
+    page.on('response', (x) => { if (/\/actions$/.test(new URL(x.url()).pathname)) answers.push(x.status()); });
+    await page.locator('[data-action=bulk-accept]').click();
+    await page.locator('.bulk-result', { hasText: '成功 1 件，失败 1 件' }).waitFor();
+    assert.deepEqual(answers.sort(), [200, 409]);
+    assert.match(await page.locator('[data-field=bulk-failure]').textContent(), new RegExp(`${OTHER}.*已被他人处理`));
     await row.locator('[data-col=state]', { hasText: '已受理' }).waitFor();
-    await page.locator('.bulk-result', { hasText: '成功 1 件，失败 0 件' }).waitFor();
 
     // The matter page: fields, the map with the grid and the marker, the dispatch dialog.
     await Promise.all([page.waitForResponse(isPath(`/api/v1/matters/${matterId}`)), row.locator('[data-col=title]').click()]);
