@@ -94,8 +94,9 @@ int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64
 int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct dom_err *e);
 
 /* The matter as the caller may see it: fields, assignments (with organisation names), the
-   timeline of events, and "actions": what this caller may do now. NULL with e (404 outside
-   scope). */
+   timeline of events, and "actions": what this caller may do now ({action, label, required,
+   assignment?}; dispatch and assign carry "options", the organisations they may go to). NULL
+   with e (404 outside scope). */
 struct json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 
 /* Filters of the queue. Empty strings / 0 are "any". */
