@@ -68,8 +68,8 @@ static int pick(struct gen *g, int n)
 /* The item codes a demo database publishes: every item in force now among the candidates the
    demo list uses. */
 static const char *const candidate_items[] = {
-	"CG-001", "CG-002", "CG-003", "AQ-001", "AQ-002", "MD-001", "MD-002", "MS-001",
-	"MS-002", "ST-001", "ST-002", "ZA-001", "ZA-002", NULL,
+	"CG-001", "CG-002", "CG-003", "AQ-001", "AQ-002", "MD-001", "MD-002",
+	"MS-001", "MS-002", "ST-001", "ST-002", "ZA-001", "ZA-002", NULL,
 };
 
 static int load_items(struct store_conn *c, struct gen *g)
@@ -77,8 +77,8 @@ static int load_items(struct store_conn *c, struct gen *g)
 	struct dom_err e = { 0 };
 
 	for (int i = 0; candidate_items[i] && g->nitems < ITEMS_MAX; i++)
-		if (matter_item_in_force(c, candidate_items[i], g->x->now, &g->items[g->nitems], &e) ==
-		    0)
+		if (matter_item_in_force(c, candidate_items[i], g->x->now, &g->items[g->nitems],
+		                         &e) == 0)
 			g->nitems++;
 	return g->nitems > 0 ? 0 : -1;
 }
@@ -91,8 +91,10 @@ static void split_path(const char *path, struct dgrid *d)
 	while (*p && level < 4) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		char *dst = level == 0 ? d->city : level == 1 ? d->county : level == 2 ? d->township
-		                                                                       : d->community;
+		char *dst = level == 0   ? d->city
+		            : level == 1 ? d->county
+		            : level == 2 ? d->township
+		                         : d->community;
 
 		if (len == 12) {
 			memcpy(dst, p, 12);
@@ -107,8 +109,9 @@ static void split_path(const char *path, struct dgrid *d)
 
 static int64_t center_of(struct store_conn *c, const char *code)
 {
-	struct store_stmt *st = store_prepare(c, "SELECT id FROM organisations WHERE kind = 'center' "
-	                                         "AND disabled = 0 AND region_code = ? LIMIT 1");
+	struct store_stmt *st =
+	        store_prepare(c, "SELECT id FROM organisations WHERE kind = 'center' "
+	                         "AND disabled = 0 AND region_code = ? LIMIT 1");
 	int64_t id = 0;
 
 	if (!st)
@@ -136,8 +139,9 @@ static int ensure_orgs(struct gen *g)
 
 	if (!c)
 		return -1;
-	st = store_prepare(c, "SELECT code, name, level FROM regions WHERE level IN (3, 4) ORDER BY "
-	                      "code");
+	st = store_prepare(c,
+	                   "SELECT code, name, level FROM regions WHERE level IN (3, 4) ORDER BY "
+	                   "code");
 	if (!st)
 		return -1;
 	while (store_step(st) == STORE_ROW) {
@@ -166,7 +170,8 @@ static int ensure_orgs(struct gen *g)
 		}
 		if (!have) {
 			snprintf(name, sizeof name, "%.90s网格化服务管理中心", regs[i].name);
-			if (org_ensure(g->x, name, "center", regs[i].level == 3 ? "county" : "township",
+			if (org_ensure(g->x, name, "center",
+			               regs[i].level == 3 ? "county" : "township",
 			               regs[i].code) < 0)
 				rc = -1;
 		}
@@ -191,15 +196,17 @@ static int load_grids(struct gen *g)
 	if (!c)
 		return -1;
 	st = store_prepare(c, "SELECT id, path FROM grids WHERE status = 'active' ORDER BY id");
-	dst = store_prepare(c, "SELECT id FROM organisations WHERE kind = 'department' AND disabled = "
-	                       "0 AND region_code = ? ORDER BY id LIMIT 4");
+	dst = store_prepare(c,
+	                    "SELECT id FROM organisations WHERE kind = 'department' AND disabled = "
+	                    "0 AND region_code = ? ORDER BY id LIMIT 4");
 	if (!st || !dst)
 		return -1;
 	while (store_step(st) == STORE_ROW) {
 		struct dgrid *d;
 
 		if (g->ngrids == cap) {
-			void *p = realloc(g->grids, (cap = cap ? cap * 2 : 1024) * sizeof *g->grids);
+			void *p =
+			        realloc(g->grids, (cap = cap ? cap * 2 : 1024) * sizeof *g->grids);
 
 			if (!p) {
 				store_reset(st);
@@ -233,10 +240,10 @@ static int load_grids(struct gen *g)
 /* ---- one matter ---- */
 
 static const char *const titles[] = {
-	"占道经营",     "乱堆乱放",       "井盖缺失",       "路灯不亮",     "违章搭建",
-	"噪声扰民",     "邻里纠纷",       "消防通道堵塞",   "电动车楼道充电", "污水外溢",
-	"垃圾清运不及时", "树木倒伏",       "房屋漏雨",       "独居老人求助",   "小区停车纠纷",
-	"燃气异味",     "河道漂浮物",     "露天焚烧",       "非法小广告",     "道路破损",
+	"占道经营",       "乱堆乱放",   "井盖缺失",     "路灯不亮",       "违章搭建",
+	"噪声扰民",       "邻里纠纷",   "消防通道堵塞", "电动车楼道充电", "污水外溢",
+	"垃圾清运不及时", "树木倒伏",   "房屋漏雨",     "独居老人求助",   "小区停车纠纷",
+	"燃气异味",       "河道漂浮物", "露天焚烧",     "非法小广告",     "道路破损",
 };
 
 struct mctx {
@@ -296,11 +303,15 @@ static int deadline(struct mctx *m, int64_t at, const struct matter_item *it, in
                     int64_t *due, int64_t *warn)
 {
 	struct dom_err e = { 0 };
-	int amount = stage == 0 ? it->accept_amount : stage == 1 ? it->handle_amount : it->verify_amount;
-	enum cal_unit unit = stage == 0 ? it->accept_unit : stage == 1 ? it->handle_unit : it->verify_unit;
+	int amount = stage == 0   ? it->accept_amount
+	             : stage == 1 ? it->handle_amount
+	                          : it->verify_amount;
+	enum cal_unit unit = stage == 0   ? it->accept_unit
+	                     : stage == 1 ? it->handle_unit
+	                                  : it->verify_unit;
 
-	return calendar_deadline(m->c, at, amount, unit, it->warn_share_pct > 0 ? it->warn_share_pct : 70,
-	                         due, warn, &e);
+	return calendar_deadline(m->c, at, amount, unit,
+	                         it->warn_share_pct > 0 ? it->warn_share_pct : 70, due, warn, &e);
 }
 
 static json_t *with_stage(struct mctx *m, json_t *f, int64_t at, const struct matter_item *it,
@@ -336,18 +347,20 @@ static int one_matter(struct mctx *m, int64_t t0, int64_t now)
 	f = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:[i,i],s:[i,i],s:[i,i],s:i}", "owner_org_id",
 	              (json_int_t)d->center, "item", it->code, "item_version_id",
 	              (json_int_t)it->version_id, "title", title, "source",
-	              fate < 70 ? "patrol" : fate < 85 ? "resident" : "hotline", "grid", "",
-	              "accept", it->accept_amount, (int)it->accept_unit, "handle", it->handle_amount,
-	              (int)it->handle_unit, "verify", it->verify_amount, (int)it->verify_unit, "warn",
-	              it->warn_share_pct);
+	              fate < 70   ? "patrol"
+	              : fate < 85 ? "resident"
+	                          : "hotline",
+	              "grid", "", "accept", it->accept_amount, (int)it->accept_unit, "handle",
+	              it->handle_amount, (int)it->handle_unit, "verify", it->verify_amount,
+	              (int)it->verify_unit, "warn", it->warn_share_pct);
 	if (!f)
 		return -1;
 	{
 		/* The limits are one object in the live report's fields. */
-		json_t *limits = json_pack("{s:O,s:O,s:O,s:O}", "accept", json_object_get(f, "accept"),
-		                           "handle", json_object_get(f, "handle"), "verify",
-		                           json_object_get(f, "verify"), "warn",
-		                           json_object_get(f, "warn"));
+		json_t *limits =
+		        json_pack("{s:O,s:O,s:O,s:O}", "accept", json_object_get(f, "accept"),
+		                  "handle", json_object_get(f, "handle"), "verify",
+		                  json_object_get(f, "verify"), "warn", json_object_get(f, "warn"));
 		json_object_del(f, "accept");
 		json_object_del(f, "handle");
 		json_object_del(f, "verify");
@@ -395,7 +408,8 @@ static int one_matter(struct mctx *m, int64_t t0, int64_t now)
 
 		if (self && stages > 0) {
 			t += 1800 + pick(g, 7200);
-			f = with_stage(m, json_pack("{s:s}", "result", "已现场处置完毕。"), t, it, 2);
+			f = with_stage(m, json_pack("{s:s}", "result", "已现场处置完毕。"), t, it,
+			               2);
 			if (step(m, &v, t, 0, "self_handle", f) < 0)
 				return -1;
 			stages = stages > 2 ? stages : 2;
@@ -429,12 +443,13 @@ static int one_matter(struct mctx *m, int64_t t0, int64_t now)
 					return -1;
 				}
 				json_array_append_new(
-				        list, json_pack("{s:i,s:I,s:s,s:s,s:I,s:I,s:I}", "n", k + 1,
-				                        "org_id",
-				                        (json_int_t)d->depts[(first + k) % d->ndepts],
-				                        "kind", "dispatch", "role", k ? "co" : "lead",
-				                        "due_at", (json_int_t)due, "warn_at",
-				                        (json_int_t)warn, "return_by", (json_int_t)ret));
+				        list,
+				        json_pack("{s:i,s:I,s:s,s:s,s:I,s:I,s:I}", "n", k + 1,
+				                  "org_id",
+				                  (json_int_t)d->depts[(first + k) % d->ndepts],
+				                  "kind", "dispatch", "role", k ? "co" : "lead",
+				                  "due_at", (json_int_t)due, "warn_at",
+				                  (json_int_t)warn, "return_by", (json_int_t)ret));
 			}
 			if (!d->ndepts) {
 				json_decref(list);
@@ -464,19 +479,21 @@ static int one_matter(struct mctx *m, int64_t t0, int64_t now)
 				goto save;
 			t = result_at;
 			if (!v.nassign) {
-				f = with_stage(m, json_pack("{s:s}", "result", "已处置完毕。"), t, it, 2);
+				f = with_stage(m, json_pack("{s:s}", "result", "已处置完毕。"), t,
+				               it, 2);
 				if (step(m, &v, t, d->center, "submit", f) < 0)
 					return -1;
 			}
 			for (int k = 0; k < v.nassign; k++) {
 				if (t >= v.a[k].due_at &&
 				    step(m, &v, t, v.a[k].org_id, "explain_overdue",
-				         json_pack("{s:i,s:s}", "assignment", v.a[k].n, "explanation",
+				         json_pack("{s:i,s:s}", "assignment", v.a[k].n,
+				                   "explanation",
 				                   "因当事人不配合，未能按期办结。")) < 0)
 					return -1;
 				f = with_stage(m,
-				               json_pack("{s:i,s:s}", "assignment", v.a[k].n, "result",
-				                         "已按要求处置完毕。"),
+				               json_pack("{s:i,s:s}", "assignment", v.a[k].n,
+				                         "result", "已按要求处置完毕。"),
 				               t, it, 2);
 				if (step(m, &v, t, v.a[k].org_id, "submit", f) < 0)
 					return -1;
@@ -546,8 +563,8 @@ save:
 	{
 		const char *codes[3] = { d->city, d->county, d->township };
 
-		if (matter_counters_move(m->c, codes, it->category, NULL, 0, flow_state_name(v.state),
-		                         alert) < 0)
+		if (matter_counters_move(m->c, codes, it->category, NULL, 0,
+		                         flow_state_name(v.state), alert) < 0)
 			return -1;
 	}
 	g->matters_written++;
@@ -566,13 +583,15 @@ static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	           "description, grid_id, path, city_code, county_code, township_code, "
 	           "community_code, urgency, state, owner_org_id, version, created_at, updated_at) "
 	           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', ?, 1, ?15, ?15)");
-	m.ins_event = store_prepare(c, "INSERT INTO matter_events (matter_id, seq, at, actor_user_id, "
-	                               "actor_org_id, action, from_state, to_state, fields) VALUES "
-	                               "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	m.ins_event =
+	        store_prepare(c, "INSERT INTO matter_events (matter_id, seq, at, actor_user_id, "
+	                         "actor_org_id, action, from_state, to_state, fields) VALUES "
+	                         "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	m.ins_asg = store_prepare(
-	        c, "INSERT INTO matter_assignments (matter_id, n, org_id, kind, role, status, due_at, "
-	           "warn_at, alert, explained, return_by, created_at, updated_at) VALUES (?, ?, ?, ?, "
-	           "?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	        c,
+	        "INSERT INTO matter_assignments (matter_id, n, org_id, kind, role, status, due_at, "
+	        "warn_at, alert, explained, return_by, created_at, updated_at) VALUES (?, ?, ?, ?, "
+	        "?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	m.upd_matter = store_prepare(c, "UPDATE matters SET state = ?, handler = ?, due_at = ?, "
 	                                "warn_at = ?, alert = ?, version = ?, updated_at = ?, "
 	                                "closed_at = ? WHERE id = ?");
@@ -594,7 +613,8 @@ static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 int demo_matters_create(const struct dom_ctx *x, int64_t n, uint64_t seed, int64_t *written,
                         char *err, size_t errlen)
 {
-	struct gen g = { .x = x, .rng = seed ? seed * 0x9E3779B97F4A7C15ULL : 88172645463325252ULL,
+	struct gen g = { .x = x,
+		         .rng = seed ? seed * 0x9E3779B97F4A7C15ULL : 88172645463325252ULL,
 		         .total = n };
 	struct dom_err e = { 0 };
 	struct dom_write w = { .action = "demo.matters",
