@@ -9,7 +9,9 @@
 
 #include "base/buf.h"
 #include "base/vault.h"
+#include "base/clock.h"
 #include "cli/cli.h"
+#include "domain/demo_matters.h"
 #include "domain/matter.h"
 #include "domain/access.h"
 #include "domain/audit.h"
@@ -193,11 +195,12 @@ int cmd_check(int argc, char **argv)
 
 static void demo_usage(FILE *f)
 {
-	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N]\n"
+	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N] [--matters N]\n"
 	      "  --db PATH      database file (WANGGE_DB, default wangge.db)\n"
 	      "  --scale SCALE  test: a few dozen grids (default); city: about 6,000 grids\n"
 	      "  --seed N       random seed of the generated townships, names and grids (default "
-	      "1)\n",
+	      "1)\n"
+	      "  --matters N    also N matters over the last year with their event histories\n",
 	      f);
 }
 
@@ -278,6 +281,32 @@ out:
 	return rc;
 }
 
+/* `--matters N`: N matters over the last year with their event histories (domain/demo_matters.h).
+   0 or -1 (message printed). */
+static int demo_matters(struct store *s, const char *db, unsigned n, unsigned seed)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct dom_ctx x;
+	char err[512];
+	int64_t written = 0, t0 = clock_mono_ms();
+	int rc = -1;
+
+	if (audit_key_load(db, 0, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	dom_ctx_cli(&x, s, key, NULL);
+	if (demo_matters_create(&x, n, seed, &written, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge demo: matters: %s\n", err);
+	} else {
+		printf("%s: %lld matters with their histories, made in %lld ms\n", db,
+		       (long long)written, (long long)(clock_mono_ms() - t0));
+		rc = 0;
+	}
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 /* Moves the audit head record (domain/audit.h) up to the records the demo appended. 0 or -1. */
 static int demo_head(struct store *s, const char *db)
 {
@@ -300,6 +329,7 @@ int cmd_demo(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "scale", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'r' },
+		{ "matters", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,7 +338,7 @@ int cmd_demo(int argc, char **argv)
 	struct demo_summary sum;
 	const char *db = cli_env("WANGGE_DB", "wangge.db");
 	int scale = DEMO_TEST, c, rc = 1;
-	unsigned seed = 1;
+	unsigned seed = 1, matters = 0;
 	char err[512];
 
 	optind = 1;
@@ -327,6 +357,12 @@ int cmd_demo(int argc, char **argv)
 		case 'r':
 			if (cli_parse_uint(optarg, 0, 4000000000u, &seed) < 0) {
 				fprintf(stderr, "wangge demo: bad --seed '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			if (cli_parse_uint(optarg, 0, 100000000u, &matters) < 0) {
+				fprintf(stderr, "wangge demo: bad --matters '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -361,7 +397,10 @@ int cmd_demo(int argc, char **argv)
 	/* 2. Demo accounts (identity module), after the city exists. */
 	if (demo_accounts(s, db) < 0)
 		goto out;
-	/* 3. The head record outside the database covers what was just audited. */
+	/* 3. Matters with their histories, when asked (benchmarks, a lively dashboard). */
+	if (matters && demo_matters(s, db, matters, seed) < 0)
+		goto out;
+	/* 4. The head record outside the database covers what was just audited. */
 	if (demo_head(s, db) < 0)
 		goto out;
 
