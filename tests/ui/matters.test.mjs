@@ -236,6 +236,7 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
       assert.equal(m.assignments.find((a) => a.org.id === clients[who].login.org.id).status, 'signed');
       await inboxRow().locator('[data-col=status]', { hasText: '已签收' }).waitFor();
     }
+    console.log(`screenshot: ${await p.screenshot('matters-inbox')}`);
     const m = await act(inboxRow(), 'return', { basis: BASIS });
     assert.equal(m.assignments.find((a) => a.org.id === clients.handler2.login.org.id).status, 'returned');
     p.assertNoErrors();
