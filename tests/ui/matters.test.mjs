@@ -208,6 +208,11 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await rows.nth(1).locator('[data-field=role]', { hasText: '牵头' }).waitFor();
     assert.equal((await rows.nth(0).locator('[data-field=role]').textContent()).trim(), '协办');
     assert.equal((await rows.nth(1).locator('[data-field=default-due]').textContent()).trim(), '按事项默认时限');
+    // The co-handler's deadline is set to a date (typed into the date picker).
+    const due = new Date(Date.now() + 30 * 86400e3 + 8 * 3600e3).toISOString().slice(0, 10);
+    await rows.nth(0).locator('.dispatch-due input').fill(due);
+    await rows.nth(0).locator('.dispatch-due input').press('Enter');
+    await rows.nth(0).locator('[data-field=default-due]', { hasText: `${due}（已指定）` }).waitFor();
     console.log(`screenshot: ${await p.screenshot('matters-dispatch')}`);
     const [d] = await Promise.all([
       page.waitForResponse(isAction(matterId)),
@@ -217,6 +222,7 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     const sent = JSON.parse(d.request().postData());
     assert.deepEqual(sent.departments.map((x) => [x.org, x.role]),
       [[clients.handler2.login.org.id, 'co'], [clients.handler.login.org.id, 'lead']]);
+    assert.deepEqual(sent.departments.map((x) => x.due), [due, undefined]);
     await p.waitForText('[data-field=state]', '处置中');
     const orgs = (await page.locator('.assignments-table [data-col=org]').allTextContents()).map((s) => s.trim());
     assert.deepEqual(orgs, [city, police]);
