@@ -22,6 +22,8 @@ const BASIS = '不属于本局职责：依据《城市管理执法办法》第�
 const EXPLANATION = '当事人多次拒不配合，需联合执法，已超过办理期限。';
 const RESULT = '已联合取缔摊位，恢复通行。';
 const OTHER = '消防通道堵塞（界面测试）';
+// Markup typed by a user is shown as text.
+const DESCRIPTION = '早市摊位占用人行道，行人绕行机动车道。<img src=x data-xss=1><b>粗体</b>';
 
 const isPath = (p, method = 'GET') => (res) => new URL(res.url()).pathname === p && res.request().method() === method;
 const isAction = (id) => isPath(`/api/v1/matters/${id}/actions`, 'POST');
@@ -112,7 +114,7 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
       await code.fill('CG-001');
     }
     await page.locator('input[data-field=title]').fill(TITLE);
-    await page.locator('textarea[data-field=description]').fill('早市摊位占用人行道，行人绕行机动车道。');
+    await page.locator('textarea[data-field=description]').fill(DESCRIPTION);
     await page.locator('[data-action=locate]').click();
     await page.locator('[data-field=gps]').waitFor();
     await page.locator('input[data-field=address]').fill('杨寨路 12 号门前');
@@ -190,6 +192,8 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await Promise.all([page.waitForResponse(isPath(`/api/v1/matters/${matterId}`)), row.locator('[data-col=title]').click()]);
     await p.waitForText('[data-field=state]', '已受理');
     await page.locator('.matter-map .matter-marker').waitFor();
+    assert.equal((await page.locator('[data-field=description]').textContent()).trim(), DESCRIPTION);
+    assert.equal(await page.locator('[data-xss], [data-field=description] b').count(), 0);
     await page.locator('.matter-map .matter-grid-shape').waitFor();
     await page.locator('[data-action=dispatch]').click();
     const dialog = page.locator('.action-dialog[data-action=dispatch]');
