@@ -198,7 +198,8 @@ int cmd_serve(int argc, char **argv)
 		if (interval < 1 || interval > 3600)
 			interval = 30;
 
-		if (matter_scheduler_start(app.store, app.audit_key, app.security, (int)interval) < 0)
+		if (matter_scheduler_start(app.store, app.audit_key, app.security, (int)interval) <
+		    0)
 			log_warn("matter.scheduler_off", "reason=\"cannot start\"");
 	}
 	if (http_serve(&app, &api_http_hooks) == 0)

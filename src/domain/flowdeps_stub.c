@@ -38,8 +38,10 @@ int matter_item_in_force(struct store_conn *c, const char *code, int64_t at,
 	out->version = 1;
 	dom_copy(out->code, sizeof out->code, code);
 	dom_copy(out->name, sizeof out->name, code[0] == 'C' ? "占道经营" : "消防通道堵塞");
-	dom_copy(out->category, sizeof out->category, code[0] == 'C' ? "city_management" : "safety_hazard");
-	dom_copy(out->category_label, sizeof out->category_label, code[0] == 'C' ? "城市管理" : "安全隐患");
+	dom_copy(out->category, sizeof out->category,
+	         code[0] == 'C' ? "city_management" : "safety_hazard");
+	dom_copy(out->category_label, sizeof out->category_label,
+	         code[0] == 'C' ? "城市管理" : "安全隐患");
 	dom_copy(out->worker_role, sizeof out->worker_role, code[0] == 'C' ? "resolve" : "report");
 	dom_copy(out->default_level, sizeof out->default_level, "township");
 	out->urgency = 1;

@@ -1317,7 +1317,7 @@ int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct d
 	struct act_arg a = { .in = in };
 	char audit_action[48];
 	struct dom_write w = { .action = audit_action,
-		               .permission = "matter.read",
+		               .permission = "matter.act",
 		               .authorize = act_authorize,
 		               .apply = act_apply,
 		               .arg = &a,

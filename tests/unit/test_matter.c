@@ -175,8 +175,9 @@ static void test_life_of_a_matter(void **state)
 	int64_t id = report(x);
 
 	/* Refusals first: the pair, the party, the version. */
-	assert_int_equal(act(x, &x->township, id, 1, "dispatch", "{\"departments\":[{\"org\":1}]}", &e),
-	                 409);
+	assert_int_equal(
+	        act(x, &x->township, id, 1, "dispatch", "{\"departments\":[{\"org\":1}]}", &e),
+	        409);
 	assert_string_equal(e.code, "bad_transition");
 	assert_non_null(strstr(e.message, "已上报"));
 	assert_non_null(strstr(e.message, "分流"));
@@ -191,7 +192,8 @@ static void test_life_of_a_matter(void **state)
 	assert_int_equal(act(x, &x->township, id, 2, "dispatch", fields, &e), 0);
 	assert_int_equal(act(x, &x->handler, id, 3, "sign", NULL, &e), 0);
 	assert_int_equal(act(x, &x->handler2, id, 4, "sign", NULL, &e), 0);
-	assert_int_equal(act(x, &x->handler2, id, 5, "return", "{\"basis\":\"非本部门职责\"}", &e), 0);
+	assert_int_equal(act(x, &x->handler2, id, 5, "return", "{\"basis\":\"非本部门职责\"}", &e),
+	                 0);
 	assert_int_equal(act(x, &x->handler, id, 6, "submit", "{\"result\":\"已处置\"}", &e), 0);
 	assert_int_equal(act(x, &x->township, id, 7, "verify", NULL, &e), 0);
 	assert_int_equal(act(x, &x->township, id, 8, "close", NULL, &e), 0);
@@ -256,7 +258,8 @@ static void test_colours_counters_and_check(void **state)
 		int64_t written = 0;
 		char err[128];
 
-		assert_int_equal(demo_matters_create(&x->f.x, 300, 7, &written, err, sizeof err), 0);
+		assert_int_equal(demo_matters_create(&x->f.x, 300, 7, &written, err, sizeof err),
+		                 0);
 		assert_int_equal(written, 300);
 		assert_int_equal(problems(x), 0);
 	}
