@@ -12,6 +12,7 @@
 struct store;
 struct gridindex_holder;
 struct proxy_list;
+struct ratelimit;
 
 struct app_config {
 	const char *db_path;
@@ -35,6 +36,14 @@ struct app {
 	unsigned char audit_key[32];            /* PATH.audit.key (domain/audit.h) */
 	int64_t started_at;                     /* UTC seconds */
 	char web_root[4096]; /* realpath of cfg->web_dir, or "" when there is none */
+	/* The folder where multipart uploads are streamed (store/files.h: DB.files/tmp), so an
+	   accepted file is committed by rename; NULL: multipart bodies are refused. */
+	const char *upload_tmp_dir;
+	/* The base URL printed on public notice boards ("https://wangge.example.cn", no trailing
+	   slash; --public-url), or NULL: then the request's Host, if it is a plain host name. */
+	const char *public_url;
+	/* The per-address limit of the public pages (http/ratelimit.h); NULL: no limit. */
+	struct ratelimit *public_limit;
 	/* The point -> grid index (geo/gridindex.h); NULL when none was built. */
 	struct gridindex_holder *grids;
 };

@@ -120,6 +120,34 @@ void api_security_settings(struct req *r);
 void api_tokens_list(struct req *r);
 void api_tokens_create(struct req *r);
 void api_tokens_revoke(struct req *r);
+/* workers.c (R2; docs/api-workers.md) */
+#define WORKER_IMPORT_BODY (4u * 1024 * 1024)
+void api_workers_list(struct req *r);
+void api_workers_create(struct req *r);
+void api_workers_get(struct req *r);
+void api_workers_update(struct req *r);
+void api_workers_set_grids(struct req *r);
+void api_workers_exit(struct req *r);
+void api_workers_attestations(struct req *r);
+void api_workers_attest(struct req *r);
+void api_workers_records(struct req *r);
+void api_workers_records_add(struct req *r);
+void api_workers_compliance(struct req *r);
+void api_workers_compliance_xlsx(struct req *r);
+void api_workers_export_xlsx(struct req *r);
+void api_workers_import(struct req *r);
+void api_grid_staffing_exception_set(struct req *r);
+void api_grid_staffing_exception_clear(struct req *r);
+/* duty.c (docs/api-duty.md); a create carries up to nine photos of 8 MiB as multipart */
+#define DUTY_MAX_BODY (9u * 8 * 1024 * 1024 + 64 * 1024)
+void api_duty_create(struct req *r);
+void api_duty_list(struct req *r);
+void api_duty_get(struct req *r);
+void api_duty_photo(struct req *r);
+void api_duty_catalog(struct req *r);
+/* notice.c: the public notice board of a grid (no login) */
+void api_public_grid(struct req *r);
+void api_public_grid_print(struct req *r);
 /* audit.c */
 void api_audit_list(struct req *r);
 void api_audit_export(struct req *r);

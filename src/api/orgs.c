@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "domain/notice.h"
 #include "domain/org.h"
 
 void api_orgs_list(struct req *r)
@@ -78,8 +79,8 @@ void api_orgs_create(struct req *r)
 
 void api_orgs_update(struct req *r)
 {
-	static const char *const allowed[] = { "name", "disabled", NULL };
-	json_t *body = req_json_or_respond(r), *v;
+	static const char *const allowed[] = { "name", "disabled", "supervision_phone", NULL };
+	json_t *body = req_json_or_respond(r), *v, *phone;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	const char *name = NULL;
@@ -103,8 +104,20 @@ void api_orgs_update(struct req *r)
 		}
 		disabled = json_is_true(v);
 	}
+	/* A center's supervision phone (Art. 15 notice boards): a string, or null to clear it. */
+	phone = json_object_get(body, "supervision_phone");
+	if (phone && !json_is_string(phone) && !json_is_null(phone)) {
+		resp_error(r, 400, "bad_request", "supervision_phone 须为字符串或 null");
+		return;
+	}
 	api_ctx(r, &x);
-	if (org_update(&x, id, name, disabled, &e) < 0) {
+	/* The phone first: its refusals (not a center, out of scope) come before any other change.
+	 */
+	if (phone && notice_set_supervision_phone(&x, id, json_string_value(phone), &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	if ((name || disabled >= 0 || !phone) && org_update(&x, id, name, disabled, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}

@@ -40,6 +40,28 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/grids/:code/split", api_grid_split, "grid.write", GRID_MAX_BODY, 0 },
 	{ "POST", "/api/v1/grids/:code/retire", api_grid_retire, "grid.write", 0, 0 },
 	{ "GET", "/api/v1/grids/:code/history", api_grid_history, "grid.read", 0, 0 },
+	{ "PUT", "/api/v1/grids/:code/staffing-exception", api_grid_staffing_exception_set,
+	  "worker.write", 0, 0 },
+	{ "DELETE", "/api/v1/grids/:code/staffing-exception", api_grid_staffing_exception_clear,
+	  "worker.write", 0, 0 },
+	/* Grid workers (R2; docs/api-workers.md). Literal paths before ":id" ones. */
+	{ "GET", "/api/v1/workers", api_workers_list, "worker.read", 0, 0 },
+	{ "POST", "/api/v1/workers", api_workers_create, "worker.write", 0, 0 },
+	{ "GET", "/api/v1/workers/compliance", api_workers_compliance, "worker.read", 0, 0 },
+	{ "GET", "/api/v1/workers/compliance.xlsx", api_workers_compliance_xlsx, "worker.export", 0,
+	  0 },
+	{ "GET", "/api/v1/workers/export.xlsx", api_workers_export_xlsx, "worker.export", 0, 0 },
+	{ "POST", "/api/v1/workers/import", api_workers_import, "worker.write", WORKER_IMPORT_BODY,
+	  0 },
+	{ "GET", "/api/v1/workers/:id", api_workers_get, "worker.read", 0, 0 },
+	{ "PATCH", "/api/v1/workers/:id", api_workers_update, "worker.write", 0, 0 },
+	{ "PUT", "/api/v1/workers/:id/grids", api_workers_set_grids, "worker.write", 0, 0 },
+	{ "POST", "/api/v1/workers/:id/exit", api_workers_exit, "worker.write", 0, 0 },
+	{ "GET", "/api/v1/workers/:id/attestations", api_workers_attestations, "worker.read", 0,
+	  0 },
+	{ "POST", "/api/v1/workers/:id/attestations", api_workers_attest, "worker.write", 0, 0 },
+	{ "GET", "/api/v1/workers/:id/records", api_workers_records, "worker.read", 0, 0 },
+	{ "POST", "/api/v1/workers/:id/records", api_workers_records_add, "worker.write", 0, 0 },
 	/* Identity and access (issue 4; docs/api-identity.md). "authenticated" = any logged-in
 	   caller; ROUTE_SELF routes stay open while the password must be changed or TOTP enrolled.
 	 */
@@ -86,6 +108,16 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/tokens", api_tokens_list, "token.read", 0, 0 },
 	{ "POST", "/api/v1/tokens", api_tokens_create, "token.write", 0, 0 },
 	{ "DELETE", "/api/v1/tokens/:id", api_tokens_revoke, "token.write", 0, 0 },
+	/* Duty records (Art. 13; docs/api-duty.md). */
+	{ "GET", "/api/v1/duty-types", api_duty_catalog, "authenticated", 0, 0 },
+	{ "POST", "/api/v1/duty-records", api_duty_create, "duty.write", DUTY_MAX_BODY,
+	  ROUTE_MULTIPART },
+	{ "GET", "/api/v1/duty-records", api_duty_list, "duty.read", 0, 0 },
+	{ "GET", "/api/v1/duty-records/:id", api_duty_get, "duty.read", 0, 0 },
+	{ "GET", "/api/v1/duty-records/:id/photos/:hash", api_duty_photo, "duty.read", 0, 0 },
+	/* The public notice board of a grid (Art. 15), no login. */
+	{ "GET", "/public/grids/:code", api_public_grid, "public", 0, 0 },
+	{ "GET", "/public/grids/:code/print", api_public_grid_print, "public", 0, 0 },
 	{ "GET", "/api/v1/audit", api_audit_list, "audit.read", 0, 0 },
 	{ "GET", "/api/v1/audit/export", api_audit_export, "audit.export", 0, 0 },
 };

@@ -20,46 +20,7 @@ struct code_error {
 	const char *message;
 };
 
-/* Resident ID number, GB 11643-1999. */
-struct idcard {
-	char number[19];  /* normalized 18-char form, uppercase X */
-	char division[7]; /* first 6 digits */
-	int birth_year, birth_month, birth_day;
-	int sex; /* 1 male (odd sequence), 2 female (even) */
-};
-
-/*
- * Validates an 18-character ID (lowercase x accepted, stored as X): 17 digits, a real birth date
- * (Gregorian leap years, year >= 1850, not after today's date in China Standard Time, UTC+8) and
- * the check character. A 15-digit old-format number is accepted and upgraded: "19" is inserted
- * before the 2-digit year and the check character is computed. No surrounding whitespace is
- * trimmed. `in` may be NULL (error "null_input"); `out` may be NULL to validate only; `err` may be
- * NULL. Returns 0 and fills *out, or -1, zeroes *out and fills *err. Error codes: "null_input",
- * "bad_length", "bad_char", "bad_date", "date_out_of_range", "bad_check".
- */
-int idcard_parse(const char *in, struct idcard *out, struct code_error *err);
-
-/*
- * Same as idcard_parse but with "today" given explicitly, so that the result does not depend on
- * the clock (tests, batch re-validation of historical records). An invalid today date yields -1
- * with "bad_date".
- */
-int idcard_parse_on(const char *in, int today_year, int today_month, int today_day,
-                    struct idcard *out, struct code_error *err);
-
-/*
- * Check character for the first 17 digits: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2,
- * sum mod 11 = R, check = "10X98765432"[R]. Returns '\0' if `first17` is NULL or is not exactly
- * 17 ASCII digits.
- */
-char idcard_check_char(const char *first17);
-
-/*
- * Full years of age on the given date; a person born on Feb 29 turns a year older on Mar 1 in
- * non-leap years. Returns -1 if the date is before birth, if `id` is NULL or holds an invalid birth
- * date, or if the given date is not a real calendar date.
- */
-int idcard_age_on(const struct idcard *id, int year, int month, int day);
+/* The resident ID number (GB 11643-1999) lives in base/idcard.h. */
 
 /*
  * Unified social credit code, GB 32100-2015: 18 chars from 0123456789ABCDEFGHJKLMNPQRTUWXY

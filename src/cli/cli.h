@@ -22,6 +22,10 @@ int cmd_flow(int argc, char **argv);   /* cmd_flow.c */
 int cli_parse_listen(const char *s, char *addr, unsigned cap, unsigned *port);
 /* Parses a decimal in [min, max]; -1 when not. */
 int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+/* 0 when s is a base URL for printed links: "http://" or "https://", then a host name (letters,
+   digits, '.', '-') or a bracketed IPv6 address, an optional ":PORT", nothing after (no path,
+   query, user or trailing slash); -1 otherwise. */
+int cli_public_url_valid(const char *s);
 /* The value of environment variable name, or fallback when unset or empty. */
 const char *cli_env(const char *name, const char *fallback);
 

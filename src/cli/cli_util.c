@@ -65,3 +65,36 @@ int cli_parse_listen(const char *s, char *addr, unsigned cap, unsigned *port)
 	}
 	return cli_parse_uint(colon + 1, 0, 65535, port);
 }
+
+int cli_public_url_valid(const char *s)
+{
+	const char *h;
+	size_t n = 0;
+	int bracket = 0, port = 0;
+
+	if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else
+		return -1;
+	for (; h[n]; n++) {
+		char c = h[n];
+
+		if (c == '[' && n == 0)
+			bracket = 1;
+		else if (c == ']' && bracket == 1)
+			bracket = 2;
+		else if (c == ':' && bracket == 1)
+			continue;
+		else if (c == ':' && bracket != 1 && !port)
+			port = 1;
+		else if ((c >= '0' && c <= '9') ||
+		         (!port && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+		                    c == '-')))
+			continue;
+		else
+			return -1;
+	}
+	return n > 0 && n < 256 && bracket != 1 && h[n - 1] != ':' ? 0 : -1;
+}

@@ -2,6 +2,7 @@
  * Database subcommands: `wangge migrate`, `wangge check` and `wangge demo`.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "domain/audit.h"
 #include "domain/demo.h"
 #include "domain/demo_accounts.h"
+#include "domain/demo_workers.h"
+#include "domain/demo_notice.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -236,6 +239,7 @@ static int demo_accounts(struct store *s, const char *db)
 	unsigned char key[AUDIT_KEY_LEN];
 	struct dom_ctx x;
 	char err[512], path[4096];
+	struct dom_err pe = { 0 };
 	int64_t sealed;
 	int n, rc = -1;
 
@@ -263,6 +267,30 @@ static int demo_accounts(struct store *s, const char *db)
 	if (n == 0) {
 		printf("%s: the demo accounts are already there (see %s)\n", db, path);
 		rc = 0;
+		goto out;
+	}
+	/* Grid workers staff the city once the accounts exist: the grid-worker account gets its
+	   own worker record (domain/demo_workers.h). */
+	{
+		struct demo_staffing staff;
+		int64_t gw = 0, op = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (strcmp(acc[i].role, "grid_worker") == 0)
+				gw = acc[i].user_id;
+			if (strcmp(acc[i].role, "center_operator") == 0 && !op)
+				op = acc[i].user_id;
+		}
+		if (demo_workers_staff(&x, gw, op, &staff, err, sizeof err) < 0) {
+			fprintf(stderr, "wangge demo: workers: %s\n", err);
+			goto out;
+		}
+		printf("%s: %" PRId64 " grid workers for %" PRId64 " grids (%" PRId64
+		       " staffing exceptions, %" PRId64 " grids without a full-time worker)\n",
+		       db, staff.workers, staff.grids, staff.exceptions, staff.failing);
+	}
+	if (demo_supervision_phones(&x, &pe) < 0) {
+		fprintf(stderr, "wangge demo: supervision phones: %s\n", pe.message);
 		goto out;
 	}
 	if (demo_accounts_write(path, acc, (size_t)n, err, sizeof err) < 0) {

@@ -1,7 +1,8 @@
 /*
  * `wangge import regions --db PATH FILE.csv`: loads the jurisdiction tree from a CSV file
- * (columns code,name[,boundary]). Every bad row is reported on stderr with its line number and
- * nothing is imported unless every row is good (domain/region.h, region_import_csv).
+ * (columns code,name[,boundary]). `wangge import workers --db PATH FILE.csv`: registers grid
+ * workers from the CSV the web export's columns name (domain/worker_import.h). Every bad row is
+ * reported on stderr with its line number and nothing is imported unless every row is good.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,9 @@
 #include "domain/audit.h"
 #include "domain/dom.h"
 #include "domain/region.h"
+#include "domain/sealed.h"
+#include "domain/worker_import.h"
+#include "base/vault.h"
 #include "store/store.h"
 
 #define IMPORT_MAX_FILE (256u * 1024 * 1024)
@@ -22,10 +26,15 @@
 static void import_usage(FILE *f)
 {
 	fputs("usage: wangge import regions [--db PATH] FILE.csv\n"
+	      "       wangge import workers [--db PATH] FILE.csv\n"
 	      "  FILE.csv  UTF-8 (BOM allowed), header row, columns code,name[,boundary]\n"
 	      "            code: 6- or 12-digit division code; boundary: GeoJSON Polygon or\n"
 	      "            MultiPolygon (WGS84), quoted as CSV requires\n"
 	      "  --db PATH database file (WANGGE_DB, default wangge.db)\n"
+	      "  workers   header 姓名,身份证号码,用工类型,所属区划代码 and optionally "
+	      "国籍,联系电话,\n"
+	      "            工作电话,兼职来源,文化程度,上岗证编号,上岗证有效期,到岗日期 (any "
+	      "order)\n"
 	      "Nothing is imported if any row is bad; every bad row is listed with its line.\n",
 	      f);
 }
@@ -57,6 +66,33 @@ static int read_file(const char *path, struct buf *b)
 	return rc;
 }
 
+/* The workers of data: the data key seals their ID and phone numbers (created beside the
+   database when missing, refused when sealed values exist without it). Bad rows go to report. */
+static int import_workers(const struct dom_ctx *x, const char *db, struct store *s,
+                          const struct buf *data, struct buf *report)
+{
+	struct dom_err e = { 0 };
+	json_t *errors = NULL, *it;
+	int64_t sealed = sealed_count(store_reader(s));
+	char err[512];
+	size_t i;
+	int n;
+
+	if (sealed < 0 || vault_global_load(db, sealed, err, sizeof err) != 0) {
+		(void)buf_printf(report, "%s\n",
+		                 sealed < 0 ? "cannot count the sealed values" : err);
+		return -1;
+	}
+	n = worker_import_csv(x, data->data, data->len, &errors, &e);
+	json_array_foreach(errors, i, it)(void) buf_printf(
+	        report, "第 %d 行：%s\n", (int)json_integer_value(json_object_get(it, "line")),
+	        json_string_value(json_object_get(it, "message")));
+	if (n < 0)
+		(void)buf_printf(report, "%s\n", e.message);
+	json_decref(errors);
+	return n;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -81,7 +117,8 @@ int cmd_import(int argc, char **argv)
 		default: import_usage(stderr); return 2;
 		}
 	}
-	if (argc - optind != 2 || strcmp(argv[optind], "regions") != 0) {
+	if (argc - optind != 2 ||
+	    (strcmp(argv[optind], "regions") != 0 && strcmp(argv[optind], "workers") != 0)) {
 		import_usage(stderr);
 		return 2;
 	}
@@ -102,10 +139,15 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	dom_ctx_cli(&x, s, key, NULL);
-	n = region_import_csv(&x, data.data, data.len, &report);
+	if (strcmp(argv[optind], "workers") == 0)
+		n = import_workers(&x, db, s, &data, &report);
+	else
+		n = region_import_csv(&x, data.data, data.len, &report);
 	fputs(report.data, stderr);
 	if (n >= 0) {
-		printf("%s: imported %d region(s) from %s\n", db, n, argv[optind + 1]);
+		printf("%s: imported %d %s from %s\n", db, n,
+		       strcmp(argv[optind], "workers") == 0 ? "worker(s)" : "region(s)",
+		       argv[optind + 1]);
 		rc = 0;
 	} else {
 		fprintf(stderr, "wangge import: %s: nothing imported\n", argv[optind + 1]);

@@ -20,6 +20,8 @@ static json_t *flags_json(unsigned flags)
 		json_array_append_new(a, json_string("internal"));
 	if (flags & ROUTE_SELF)
 		json_array_append_new(a, json_string("self"));
+	if (flags & ROUTE_MULTIPART)
+		json_array_append_new(a, json_string("multipart"));
 	return a;
 }
 

@@ -21,10 +21,13 @@
 #include "domain/sealed.h"
 #include "domain/security_config.h"
 #include "domain/totp_enrol.h"
+#include "domain/upload.h"
 #include "api/api.h"
 #include "http/http.h"
 #include "http/proxy.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
+#include "store/files.h"
 #include "store/store.h"
 
 static void serve_usage(void)
@@ -32,6 +35,7 @@ static void serve_usage(void)
 	fputs("usage: wangge serve [--db PATH] [--listen ADDR:PORT] [--web DIR] [--threads N]\n"
 	      "                    [--max-body BYTES] [--enable-internal] [--secure-cookies]\n"
 	      "                    [--trusted-proxy ADDR[/BITS][,ADDR[/BITS]...]]\n"
+	      "                    [--public-url URL] [--public-rate N]\n"
 	      "  --db PATH          database file (WANGGE_DB, default wangge.db)\n"
 	      "  --listen ADDR:PORT address to listen on (WANGGE_LISTEN, default 127.0.0.1:8080;\n"
 	      "                     port 0 picks a free port, logged as event=listening)\n"
@@ -44,6 +48,11 @@ static void serve_usage(void)
 	      "  --trusted-proxy L  reverse proxies whose X-Forwarded-For / X-Real-IP name the\n"
 	      "                     client (WANGGE_TRUSTED_PROXY; default none: the socket "
 	      "address)\n"
+	      "  --public-url URL   base URL printed on public notice boards, e.g.\n"
+	      "                     https://wangge.example.cn (WANGGE_PUBLIC_URL; default: the\n"
+	      "                     request's Host when it is a plain host name)\n"
+	      "  --public-rate N    requests a minute per client address to the public pages\n"
+	      "                     (WANGGE_PUBLIC_RATE, default 60; also the burst)\n"
 	      "Security parameters (sessions, lockout, Argon2 cost) come from WANGGE_* variables;\n"
 	      "see docs/security.md.\n",
 	      stderr);
@@ -60,6 +69,8 @@ int cmd_serve(int argc, char **argv)
 		{ "enable-internal", no_argument, NULL, 'i' },
 		{ "secure-cookies", no_argument, NULL, 's' },
 		{ "trusted-proxy", required_argument, NULL, 'p' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "public-rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +85,10 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = cli_env("WANGGE_LISTEN", "127.0.0.1:8080");
 	const char *threads = cli_env("WANGGE_THREADS", "8");
 	const char *max_body = cli_env("WANGGE_MAX_BODY", "65536");
+	const char *public_url = cli_env("WANGGE_PUBLIC_URL", "");
+	const char *public_rate = cli_env("WANGGE_PUBLIC_RATE", "60");
+	unsigned rate;
+	struct files *files = NULL;
 	unsigned n;
 	int64_t sealed;
 	int c, rc = 1;
@@ -92,6 +107,8 @@ int cmd_serve(int argc, char **argv)
 		case 'i': cfg.enable_internal = 1; break;
 		case 's': secure_cookies = 1; break;
 		case 'p': trusted = optarg; break;
+		case 'u': public_url = optarg; break;
+		case 'r': public_rate = optarg; break;
 		case 'h': serve_usage(); return 0;
 		default: serve_usage(); return 2;
 		}
@@ -121,6 +138,19 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	cfg.trusted_proxies = &proxies;
+	if (*public_url && cli_public_url_valid(public_url) < 0) {
+		fprintf(stderr,
+		        "wangge serve: bad --public-url '%s' (want http[s]://HOST[:PORT], no "
+		        "path)\n",
+		        public_url);
+		return 2;
+	}
+	if (cli_parse_uint(public_rate, 1, 100000, &rate) < 0) {
+		fprintf(stderr, "wangge serve: bad --public-rate '%s' (want 1..100000)\n",
+		        public_rate);
+		return 2;
+	}
+	app.public_url = *public_url ? public_url : NULL;
 	security_config_default(&idcfg);
 	if (security_config_from_env(&idcfg, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge serve: %s\n", err);
@@ -181,6 +211,20 @@ int cmd_serve(int argc, char **argv)
 		          sealed < 0 ? "cannot count the sealed values" : err);
 		goto out;
 	}
+	/* Uploaded files beside the database (store/files.h): the domain commits into it, the
+	   HTTP layer streams multipart files into its tmp folder. */
+	if (files_open(cfg.db_path, &files, err, sizeof err) < 0) {
+		log_error("files.open_failed", "db=%s error=\"%s\"", cfg.db_path, err);
+		goto out;
+	}
+	upload_store_install(files);
+	app.upload_tmp_dir = files_tmp_dir(files);
+	/* The public pages' limit per client address (http/ratelimit.h). */
+	app.public_limit = ratelimit_new(16384, rate, rate);
+	if (!app.public_limit) {
+		log_error("ratelimit.failed", "reason=%s", "out of memory");
+		goto out;
+	}
 	/* The point -> grid index, built before serving so the first locate finds it. */
 	app.grids = gridindex_holder_new();
 	if (!app.grids || gridindex_rebuild(app.grids, app.store) < 0) {
@@ -208,6 +252,9 @@ out:
 	matter_scheduler_stop();
 	caller_cache_close();
 	gridindex_holder_free(app.grids);
+	ratelimit_free(app.public_limit);
+	upload_store_install(NULL);
+	files_close(files);
 	/* Every request has finished: the last update of the head record, then the store. */
 	audit_head_close();
 	store_close(app.store);

@@ -1,11 +1,21 @@
 /*
- * Demo city builder. Geometry: the city's bounding box is a 3×3 lattice of county cells (东昌府区
- * takes two, being the largest); each county cell is a lattice of township rectangles, each
- * township a lattice of community rectangles, and each community is cut into a jittered lattice
- * of 12-vertex quads. Every coordinate is rounded to 1e-7° and printed with %.7f, and the
- * vertices of a shared edge are computed once and reused by both neighbours, so the grids of a
- * community tile its rectangle exactly. Points on a community's outer edge keep the edge's exact
- * coordinate, so neighbouring communities meet without slivers either.
+ * Demo city builder. The tree is the real one: the National Bureau of Statistics' 2023 codes and
+ * names of Liaocheng's county-level units, townships and villages/communities, compiled into
+ * the binary from data/liaocheng/regions.csv (scripts/extract-liaocheng.mjs; provenance in
+ * data/liaocheng/PROVENANCE.md), and the real outlines of the eight county-level units (and the
+ * city's, their union) from the same file. Townships, villages and grids have no public outlines,
+ * so they are made up: each county is cut into the Voronoi cells of one seed point per township
+ * (geo_shape_partition), each township into cells of its villages, each village into cells of its
+ * grids; cells are clipped to their parent, so every level tiles its parent without gap or overlap
+ * and the grid checks find nothing. Seeds of 街道 cluster around a point inside the county and
+ * those of communities (居委会) around their township's seed, where towns are; the others spread
+ * over the rest.
+ *
+ * Scales: "city" is the whole tree, every village with grids (their number from the county's
+ * resident figure and the guide size of about 1,000 residents per grid); "test" keeps the eight
+ * counties, the first township of each (two in 东昌府区: its first 街道 and its first 镇) and two
+ * villages of each (the first community and the first village, where there are both), with two
+ * grids per village, for fast tests.
  *
  * Randomness: one splitmix64 stream per county, derived from the seed, so a seed gives the same
  * city on every machine.
@@ -15,6 +25,7 @@
  * bulk rather than through region_create and grid_create, one transaction for some thousands of
  * grids instead of one each.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +34,18 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/codes.h"
+#include "base/csv.h"
 #include "domain/access.h"
 #include "domain/demo.h"
 #include "domain/grid.h"
 #include "domain/region.h"
+#include "geo/geom.h"
 #include "store/store.h"
+
+/* data/liaocheng/regions.csv, embedded at build time (cmake/embed_file.cmake). */
+extern const char demo_liaocheng_csv[];
+extern const size_t demo_liaocheng_csv_len;
 
 int demo_scale_parse(const char *s)
 {
@@ -58,6 +76,11 @@ static double rng_unif(struct rng *r) /* [0, 1) */
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
+static double rng_uniform_cb(void *arg)
+{
+	return rng_unif(arg);
+}
+
 static int rng_int(struct rng *r, int n) /* [0, n) */
 {
 	return (int)(rng_next(r) % (uint64_t)n);
@@ -67,41 +90,51 @@ static int rng_int(struct rng *r, int n) /* [0, n) */
 
 #define CITY_CODE "371500000000"
 #define CITY_NAME "聊城市"
+#define NAME_CAP REGION_NAME_BYTES
 
 struct county_def {
-	const char *code6, *name;
-	int col, row, rows; /* cell in the 3×3 city lattice (row 0 is north) */
-	int target;         /* comprehensive grids at city scale: residents / 1,000 */
-	int tx, ty;         /* township lattice at city scale */
-	int streets, xiang; /* how many townships are 街道 (first) and 乡 (last) */
+	const char *code6;
+	int target; /* comprehensive grids at city scale: residents at end-2023 / 1,000 */
 };
 
-/* Real codes and names (domain-facts.md); resident figures of end-2023 set the grid counts. */
 static const struct county_def counties[] = {
-	{ "371502", "东昌府区", 1, 0, 2, 1480, 4, 5, 8, 0 },
-	{ "371503", "茌平区", 2, 1, 1, 510, 5, 3, 4, 0 },
-	{ "371521", "阳谷县", 1, 2, 1, 690, 6, 3, 2, 2 },
-	{ "371522", "莘县", 0, 2, 1, 910, 6, 4, 2, 2 },
-	{ "371524", "东阿县", 2, 2, 1, 340, 5, 2, 2, 1 },
-	{ "371525", "冠县", 0, 1, 1, 700, 6, 3, 2, 2 },
-	{ "371526", "高唐县", 2, 0, 1, 450, 4, 3, 2, 1 },
-	{ "371581", "临清市", 0, 0, 1, 780, 4, 4, 4, 0 },
+	{ "371502", 1480 }, { "371503", 510 }, { "371521", 690 }, { "371522", 910 },
+	{ "371524", 340 },  { "371525", 700 }, { "371526", 450 }, { "371581", 780 },
 };
 #define NCOUNTIES (sizeof counties / sizeof counties[0])
 
-/* Syllables of plausible place names. */
-static const char *const stem_a[] = {
-	"古", "柳", "新", "湖", "道", "阎", "堂", "沙", "梁", "斗", "郑", "张", "于", "许", "朱",
-	"顾", "侯", "李", "王", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "胡",
-	"郭", "何", "高", "林", "十", "八", "大", "小", "东", "西", "南", "北", "前", "后", "金",
-	"凤", "龙", "清", "安", "丰", "兴", "和", "平", "河", "桥", "韩", "田", "魏", "石", "常",
-};
-static const char *const stem_b[] = {
-	"楼", "园", "庄", "集", "店", "营", "屯", "寨", "口", "桥", "湾", "坊", "寺", "堡",
-	"铺", "城", "台", "坡", "河", "湖", "庙", "岗", "洼", "泉", "林", "里", "阁", "关",
-};
-#define NA (sizeof stem_a / sizeof stem_a[0])
-#define NB (sizeof stem_b / sizeof stem_b[0])
+void demo_short_name(const char *name, char *out, size_t cap)
+{
+	static const struct {
+		const char *suffix;
+		int village; /* 1: a 村 committee (the village is "...村") */
+	} committees[] = {
+		{ "居民委员会", 0 },
+		{ "村民委员会", 1 },
+		{ "居委会", 0 },
+		{ "村委会", 1 },
+	};
+	size_t n = strlen(name);
+
+	(void)snprintf(out, cap, "%s", name);
+	for (size_t i = 0; i < sizeof committees / sizeof committees[0]; i++) {
+		size_t k = strlen(committees[i].suffix);
+		size_t stem;
+
+		if (n <= k || strcmp(name + n - k, committees[i].suffix) != 0)
+			continue;
+		stem = n - k;
+		/* "张庄村委会" is the committee of 张庄村; "王村村委会" of 王村; "X社区村委会" of
+		 * X社区. */
+		if (committees[i].village &&
+		    !(stem >= 3 && memcmp(name + stem - 3, "村", 3) == 0) &&
+		    !(stem >= 6 && memcmp(name + stem - 6, "社区", 6) == 0))
+			(void)snprintf(out, cap, "%.*s村", (int)stem, name);
+		else
+			(void)snprintf(out, cap, "%.*s", (int)stem, name);
+		break;
+	}
+}
 
 static const char *const cn_digits[] = { "", "一", "二", "三", "四", "五", "六", "七", "八", "九" };
 
@@ -115,160 +148,123 @@ static void cn_num(int n, char *out, size_t cap)
 		               cn_digits[n % 10]);
 }
 
-#define NAME_CAP 96
+/* ---- the tree from the embedded file ---- */
 
-/* A two-syllable stem not yet in used[0..n). */
-static void unique_stem(struct rng *r, char used[][NAME_CAP], int n, char *out)
-{
-	for (int attempt = 0; attempt < 200; attempt++) {
-		int dup = 0;
-
-		(void)snprintf(out, NAME_CAP, "%s%s", stem_a[rng_int(r, (int)NA)],
-		               stem_b[rng_int(r, (int)NB)]);
-		for (int i = 0; i < n && !dup; i++)
-			dup = strcmp(used[i], out) == 0;
-		if (!dup)
-			return;
-	}
-	(void)snprintf(out, NAME_CAP, "%s%s%d", stem_a[rng_int(r, (int)NA)],
-	               stem_b[rng_int(r, (int)NB)], n);
-}
-
-/* snprintf for names and codes whose sizes are known to fit (cut if not). */
-static void fmt(char *dst, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *dst, size_t cap, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	(void)vsnprintf(dst, cap, f, ap);
-	va_end(ap);
-}
-
-static double r7(double x)
-{
-	return round(x * 1e7) / 1e7;
-}
-
-/* The i-th of n+1 lattice lines from a to b; the ends are a and b exactly. */
-static double edge(double a, double b, int i, int n)
-{
-	if (i == 0)
-		return a;
-	if (i == n)
-		return b;
-	return r7(a + (b - a) * i / n);
-}
-
-static char *rect_geojson(double x0, double y0, double x1, double y1)
-{
-	struct buf b;
-
-	buf_init(&b, 4096);
-	(void)buf_printf(&b,
-	                 "{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],"
-	                 "[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]}",
-	                 x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
-	return buf_detach(&b, NULL);
-}
-
-struct pt {
-	double x, y;
+struct node {
+	char code[13];
+	char name[NAME_CAP];
+	char *boundary; /* GeoJSON text (county-level units only), or NULL */
 };
 
-/*
- * Cuts the rectangle [x0,x1]×[y0,y1] (y1 north) into gx×gy quads; polys[j*gx+i] receives the
- * GeoJSON of the cell in column i (west→east) and row j (north→south). Caller frees them.
- */
-static int tile(struct rng *r, double x0, double y0, double x1, double y1, int gx, int gy,
-                char **polys)
+struct nodes {
+	struct node *v;
+	size_t n, cap;
+};
+
+struct tree {
+	struct nodes
+	        level[6]; /* by enum division_level: [3] counties, [4] townships, [5] villages */
+};
+
+static void tree_release(struct tree *t)
 {
-	struct pt *v = calloc((size_t)(gx + 1) * (gy + 1), sizeof *v);
-	/* Two inner points per edge: horizontal edges [gx][gy+1], vertical edges [gx+1][gy]. */
-	struct pt *hp = calloc((size_t)gx * (gy + 1) * 2, sizeof *hp);
-	struct pt *vp = calloc((size_t)(gx + 1) * gy * 2, sizeof *vp);
-	double dx = (x1 - x0) / gx, dy = (y1 - y0) / gy;
-	int rc = -1;
+	for (int l = 0; l < 6; l++) {
+		for (size_t i = 0; i < t->level[l].n; i++)
+			free(t->level[l].v[i].boundary);
+		free(t->level[l].v);
+	}
+	memset(t, 0, sizeof *t);
+}
 
-#define V(i, j) v[(j) * (gx + 1) + (i)]
-#define HP(i, j, k) hp[((j)*gx + (i)) * 2 + (k)]
-#define VP(i, j, k) vp[((j) * (gx + 1) + (i)) * 2 + (k)]
-	if (!v || !hp || !vp)
-		goto out;
-	for (int j = 0; j <= gy; j++)
-		for (int i = 0; i <= gx; i++) {
-			double x = edge(x0, x1, i, gx), y = edge(y1, y0, j, gy);
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->code, ((const struct node *)b)->code);
+}
 
-			if (i > 0 && i < gx)
-				x = r7(x + (rng_unif(r) - 0.5) * 0.5 * dx);
-			if (j > 0 && j < gy)
-				y = r7(y + (rng_unif(r) - 0.5) * 0.5 * dy);
-			V(i, j) = (struct pt){ x, y };
+/* Reads the embedded regions.csv (code,name,boundary). 0, or -1 with err. */
+static int tree_load(struct tree *t, char *err, size_t errlen)
+{
+	struct csv_reader r;
+	struct buf f[3];
+	int line = 0, nf, rc = -1;
+
+	memset(t, 0, sizeof *t);
+	for (int i = 0; i < 3; i++)
+		buf_init(&f[i], 4u * 1024 * 1024);
+	csv_reader_init(&r, demo_liaocheng_csv, demo_liaocheng_csv_len);
+	if (csv_read(&r, f, 3, &line) < 2) /* the header */
+		goto bad;
+	while ((nf = csv_read(&r, f, 3, &line)) > 0) {
+		enum division_level lv = division_level(f[0].data, NULL);
+		struct nodes *ns;
+		struct node *nd;
+
+		if (nf < 2 || f[0].len != 12 || lv == DIV_INVALID || f[1].len >= NAME_CAP)
+			goto bad;
+		ns = &t->level[lv];
+		if (ns->n == ns->cap) {
+			size_t cap = ns->cap ? ns->cap * 2 : 64;
+			struct node *v = realloc(ns->v, cap * sizeof *v);
+
+			if (!v)
+				goto oom;
+			ns->v = v;
+			ns->cap = cap;
 		}
-	for (int j = 0; j <= gy; j++)
-		for (int i = 0; i < gx; i++)
-			for (int k = 0; k < 2; k++) {
-				struct pt a = V(i, j), b = V(i + 1, j);
-				double t = (k + 1) / 3.0;
-				double y = a.y + (b.y - a.y) * t;
-
-				if (j > 0 && j < gy)
-					y = r7(y + (rng_unif(r) - 0.5) * 0.12 * dy);
-				else
-					y = a.y; /* on the community's edge: keep it exact */
-				HP(i, j, k) = (struct pt){ r7(a.x + (b.x - a.x) * t), y };
-			}
-	for (int j = 0; j < gy; j++)
-		for (int i = 0; i <= gx; i++)
-			for (int k = 0; k < 2; k++) {
-				struct pt a = V(i, j), b = V(i, j + 1);
-				double t = (k + 1) / 3.0;
-				double x = a.x + (b.x - a.x) * t;
-
-				if (i > 0 && i < gx)
-					x = r7(x + (rng_unif(r) - 0.5) * 0.12 * dx);
-				else
-					x = a.x;
-				VP(i, j, k) = (struct pt){ x, r7(a.y + (b.y - a.y) * t) };
-			}
-	for (int j = 0; j < gy; j++)
-		for (int i = 0; i < gx; i++) {
-			/* Counter-clockwise: TL, down the west edge, east along the south edge, up
-			   the east edge, west along the north edge. */
-			struct pt ring[13];
-			struct buf b;
-			int n = 0;
-
-			ring[n++] = V(i, j);
-			ring[n++] = VP(i, j, 0);
-			ring[n++] = VP(i, j, 1);
-			ring[n++] = V(i, j + 1);
-			ring[n++] = HP(i, j + 1, 0);
-			ring[n++] = HP(i, j + 1, 1);
-			ring[n++] = V(i + 1, j + 1);
-			ring[n++] = VP(i + 1, j, 1);
-			ring[n++] = VP(i + 1, j, 0);
-			ring[n++] = V(i + 1, j);
-			ring[n++] = HP(i, j, 1);
-			ring[n++] = HP(i, j, 0);
-			ring[n++] = V(i, j);
-			buf_init(&b, 8192);
-			(void)buf_puts(&b, "{\"type\":\"Polygon\",\"coordinates\":[[");
-			for (int k = 0; k < n; k++)
-				(void)buf_printf(&b, "%s[%.7f,%.7f]", k ? "," : "", ring[k].x,
-				                 ring[k].y);
-			(void)buf_puts(&b, "]]}");
-			polys[j * gx + i] = buf_detach(&b, NULL);
-		}
+		nd = &ns->v[ns->n++];
+		memset(nd, 0, sizeof *nd);
+		memcpy(nd->code, f[0].data, 13);
+		memcpy(nd->name, f[1].data, f[1].len + 1);
+		if (nf >= 3 && f[2].len > 0 && !(nd->boundary = strdup(f[2].data)))
+			goto oom;
+	}
+	if (nf < 0)
+		goto bad;
+	for (int l = DIV_COUNTY; l <= DIV_VILLAGE; l++)
+		qsort(t->level[l].v, t->level[l].n, sizeof(struct node), node_cmp);
 	rc = 0;
-#undef V
-#undef HP
-#undef VP
+	goto out;
+bad:
+	(void)snprintf(err, errlen, "embedded data/liaocheng/regions.csv: bad line %d", line);
+	goto out;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
 out:
-	free(v);
-	free(hp);
-	free(vp);
+	for (int i = 0; i < 3; i++)
+		buf_release(&f[i]);
+	if (rc < 0)
+		tree_release(t);
 	return rc;
+}
+
+/* The nodes of ns whose code starts with prefix[0..plen): [*from, *to). */
+static void children(const struct nodes *ns, const char *prefix, size_t plen, size_t *from,
+                     size_t *to)
+{
+	size_t i = 0;
+
+	while (i < ns->n && strncmp(ns->v[i].code, prefix, plen) < 0)
+		i++;
+	*from = i;
+	while (i < ns->n && strncmp(ns->v[i].code, prefix, plen) == 0)
+		i++;
+	*to = i;
+}
+
+/* The 3-digit part of a code at offset off (6: township, 9: village). */
+static int part3(const char *code, int off)
+{
+	return (code[off] - '0') * 100 + (code[off + 1] - '0') * 10 + (code[off + 2] - '0');
+}
+
+/* GeoJSON text of a shape, every coordinate with all its digits (geo_shape_partition). */
+static char *shape_text(const struct geo_shape *g)
+{
+	json_t *j = geo_shape_to_json(g);
+	char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return t;
 }
 
 /* ---- one county's rows ---- */
@@ -437,173 +433,262 @@ static void people(struct rng *r, int outliers, int64_t *residents, int64_t *hou
 	*households = (int64_t)(res / (2.7 + rng_unif(r) * 0.4));
 }
 
-struct county_plan {
-	int ntown;       /* townships */
-	int tx, ty;      /* township lattice */
-	int comm_target; /* communities per township (city scale) */
+/* Seeds for the children of area: the first nnear (街道 of a county, communities of a township)
+   near (cx, cy), within a window of `share` of the area's extent, the rest spread over the
+   area. All near when every child is (an urban 街道): then nothing clusters. */
+static int seeds_for(const struct geo_shape *area, size_t nnear, size_t n, double cx, double cy,
+                     double share, struct rng *r, double *xy)
+{
+	double x0, y0, x1, y1, w[4];
+
+	if (geo_shape_extent(area, &x0, &y0, &x1, &y1) < 0)
+		return -1;
+	if (nnear == n)
+		nnear = 0;
+	w[0] = cx - (x1 - x0) * share;
+	w[1] = cy - (y1 - y0) * share;
+	w[2] = cx + (x1 - x0) * share;
+	w[3] = cy + (y1 - y0) * share;
+	if (nnear && geo_shape_spread_points(area, xy, 0, nnear, 8, w, rng_uniform_cb, r) < 0)
+		return -1;
+	return geo_shape_spread_points(area, xy, nnear, n, 8, NULL, rng_uniform_cb, r);
+}
+
+static void free_shapes(struct geo_shape **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		geo_shape_free(v[i]);
+	free(v);
+}
+
+struct county_job {
+	const struct tree *t;
+	const struct node *county;
+	size_t ci;
+	enum demo_scale scale;
+	struct rng r;
+	struct batch *b;
+	struct demo_summary *sum;
+	double weight_sum; /* of the county's villages (city scale) */
 };
 
-static int build_county(const struct county_def *cd, size_t ci, enum demo_scale scale,
-                        uint64_t seed, struct batch *b, struct demo_summary *sum)
+/* The grids of one village: ngrids cells of its area, the last one dedicated if asked. */
+static int build_grids(struct county_job *j, const struct node *v, const char *vpath,
+                       const struct geo_shape *varea, int ngrids, int dedicated)
 {
-	struct rng r = { seed * 0x9e3779b97f4a7c15ull + (uint64_t)ci * 0xd1b54a32d192ed03ull + 1 };
-	char ccode[13], city_path[ACCESS_PATH_MAX], county_path[ACCESS_PATH_MAX];
-	char town_names[64][NAME_CAP];
-	double cx0 = edge(DEMO_LNG_MIN, DEMO_LNG_MAX, cd->col, 3);
-	double cx1 = edge(DEMO_LNG_MIN, DEMO_LNG_MAX, cd->col + 1, 3);
-	double cy1 = edge(DEMO_LAT_MAX, DEMO_LAT_MIN, cd->row, 3); /* north */
-	double cy0 = edge(DEMO_LAT_MAX, DEMO_LAT_MIN, cd->row + cd->rows, 3);
-	int tx = scale == DEMO_CITY ? cd->tx : 1;
-	int ty = scale == DEMO_CITY ? cd->ty : (ci == 0 ? 2 : 1);
-	int ntown = tx * ty;
-	struct drow *row;
+	struct geo_shape **cells = calloc((size_t)ngrids, sizeof *cells);
+	double *xy = calloc((size_t)ngrids * 2, sizeof *xy);
+	char vshort[NAME_CAP];
+	int seq = 0, rc = -1;
 
-	fmt(ccode, sizeof ccode, "%s000000", cd->code6);
-	(void)region_path_join("", CITY_CODE, city_path);
-	(void)region_path_join(city_path, ccode, county_path);
-	if (!(row = add_row(b)))
-		return -1;
-	memcpy(row->code, ccode, 13);
-	(void)snprintf(row->name, sizeof row->name, "%s", cd->name);
-	row->level = 3;
-	memcpy(row->parent, CITY_CODE, 13);
-	memcpy(row->path, county_path, sizeof county_path);
-	row->boundary = rect_geojson(cx0, cy0, cx1, cy1);
-	sum->counties++;
+	if (!cells || !xy)
+		goto out;
+	if (seeds_for(varea, 0, (size_t)ngrids, 0, 0, 0, &j->r, xy) < 0 ||
+	    geo_shape_partition(varea, xy, (size_t)ngrids, cells) < 0)
+		goto out;
+	demo_short_name(v->name, vshort, sizeof vshort);
+	for (int c = 0; c < ngrids; c++) {
+		struct dgrid *g = add_grid(j->b);
+		char num[32];
 
-	for (int t = 0; t < ntown; t++) {
-		int ti = t % tx, tj = t / tx, tseq, nstreets, nxiang, ncomm, nx, ny, nshe;
-		double tx0 = edge(cx0, cx1, ti, tx), tx1 = edge(cx0, cx1, ti + 1, tx);
-		double ty1 = edge(cy1, cy0, tj, ty), ty0 = edge(cy1, cy0, tj + 1, ty);
-		char tcode[13], tpath[ACCESS_PATH_MAX], stem[NAME_CAP];
-		char comm_names[128][NAME_CAP];
-		const char *suffix;
-		int is_street;
+		if (!g || !(g->boundary = shape_text(cells[c])))
+			goto out;
+		memcpy(g->community, v->code, 13);
+		(void)snprintf(g->path, sizeof g->path, "%s", vpath);
+		if (dedicated && c == ngrids - 1) {
+			int d = rng_int(&j->r,
+			                (int)(sizeof dedicated_kinds / sizeof dedicated_kinds[0]));
 
-		nstreets = scale == DEMO_CITY ? cd->streets
-		                              : (cd->code6[4] == '0' || cd->code6[4] == '8');
-		nxiang = scale == DEMO_CITY ? cd->xiang : 0;
-		if (t < nstreets) {
-			tseq = 1 + t;
-			suffix = "街道";
-		} else if (t >= ntown - nxiang) {
-			tseq = 200 + (t - (ntown - nxiang));
-			suffix = "乡";
+			if (j->scale == DEMO_TEST)
+				d = j->ci == 0 ? 0 : 1; /* a school and an industrial park */
+			g->kind = GRID_DEDICATED;
+			g->subtype = dedicated_kinds[d].subtype;
+			(void)grid_code_compose(NULL, v->code, 601, GRID_DEDICATED, g->code);
+			(void)snprintf(g->name, sizeof g->name, "%s%s专属网格", vshort,
+			               dedicated_kinds[d].suffix);
+			j->sum->dedicated++;
 		} else {
-			tseq = 100 + (t - nstreets);
-			suffix = "镇";
+			g->kind = GRID_COMPREHENSIVE;
+			(void)grid_code_compose(NULL, v->code, ++seq, GRID_COMPREHENSIVE, g->code);
+			cn_num(seq, num, sizeof num);
+			(void)snprintf(g->name, sizeof g->name, "%s第%s网格", vshort, num);
+			people(&j->r, j->scale == DEMO_CITY, &g->residents, &g->households);
+			j->sum->residents += g->residents;
+			j->sum->households += g->households;
 		}
-		is_street = tseq < 100;
-		fmt(tcode, sizeof tcode, "%s%03d000", cd->code6, tseq);
-		(void)region_path_join(county_path, tcode, tpath);
-		unique_stem(&r, town_names, t, stem);
-		memcpy(town_names[t], stem, NAME_CAP);
-		if (!(row = add_row(b)))
-			return -1;
-		memcpy(row->code, tcode, 13);
-		fmt(row->name, sizeof row->name, "%s%s", stem, suffix);
-		row->level = 4;
-		memcpy(row->parent, ccode, 13);
-		memcpy(row->path, tpath, sizeof tpath);
-		row->boundary = rect_geojson(tx0, ty0, tx1, ty1);
-		sum->townships++;
-
-		if (scale == DEMO_CITY) {
-			int target = (int)lround((double)cd->target / ntown / 4.25);
-
-			if (target < 2)
-				target = 2;
-			nx = (int)ceil(sqrt((double)target));
-			ny = (target + nx - 1) / nx;
-		} else {
-			nx = 2;
-			ny = 1;
-		}
-		ncomm = nx * ny;
-		if (ncomm > 128)
-			ncomm = 128;
-		nshe = is_street ? ncomm : 1 + rng_int(&r, 2);
-		for (int k = 0; k < ncomm; k++) {
-			int ki = k % nx, kj = k / nx, she = k < nshe, gx, gy, dedicated, seq = 0;
-			double kx0 = edge(tx0, tx1, ki, nx), kx1 = edge(tx0, tx1, ki + 1, nx);
-			double ky1 = edge(ty1, ty0, kj, ny), ky0 = edge(ty1, ty0, kj + 1, ny);
-			char kcode[13], kpath[ACCESS_PATH_MAX], kstem[NAME_CAP], kname[NAME_CAP];
-			char *polys[9] = { 0 };
-
-			fmt(kcode, sizeof kcode, "%s%03d%03d", cd->code6, tseq,
-			    she ? 1 + k : 200 + (k - nshe));
-			(void)region_path_join(tpath, kcode, kpath);
-			unique_stem(&r, comm_names, k, kstem);
-			memcpy(comm_names[k], kstem, NAME_CAP);
-			fmt(kname, sizeof kname, "%s%s", kstem, she ? "社区" : "村");
-			if (!(row = add_row(b)))
-				return -1;
-			memcpy(row->code, kcode, 13);
-			memcpy(row->name, kname, sizeof kname);
-			row->level = 5;
-			memcpy(row->parent, tcode, 13);
-			memcpy(row->path, kpath, sizeof kpath);
-			row->boundary = rect_geojson(kx0, ky0, kx1, ky1);
-			if (she)
-				sum->communities++;
-			else
-				sum->villages++;
-
-			if (scale == DEMO_CITY) {
-				gx = 1 + rng_int(&r, 3);
-				gy = 1 + rng_int(&r, 3);
-				dedicated = k == 0 && gx * gy >= 2;
-			} else {
-				dedicated = t == 0 && k == 0 && (ci == 0 || ci == NCOUNTIES - 1);
-				gx = dedicated ? 3 : 2;
-				gy = 1;
-			}
-			if (tile(&r, kx0, ky0, kx1, ky1, gx, gy, polys) < 0)
-				return -1;
-			for (int c = 0; c < gx * gy; c++) {
-				struct dgrid *g = add_grid(b);
-				char num[32];
-
-				if (!g) {
-					for (int q = c; q < gx * gy; q++)
-						free(polys[q]);
-					return -1;
-				}
-				g->boundary = polys[c];
-				polys[c] = NULL;
-				memcpy(g->community, kcode, 13);
-				memcpy(g->path, kpath, sizeof kpath);
-				if (dedicated && c == gx * gy - 1) {
-					int d = rng_int(&r, (int)(sizeof dedicated_kinds /
-					                          sizeof dedicated_kinds[0]));
-
-					if (scale == DEMO_TEST)
-						d = ci == 0 ? 0 : 1; /* a school and an industrial
-						                        park */
-					g->kind = GRID_DEDICATED;
-					g->subtype = dedicated_kinds[d].subtype;
-					(void)grid_code_compose(NULL, kcode, 601, GRID_DEDICATED,
-					                        g->code);
-					(void)snprintf(g->name, sizeof g->name, "%s%s专属网格",
-					               stem, dedicated_kinds[d].suffix);
-					sum->dedicated++;
-				} else {
-					g->kind = GRID_COMPREHENSIVE;
-					(void)grid_code_compose(NULL, kcode, ++seq,
-					                        GRID_COMPREHENSIVE, g->code);
-					cn_num(seq, num, sizeof num);
-					(void)snprintf(g->name, sizeof g->name, "%s第%s网格", kname,
-					               num);
-					people(&r, scale == DEMO_CITY, &g->residents,
-					       &g->households);
-					sum->residents += g->residents;
-					sum->households += g->households;
-				}
-				sum->grids++;
-			}
-		}
+		j->sum->grids++;
 	}
-	return 0;
+	rc = 0;
+out:
+	free_shapes(cells, (size_t)ngrids);
+	free(xy);
+	return rc;
+}
+
+static struct drow *region_row(struct batch *b, const struct node *nd, int level,
+                               const char *parent, const char *path, char *boundary)
+{
+	struct drow *row = add_row(b);
+
+	if (!row) {
+		free(boundary);
+		return NULL;
+	}
+	memcpy(row->code, nd->code, 13);
+	(void)snprintf(row->name, sizeof row->name, "%s", nd->name);
+	row->level = level;
+	if (parent)
+		memcpy(row->parent, parent, 13);
+	(void)snprintf(row->path, sizeof row->path, "%s", path);
+	row->boundary = boundary;
+	return row;
+}
+
+/* Grids of a village at city scale: its share of the county's grids by weight (communities
+   weigh more: towns are denser), at least one. The weights come from the county's stream in
+   village order, drawn once in county_weights. */
+#define COMMUNITY_WEIGHT 4.0
+#define MAX_GRIDS_PER_VILLAGE 60
+
+static double village_weight(const struct node *v, double jitter)
+{
+	return (part3(v->code, 9) < 200 ? COMMUNITY_WEIGHT : 1.0) * (0.5 + jitter);
+}
+
+/* One township: its villages as cells of its area, then their grids. */
+static int build_township(struct county_job *j, const struct node *tn, const char *tpath,
+                          const struct geo_shape *tarea, double sx, double sy, const double *jitter)
+{
+	const struct nodes *vs = &j->t->level[DIV_VILLAGE];
+	char prefix[10];
+	size_t from, to, m, keep, ncomm = 0, second;
+	struct geo_shape **cells = NULL;
+	double *xy = NULL;
+	int rc = -1;
+
+	memcpy(prefix, tn->code, 9);
+	prefix[9] = '\0';
+	children(vs, prefix, 9, &from, &to);
+	m = to - from;
+	if (m == 0)
+		return 0;
+	for (size_t i = from; i < to; i++)
+		ncomm += part3(vs->v[i].code, 9) < 200;
+	/* The test scale keeps two: the first community and the first village where the township
+	   has both (communities come first in code order), else its first two. */
+	keep = j->scale == DEMO_CITY ? m : (m < 2 ? m : 2);
+	second = j->scale == DEMO_TEST && ncomm >= 1 && ncomm < m ? ncomm : 1;
+	if (!(cells = calloc(m, sizeof *cells)) || !(xy = calloc(m * 2, sizeof *xy)))
+		goto out;
+	if (seeds_for(tarea, ncomm, m, sx, sy, 0.2, &j->r, xy) < 0 ||
+	    geo_shape_partition(tarea, xy, m, cells) < 0)
+		goto out;
+	for (size_t q = 0; q < keep; q++) {
+		size_t k = q == 1 ? second : q;
+		const struct node *v = &vs->v[from + k];
+		char vpath[ACCESS_PATH_MAX];
+		int ngrids, dedicated;
+
+		(void)region_path_join(tpath, v->code, vpath);
+		if (!region_row(j->b, v, 5, tn->code, vpath, shape_text(cells[k])))
+			goto out;
+		if (part3(v->code, 9) < 200)
+			j->sum->communities++;
+		else
+			j->sum->villages++;
+		if (j->scale == DEMO_CITY) {
+			double share = village_weight(v, jitter[k]) / j->weight_sum;
+
+			ngrids = (int)lround(counties[j->ci].target * share);
+			if (ngrids < 1)
+				ngrids = 1;
+			if (ngrids > MAX_GRIDS_PER_VILLAGE)
+				ngrids = MAX_GRIDS_PER_VILLAGE;
+			dedicated = k == 0 && ngrids >= 2;
+			ngrids += dedicated;
+		} else {
+			/* A school in 东昌府区 and an industrial park in 临清市. */
+			dedicated = k == 0 && (j->ci == 0 || j->ci == NCOUNTIES - 1) &&
+			            strcmp(tn->code + 6, "001000") == 0;
+			ngrids = 2 + dedicated;
+		}
+		if (build_grids(j, v, vpath, cells[k], ngrids, dedicated) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free_shapes(cells, m);
+	free(xy);
+	return rc;
+}
+
+/* One county-level unit with its townships, villages and grids. */
+static int build_county(struct county_job *j)
+{
+	const struct nodes *ts = &j->t->level[DIV_TOWNSHIP], *vs = &j->t->level[DIV_VILLAGE];
+	const struct node *cn = j->county;
+	char city_path[ACCESS_PATH_MAX], county_path[ACCESS_PATH_MAX], msg[GEO_MSG_MAX];
+	struct geo_shape *area = NULL, **cells = NULL;
+	double *xy = NULL, *jitter = NULL, cx, cy;
+	size_t from, to, n = 0, nstreet = 0, vfrom, vto;
+	int rc = -1;
+
+	(void)region_path_join("", CITY_CODE, city_path);
+	(void)region_path_join(city_path, cn->code, county_path);
+	if (!cn->boundary || !(area = geo_shape_from_text(cn->boundary, msg, sizeof msg)))
+		goto out;
+	if (!region_row(j->b, cn, 3, CITY_CODE, county_path, strdup(cn->boundary)))
+		goto out;
+	j->sum->counties++;
+	children(ts, cn->code, 6, &from, &to);
+	n = to - from;
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = from; i < to; i++)
+		nstreet += part3(ts->v[i].code, 6) < 100;
+	/* Village weights for the city scale, drawn first so the stream does not depend on the
+	   order of the rest. */
+	children(vs, cn->code, 6, &vfrom, &vto);
+	if (!(jitter = calloc(vto - vfrom + 1, sizeof *jitter)))
+		goto out;
+	for (size_t i = vfrom; i < vto; i++) {
+		jitter[i - vfrom] = rng_unif(&j->r);
+		j->weight_sum += village_weight(&vs->v[i], jitter[i - vfrom]);
+	}
+	if (!(cells = calloc(n, sizeof *cells)) || !(xy = calloc(n * 2, sizeof *xy)) ||
+	    geo_shape_inner_point(area, &cx, &cy) < 0)
+		goto out;
+	if (seeds_for(area, nstreet, n, cx, cy, 0.1, &j->r, xy) < 0 ||
+	    geo_shape_partition(area, xy, n, cells) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		const struct node *tn = &ts->v[from + k];
+		char tpath[ACCESS_PATH_MAX];
+		size_t tv_from, tv_to;
+		int wanted = j->scale == DEMO_CITY || k == 0 ||
+		             (j->ci == 0 && part3(tn->code, 6) >= 100 &&
+		              part3(ts->v[from + k - 1].code, 6) < 100);
+
+		if (!wanted)
+			continue;
+		(void)region_path_join(county_path, tn->code, tpath);
+		if (!region_row(j->b, tn, 4, cn->code, tpath, shape_text(cells[k])))
+			goto out;
+		j->sum->townships++;
+		children(vs, tn->code, 9, &tv_from, &tv_to);
+		if (build_township(j, tn, tpath, cells[k], xy[2 * k], xy[2 * k + 1],
+		                   jitter + (tv_from - vfrom)) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	geo_shape_free(area);
+	free_shapes(cells, n);
+	free(xy);
+	free(jitter);
+	return rc;
 }
 
 /* 1 when the city region exists, 0 when not, -1 on a database error. */
@@ -621,6 +706,7 @@ static int city_exists(struct store_conn *c)
 }
 
 struct build_arg {
+	const struct tree *tree;
 	enum demo_scale scale;
 	uint64_t seed;
 	struct demo_summary *sum;
@@ -643,25 +729,39 @@ static int build_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 	return 0;
 }
 
-/* apply: the city, then each county with its townships, communities and grids. */
+/* apply: the city, then each county with its townships, villages and grids. */
 static int build_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                        struct dom_err *e)
 {
 	struct build_arg *a = w->arg;
+	const struct nodes *cs = &a->tree->level[DIV_COUNTY];
+	const struct nodes *city = &a->tree->level[DIV_PREFECTURE];
 	struct batch b = { 0 };
-	struct drow *row;
+	char path[ACCESS_PATH_MAX];
 	int rc;
 
 	b.now = x->now;
-	if (!(row = add_row(&b)))
+	if (city->n != 1 || strcmp(city->v[0].code, CITY_CODE) != 0)
+		return dom_err_set(e, 500, "internal", "演示数据缺少聊城市");
+	(void)region_path_join("", CITY_CODE, path);
+	if (!region_row(&b, &city->v[0], 2, NULL, path,
+	                city->v[0].boundary ? strdup(city->v[0].boundary) : NULL))
 		goto oom;
-	memcpy(row->code, CITY_CODE, 13);
-	(void)snprintf(row->name, sizeof row->name, "%s", CITY_NAME);
-	row->level = 2;
-	(void)region_path_join("", CITY_CODE, row->path);
-	row->boundary = rect_geojson(DEMO_LNG_MIN, DEMO_LAT_MIN, DEMO_LNG_MAX, DEMO_LAT_MAX);
 	for (size_t ci = 0; ci < NCOUNTIES; ci++) {
-		if (build_county(&counties[ci], ci, a->scale, a->seed, &b, a->sum) < 0)
+		struct county_job j = {
+			.t = a->tree, .ci = ci, .scale = a->scale, .b = &b, .sum = a->sum
+		};
+		size_t from, to;
+
+		j.r.s = a->seed * 0x9e3779b97f4a7c15ull + (uint64_t)ci * 0xd1b54a32d192ed03ull + 1;
+		children(cs, counties[ci].code6, 6, &from, &to);
+		if (to != from + 1) {
+			batch_release(&b);
+			return dom_err_set(e, 500, "internal", "演示数据缺少县级单位 %s",
+			                   counties[ci].code6);
+		}
+		j.county = &cs->v[from];
+		if (build_county(&j) < 0)
 			goto oom;
 		rc = batch_write(c, &b);
 		batch_release(&b);
@@ -669,19 +769,21 @@ static int build_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 		if (rc != 0)
 			return dom_err_store(e, rc);
 	}
-	dom_write_detail(w, "生成演示城市：%d 个县级单位，%d 个网格", a->sum->counties,
-	                 a->sum->grids);
+	dom_write_detail(w, "生成演示城市：%d 个县级单位，%d 个乡镇，%d 个村（社区），%d 个网格",
+	                 a->sum->counties, a->sum->townships,
+	                 a->sum->communities + a->sum->villages, a->sum->grids);
 	return 0;
 oom:
 	batch_release(&b);
-	return dom_err_set(e, 500, "internal", "内存不足");
+	return dom_err_set(e, 500, "internal", "生成演示城市失败（内存不足或几何运算失败）");
 }
 
 int demo_city_build(const struct dom_ctx *x, enum demo_scale scale, uint64_t seed,
                     struct demo_summary *sum, char *err, size_t errlen)
 {
 	int64_t t0 = clock_mono_ms();
-	struct build_arg a = { scale, seed, sum };
+	struct tree tree;
+	struct build_arg a = { &tree, scale, seed, sum };
 	struct dom_write w = { .action = "demo.build",
 		               .permission = "region.write",
 		               .authorize = build_authorize,
@@ -698,8 +800,12 @@ int demo_city_build(const struct dom_ctx *x, enum demo_scale scale, uint64_t see
 		sum->already = rc > 0;
 		return rc < 0 ? -1 : 0;
 	}
+	if (tree_load(&tree, err, errlen) < 0)
+		return -1;
 	dom_write_object(&w, "regions");
-	if (dom_write(x, &w, &e) < 0) {
+	rc = dom_write(x, &w, &e);
+	tree_release(&tree);
+	if (rc < 0) {
 		(void)snprintf(err, errlen, "%s (%s)", e.message, e.code ? e.code : "error");
 		return -1;
 	}

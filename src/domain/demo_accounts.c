@@ -1,6 +1,7 @@
 /*
  * The demo accounts (see demo_accounts.h). Organisations come from the regions the demo city
- * builder made: the first township of 东昌府区 and its first community with two or more grids.
+ * builder made: the first township of 东昌府区 (古楼街道) and its first community with two or more
+ * grids (古城社区).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,9 @@
 #include <unistd.h>
 
 #include "base/codes.h"
+#include "base/idcard.h"
 #include "domain/audit.h"
+#include "domain/demo.h"
 #include "domain/demo_accounts.h"
 #include "store/store.h"
 
@@ -130,7 +133,8 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 	snprintf(names[0], sizeof names[0], "%.90s网格化服务管理中心", cname);
 	snprintf(names[1], sizeof names[1], "%.90s网格化服务管理中心", tname);
 	snprintf(names[2], sizeof names[2], "%.90s公安分局", tname);
-	region_name(c, community, cname, sizeof cname);
+	region_name(c, community, tname, sizeof tname);
+	demo_short_name(tname, cname, sizeof cname); /* 古城社区居委会 -> 古城社区 */
 	snprintf(names[3], sizeof names[3], "%.90s网格员队伍", cname);
 	org_ids[0] = org_ensure(x, names[0], "center", "city", CITY);
 	org_ids[1] = org_ensure(x, names[1], "center", "county", COUNTY);

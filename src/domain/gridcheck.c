@@ -4,7 +4,8 @@
  * comprehensive grids should keep to the guide size of Art. 8. Areas are square metres
  * (geo/geom.h); slivers below GRID_CHECK_MIN_AREA_M2 are float noise of shared edges and are not
  * reported. Only the grids in the caller's scope take part (a SQL condition, as in every read).
- * Findings about grid workers arrive with the workers.
+ * Active grids without an active full-time worker (Art. 10) are findings of type "no_worker",
+ * from the staffing aggregation (domain/staffing.h).
  */
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "domain/grid.h"
+#include "domain/staffing.h"
 #include "geo/geom.h"
 #include "store/store.h"
 
@@ -55,7 +57,7 @@ struct cgrid {
 };
 
 struct counts {
-	int overlap, gap, outside, size, no_boundary;
+	int overlap, gap, outside, size, no_boundary, no_worker;
 };
 
 static double round1(double a)
@@ -341,8 +343,11 @@ json_t *grid_checks(const struct dom_ctx *x, const char *region12, struct dom_er
 		if (check_community(c, x, cs[i].code, cs[i].name, cs[i].boundary, &t, findings, &n,
 		                    &ngrids) < 0)
 			goto fail;
+	/* Art. 10: active grids without an active full-time worker (domain/staffing.h). */
+	if (staffing_findings(c, x, r.path, findings, &n.no_worker) < 0)
+		goto fail;
 	out = json_pack("{s:{s:s,s:s,s:i,s:s},s:I,s:I,s:s,s:{s:I,s:I,s:I,s:I},"
-	                "s:{s:i,s:i,s:i,s:i,s:i},s:O}",
+	                "s:{s:i,s:i,s:i,s:i,s:i,s:i},s:O}",
 	                "region", "code", r.code, "name", r.name, "level", r.level, "kind",
 	                region_kind_label(r.code), "communities", (json_int_t)ncs, "grids",
 	                (json_int_t)ngrids, "area_unit", "m2", "thresholds", "residents_min",
@@ -350,7 +355,7 @@ json_t *grid_checks(const struct dom_ctx *x, const char *region12, struct dom_er
 	                "households_min", (json_int_t)t.households_min, "households_max",
 	                (json_int_t)t.households_max, "counts", "overlap", n.overlap, "gap", n.gap,
 	                "outside", n.outside, "size", n.size, "no_boundary", n.no_boundary,
-	                "findings", findings);
+	                "no_worker", n.no_worker, "findings", findings);
 	goto out;
 fail:
 	dom_err_set(e, 503, "read_failed", "检查失败，请稍后重试");

@@ -33,8 +33,8 @@ enum org_kind org_kind_from_name(const char *kind)
 
 static const char org_cols[] =
         "SELECT o.id, o.name, o.kind, coalesce(o.level, ''), o.region_code, r.name, r.path, "
-        "o.disabled, o.created_at, o.updated_at FROM organisations o JOIN regions r ON r.code = "
-        "o.region_code ";
+        "o.disabled, o.created_at, o.updated_at, coalesce(o.supervision_phone, '') "
+        "FROM organisations o JOIN regions r ON r.code = o.region_code ";
 
 static void org_from_row(struct store_stmt *st, struct org *o)
 {
@@ -48,6 +48,7 @@ static void org_from_row(struct store_stmt *st, struct org *o)
 	o->disabled = (int)store_col_int64(st, 7);
 	o->created_at = store_col_int64(st, 8);
 	o->updated_at = store_col_int64(st, 9);
+	dom_copy(o->supervision_phone, sizeof o->supervision_phone, store_col_text(st, 10));
 }
 
 int org_load(struct store_conn *c, const struct principal *p, int64_t id, struct org *out)
@@ -91,12 +92,15 @@ json_t *org_to_json(const struct org *o)
 {
 	char t1[32], t2[32];
 
-	return json_pack("{s:I,s:s,s:s,s:s,s:s*,s:s,s:s,s:b,s:s,s:s}", "id", (json_int_t)o->id,
+	/* supervision_phone: a center's phone on the public notice boards (Art. 15; null when none,
+	   and for other kinds). */
+	return json_pack("{s:I,s:s,s:s,s:s,s:s*,s:s,s:s,s:b,s:s,s:s,s:s?}", "id", (json_int_t)o->id,
 	                 "name", o->name, "kind", o->kind, "kind_label", org_kind_label(o->kind),
 	                 "level", o->level[0] ? o->level : NULL, "region_code", o->region_code,
 	                 "region_name", o->region_name, "disabled", o->disabled, "created_at",
 	                 clock_format_local(o->created_at, t1, sizeof t1), "updated_at",
-	                 clock_format_local(o->updated_at, t2, sizeof t2));
+	                 clock_format_local(o->updated_at, t2, sizeof t2), "supervision_phone",
+	                 o->supervision_phone[0] ? o->supervision_phone : NULL);
 }
 
 int org_get(const struct dom_ctx *x, int64_t id, struct org *out, struct dom_err *e)

@@ -28,6 +28,7 @@ struct org {
 	char region_path[ACCESS_PATH_MAX];
 	int disabled;
 	int64_t created_at, updated_at;
+	char supervision_phone[48]; /* centers: published on notice boards (domain/notice.h); "" */
 };
 
 /* ORG_NONE for an unknown kind name. */

@@ -17,6 +17,13 @@ const struct permission_def permission_catalog[] = {
 	{ "grid.read", "查看网格", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "grid.write", "划分和调整网格", PERM_BUSINESS, 0 },
 	{ "grid.check", "网格检查", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	/* Business: grid workers (R2; docs/api-workers.md). */
+	{ "worker.read", "查看网格员", PERM_BUSINESS, 0 },
+	{ "worker.write", "管理网格员（登记、调整、离岗、记录）", PERM_BUSINESS, 0 },
+	{ "worker.export", "导出网格员名册和配备报表", PERM_BUSINESS, 0 },
+	/* Business: duty records of grid workers (Art. 13). */
+	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
+	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
 	/* Business: matters and their flow (R7-R9; the state table in domain/flow.c names the
 	   permission of each action). */
 	{ "matter.read", "查看事项", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
@@ -63,35 +70,26 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read",
-	"region.write",
-	"grid.read",
-	"grid.write",
-	"grid.check",
-	"org.read",
-	"user.read",
-	"matter.read",
-	"matter.report",
-	"matter.act",
-	"matter.stats",
-	"matter.accept",
-	"matter.dispatch",
-	"matter.handle",
-	"matter.verify",
-	"matter.feedback",
-	NULL,
+	"region.read",   "region.write",    "grid.read",
+	"grid.write",    "grid.check",      "org.read",
+	"user.read",     "worker.read",     "worker.write",
+	"worker.export", "duty.read",       "matter.read",
+	"matter.report", "matter.act",      "matter.stats",
+	"matter.accept", "matter.dispatch", "matter.handle",
+	"matter.verify", "matter.feedback", NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read",      "grid.read",   "grid.check",   "org.read", "user.read",
-	"sensitive.unmask", "matter.read", "matter.stats", NULL,
+	"region.read", "grid.read",   "grid.check",    "org.read",
+	"user.read",   "worker.read", "worker.export", "sensitive.unmask",
+	"duty.read",   "matter.read", "matter.stats",  NULL,
 };
 static const char *const p_dept_handler[] = {
 	"region.read",   "grid.read",  "org.read",      "matter.read",
 	"matter.report", "matter.act", "matter.handle", NULL,
 };
 static const char *const p_grid_worker[] = {
-	"region.read", "grid.read",          "matter.read",   "matter.report",
-	"matter.act",  "matter.self_handle", "matter.handle", NULL,
+	"region.read",   "grid.read",  "duty.read",          "duty.write",    "matter.read",
+	"matter.report", "matter.act", "matter.self_handle", "matter.handle", NULL,
 };
 static const char *const p_sysadmin[] = {
 	"org.read", "org.write", "user.read", "user.write", "region.read", "grid.read", NULL,

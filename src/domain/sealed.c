@@ -1,5 +1,6 @@
 /*
- * Sensitive fields sealed at rest (sealed.h): sealing and opening user fields, the registry of
+ * Sensitive fields sealed at rest (sealed.h): sealing and opening user fields, the generic
+ * sealing of any registered column (sealed_put), the registry of
  * encrypted columns, and what walks it: the count of sealed values, the check, and the re-sealing
  * of a key rotation.
  */
@@ -101,6 +102,8 @@ static const struct sealed_column registry[] = {
 	{ "users", "phone", "id", NULL, SEALED_FIELD_PHONE },
 	{ "users", "id_number", "id", "id_number_bidx", SEALED_FIELD_ID_NUMBER },
 	{ "users", "totp_secret", "id", NULL, SEALED_FIELD_TOTP },
+	{ "workers", "id_number", "id", "id_number_bidx", SEALED_FIELD_WORKER_ID_NUMBER },
+	{ "workers", "phone", "id", NULL, SEALED_FIELD_WORKER_PHONE },
 };
 #define REGISTRY_N (sizeof registry / sizeof registry[0])
 
@@ -705,6 +708,59 @@ int64_t sealed_count_previous(struct store_conn *c, const struct vault *v, int64
 	if (neither)
 		*neither = none;
 	return rc == STORE_DONE ? n : -1;
+}
+
+int sealed_index(const char *label, const char *value, char *out)
+{
+	const struct vault *v = vault_global();
+
+	if (!v)
+		return -1;
+	vault_blind_index(v, label, value ? value : "", out);
+	return 0;
+}
+
+int sealed_put(struct store_conn *c, const char *label, int64_t row, const char *value,
+               struct dom_err *e)
+{
+	const struct vault *v = vault_global();
+	const struct sealed_column *col = NULL;
+	char sealed[SEALED_SEALED_MAX], bidx[VAULT_INDEX_HEX];
+	int set = value && *value, rc = -1;
+	struct col_sql q;
+	struct store_stmt *st;
+
+	for (size_t i = 0; i < REGISTRY_N && !col; i++)
+		if (strcmp(registry[i].label, label) == 0)
+			col = &registry[i];
+	if (!col || col_sql_build(col, &q) < 0)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	if (set && !v)
+		return dom_err_set(e, 503, "vault_unavailable",
+		                   "敏感信息加密密钥未加载，暂时无法保存电话号码或身份证号码");
+	if (set && vault_seal(v, label, row, value, sealed, sizeof sealed) < 0) {
+		rc = dom_err_store(e, STORE_ERR);
+		goto out;
+	}
+	if (set && col->bidx_column)
+		vault_blind_index(v, label, value, bidx);
+	if (!(st = store_prepare(c, q.update))) {
+		rc = dom_err_store(e, STORE_ERR);
+		goto out;
+	}
+	store_bind_text(st, 1, set ? sealed : NULL, -1);
+	if (col->bidx_column) {
+		store_bind_text(st, 2, set ? bidx : NULL, -1);
+		store_bind_int64(st, 3, row);
+	} else {
+		store_bind_int64(st, 2, row);
+	}
+	rc = dom_step_done(st);
+	if (rc != 0)
+		rc = dom_err_store(e, rc);
+out:
+	sodium_memzero(sealed, sizeof sealed);
+	return rc;
 }
 
 int sealed_id_number_index(const char *id_number, char *out)

@@ -1,10 +1,11 @@
 /*
- * Sensitive fields sealed at rest: users.phone, users.id_number and users.totp_secret are sealed
- * with the process's vault (base/vault.h) on write and opened on read; users.id_number_bidx is
- * the ID number's blind index, so a user can be found by ID number without storing it in clear.
- * The field name and the row id are the AEAD's associated data, so a value does not open in
- * another field or row. Writes that set any of them fail with 503 vault_unavailable when no vault
- * was loaded. `wangge check` reports values in clear, values that do not open and stale indexes.
+ * Sensitive fields sealed at rest: users.phone, users.id_number, users.totp_secret,
+ * workers.id_number and workers.phone are sealed with the process's vault (base/vault.h) on write
+ * and opened on read; users.id_number_bidx is the ID number's blind index, so a user can be found
+ * by ID number without storing it in clear. The field name and the row id are the AEAD's associated
+ * data, so a value does not open in another field or row. Writes that set any of them fail with 503
+ * vault_unavailable when no vault was loaded. `wangge check` reports values in clear, values that
+ * do not open and stale indexes.
  *
  * The registry (sealed_columns) names every encrypted column once. Counting sealed values (to
  * refuse a new data key over them), checking them and re-sealing them under a new key (key
@@ -27,6 +28,8 @@ struct buf;
 #define SEALED_FIELD_PHONE "users.phone"
 #define SEALED_FIELD_ID_NUMBER "users.id_number"
 #define SEALED_FIELD_TOTP "users.totp_secret"
+#define SEALED_FIELD_WORKER_ID_NUMBER "workers.id_number"
+#define SEALED_FIELD_WORKER_PHONE "workers.phone"
 #define SEALED_MAX 256
 /* Room for a sealed TOTP secret (base32, TOTP_SECRET_B32) with its NUL. */
 #define SEALED_TOTP_MAX 128
@@ -56,6 +59,15 @@ int sealed_user_fields(struct store_conn *c, int64_t row, const char *phone, con
 /* The blind index of a (normalised) ID number into out (VAULT_INDEX_HEX bytes). 0, or -1 when no
    vault is loaded. */
 int sealed_id_number_index(const char *id_number, char *out);
+/* Inside a write: stores value sealed into the registered column label ("workers.phone") of
+   row, and its blind index when the column has one. NULL or "" stores SQL NULL in both. The one
+   sealing path for modules: nothing column-specific is written outside the registry. 0, or -1
+   with e (500 for a label not in the registry, 503 vault_unavailable without a data key). */
+int sealed_put(struct store_conn *c, const char *label, int64_t row, const char *value,
+               struct dom_err *e);
+/* The blind index of value for the registered column label into out (VAULT_INDEX_HEX bytes), for
+   exact lookup and duplicate refusal. 0, or -1 when no vault is loaded. */
+int sealed_index(const char *label, const char *value, char *out);
 /* Number of sealed values in the database (to refuse a new data key when some exist), or -1. */
 int64_t sealed_count(struct store_conn *c);
 /* Reports (for `wangge check`) every sensitive value stored in clear, and with v also every one

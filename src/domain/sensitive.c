@@ -14,6 +14,11 @@ const struct field_class_def sensitive_fields[] = {
 	{ "user", "id_number", FIELD_SENSITIVE, MASK_ID_NUMBER },
 	{ "user", "org", FIELD_INTERNAL, MASK_NONE },
 	{ "organisation", "name", FIELD_PUBLIC, MASK_NONE },
+	{ "worker", "name", FIELD_PERSONAL, MASK_NONE },
+	{ "worker", "phone", FIELD_PERSONAL, MASK_PHONE },
+	{ "worker", "id_number", FIELD_SENSITIVE, MASK_ID_NUMBER },
+	{ "worker", "birth_date", FIELD_PERSONAL, MASK_ALL },
+	{ "worker", "work_phone", FIELD_PUBLIC, MASK_NONE }, /* published by Art. 15 */
 	{ "audit", "source", FIELD_INTERNAL, MASK_NONE },
 };
 

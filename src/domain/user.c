@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/codes.h"
+#include "base/idcard.h"
 #include "base/vault.h"
 #include "domain/lockout.h"
 #include "domain/activation.h"

@@ -427,14 +427,7 @@ int geo_boundary_check(const json_t *in, char **normalized, char *msg, size_t ms
 
 /* ---- shapes ---- */
 
-struct geo_shape {
-	GEOSGeometry *g;
-	double xmin, ymin, xmax, ymax; /* extent, for a cheap "apart" test */
-	int empty;
-};
-
-/* Wraps g (taken) as a shape; NULL (g destroyed) when memory runs out. */
-static struct geo_shape *shape_of(GEOSContextHandle_t h, GEOSGeometry *g)
+struct geo_shape *geo_shape_wrap(GEOSContextHandle_t h, GEOSGeometry *g)
 {
 	struct geo_shape *s;
 
@@ -463,7 +456,7 @@ struct geo_shape *geo_shape_from_json(const json_t *in, char **normalized, char 
 		msgf(msg, msglen, "几何运算不可用");
 		return NULL;
 	}
-	s = shape_of(h, geo_boundary_from_json(h, in, normalized, msg, msglen));
+	s = geo_shape_wrap(h, geo_boundary_from_json(h, in, normalized, msg, msglen));
 	if (!s && normalized && *normalized) {
 		free(*normalized);
 		*normalized = NULL;
@@ -480,7 +473,7 @@ struct geo_shape *geo_shape_from_text(const char *text, char *msg, size_t msglen
 		msgf(msg, msglen, "几何运算不可用");
 		return NULL;
 	}
-	return shape_of(h, geo_boundary_from_text(h, text, msg, msglen));
+	return geo_shape_wrap(h, geo_boundary_from_text(h, text, msg, msglen));
 }
 
 void geo_shape_free(struct geo_shape *s)
@@ -525,7 +518,7 @@ struct geo_shape *geo_shape_intersection(const struct geo_shape *a, const struct
 
 	if (!h || !a || !b)
 		return NULL;
-	return shape_of(h, GEOSIntersection_r(h, a->g, b->g));
+	return geo_shape_wrap(h, GEOSIntersection_r(h, a->g, b->g));
 }
 
 struct geo_shape *geo_shape_difference(const struct geo_shape *a, const struct geo_shape *b)
@@ -534,7 +527,7 @@ struct geo_shape *geo_shape_difference(const struct geo_shape *a, const struct g
 
 	if (!h || !a)
 		return NULL;
-	return shape_of(h, b ? GEOSDifference_r(h, a->g, b->g) : GEOSGeom_clone_r(h, a->g));
+	return geo_shape_wrap(h, b ? GEOSDifference_r(h, a->g, b->g) : GEOSGeom_clone_r(h, a->g));
 }
 
 struct geo_shape *geo_shape_union(struct geo_shape *const *parts, size_t n)
@@ -559,7 +552,7 @@ out:
 	free(clones);
 	if (coll)
 		GEOSGeom_destroy_r(h, coll);
-	return shape_of(h, u);
+	return geo_shape_wrap(h, u);
 }
 
 double geo_shape_difference_m2(const struct geo_shape *a, const struct geo_shape *b)

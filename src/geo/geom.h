@@ -67,5 +67,39 @@ double geo_shape_intersection_m2(const struct geo_shape *a, const struct geo_sha
    reference; NULL for an empty shape. */
 json_t *geo_shape_to_json(const struct geo_shape *s);
 
+/* ---- cutting an area into parts (the demo city: townships, villages and grids) ---- */
+
+/* The extent of s: 0, or -1 for an empty shape. */
+int geo_shape_extent(const struct geo_shape *s, double *xmin, double *ymin, double *xmax,
+                     double *ymax);
+/* A point inside s (GEOS's point on surface): 0, or -1 for an empty shape or on failure. */
+int geo_shape_inner_point(const struct geo_shape *s, double *x, double *y);
+
+/* Where geo_shape_spread_points draws its random numbers: uniform in [0, 1). */
+typedef double (*geo_uniform_fn)(void *arg);
+
+/*
+ * Places points xy[2*from .. 2*n) inside s, spread out: each is the best of k random candidates,
+ * the one farthest from every point already placed (xy[0 .. 2*i), including those before from,
+ * which stay). Candidates are drawn in the window (xmin, ymin, xmax, ymax) if window is non-NULL
+ * (cut to the extent of s), else in the extent of s; distances are measured with longitude
+ * shrunk by the cosine of the latitude. Deterministic for the stream of uniform(). 0, or -1
+ * when no candidate inside s is found after many tries (a shape far too small) or GEOS fails.
+ */
+int geo_shape_spread_points(const struct geo_shape *s, double *xy, size_t from, size_t n,
+                            unsigned k, const double window[4], geo_uniform_fn uniform, void *arg);
+
+/*
+ * Cuts area into n parts, one around each seed (xy[2*i], xy[2*i+1], which should lie inside
+ * area and be distinct): the Voronoi cells of the seeds clipped to area. A piece of a cell that the
+ * area's outline cuts off from its seed goes to the neighbouring part it shares the longest edge
+ * with, so parts are connected wherever area is. The parts cover area without gap or overlap (up to
+ * double rounding: write their coordinates with 17 significant digits to keep it so). parts[0 .. n)
+ * receive new shapes (free them). 0, or -1 (nothing left allocated) when GEOS fails or memory runs
+ * out.
+ */
+int geo_shape_partition(const struct geo_shape *area, const double *xy, size_t n,
+                        struct geo_shape **parts);
+
 #include "base/banned.h"
 #endif

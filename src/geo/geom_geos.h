@@ -30,5 +30,15 @@ json_t *geo_to_json(GEOSContextHandle_t h, const GEOSGeometry *g);
 /* Area in square metres of a lng/lat geometry (see geo/geom.h). 0 for empty or on error. */
 double geo_area_m2(GEOSContextHandle_t h, const GEOSGeometry *g);
 
+/* What a struct geo_shape is (geo/geom.h), for the files of src/geo/. */
+struct geo_shape {
+	GEOSGeometry *g;
+	double xmin, ymin, xmax, ymax; /* extent, for a cheap "apart" test */
+	int empty;
+};
+
+/* Wraps g (taken) as a shape; NULL (g destroyed) when g is NULL or memory runs out. */
+struct geo_shape *geo_shape_wrap(GEOSContextHandle_t h, GEOSGeometry *g);
+
 #include "base/banned.h"
 #endif

@@ -42,6 +42,9 @@ struct route {
 /* Route flags. */
 #define ROUTE_INTERNAL 1u /* test-only routes, served only with --enable-internal */
 #define ROUTE_SELF 2u /* allowed for a caller who must first change the password or enrol TOTP */
+/* The route takes multipart/form-data (fields and files, http/multipart.h) up to max_body bytes,
+   streamed to temporary files; its other bodies (JSON) keep the default limit. */
+#define ROUTE_MULTIPART 4u
 /* Flags that hide a route unless enabled (the others only describe it). */
 #define ROUTE_GATING_FLAGS ROUTE_INTERNAL
 
@@ -71,6 +74,10 @@ const char *req_query(struct req *r, const char *name); /* query string argument
 const char *req_header(struct req *r, const char *name);
 const char *req_client_addr(struct req *r); /* textual peer address */
 const struct buf *req_body(struct req *r);
+/* The parsed multipart/form-data body of a ROUTE_MULTIPART route (http/multipart.h), or NULL
+   when the request is not multipart. Borrowed: lives as long as the request. */
+struct multipart;
+const struct multipart *req_multipart(struct req *r);
 /* The caller's principal (who is asking). Borrowed: lives as long as the request. Before the
    authentication step, and for anonymous callers, the anonymous principal (no rights, no scope). */
 struct principal;
@@ -112,6 +119,10 @@ void resp_error(struct req *r, int status, const char *code, const char *message
 void resp_header(struct req *r, const char *name, const char *value);
 /* Raw bytes with a content type (copied). */
 void resp_bytes(struct req *r, int status, const char *content_type, const void *p, size_t n);
+/* The open file fd (size bytes) as the body; the response owns fd from here on. content_type is
+   borrowed and must be static. A handler that sets Cache-Control (resp_header) replaces the
+   default "no-store" of API answers. */
+void resp_file(struct req *r, int status, const char *content_type, int fd, uint64_t size);
 
 #include "base/banned.h"
 #endif

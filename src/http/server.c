@@ -29,6 +29,7 @@
 #include "domain/access.h"
 #include "http/csp.h"
 #include "http/http.h"
+#include "http/multipart.h"
 #include "http/proxy.h"
 #include "http/server.h"
 
@@ -47,6 +48,10 @@ struct req {
 	int64_t start_us;
 	struct buf body;
 	json_t *json;
+	/* ROUTE_MULTIPART routes sent multipart/form-data: the parsed form (http/multipart.h), and
+	   the body bytes it was given (counted against the route's limit). */
+	struct multipart *form;
+	uint64_t received;
 	char client[INET6_ADDRSTRLEN];
 	/* response */
 	int status;
@@ -117,6 +122,11 @@ const char *req_client_addr(struct req *r)
 const struct buf *req_body(struct req *r)
 {
 	return &r->body;
+}
+
+const struct multipart *req_multipart(struct req *r)
+{
+	return r->form;
 }
 
 const struct principal *req_principal(struct req *r)
@@ -226,6 +236,17 @@ void resp_bytes(struct req *r, int status, const char *content_type, const void 
 		buf_puts(&r->out, "{\"error\":{\"code\":\"response_too_large\","
 		                  "\"message\":\"响应过大\"}}");
 	}
+}
+
+void resp_file(struct req *r, int status, const char *content_type, int fd, uint64_t size)
+{
+	buf_reset(&r->out);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->status = status;
+	r->content_type = content_type;
+	r->fd = fd;
+	r->fd_size = size;
 }
 
 void resp_json(struct req *r, int status, json_t *body)
@@ -445,6 +466,7 @@ static void req_free(struct req *r)
 {
 	if (r->auth && r->auth_release)
 		r->auth_release(r->auth);
+	multipart_free(r->form);
 	buf_release(&r->body);
 	buf_release(&r->out);
 	if (r->json)
@@ -457,6 +479,13 @@ static void req_free(struct req *r)
 	}
 	free(r->path);
 	free(r);
+}
+
+/* The body limit of JSON requests (routes that set none, and non-multipart bodies of
+   ROUTE_MULTIPART routes). */
+static size_t app_json_max(const struct app *app)
+{
+	return app->cfg->max_body ? app->cfg->max_body : HTTP_DEFAULT_MAX_BODY;
 }
 
 /* Set once by http_serve before the daemon starts; read by every request thread. */
@@ -484,6 +513,15 @@ static void route_request(struct req *r)
 		limit = rt && rt->max_body ? rt->max_body : r->body.max;
 	}
 	r->body.max = limit;
+}
+
+/* 1 when the handler set the response header name (resp_header). */
+static int has_header(const struct req *r, const char *name)
+{
+	for (int i = 0; i < r->nhdr; i++)
+		if (strcasecmp(r->hdr_name[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static int queue_response(struct req *r)
@@ -514,7 +552,7 @@ static int queue_response(struct req *r)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	if (!r->is_static)
+	if (!r->is_static && !has_header(r, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
@@ -523,13 +561,33 @@ static int queue_response(struct req *r)
 	return ret;
 }
 
+/* Answers a multipart body the parser refused (http/multipart.h). */
+static void form_error(struct req *r, int status)
+{
+	char msg[160];
+
+	if (status == 413) {
+		(void)snprintf(msg, sizeof msg, "上传的文件过大或过多（单个文件不超过 %u MB）",
+		               MULTIPART_FILE_MAX / (1024 * 1024));
+		resp_error(r, 413, "body_too_large", msg);
+	} else if (status == 503) {
+		resp_error(r, 503, "upload_failed", "保存上传的文件失败，请稍后重试");
+	} else {
+		resp_error(r, 400, "malformed_form", "表单格式错误（multipart/form-data）");
+	}
+}
+
 static void dispatch(struct req *r)
 {
 	log_set_request_id(r->id);
-	if (r->too_large) {
+	if (r->too_large && r->form && r->form->error == 413) {
+		form_error(r, 413);
+	} else if (r->too_large) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "请求体超过上限 %zu 字节", r->body.max);
 		resp_error(r, 413, "body_too_large", msg);
+	} else if (r->form && multipart_finish(r->form) < 0) {
+		form_error(r, r->form->error);
 	} else if (r->is_static) {
 		serve_static(r);
 	} else if (r->match.route) {
@@ -566,6 +624,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			resp_error(r, 414, "uri_too_long", "请求地址过长");
 			return (enum MHD_Result)queue_response(r);
 		}
+		if (r->match.route && (r->match.route->flags & ROUTE_MULTIPART)) {
+			/* Only a multipart body may be as large as the route allows (it is
+			   streamed to files); any other body of the route is JSON, held in
+			   memory under the default limit. */
+			r->form = multipart_new(conn, app->upload_tmp_dir);
+			if (!r->form && r->body.max > app_json_max(app))
+				r->body.max = app_json_max(app);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
@@ -584,7 +650,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0)
+		if (r->form && !r->too_large) {
+			if (__builtin_add_overflow(r->received, *upload_size, &r->received) ||
+			    r->received > r->body.max)
+				r->too_large = 1;
+			else if (!r->form->error)
+				(void)multipart_feed(r->form, upload, *upload_size);
+			if (r->form->error == 413)
+				r->too_large = 1;
+		} else if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0)
 			r->too_large = 1;
 		if (r->too_large) {
 			/* A chunked body that outgrew the limit: drop it, answer 413 at its end,

@@ -19,8 +19,8 @@ const rect = (x0, y0, x1, y1) => ({
 const isChinese = (s) => /[\u4e00-\u9fff]/.test(s);
 const RFC3339_CST = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/;
 
-// Test-only communities far east of the demo city (which spans 115.38–116.58 E), so planted
-// grids never touch the demo's. Parent: 古楼-like street 371502001000 of 东昌府区 (demo, test scale).
+// Test-only communities far east of the demo city (which spans 115.27–116.55 E), so planted
+// grids never touch the demo's. Parent: 古楼街道 371502001000 of 东昌府区 (demo, test scale).
 const TOWN = '371502001000';
 
 async function community(code, name, boundary) {

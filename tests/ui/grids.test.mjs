@@ -11,7 +11,11 @@ import { makeTempDir, repoRoot } from '../lib/server.mjs';
 import { loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
-const COMMUNITY = '371502001001';  // 杨寨社区 (115.78–115.98 E, 36.61–36.93 N)
+const COMMUNITY = '371502001001';  // 古城社区居委会
+// Where the grids made here go: a 0.03° × 0.02° box around the middle of COMMUNITY (its outline
+// is generated, so it is read from the server in setup()), on a 1e-4° grid.
+let X0 = 0, Y0 = 0;
+const at = (dx, dy) => [Math.round((X0 + dx) * 1e4) / 1e4, Math.round((Y0 + dy) * 1e4) / 1e4];
 
 const rect = (x0, y0, x1, y1) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
 const area = (m2) => (m2 >= 1e6 ? `${(m2 / 1e6).toLocaleString('zh-CN', { maximumFractionDigits: 2 })} 平方千米`
@@ -23,6 +27,9 @@ async function setup() {
   const db = await makeDemoDb();
   const server = await startDemoServer({ db });
   const op = await loginAs(server, 'center_operator');
+  const ring = (await op.get(`/api/v1/regions/${COMMUNITY}`)).body.boundary.coordinates[0];
+  X0 = ring.reduce((s, c) => s + c[0], 0) / ring.length - 0.015;
+  Y0 = ring.reduce((s, c) => s + c[1], 0) / ring.length - 0.01;
   const browser = await launchBrowser();
   await browser.context.addCookies([
     { name: 'wg_session', value: op.cookie, url: server.url },
@@ -129,9 +136,9 @@ describe('网格管理', () => {
     await page.waitForFunction((n) => document.querySelectorAll('.grids-table [data-col=code]').length === n, 20);
     assert.deepEqual(await codes(), all.slice(0, 20));
 
-    const found = await searchName(p, '杨寨');
+    const found = await searchName(p, '古城');
     assert.ok(found.items.length > 0);
-    for (const g of found.items) assert.match(g.name, /杨寨/);
+    for (const g of found.items) assert.match(g.name, /古城/);
     const names = await page.locator('.grids-table .el-table__body-wrapper tbody tr td:nth-child(3)').allTextContents();
     assert.deepEqual(names.map((s) => s.trim()), found.items.map((g) => g.name));
     await p.waitForText('[data-field=page-no]', '第 1 页');
@@ -169,10 +176,10 @@ describe('网格管理', () => {
 
     // Community (searched by name), name, and a self-intersecting bow-tie.
     await dialog.locator('.el-form-item', { hasText: '所属社区/村' }).locator('.el-select').click();
-    await page.keyboard.type('杨寨');
-    await page.locator('.el-select-dropdown__item:visible', { hasText: `杨寨社区（${COMMUNITY}）` }).click();
+    await page.keyboard.type('古城');
+    await page.locator('.el-select-dropdown__item:visible', { hasText: `古城社区居委会（${COMMUNITY}）` }).click();
     await dialog.locator('input[data-field=name]').fill('测试新建网格');
-    const bowtie = { type: 'Polygon', coordinates: [[[115.80, 36.70], [115.83, 36.72], [115.83, 36.70], [115.80, 36.72], [115.80, 36.70]]] };
+    const bowtie = { type: 'Polygon', coordinates: [[at(0, 0), at(0.03, 0.02), at(0.03, 0), at(0, 0.02), at(0, 0)]] };
     await dialog.locator('input[type=file]').setInputFiles(ctx.file('bowtie.geojson', { type: 'Feature', properties: {}, geometry: bowtie }));
     await dialog.locator('[data-field=boundary-ok]').waitFor();
     const [bad] = await Promise.all([
@@ -187,7 +194,7 @@ describe('网格管理', () => {
     console.log(`screenshot: ${await p.screenshot('grids-create-error')}`);
 
     // A good rectangle, uploaded: the grid is made and shows in the table.
-    const boundary = rect(115.80, 36.70, 115.83, 36.72);
+    const boundary = rect(...at(0, 0), ...at(0.03, 0.02));
     await dialog.locator('input[type=file]').setInputFiles(ctx.file('good.geojson', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: boundary }] }));
     await p.waitForText('.create-dialog [data-field=boundary-ok]', '已读取“good.geojson”：单个面，5 个顶点 清除');
     await dialog.locator('.mini-map path').first().waitFor();
@@ -223,7 +230,7 @@ describe('网格管理', () => {
     await split.waitFor();
     await split.locator('[data-field=part-count] .el-input-number__increase').click();
     await split.locator('.split-part').nth(2).waitFor();
-    const xs = [115.80, 115.81, 115.82, 115.83];
+    const xs = [0, 0.01, 0.02, 0.03];
     for (let i = 0; i < 3; i++) {
       const part = split.locator(`.split-part[data-part="${i + 1}"]`);
       // A missing name is caught before anything is sent.
@@ -232,7 +239,7 @@ describe('网格管理', () => {
         await p.waitForText('.split-dialog [data-field=form-error]', '第 1 部分：请输入网格名称');
       }
       await part.locator('input[data-field=part-name]').fill(`测试拆分${i + 1}`);
-      await part.locator('input[type=file]').setInputFiles(ctx.file(`part${i + 1}.geojson`, rect(xs[i], 36.70, xs[i + 1], 36.72)));
+      await part.locator('input[type=file]').setInputFiles(ctx.file(`part${i + 1}.geojson`, rect(...at(xs[i], 0), ...at(xs[i + 1], 0.02))));
       await part.locator('[data-field=boundary-ok]').waitFor();
     }
     await page.waitForFunction(() => document.querySelectorAll('.split-dialog .mini-map path').length === 4);
@@ -341,7 +348,7 @@ describe('网格管理', () => {
     await p.waitForText('.redraw-dialog .el-form-item__error', '请上传新的边界文件或粘贴 GeoJSON');
     // Pasted this time.
     await redraw.locator('.el-radio-button', { hasText: '粘贴 GeoJSON' }).click();
-    await redraw.locator('.boundary-text textarea').fill(JSON.stringify(rect(115.80, 36.70, 115.82, 36.715)));
+    await redraw.locator('.boundary-text textarea').fill(JSON.stringify(rect(...at(0, 0), ...at(0.02, 0.015))));
     await redraw.locator('.boundary-text textarea').blur();
     await redraw.locator('[data-field=boundary-ok]').waitFor();
     const [rres] = await Promise.all([
@@ -382,7 +389,7 @@ describe('网格检查', () => {
   before(async () => {
     ctx = await setup();
     const { op } = ctx;
-    // An overlap: a small grid inside 田里社区's first grid.
+    // An overlap: a small grid inside 湖南社区's first grid.
     const tl = await op.get('/api/v1/regions/371502001002/grids.geojson');
     const ring = tl.body.features[0].geometry.coordinates[0];
     const cx = ring.reduce((s, c) => s + c[0], 0) / ring.length, cy = ring.reduce((s, c) => s + c[1], 0) / ring.length;
@@ -392,7 +399,7 @@ describe('网格检查', () => {
     });
     assert.equal(res.status, 201, res.text);
     overlapGrid = res.body.code;
-    // A gap: 新林社区 loses its first grid.
+    // A gap: 侯营社区 loses its first grid.
     gapCommunity = '371502100001';
     const xl = await op.get(`/api/v1/regions/${gapCommunity}/grids.geojson`);
     const gone = xl.body.features[0].properties.code;
@@ -422,7 +429,7 @@ describe('网格检查', () => {
     const orow = og.locator('.findings-table tbody tr');
     assert.equal(await orow.count(), 1);
     const otext = await orow.textContent();
-    assert.ok(otext.includes(overlapGrid) && otext.includes('田里社区'), otext);
+    assert.ok(otext.includes(overlapGrid) && otext.includes('湖南社区居委会'), otext);
     assert.equal((await orow.locator('[data-col=area]').textContent()).trim(), area(overlap.area_m2));
     assert.equal((await orow.locator('[data-col=message]').textContent()).trim(), overlap.message);
     assert.ok(overlap.message.includes('测试重叠网格'), overlap.message);
@@ -443,12 +450,12 @@ describe('网格检查', () => {
     await page.waitForFunction(() => document.querySelectorAll('.check-map .mini-map path').length === 4);
     console.log(`screenshot: ${await p.screenshot('checks-desktop', { fullPage: true })}`);
 
-    // One community alone: pick 田里社区 in the cascader and run again.
+    // One community alone: pick 湖南社区 in the cascader and run again.
     await page.locator('.region-cascader').click();
     const panel = page.locator('.el-cascader-panel:visible');
     await panel.locator('.el-cascader-node', { hasText: '东昌府区' }).click();
-    await panel.locator('.el-cascader-node', { hasText: '郭寨街道' }).click();
-    await panel.locator('.el-cascader-node', { hasText: '田里社区' }).click();
+    await panel.locator('.el-cascader-node', { hasText: '古楼街道' }).click();
+    await panel.locator('.el-cascader-node', { hasText: '湖南社区居委会' }).click();
     await page.keyboard.press('Escape');
     const [res2] = await Promise.all([
       page.waitForResponse(isPath('/api/v1/grids/checks')),
@@ -457,7 +464,7 @@ describe('网格检查', () => {
     const one = await res2.json();
     assert.equal(one.region.code, '371502001002');
     assert.deepEqual(one.findings.map((f) => f.type), ['overlap']);
-    await p.waitForText('[data-field=check-region]', '田里社区');
+    await p.waitForText('[data-field=check-region]', '湖南社区居委会');
     await p.waitForText('[data-field=problem-count]', '1');
     assert.equal(await page.locator('.check-group').count(), 1);
     p.assertNoErrors();
@@ -472,12 +479,12 @@ describe('网格检查', () => {
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
     console.log(`screenshot: ${await p.screenshot('checks-phone', { fullPage: true })}`);
-    // 杨寨社区 is untouched here.
+    // 古城社区 is untouched here.
     await p.page.locator('.region-cascader').click();
     const panel = p.page.locator('.el-cascader-panel:visible');
     await panel.locator('.el-cascader-node', { hasText: '东昌府区' }).click();
-    await panel.locator('.el-cascader-node', { hasText: '郭寨街道' }).click();
-    await panel.locator('.el-cascader-node', { hasText: '杨寨社区' }).click();
+    await panel.locator('.el-cascader-node', { hasText: '古楼街道' }).click();
+    await panel.locator('.el-cascader-node', { hasText: '古城社区居委会' }).click();
     await p.page.keyboard.press('Escape');
     await Promise.all([
       p.page.waitForResponse(isPath('/api/v1/grids/checks')),

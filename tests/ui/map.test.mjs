@@ -1,7 +1,9 @@
 // 网格地图 in a real browser against `wangge serve` on the test-scale demo city, logged in as the
-// county centre operator (东昌府区): grids drawn per region, the grid card, and 定位.
+// county centre operator (东昌府区): grids drawn per region, the grid card, and 定位; and, as the
+// city-wide system administrator, the real outlines of Liaocheng's eight county-level units
+// (no map tiles: the outlines alone), saved as a screenshot in the test output directory.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../lib/server.mjs';
@@ -9,7 +11,7 @@ import { loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
 const COUNTY = '371502000000';   // 东昌府区, the operator's scope
-const TOWN = '371502001000';     // 郭寨街道
+const TOWN = '371502001000';     // 古楼街道
 
 let server, browser, op;
 
@@ -94,18 +96,18 @@ describe('网格地图', () => {
     assert.equal(fills.size, 2, 'two outline colours, one per kind');
     // The region tree starts at the scope root, expanded.
     const tree = page.locator('.region-tree');
-    await tree.locator('.el-tree-node__content', { hasText: '郭寨街道' }).waitFor();
+    await tree.locator('.el-tree-node__content', { hasText: '古楼街道' }).waitFor();
     console.log(`screenshot: ${await p.screenshot('map-county')}`);
 
     // Picking a township draws only its grids.
     const [res] = await Promise.all([
       page.waitForResponse(isGeojson(TOWN)),
-      tree.locator('.el-tree-node__content', { hasText: '郭寨街道' }).click(),
+      tree.locator('.el-tree-node__content', { hasText: '古楼街道' }).click(),
     ]);
     const town = await res.json();
     assert.ok(town.features.length > 0 && town.features.length < fc.features.length);
     await waitForShapes(page, town.features.length);
-    await p.waitForText('[data-field=region-name]', '郭寨街道');
+    await p.waitForText('[data-field=region-name]', '古楼街道');
     assert.equal(await page.locator('.main-map path.region-outline').count(), 1, 'the township boundary is outlined');
     assert.deepEqual(outside, [], 'no request leaves the server (no map tiles by default)');
     p.assertNoErrors();
@@ -198,7 +200,7 @@ describe('网格地图', () => {
     const code = '371502001001002';
     await p.page.goto(`${server.url}/#/map?grid=${code}`);
     await p.waitForText('.grid-card [data-field=code]', code);
-    await p.waitForText('[data-field=region-name]', '杨寨社区');
+    await p.waitForText('[data-field=region-name]', '古城社区居委会');
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
     console.log(`screenshot: ${await p.screenshot('map-phone', { fullPage: true })}`);
@@ -236,6 +238,58 @@ describe('网格地图', () => {
       assert.equal(await p.page.locator('.grids-table .el-table__body-wrapper tbody tr').count(), mine.body.items.length);
       p.assertNoErrors();
       await p.page.close();
+    } finally {
+      await browser.context.clearCookies();
+      await browser.context.addCookies([
+        { name: 'wg_session', value: op.cookie, url: server.url },
+        { name: 'wg_csrf', value: op.csrf, url: server.url },
+      ]);
+    }
+  });
+});
+
+describe('the demo city', () => {
+  test('shows the real outlines of the eight county-level units, without map tiles', async () => {
+    const admin = await loginAs(server, 'sysadmin'); // scope: 聊城市
+    const counties = JSON.parse(readFileSync(path.join(repoRoot, 'data/liaocheng/counties.geojson'), 'utf8'))
+      .features.map((f) => f.properties.code).sort();
+    assert.equal(counties.length, 8);
+    await browser.context.clearCookies();
+    await browser.context.addCookies([
+      { name: 'wg_session', value: admin.cookie, url: server.url },
+      { name: 'wg_csrf', value: admin.csrf, url: server.url },
+    ]);
+    try {
+      const p = await browser.newPage();
+      const outside = [];
+      p.page.on('request', (req) => { if (!req.url().startsWith(server.url)) outside.push(req.url()); });
+      await p.page.setViewportSize({ width: 1280, height: 900 });
+      await p.page.goto(server.url + '/#/map');
+      const { page } = p;
+      await p.waitForText('[data-field=region-name]', '聊城市');
+      await page.waitForFunction(() => document.querySelectorAll('.main-map path.child-outline').length === 8,
+        null, { timeout: 10000 });
+      const drawn = await page.locator('.main-map path.child-outline').evaluateAll((els) => els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { code: e.dataset.code, w: r.width, h: r.height, d: e.getAttribute('d').length };
+      }));
+      assert.deepEqual(drawn.map((x) => x.code).sort(), counties, 'one outline per county-level unit');
+      for (const x of drawn) {
+        assert.ok(x.w > 40 && x.h > 40, `${x.code} is drawn large enough to see (${x.w}×${x.h})`);
+        assert.ok(x.d > 200, `${x.code} is a real outline, not a box`);
+      }
+      assert.equal(await page.locator('.main-map path.region-outline').count(), 1, 'the city outline');
+      assert.equal(await page.locator('.main-map img.leaflet-tile').count(), 0, 'no map tiles');
+      assert.deepEqual(outside, [], 'no request leaves the server');
+      await waitUntilStill(page.locator('.main-map path.region-outline'));
+      const out = process.env.WANGGE_TEST_OUTPUT || path.join(repoRoot, 'build', 'test-output');
+      mkdirSync(out, { recursive: true });
+      const file = path.join(out, 'liaocheng-map.png');
+      await page.locator('.map-main').screenshot({ path: file });
+      assert.ok(statSync(file).size > 10000);
+      console.log(`screenshot: ${file}`);
+      p.assertNoErrors();
+      await page.close();
     } finally {
       await browser.context.clearCookies();
       await browser.context.addCookies([

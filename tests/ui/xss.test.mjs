@@ -15,7 +15,7 @@ import { launchBrowser } from '../lib/browser.mjs';
 // 35 characters: names are at most 40. The handler would set window.__xss; the <b> would be bold.
 const MARKUP = '<img src=x onerror=__xss=1><b>粗</b>';
 const TEXT = '<img src=x';
-const COMMUNITY = '371502001002'; // 田里社区, in the county operator's scope (东昌府区)
+const COMMUNITY = '371502001002'; // 湖南社区居委会, in the county operator's scope (东昌府区)
 const COUNTY = '371502000000';
 const PASSWORD = 'Gl0bal-Harbour-7';
 

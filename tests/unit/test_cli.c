@@ -142,6 +142,25 @@ static void test_uint(void **state)
 	expect_uint_bad(" -1", 0, 4294967295u);
 }
 
+/* --public-url: the base of links printed on notice boards; scheme, host, port, nothing else. */
+static void test_public_url(void **state)
+{
+	static const char *const good[] = { "https://wangge.example.cn", "http://10.0.0.5:8080",
+		                            "https://[2001:db8::1]:8443", "http://localhost" };
+	static const char *const bad[] = { "wangge.example.cn", "ftp://x.cn",
+		                           "https://x.cn/",     "https://x.cn/path",
+		                           "https://x.cn?q=1",  "https://user@x.cn",
+		                           "https://x.cn:",     "https://x.cn:80:81",
+		                           "https://",          "https://x.cn\"><script>",
+		                           "https://[::1" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_int_equal(cli_public_url_valid(good[i]), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(cli_public_url_valid(bad[i]), -1);
+}
+
 static void test_env(void **state)
 {
 	(void)state;
@@ -158,10 +177,9 @@ static void test_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen_valid),
-		cmocka_unit_test(test_listen_bad),
-		cmocka_unit_test(test_uint),
-		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_listen_valid), cmocka_unit_test(test_listen_bad),
+		cmocka_unit_test(test_uint),         cmocka_unit_test(test_env),
+		cmocka_unit_test(test_public_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/codes.h"
+#include "base/idcard.h"
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 

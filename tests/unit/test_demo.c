@@ -1,9 +1,11 @@
 /*
- * Unit tests for domain/demo: the real county codes and names, codes in the right ranges, every
- * grid code valid under the rule, determinism for a seed (same seed, same city; another seed,
- * other grids), a second run adds nothing, the build is one demo.build audit record, and the
- * grids tile every community with no gap, no overlap and nothing outside — at test scale and at
- * city scale.
+ * Unit tests for domain/demo: the real tree (NBS 2023 codes and names from data/liaocheng/: the
+ * county-level units, townships and villages the test scale keeps, and the exact counts of the
+ * city scale: 8 / 136 / 2,408), the real county outlines, codes in the right ranges, every grid
+ * code valid under the rule, determinism for a seed (same seed, same city; another seed, other
+ * grids), a second run adds nothing, the build is one demo.build audit record, and the grids tile
+ * every community with no gap, no overlap and nothing outside, the townships their county and the
+ * villages their township — at test scale and at city scale. Also demo_short_name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include "domain/demo.h"
 #include "domain/grid.h"
 #include "domain/region.h"
+#include "geo/geom.h"
 #include "geo/gridindex.h"
 #include "store/store.h"
 
@@ -112,13 +115,47 @@ static void test_counties_and_codes(void **state)
 		{ "371524000000", "东阿县" },   { "371525000000", "冠县" },
 		{ "371526000000", "高唐县" },   { "371581000000", "临清市" },
 	};
+	static const char *const real[][2] = {
+		{ "371500000000", "聊城市" },
+		{ "371502001000", "古楼街道" },
+		{ "371502100000", "侯营镇" },
+		{ "371502001001", "古城社区居委会" },
+		{ "371502001002", "湖南社区居委会" },
+		{ "371502100001", "侯营社区居委会" },
+		{ "371521001000", "博济桥街道" },
+		{ "371581001000", "青年路街道" },
+		{ "371581001001", "温泉社区居民委员会" },
+	};
 	int i = 0, n = 0;
 
 	(void)state;
 	assert_int_equal(build(s, DEMO_TEST, 1, &sum, err, sizeof err), 0);
 	assert_int_equal(sum.counties, 8);
-	assert_true(sum.grids >= 24 && sum.grids <= 60);
-	assert_true(sum.dedicated >= 1);
+	assert_int_equal(sum.townships, 9);
+	assert_int_equal(sum.communities + sum.villages, 18);
+	assert_true(sum.communities >= 9 && sum.villages >= 1);
+	assert_int_equal(sum.grids, 38);
+	assert_int_equal(sum.dedicated, 2);
+	/* Real names at every level (test scale keeps these). */
+	for (size_t k = 0; k < sizeof real / sizeof real[0]; k++) {
+		st = store_prepare(store_reader(s), "SELECT name FROM regions WHERE code = ?");
+		store_bind_text(st, 1, real[k][0], -1);
+		assert_int_equal(store_step(st), STORE_ROW);
+		assert_string_equal(store_col_text(st, 0), real[k][1]);
+		store_reset(st);
+	}
+	/* Grids are named after their community without its committee. */
+	st = store_prepare(store_reader(s),
+	                   "SELECT name FROM grids WHERE code = '371502001001001'");
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_string_equal(store_col_text(st, 0), "古城社区第一网格");
+	store_reset(st);
+	/* The counties carry their real outlines, the city the union of them. */
+	st = store_prepare(store_reader(s), "SELECT count(*) FROM regions WHERE level <= 3 AND "
+	                                    "boundary IS NOT NULL");
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int64(st, 0), 9);
+	store_reset(st);
 	st = store_prepare(store_reader(s), "SELECT code, name, parent_code FROM regions WHERE "
 	                                    "level = 3 ORDER BY code");
 	while (store_step(st) == STORE_ROW) {
@@ -250,6 +287,62 @@ static void test_tiling_test_scale(void **state)
 	check_tiling(s, DEMO_TEST);
 }
 
+static int64_t scalar(struct store *s, const char *sql)
+{
+	struct store_stmt *st = store_prepare(store_reader(s), sql);
+	int64_t v;
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	v = store_col_int64(st, 0);
+	store_reset(st);
+	return v;
+}
+
+/* The regions at `level` under the region whose code starts with prefix cover it without gap or
+   overlap (below 1 m² each way). */
+static void assert_children_tile(struct store *s, const char *prefix, int level)
+{
+	struct store_stmt *st =
+	        store_prepare(store_reader(s), "SELECT code, boundary, level FROM "
+	                                       "regions WHERE code LIKE ? || '%' "
+	                                       "AND level IN (?, ?) ORDER BY level");
+	struct geo_shape *parent = NULL, *kids[512], *u;
+	char msg[GEO_MSG_MAX];
+	size_t n = 0;
+	double sum = 0;
+
+	store_bind_text(st, 1, prefix, -1);
+	store_bind_int64(st, 2, level - 1);
+	store_bind_int64(st, 3, level);
+	while (store_step(st) == STORE_ROW) {
+		struct geo_shape *g = geo_shape_from_text(store_col_text(st, 1), msg, sizeof msg);
+
+		assert_non_null(g);
+		if (store_col_int64(st, 2) == level - 1) {
+			assert_null(parent);
+			parent = g;
+		} else {
+			assert_true(n < 512);
+			sum += geo_shape_area_m2(g);
+			kids[n++] = g;
+		}
+	}
+	store_reset(st);
+	assert_non_null(parent);
+	assert_true(n > 0);
+	u = geo_shape_union(kids, n);
+	assert_non_null(u);
+	assert_true(geo_shape_difference_m2(parent, u) < 1.0);
+	assert_true(geo_shape_difference_m2(u, parent) < 1.0);
+	/* No overlaps: the areas add up (to 0.1%; each is projected at its own latitude). */
+	assert_true(sum < geo_shape_area_m2(parent) * 1.001);
+	geo_shape_free(u);
+	geo_shape_free(parent);
+	for (size_t i = 0; i < n; i++)
+		geo_shape_free(kids[i]);
+}
+
 static void test_tiling_city_scale(void **state)
 {
 	struct fx *f = *state;
@@ -263,7 +356,61 @@ static void test_tiling_city_scale(void **state)
 	              (long long)sum.build_ms);
 	assert_true(sum.grids >= 5000 && sum.grids <= 7000);
 	assert_true(sum.residents > 5000000 && sum.residents < 6500000);
+	/* The whole real tree: 8 county-level units, 136 townships, 2,408 villages and
+	   communities (244 居委会, 2,164 村委会), each village with at least one grid. */
+	assert_int_equal(sum.counties, 8);
+	assert_int_equal(sum.townships, 136);
+	assert_int_equal(sum.communities, 244);
+	assert_int_equal(sum.villages, 2164);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM regions"), 1 + 8 + 136 + 2408);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM regions r WHERE level = 5 AND NOT EXISTS "
+	                           "(SELECT 1 FROM grids g WHERE g.community_code = r.code)"),
+	                 0);
+	assert_int_equal(
+	        scalar(s, "SELECT count(*) FROM regions WHERE (code = '371502000000' AND "
+	                  "name = '东昌府区') OR (code = '371581000000' AND name = '临清市')"),
+	        2);
 	check_tiling(s, DEMO_CITY);
+	/* Every county is tiled by its townships; the townships of 东昌府区 by their villages. */
+	for (int k = 0; k < 8; k++) {
+		static const char *const county[8] = { "371502", "371503", "371521", "371522",
+			                               "371524", "371525", "371526", "371581" };
+
+		assert_children_tile(s, county[k], 4);
+	}
+	{
+		struct store_stmt *st = store_prepare(
+		        store_reader(s), "SELECT code FROM regions WHERE level = 4 AND "
+		                         "parent_code = '371502000000' ORDER BY code");
+		char codes[64][13];
+		int n = 0;
+
+		while (n < 64 && store_step(st) == STORE_ROW)
+			snprintf(codes[n++], 13, "%s", store_col_text(st, 0));
+		store_reset(st);
+		assert_int_equal(n, 24);
+		for (int k = 0; k < n; k++) {
+			codes[k][9] = '\0';
+			assert_children_tile(s, codes[k], 5);
+		}
+	}
+}
+
+static void test_short_name(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "古城社区居委会", "古城社区" }, { "温泉社区居民委员会", "温泉社区" },
+		{ "张庄村委会", "张庄村" },       { "王村村委会", "王村" },
+		{ "临卫村村民委员会", "临卫村" }, { "东升社区村委会", "东升社区" },
+		{ "大学城新村", "大学城新村" },   { "复兴社区", "复兴社区" },
+	};
+	char out[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		demo_short_name(cases[i][0], out, sizeof out);
+		assert_string_equal(out, cases[i][1]);
+	}
 }
 
 int main(void)
@@ -273,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tiling_test_scale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tiling_city_scale, setup, teardown),
+		cmocka_unit_test(test_short_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -287,9 +287,24 @@ static void test_build_from_demo_store(void **state)
 	assert_int_equal(gridindex_rebuild(h, s), 0);
 	ix = gridindex_acquire(h);
 	assert_int_equal(gridindex_size(ix), (size_t)sum.grids);
-	/* The city centre lies in 东昌府区. */
-	assert_int_equal(gridindex_locate(ix, 115.98, 36.45, &hit), 1);
-	assert_memory_equal(hit.code, "371502", 6);
+	/* A point inside the first grid of 古城社区 (东昌府区) is found in it. */
+	{
+		struct store_stmt *st =
+		        store_prepare(store_reader(s), "SELECT boundary FROM grids "
+		                                       "WHERE code = '371502001001001'");
+		struct geo_shape *g;
+		char msg[GEO_MSG_MAX];
+		double px, py;
+
+		assert_int_equal(store_step(st), STORE_ROW);
+		g = geo_shape_from_text(store_col_text(st, 0), msg, sizeof msg);
+		store_reset(st);
+		assert_non_null(g);
+		assert_int_equal(geo_shape_inner_point(g, &px, &py), 0);
+		geo_shape_free(g);
+		assert_int_equal(gridindex_locate(ix, px, py, &hit), 1);
+		assert_string_equal(hit.code, "371502001001001");
+	}
 	assert_int_equal(gridindex_locate(ix, 100.0, 30.0, &hit), 0);
 	gridindex_unref(ix);
 	gridindex_holder_free(h);

@@ -20,6 +20,12 @@ import { EditPen, Message } from '@element-plus/icons-vue';
 import MattersPage from './pages/matters.js';
 import InboxPage from './pages/inbox.js';
 import ReportPage from './pages/report.js';
+import { Avatar, DataBoard } from '@element-plus/icons-vue';
+import WorkersPage from './pages/workers.js';
+import StaffingPage from './pages/staffing.js';
+import { Camera, Notebook } from '@element-plus/icons-vue';
+import DutyPage from './pages/duty.js';
+import DutyRecordsPage from './pages/duty-records.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -34,6 +40,9 @@ export const pages = [
   { path: '/inbox', title: '承办收件箱', icon: Message, component: InboxPage, permission: 'matter.handle',
     menu: (can) => !can('matter.self_handle') },
   { path: '/report', title: '上报事项', icon: EditPen, component: ReportPage, permission: 'matter.report' },
+  // Duty records of grid workers (Art. 13; issue 9): the phone page of the worker, the centers' list.
+  { path: '/duty', title: '登记履职', icon: Camera, component: DutyPage, permission: 'duty.write' },
+  { path: '/duty-records', title: '履职记录', icon: Notebook, component: DutyRecordsPage, permission: 'duty.read' },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).
@@ -42,12 +51,18 @@ export const pages = [
   { path: '/security/orgs', title: '组织机构', icon: OfficeBuilding, component: SecurityOrgsPage, permission: 'org.read', group: 'security' },
   { path: '/security/lockouts', title: '登录锁定', icon: Unlock, component: SecurityLockoutsPage, permission: 'lockout.read', group: 'security' },
   { path: '/security/tokens', title: 'API 令牌', icon: Tickets, component: SecurityTokensPage, permission: 'token.read', group: 'security' },
+  // Grid workers (issue 9).
+  { path: '/workers', title: '网格员名册', icon: Avatar, component: WorkersPage, permission: 'worker.read', group: 'workers' },
+  { path: '/staffing', title: '配备情况', icon: DataBoard, component: StaffingPage, permission: 'worker.read', group: 'workers' },
   { path: '/audit', title: '审计日志', icon: Document, component: AuditPage, permission: 'audit.read' },
   { path: '/password', title: '修改密码', icon: Key, component: PasswordPage, hidden: true },
   { path: '/totp', title: '两步验证', icon: Lock, component: TotpPage, hidden: true },
 ];
 
 // Submenus of the navigation menu, by the `group` key of the entries above.
-export const menuGroups = [{ key: 'security', title: '安全管理', icon: Lock }];
+export const menuGroups = [
+  { key: 'workers', title: '网格员', icon: Avatar },
+  { key: 'security', title: '安全管理', icon: Lock },
+];
 
 export const defaultPath = '/status';

@@ -99,4 +99,4 @@ CREATE TABLE worker_records (
   recorded_by INTEGER NOT NULL REFERENCES users(id),
   recorded_at INTEGER NOT NULL
 );
-CREATE INDEX worker_records_worker ON worker_records(worker_id, kind, id);
+CREATE INDEX worker_records_worker ON worker_records(worker_id, id);

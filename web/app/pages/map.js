@@ -1,6 +1,8 @@
 // 网格地图: the region tree on the left, the grids of the chosen region on a map (outlines on a
-// plain background, coloured by kind; retired grids are not drawn), a card for the clicked grid,
-// and 定位: click a point, the server says which grid covers it.
+// plain background, coloured by kind; retired grids are not drawn) with the outlines of the
+// region and of its child regions (the counties of a city, the townships of a county: the map
+// shows where they lie even without map tiles), a card for the clicked grid, and 定位: click a
+// point, the server says which grid covers it.
 // #/map?grid=CODE opens the map on that grid's community with the grid selected.
 import { computed, nextTick, onBeforeUnmount, onMounted, ref } from 'vue';
 import { ElMessage } from 'element-plus';
@@ -26,6 +28,15 @@ async function regionGrids(code) {
   return fc;
 }
 
+// The child regions of code that have a boundary, with it (one request each, so at most
+// MAX_CHILD_OUTLINES: a township's villages, not a city's thousands).
+const MAX_CHILD_OUTLINES = 100;
+async function childOutlines(code) {
+  const kids = (await childRegions(code)).filter((c) => c.has_boundary);
+  if (kids.length > MAX_CHILD_OUTLINES) return [];
+  return Promise.all(kids.map((c) => api.get(`/api/v1/regions/${c.code}`)));
+}
+
 export default {
   name: 'MapPage',
   setup() {
@@ -40,7 +51,7 @@ export default {
     const locateResult = ref(null);  // { ok, text }
 
     // Leaflet objects stay outside Vue's reactivity.
-    let map = null, gridLayer = null, regionLayer = null, pointLayer = null, unfollow = () => {};
+    let map = null, gridLayer = null, regionLayer = null, childLayer = null, pointLayer = null, unfollow = () => {};
     const byCode = new Map();        // grid code → its polygon layer
     let selected = null, regionSeq = 0, cardSeq = 0;
 
@@ -91,9 +102,10 @@ export default {
       loading.value = true;
       region.value = r;
       try {
-        const [fc, full] = await Promise.all([
+        const [fc, full, kids] = await Promise.all([
           regionGrids(r.code),
           api.get(`/api/v1/regions/${r.code}`),
+          childOutlines(r.code),
         ]);
         if (seq !== regionSeq || !map) return;
         error.value = '';
@@ -102,13 +114,18 @@ export default {
         byCode.clear();
         gridLayer.clearLayers();
         regionLayer.clearLayers();
+        childLayer.clearLayers();
         pointLayer.clearLayers();
         if (full.boundary) regionLayer.addData(full.boundary);
+        for (const k of kids) {
+          childLayer.addData({ type: 'Feature', geometry: k.boundary, properties: { code: k.code, name: k.name } });
+        }
         gridLayer.addData(fc);
         const s = { total: 0, comprehensive: 0, dedicated: 0 };
         for (const f of fc.features) { s.total++; s[f.properties.kind] = (s[f.properties.kind] || 0) + 1; }
         stats.value = s;
-        fitTo(map, fc.features.length ? gridLayer : regionLayer);
+        // A city, county or township is shown whole; a village by its grids.
+        fitTo(map, full.boundary && full.level < 5 ? regionLayer : fc.features.length ? gridLayer : regionLayer);
       } catch (e) {
         if (seq === regionSeq) error.value = e.message;
       } finally {
@@ -163,6 +180,13 @@ export default {
       regionLayer = L.geoJSON(null, {
         interactive: false,
         style: () => ({ color: '#7a8699', weight: 1.5, dashArray: '6 4', fill: false, className: 'region-outline' }),
+      }).addTo(map);
+      childLayer = L.geoJSON(null, {
+        interactive: false,
+        style: () => ({ color: '#4a5a70', weight: 1.2, fill: false, className: 'child-outline' }),
+        onEachFeature(f, layer) {
+          layer.on('add', () => layer.getElement()?.setAttribute('data-code', f.properties.code));
+        },
       }).addTo(map);
       gridLayer = L.geoJSON(null, {
         style: (f) => styleOf(f),
