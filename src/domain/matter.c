@@ -741,24 +741,26 @@ static int report_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		goto out;
 	}
 	alert = matter_alert_at(v.due_at, v.warn_at, x->now);
-	if (dom_exec(c, e,
-	             "INSERT INTO matters (source, item_code, item_version_id, category, title, "
-	             "description, address, lng, lat, grid_id, path, city_code, county_code, "
-	             "township_code, community_code, urgency, reporter_user_id, state, "
-	             "owner_org_id, "
-	             "due_at, warn_at, alert, version, created_at, updated_at) VALUES (?, ?, ?, ?, "
-	             "?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	             "ttittt"
-	             "titttt"
-	             "tintii"
-	             "iiiii",
-	             in->source, r->item.code, r->item.version_id, r->item.category, in->title,
-	             in->description, in->address, r->grid_id, r->path, r->place.city,
-	             r->place.county[0] ? r->place.county : NULL,
-	             r->place.township[0] ? r->place.township : NULL,
-	             r->place.community[0] ? r->place.community : NULL, (int64_t)urgency,
-	             x->caller->user_id, "reported", r->owner, v.due_at, v.warn_at, (int64_t)alert,
-	             (int64_t)v.version, x->now, x->now) < 0)
+	if (dom_exec(
+	            c, e,
+	            "INSERT INTO matters (source, item_code, item_version_id, category, title, "
+	            "description, address, lng, lat, grid_id, path, city_code, county_code, "
+	            "township_code, community_code, urgency, reporter_user_id, reporter_org_id, "
+	            "state, owner_org_id, due_at, warn_at, alert, version, created_at, updated_at) "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	            "?, "
+	            "?, ?, ?, ?)",
+	            "ttittt"
+	            "titttt"
+	            "tinnti"
+	            "iiiiii",
+	            in->source, r->item.code, r->item.version_id, r->item.category, in->title,
+	            in->description, in->address, r->grid_id, r->path, r->place.city,
+	            r->place.county[0] ? r->place.county : NULL,
+	            r->place.township[0] ? r->place.township : NULL,
+	            r->place.community[0] ? r->place.community : NULL, (int64_t)urgency,
+	            x->caller->user_id, x->caller->org_id, "reported", r->owner, v.due_at,
+	            v.warn_at, (int64_t)alert, (int64_t)v.version, x->now, x->now) < 0)
 		goto out;
 	r->id = store_last_insert_id(c);
 	if (in->has_location) {
@@ -844,6 +846,7 @@ struct act_arg {
 	char item_code[32];
 	json_t *limits; /* from the report event */
 	json_t *f;      /* the event's fields, built in authorize */
+	int64_t reporter_org_id;
 	int assignment;
 };
 
@@ -856,7 +859,8 @@ static int load_matter(struct store_conn *c, struct act_arg *a, struct dom_err *
 		return dom_err_store(e, -1);
 	if (rc == 0)
 		return dom_err_set(e, 404, "not_found", "事项不存在");
-	st = store_prepare(c, "SELECT coalesce(m.grid_id, 0), m.path, m.item_code, ev.fields "
+	st = store_prepare(c, "SELECT coalesce(m.grid_id, 0), m.path, m.item_code, ev.fields, "
+	                      "coalesce(m.reporter_org_id, 0) "
 	                      "FROM matters m JOIN matter_events ev ON ev.matter_id = m.id AND "
 	                      "ev.seq = 1 WHERE m.id = ?");
 	if (!st)
@@ -867,6 +871,7 @@ static int load_matter(struct store_conn *c, struct act_arg *a, struct dom_err *
 		json_t *report = json_loads(store_col_text(st, 3), 0, NULL);
 
 		a->grid_id = store_col_int64(st, 0);
+		a->reporter_org_id = store_col_int64(st, 4);
 		dom_copy(a->path, sizeof a->path, store_col_text(st, 1));
 		dom_copy(a->item_code, sizeof a->item_code, store_col_text(st, 2));
 		a->limits = json_incref(json_object_get(report, "limits"));
@@ -886,6 +891,8 @@ static int caller_sees_matter(const struct principal *p, const struct act_arg *a
 	if (p->is_system)
 		return 1;
 	if (p->org_kind == ORG_DEPARTMENT) {
+		if (a->reporter_org_id == p->org_id)
+			return 1;
 		for (int i = 0; i < a->v.nassign; i++)
 			if (a->v.a[i].org_id == p->org_id)
 				return 1;

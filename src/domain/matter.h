@@ -14,8 +14,8 @@
  *
  * Scope (who sees a matter): the system sees all; a center, committee or other region-bound
  * user the matters whose place is in its region (an equality on the matter's code at the
- * caller's level: one index walk); a grid worker the matters of their grids; a department only
- * what was dispatched to it.
+ * caller's level: one index walk); a grid worker the matters of their grids; a department what
+ * was dispatched to it and what its own people reported.
  */
 #ifndef WANGGE_DOMAIN_MATTER_H
 #define WANGGE_DOMAIN_MATTER_H

@@ -40,9 +40,9 @@ void matter_scope_sql(const struct principal *p, char out[MATTER_SCOPE_SQL_MAX])
 	} else if (!access_authenticated(p)) {
 		snprintf(out, MATTER_SCOPE_SQL_MAX, " AND 0");
 	} else if (p->org_kind == ORG_DEPARTMENT) {
-		snprintf(
-		        out, MATTER_SCOPE_SQL_MAX,
-		        " AND m.id IN (SELECT matter_id FROM matter_assignments WHERE org_id = ?)");
+		snprintf(out, MATTER_SCOPE_SQL_MAX,
+		         " AND (m.reporter_org_id = ? OR m.id IN (SELECT matter_id FROM "
+		         "matter_assignments WHERE org_id = ?))");
 	} else if (p->grid_bound) {
 		char s[DOM_SCOPE_SQL_MAX];
 
@@ -64,7 +64,8 @@ int matter_scope_bind(const struct principal *p, struct store_stmt *st, int idx)
 		return idx;
 	if (p->org_kind == ORG_DEPARTMENT) {
 		store_bind_int64(st, idx, p->org_id);
-		return idx + 1;
+		store_bind_int64(st, idx + 1, p->org_id);
+		return idx + 2;
 	}
 	if (p->grid_bound)
 		return dom_scope_bind(p, "m.grid_id", st, idx);

@@ -33,7 +33,7 @@ test('wangge demo writes an account for every built-in role, mode 0600, without 
   const again = await runCli(['demo', '--db', db], { env: testEnv });
   assert.equal(again.code, 0);
   assert.match(again.stdout, /already there/);
-  assert.equal(sql(db, 'SELECT count(*) FROM users'), '7');
+  assert.equal(sql(db, 'SELECT count(*) FROM users'), '9');
 });
 
 test('wangge user add creates the first administrators only, with a one-time password', async () => {

@@ -26,6 +26,7 @@ CREATE TABLE matters (
   community_code TEXT,
   urgency INTEGER NOT NULL CHECK (urgency BETWEEN 1 AND 3),
   reporter_user_id INTEGER REFERENCES users(id),
+  reporter_org_id INTEGER REFERENCES organisations(id),
   state TEXT NOT NULL,
   -- The center that holds the matter now (its level follows from the organisation) and who
   -- handles it: 'center' (handled at this level), 'worker' (self-handled by the reporting grid
@@ -47,6 +48,7 @@ CREATE INDEX matters_township ON matters(township_code, id);
 CREATE INDEX matters_community ON matters(community_code, id);
 CREATE INDEX matters_grid ON matters(grid_id, id);
 CREATE INDEX matters_owner ON matters(owner_org_id, id);
+CREATE INDEX matters_reporter_org ON matters(reporter_org_id, id) WHERE reporter_org_id IS NOT NULL;
 -- The scheduler's work: open matters by the next instant their colour can change.
 CREATE INDEX matters_warn ON matters(alert, warn_at) WHERE alert < 1 AND warn_at IS NOT NULL;
 CREATE INDEX matters_due ON matters(alert, due_at) WHERE alert < 2 AND due_at IS NOT NULL;
