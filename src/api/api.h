@@ -31,6 +31,16 @@ void api_probe_get(struct req *r);
 void api_clock_set(struct req *r);
 /* regions.c; bodies that carry GeoJSON boundaries may be this large */
 #define GRID_MAX_BODY (8u * 1024 * 1024)
+/* Matters and their flow (issue 10; docs/api-matters.md). */
+#define MATTER_MAX_BODY (64 * 1024)
+void api_matters_list(struct req *r);
+void api_matters_report(struct req *r);
+void api_matters_get(struct req *r);
+void api_matters_act(struct req *r);
+void api_matters_counts(struct req *r);
+void api_matters_flow(struct req *r);
+void api_matters_tick(struct req *r);
+
 void api_regions_list(struct req *r);
 void api_region_get(struct req *r);
 void api_region_create(struct req *r);

@@ -11,6 +11,17 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/internal/probe/:key", api_probe_get, "internal.probe", 0,
 	  ROUTE_INTERNAL },
 	{ "POST", "/api/v1/internal/clock", api_clock_set, "internal.probe", 1024, ROUTE_INTERNAL },
+	{ "POST", "/api/v1/internal/tick", api_matters_tick, "internal.probe", 1024,
+	  ROUTE_INTERNAL },
+	/* Matters and their flow (R7-R9; docs/api-matters.md, docs/matter-flow.md). The flow
+	   permission of each action is checked by the domain against the state table. */
+	{ "GET", "/api/v1/matters", api_matters_list, "matter.read", 0, 0 },
+	{ "POST", "/api/v1/matters", api_matters_report, "matter.report", MATTER_MAX_BODY, 0 },
+	{ "GET", "/api/v1/matters/counts", api_matters_counts, "matter.stats", 0, 0 },
+	{ "GET", "/api/v1/matters/flow", api_matters_flow, "matter.read", 0, 0 },
+	{ "GET", "/api/v1/matters/:id", api_matters_get, "matter.read", 0, 0 },
+	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", MATTER_MAX_BODY,
+	  0 },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },

@@ -15,6 +15,7 @@ int cmd_import(int argc, char **argv);
 int cmd_user(int argc, char **argv);   /* cmd_user.c */
 int cmd_routes(int argc, char **argv); /* cmd_routes.c */
 int cmd_keys(int argc, char **argv);   /* cmd_keys.c */
+int cmd_flow(int argc, char **argv);   /* cmd_flow.c */
 
 /* Splits "127.0.0.1:8080", "[::1]:8080" or ":8080" into addr (cap bytes) and port.
    Returns 0, or -1 when malformed. */

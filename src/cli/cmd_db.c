@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/vault.h"
+#include "base/clock.h"
 #include "cli/cli.h"
 #include "domain/access.h"
 #include "domain/audit.h"
@@ -18,6 +19,8 @@
 #include "domain/demo_workers.h"
 #include "domain/demo_notice.h"
 #include "domain/demo_matter_items.h"
+#include "domain/demo_matters.h"
+#include "domain/matter.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
 #include "domain/security_config.h"
@@ -133,6 +136,14 @@ static int check_sealed(struct store *s, const char *db, struct buf *report)
 	return rc < 0 ? -1 : findings + rc;
 }
 
+/* Matters: the projection folded again from the events, and the counters against a count. */
+static int check_matters(struct store *s, struct buf *report)
+{
+	struct store_conn *c = store_reader(s);
+
+	return c ? matter_check_projection(c, report) : -1;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct store_options so;
@@ -164,6 +175,10 @@ int cmd_check(int argc, char **argv)
 		int a = check_sealed(s, db, &report);
 		findings = a < 0 ? -1 : findings + a;
 	}
+	if (findings >= 0) {
+		int a = check_matters(s, &report);
+		findings = a < 0 ? -1 : findings + a;
+	}
 	store_close(s);
 	if (findings < 0) {
 		fprintf(stderr,
@@ -184,11 +199,12 @@ int cmd_check(int argc, char **argv)
 
 static void demo_usage(FILE *f)
 {
-	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N]\n"
+	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N] [--matters N]\n"
 	      "  --db PATH      database file (WANGGE_DB, default wangge.db)\n"
 	      "  --scale SCALE  test: a few dozen grids (default); city: about 6,000 grids\n"
 	      "  --seed N       random seed of the generated townships, names and grids (default "
-	      "1)\n",
+	      "1)\n"
+	      "  --matters N    also N matters over the last year with their event histories\n",
 	      f);
 }
 
@@ -294,6 +310,32 @@ out:
 	return rc;
 }
 
+/* `--matters N`: N matters over the last year with their event histories (domain/demo_matters.h).
+   0 or -1 (message printed). */
+static int demo_matters(struct store *s, const char *db, unsigned n, unsigned seed)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct dom_ctx x;
+	char err[512];
+	int64_t written = 0, t0 = clock_mono_ms();
+	int rc = -1;
+
+	if (audit_key_load(db, 0, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	dom_ctx_cli(&x, s, key, NULL);
+	if (demo_matters_create(&x, n, seed, &written, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge demo: matters: %s\n", err);
+	} else {
+		printf("%s: %lld matters with their histories, made in %lld ms\n", db,
+		       (long long)written, (long long)(clock_mono_ms() - t0));
+		rc = 0;
+	}
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 /* The demo's departments and published matter list (domain/demo_matter_items.c), as the system
    principal, after the accounts so that their organisations keep the ids tests know. 0 or -1. */
 static int demo_matter_list(struct store *s, const char *db)
@@ -339,6 +381,7 @@ int cmd_demo(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "scale", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'r' },
+		{ "matters", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -347,7 +390,7 @@ int cmd_demo(int argc, char **argv)
 	struct demo_summary sum;
 	const char *db = cli_env("WANGGE_DB", "wangge.db");
 	int scale = DEMO_TEST, c, rc = 1;
-	unsigned seed = 1;
+	unsigned seed = 1, matters = 0;
 	char err[512];
 
 	optind = 1;
@@ -366,6 +409,12 @@ int cmd_demo(int argc, char **argv)
 		case 'r':
 			if (cli_parse_uint(optarg, 0, 4000000000u, &seed) < 0) {
 				fprintf(stderr, "wangge demo: bad --seed '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			if (cli_parse_uint(optarg, 0, 100000000u, &matters) < 0) {
+				fprintf(stderr, "wangge demo: bad --matters '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -403,7 +452,10 @@ int cmd_demo(int argc, char **argv)
 	/* 2b. The published matter list (issue 10), with its departments. */
 	if (demo_matter_list(s, db) < 0)
 		goto out;
-	/* 3. The head record outside the database covers what was just audited. */
+	/* 3. Matters with their histories, when asked (benchmarks, a lively dashboard). */
+	if (matters && demo_matters(s, db, matters, seed) < 0)
+		goto out;
+	/* 4. The head record outside the database covers what was just audited. */
 	if (demo_head(s, db) < 0)
 		goto out;
 

@@ -23,6 +23,7 @@ static const struct {
 	  "import regions or workers from CSV (import regions|workers FILE.csv)" },
 	{ "user", cmd_user, "first administrators; host recovery (org-enable, totp-reset, ...)" },
 	{ "keys", cmd_keys, "rotate the data key (keys rotate | keys retire-old)" },
+	{ "flow", cmd_flow, "print the state table of a matter (JSON, or --markdown)" },
 	{ "routes", cmd_routes, "print the route table and permission catalog as JSON" },
 };
 

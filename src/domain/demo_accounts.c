@@ -85,8 +85,8 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 {
 	struct store_conn *c = store_reader(x->store);
 	char community[13], township[13], cname[REGION_NAME_BYTES], tname[REGION_NAME_BYTES];
-	char names[4][ORG_NAME_BYTES];
-	int64_t grids[2], org_ids[4], other_ids[2];
+	char names[6][ORG_NAME_BYTES];
+	int64_t grids[2], org_ids[6], other_ids[2];
 	struct dom_err e = { 0 };
 	static const struct plan plans[] = {
 		{ "sysadmin", "sysadmin", "赵系统", 0, 1 },
@@ -97,6 +97,10 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 		{ "center_leader", "leader", "周领导", 1, 1 },
 		{ "dept_handler", "handler", "吴民警", 2, 0 },
 		{ "grid_worker", "worker", "郑网格", 3, 0 },
+		/* The matter flow: the township center that holds what the worker reports, and a
+		   second department for joint handling (联动处置). */
+		{ "center_operator", "township", "王街道", 4, 0 },
+		{ "dept_handler", "handler2", "陈城管", 5, 0 },
 	};
 	int n = 0, rc;
 
@@ -144,8 +148,17 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 		snprintf(on, sizeof on, "%.90s网格化服务管理中心", oc);
 		other_ids[0] = org_ensure(x, tn, "center", "township", township);
 		other_ids[1] = org_ensure(x, on, "center", "county", OTHER_COUNTY);
+		snprintf(names[4], sizeof names[4], "%s", tn);
+		org_ids[4] = other_ids[0];
 	}
-	for (int i = 0; i < 4; i++)
+	{
+		char cn[REGION_NAME_BYTES] = "";
+
+		region_name(c, COUNTY, cn, sizeof cn);
+		snprintf(names[5], sizeof names[5], "%.90s城市管理局", cn);
+		org_ids[5] = org_ensure(x, names[5], "department", NULL, COUNTY);
+	}
+	for (int i = 0; i < 6; i++)
 		if (org_ids[i] < 0) {
 			snprintf(err, errlen, "cannot create organisation %s", names[i]);
 			return -1;
@@ -174,7 +187,9 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 	}
 	{
 		/* Region codes, and personal data on the worker so masking shows. */
-		static const char *const region_of[4] = { CITY, COUNTY, COUNTY, NULL };
+		static const char *const region_of[6] = {
+			CITY, COUNTY, COUNTY, NULL, NULL, COUNTY
+		};
 		struct user_fields f = { .phone = "13812345678", .disabled = -1 };
 		char idn[19] = "37150219900307123";
 		idn[17] = idcard_check_char(idn);
@@ -183,7 +198,9 @@ int demo_accounts_create(const struct dom_ctx *x, struct demo_account out[DEMO_A
 		for (int i = 0; i < n; i++) {
 			int o = plans[i].org;
 			snprintf(out[i].region_code, sizeof out[i].region_code, "%s",
-			         region_of[o] ? region_of[o] : community);
+			         region_of[o] ? region_of[o]
+			         : o == 4     ? township
+			                      : community);
 		}
 		if (user_update(x, out[6].user_id, &f, &e) < 0 ||
 		    user_set_grids(x, out[6].user_id, grids, 2, &e) < 0) {

@@ -30,7 +30,7 @@ struct demo_account {
 	int64_t user_id, org_id;
 };
 
-#define DEMO_ACCOUNT_MAX 8
+#define DEMO_ACCOUNT_MAX 10
 
 /* Creates the demo organisations and accounts in x->store. Returns the number of accounts
    created (0 when they already exist), or -1 with a reason in err. */

@@ -31,6 +31,21 @@ const struct permission_def permission_catalog[] = {
 	  PERM_TOKEN_GRANTABLE },
 	{ "matter_item.propose", "提出事项清单条目或修订", PERM_BUSINESS, 0 },
 	{ "matter_item.approve", "审核、发布和撤销事项清单条目", PERM_BUSINESS, 0 },
+	/* Business: matters and their flow (R7-R9; the state table in domain/flow.c names the
+	   permission of each action). */
+	{ "matter.read", "查看事项", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "matter.report", "上报事项", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "matter.act", "办理事项（具体操作另须流程表所列权限）", PERM_BUSINESS,
+	  PERM_TOKEN_GRANTABLE },
+	{ "matter.stats", "查看事项统计", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "matter.self_handle", "网格员自行处置清单内事项", PERM_BUSINESS, 0 },
+	{ "matter.accept", "受理、不予受理、上报上级", PERM_BUSINESS, 0 },
+	{ "matter.dispatch", "本级处置、交办、分流、审批延期", PERM_BUSINESS, 0 },
+	{ "matter.handle", "承办：签收、退回、反馈进展、申请延期、超期说明、提交结果",
+	  PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
+	{ "matter.verify", "核查、返工、结案", PERM_BUSINESS, 0 },
+	{ "matter.feedback", "答复上报人", PERM_BUSINESS, 0 },
+	{ "matter.schedule", "时限预警调度（系统内部）", PERM_INTERNAL, 0 },
 	/* Business: reading organisations and users (names of who does what). */
 	{ "org.read", "查看组织机构", PERM_BUSINESS, PERM_TOKEN_GRANTABLE },
 	{ "user.read", "查看用户", PERM_BUSINESS, 0 },
@@ -62,21 +77,45 @@ _Static_assert(sizeof permission_catalog / sizeof permission_catalog[0] <= PERM_
                "perm_set too small for the catalog");
 
 static const char *const p_center_operator[] = {
-	"region.read", "region.write",     "grid.read",           "grid.write",   "grid.check",
-	"org.read",    "user.read",        "worker.read",         "worker.write", "worker.export",
-	"duty.read",   "matter_item.read", "matter_item.propose", NULL,
-};
-static const char *const p_center_leader[] = {
-	"region.read", "grid.read",      "grid.check",       "org.read",
-	"user.read",   "worker.read",    "worker.export",    "sensitive.unmask",
-	"duty.read",   "calendar.write", "matter_item.read", "matter_item.approve",
+	"region.read",
+	"region.write",
+	"grid.read",
+	"grid.write",
+	"grid.check",
+	"org.read",
+	"user.read",
+	"worker.read",
+	"worker.write",
+	"worker.export",
+	"duty.read",
+	"matter_item.read",
+	"matter_item.propose",
+	"matter.read",
+	"matter.report",
+	"matter.act",
+	"matter.stats",
+	"matter.accept",
+	"matter.dispatch",
+	"matter.handle",
+	"matter.verify",
+	"matter.feedback",
 	NULL,
 };
+static const char *const p_center_leader[] = {
+	"region.read",    "grid.read",        "grid.check",
+	"org.read",       "user.read",        "worker.read",
+	"worker.export",  "sensitive.unmask", "duty.read",
+	"calendar.write", "matter_item.read", "matter_item.approve",
+	"matter.read",    "matter.stats",     NULL,
+};
 static const char *const p_dept_handler[] = {
-	"region.read", "grid.read", "org.read", "matter_item.read", "matter_item.propose", NULL,
+	"region.read", "grid.read",     "org.read",   "matter_item.read", "matter_item.propose",
+	"matter.read", "matter.report", "matter.act", "matter.handle",    NULL,
 };
 static const char *const p_grid_worker[] = {
-	"region.read", "grid.read", "duty.read", "duty.write", "matter_item.read", NULL,
+	"region.read", "grid.read",     "duty.read",  "duty.write",         "matter_item.read",
+	"matter.read", "matter.report", "matter.act", "matter.self_handle", "matter.handle",
+	NULL,
 };
 static const char *const p_sysadmin[] = {
 	"org.read",    "org.write", "user.read",      "user.write",

@@ -12,11 +12,15 @@ import { makeTempDir, runCli } from '../lib/server.mjs';
 
 const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
 
-test('wangge demo writes one account per built-in role, mode 0600, without forced password change', async () => {
+test('wangge demo writes an account for every built-in role, mode 0600, without forced password change', async () => {
   const db = await makeDemoDb();
   const acc = readAccounts(db);
+  // One per role, and for the matter flow a township center operator and a second department.
   assert.deepEqual(acc.map((a) => a.role).sort(),
-    ['auditor', 'center_leader', 'center_operator', 'dept_handler', 'grid_worker', 'secadmin', 'sysadmin']);
+    ['auditor', 'center_leader', 'center_operator', 'center_operator', 'dept_handler', 'dept_handler',
+      'grid_worker', 'secadmin', 'sysadmin']);
+  assert.deepEqual(acc.filter((a) => ['center_operator', 'dept_handler'].includes(a.role)).map((a) => a.username),
+    ['operator', 'handler', 'township', 'handler2']);
   assert.equal(statSync(`${db}.accounts.json`).mode & 0o777, 0o600);
   assert.equal(statSync(`${db}.audit.key`).mode & 0o777, 0o600);
   for (const a of acc) {
@@ -29,7 +33,7 @@ test('wangge demo writes one account per built-in role, mode 0600, without force
   const again = await runCli(['demo', '--db', db], { env: testEnv });
   assert.equal(again.code, 0);
   assert.match(again.stdout, /already there/);
-  assert.equal(sql(db, 'SELECT count(*) FROM users'), '7');
+  assert.equal(sql(db, 'SELECT count(*) FROM users'), '9');
 });
 
 test('wangge user add creates the first administrators only, with a one-time password', async () => {

@@ -24,7 +24,7 @@ const NavMenu = {
     const entries = computed(() => {
       const out = [];
       for (const p of pages) {
-        if (p.hidden || !can(p.permission)) continue;
+        if (p.hidden || !can(p.permission) || (p.menu && !p.menu(can))) continue;
         const g = p.group && menuGroups.find((x) => x.key === p.group);
         if (!g) { out.push({ key: p.path, page: p }); continue; }
         let e = out.find((x) => x.group === g);

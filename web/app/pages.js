@@ -1,6 +1,6 @@
 // The navigation menu and the routes, in one table: a new page is one line here.
 // Only pages that work are listed. Planned, with the paths and icons to use:
-//   /matters 事项 (Tickets), /assess 考核 (DataAnalysis).
+//   /assess 考核 (DataAnalysis).
 import { Monitor } from '@element-plus/icons-vue';
 import StatusPage from './pages/status.js';
 import { DocumentChecked, Grid, MapLocation } from '@element-plus/icons-vue';
@@ -16,6 +16,10 @@ import SecurityOrgsPage from './pages/security-orgs.js';
 import SecurityLockoutsPage from './pages/security-lockouts.js';
 import SecurityTokensPage from './pages/security-tokens.js';
 import AuditPage from './pages/audit.js';
+import { EditPen, Message } from '@element-plus/icons-vue';
+import MattersPage from './pages/matters.js';
+import InboxPage from './pages/inbox.js';
+import ReportPage from './pages/report.js';
 import { Avatar, DataBoard } from '@element-plus/icons-vue';
 import WorkersPage from './pages/workers.js';
 import StaffingPage from './pages/staffing.js';
@@ -32,6 +36,13 @@ export const pages = [
   { path: '/map', title: '网格地图', icon: MapLocation, component: MapPage, permission: 'grid.read' },
   { path: '/grids', title: '网格管理', icon: Grid, component: GridsPage, permission: 'grid.read' },
   { path: '/checks', title: '网格检查', icon: DocumentChecked, component: ChecksPage, permission: 'grid.check' },
+  // Matters and their flow (issue 10). `menu(can)`: shown in the menu only when it says so (the
+  // page still opens for every holder of `permission`: a department opens #/matters/:id).
+  { path: '/matters', title: '事项受理', icon: Tickets, component: MattersPage, permission: 'matter.read',
+    menu: (can) => can('matter.accept') || !can('matter.handle') },
+  { path: '/inbox', title: '承办收件箱', icon: Message, component: InboxPage, permission: 'matter.handle',
+    menu: (can) => !can('matter.self_handle') },
+  { path: '/report', title: '上报事项', icon: EditPen, component: ReportPage, permission: 'matter.report' },
   // Duty records of grid workers (Art. 13; issue 9): the phone page of the worker, the centers' list.
   { path: '/duty', title: '登记履职', icon: Camera, component: DutyPage, permission: 'duty.write' },
   { path: '/duty-records', title: '履职记录', icon: Notebook, component: DutyRecordsPage, permission: 'duty.read' },

@@ -1,0 +1,129 @@
+/*
+ * Matters (事项) and their flow (R7-R9, Art. 17-19), on the domain kernel.
+ *
+ * The truth is the append-only event log (matter_events): every action appends one event whose
+ * fields hold everything the projection needs, including what was computed when it was taken
+ * (the new holder after an escalation, each assignment's deadline on the working-day calendar).
+ * The matter row and its assignments are the projection, rebuilt by folding the events with
+ * matter_fold; the live path folds the new event into the stored projection and writes it back
+ * in the same transaction, with the dashboard counters (matter_counters). A rebuild from the
+ * events gives the same projection (matter_check_projection, run by `wangge check`).
+ *
+ * Concurrency: every action names the version it was taken on; the writer serializes writes,
+ * so of two actions on the same version one succeeds and the other gets 409 version_conflict.
+ *
+ * Scope (who sees a matter): the system sees all; a center, committee or other region-bound
+ * user the matters whose place is in its region (an equality on the matter's code at the
+ * caller's level: one index walk); a grid worker the matters of their grids; a department what
+ * was dispatched to it and what its own people reported.
+ */
+#ifndef WANGGE_DOMAIN_MATTER_H
+#define WANGGE_DOMAIN_MATTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/dom.h"
+#include "domain/flow.h"
+
+struct json_t;
+struct buf;
+
+#define MATTER_ASSIGN_MAX 8
+#define MATTER_TITLE_CHARS 60
+#define MATTER_TEXT_CHARS 2000
+
+/* One piece of work handed to an organisation (分流 to a department or 交办 to a lower center). */
+struct matter_assignment {
+	int n; /* 1.. within the matter */
+	int64_t org_id;
+	char kind[12];   /* dispatch | assign */
+	char role[8];    /* lead | co */
+	char status[12]; /* pending | signed | returned | submitted */
+	int64_t due_at, warn_at, return_by, extension_due_at;
+	int explained;
+	int alert;
+	int64_t created_at, updated_at;
+};
+
+/* The projection of a matter: what folding its events gives. */
+struct matter_view {
+	int64_t id;
+	enum flow_state state;
+	int64_t owner_org_id;
+	char handler[12]; /* "", center, worker, assignees */
+	int64_t due_at, warn_at;
+	int version;
+	int64_t updated_at, closed_at;
+	int nassign;
+	struct matter_assignment a[MATTER_ASSIGN_MAX];
+};
+
+/* What a report gives. Strings are borrowed. */
+struct matter_report {
+	const char *source; /* patrol, resident, hotline, department, assigned, other */
+	const char *item;   /* matter-list item code */
+	const char *title;
+	const char *description;
+	const char *address;   /* optional */
+	const char *grid_code; /* the grid (from lng/lat through the locate index, or chosen) */
+	int has_location;
+	double lng, lat;
+	int urgency; /* 0: the item's */
+};
+
+/* An action on a matter. fields is the request body (borrowed): action-specific fields. */
+struct matter_action {
+	int64_t matter_id;
+	enum flow_action action;
+	int version; /* the version the caller saw */
+	const struct json_t *fields;
+};
+
+/* Folds one event into v (pure: no database, no clock). action is the event's action name and
+   fields its stored fields. Returns 0, or -1 when the event does not apply (a corrupt log). */
+int matter_fold(struct matter_view *v, const char *action, const struct json_t *fields, int64_t at);
+
+/* Reports a matter. *id gets the new matter's id. 0, or -1 with e. */
+int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64_t *id,
+                  struct dom_err *e);
+/* Takes an action (any row of the flow table but the report). 0, or -1 with e:
+   400 missing_field/bad_field, 403 not_your_turn, 404 not_found, 409 bad_transition (names the
+   state and the action), version_conflict, return_too_late, overdue_explanation_required,
+   item_not_published (Art. 16), calendar_missing. */
+int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct dom_err *e);
+
+/* The matter as the caller may see it: fields, assignments (with organisation names), the
+   timeline of events, and "actions": what this caller may do now ({action, label, required,
+   assignment?}; dispatch and assign carry "options", the organisations they may go to). NULL
+   with e (404 outside scope). */
+struct json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
+
+/* Filters of the queue. Empty strings / 0 are "any". */
+struct matter_filter {
+	const char *state; /* a state name, or "open" */
+	const char *category;
+	const char *item;
+	const char *grid_code;
+	int alert; /* 1 yellow or worse, 2 red; 0 any */
+	int mine;  /* department / assignee: only with open work for the caller's org */
+};
+/* A keyset page of the matters in the caller's scope, newest first. NULL with e. */
+struct json_t *matter_list(const struct dom_ctx *x, const struct matter_filter *f,
+                           const struct dom_page *pg, struct dom_err *e);
+
+/* Counters of a region in the caller's scope ("" = the caller's own region): {region, by_state:
+   {state: n}, by_category: {...}, yellow, red, open}. NULL with e. */
+struct json_t *matter_counts(const struct dom_ctx *x, const char *region_code, struct dom_err *e);
+
+/* The scheduler's step: turns matters and assignments yellow or red at x->now, with the counters,
+   in one write. *changed gets how many rows changed colour. 0, or -1 with e. */
+int matter_alerts_tick(const struct dom_ctx *x, int64_t *changed, struct dom_err *e);
+
+/* `wangge check`: folds every matter's events and compares with the stored projection and the
+   counters with a GROUP BY over matters. Appends one line per difference to report. Returns the
+   number of differences, or -1 on a database error. */
+int matter_check_projection(struct store_conn *c, struct buf *report);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,585 @@
+/*
+ * Reading matters: the caller's scope as SQL, the queue (keyset pages, newest first), one matter
+ * with its assignments, its timeline and what the caller may do now, and the counters of a
+ * region. Every read is scoped by the database (matter_scope_sql); nothing is filtered in C.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/codes.h"
+#include "domain/access.h"
+#include "domain/matter.h"
+#include "domain/matter_internal.h"
+#include "domain/matter_item.h"
+#include "domain/region.h"
+#include "store/store.h"
+
+/* The column holding the matter's code at the level of a region code, or NULL. */
+static const char *level_column(const char *region_code)
+{
+	struct code_error ce = { 0 };
+	char norm[13];
+
+	switch (region_code_normalize(region_code, norm, &ce)) {
+	case 2: return "m.city_code";
+	case 3: return "m.county_code";
+	case 4: return "m.township_code";
+	case 5: return "m.community_code";
+	default: return NULL;
+	}
+}
+
+void matter_scope_sql(const struct principal *p, char out[MATTER_SCOPE_SQL_MAX])
+{
+	const char *col;
+
+	if (p->is_system) {
+		out[0] = '\0';
+	} else if (!access_authenticated(p)) {
+		snprintf(out, MATTER_SCOPE_SQL_MAX, " AND 0");
+	} else if (p->org_kind == ORG_DEPARTMENT) {
+		snprintf(out, MATTER_SCOPE_SQL_MAX,
+		         " AND (m.reporter_org_id = ? OR m.id IN (SELECT matter_id FROM "
+		         "matter_assignments WHERE org_id = ?))");
+	} else if (p->grid_bound) {
+		char s[DOM_SCOPE_SQL_MAX];
+
+		dom_scope_sql(p, "m.path", "m.grid_id", s);
+		snprintf(out, MATTER_SCOPE_SQL_MAX, "%s", s);
+	} else if ((col = level_column(p->region_code)) != NULL) {
+		snprintf(out, MATTER_SCOPE_SQL_MAX, " AND %s = ?", col);
+	} else {
+		char s[DOM_SCOPE_SQL_MAX];
+
+		dom_scope_sql(p, "m.path", NULL, s);
+		snprintf(out, MATTER_SCOPE_SQL_MAX, "%s", s);
+	}
+}
+
+int matter_scope_bind(const struct principal *p, struct store_stmt *st, int idx)
+{
+	if (p->is_system || !access_authenticated(p))
+		return idx;
+	if (p->org_kind == ORG_DEPARTMENT) {
+		store_bind_int64(st, idx, p->org_id);
+		store_bind_int64(st, idx + 1, p->org_id);
+		return idx + 2;
+	}
+	if (p->grid_bound)
+		return dom_scope_bind(p, "m.grid_id", st, idx);
+	if (level_column(p->region_code)) {
+		char norm[13];
+		struct code_error ce = { 0 };
+
+		region_code_normalize(p->region_code, norm, &ce);
+		store_bind_text(st, idx, norm, -1);
+		return idx + 1;
+	}
+	return dom_scope_bind(p, NULL, st, idx);
+}
+
+static void set_time(json_t *o, const char *key, int64_t t)
+{
+	char buf[40];
+
+	if (t)
+		json_object_set_new(o, key, json_string(clock_format_local(t, buf, sizeof buf)));
+	else
+		json_object_set_new(o, key, json_null());
+}
+
+static const char *alert_name(int alert)
+{
+	return alert == 2 ? "red" : alert == 1 ? "yellow" : "none";
+}
+
+/* ---- the queue ---- */
+
+#define LIST_COLUMNS                                                                               \
+	"m.id, m.title, m.state, m.item_code, m.category, m.urgency, coalesce(m.due_at, 0), "      \
+	"m.alert, m.created_at, m.updated_at, m.version, coalesce(g.code, ''), "                   \
+	"coalesce(g.name, ''), o.id, o.name, m.source "
+
+static json_t *list_row(struct store_stmt *st, void *arg)
+{
+	json_t *o;
+	(void)arg;
+
+	o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:{s:s,s:s},s:{s:I,s:s},s:s}", "id",
+	              (json_int_t)store_col_int64(st, 0), "title", store_col_text(st, 1), "state",
+	              store_col_text(st, 2), "state_label",
+	              flow_state_label(flow_state_from_name(store_col_text(st, 2))), "item",
+	              store_col_text(st, 3), "category", store_col_text(st, 4), "urgency",
+	              (int)store_col_int64(st, 5), "alert", alert_name((int)store_col_int64(st, 7)),
+	              "version", (int)store_col_int64(st, 10), "grid", "code",
+	              store_col_text(st, 11), "name", store_col_text(st, 12), "owner", "id",
+	              (json_int_t)store_col_int64(st, 13), "name", store_col_text(st, 14), "source",
+	              store_col_text(st, 15));
+	if (o) {
+		set_time(o, "due_at", store_col_int64(st, 6));
+		set_time(o, "created_at", store_col_int64(st, 8));
+		set_time(o, "updated_at", store_col_int64(st, 9));
+	}
+	return o;
+}
+
+json_t *matter_list(const struct dom_ctx *x, const struct matter_filter *f,
+                    const struct dom_page *pg, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	char scope[MATTER_SCOPE_SQL_MAX], sql[2048];
+	struct store_stmt *st;
+	int64_t after;
+	int idx, open = f->state && strcmp(f->state, "open") == 0;
+	json_t *page;
+
+	if (!c)
+		return NULL;
+	if (f->state && *f->state && !open && flow_state_from_name(f->state) == FS_NONE) {
+		dom_err_set(e, 400, "bad_state", "状态无效：%s", f->state);
+		return NULL;
+	}
+	if (f->alert < 0 || f->alert > 2) {
+		dom_err_set(e, 400, "bad_alert", "预警级别应为 1（黄牌及以上）或 2（红牌）");
+		return NULL;
+	}
+	if (dom_page_after_id(pg, &after, e) < 0)
+		return NULL;
+	matter_scope_sql(x->caller, scope);
+	snprintf(
+	        sql, sizeof sql,
+	        "SELECT " LIST_COLUMNS "FROM matters m LEFT JOIN grids g ON g.id = m.grid_id "
+	        "JOIN organisations o ON o.id = m.owner_org_id WHERE m.id < ?%s%s%s%s%s%s%s "
+	        "ORDER BY m.id DESC LIMIT ?",
+	        scope,
+	        open ? " AND m.state IN ('reported', 'accepted', 'in_progress', 'done', "
+	               "'verified')"
+	        : f->state && *f->state ? " AND m.state = ?"
+	                                : "",
+	        f->category && *f->category ? " AND m.category = ?" : "",
+	        f->item && *f->item ? " AND m.item_code = ?" : "",
+	        f->grid_code && *f->grid_code
+	                ? " AND m.grid_id = (SELECT id FROM grids WHERE code = ?)"
+	                : "",
+	        f->alert ? " AND m.alert >= ?" : "",
+	        f->mine ? " AND m.id IN (SELECT matter_id FROM matter_assignments WHERE org_id = ? "
+	                  "AND status IN ('pending', 'signed'))"
+	                : "");
+	st = store_prepare(c, sql);
+	if (!st) {
+		dom_err_read(e);
+		return NULL;
+	}
+	store_bind_int64(st, 1, after ? after : INT64_MAX);
+	idx = matter_scope_bind(x->caller, st, 2);
+	if (f->state && *f->state && !open)
+		store_bind_text(st, idx++, f->state, -1);
+	if (f->category && *f->category)
+		store_bind_text(st, idx++, f->category, -1);
+	if (f->item && *f->item)
+		store_bind_text(st, idx++, f->item, -1);
+	if (f->grid_code && *f->grid_code)
+		store_bind_text(st, idx++, f->grid_code, -1);
+	if (f->alert)
+		store_bind_int64(st, idx++, f->alert);
+	if (f->mine)
+		store_bind_int64(st, idx++, x->caller->org_id);
+	store_bind_int64(st, idx, pg->limit + 1);
+	page = dom_page_collect(st, pg, list_row, NULL, e);
+	return page;
+}
+
+/* ---- one matter ---- */
+
+/* Event fields for the timeline: instants as RFC 3339, internal bookkeeping left out. */
+static json_t *fields_for_timeline(const char *text)
+{
+	json_t *f = json_loads(text, 0, NULL), *out = json_object();
+	const char *key;
+	json_t *v;
+
+	if (!f || !out) {
+		json_decref(f);
+		return out;
+	}
+	json_object_foreach(f, key, v)
+	{
+		size_t len = strlen(key);
+
+		if (strcmp(key, "limits") == 0 || strcmp(key, "warn_at") == 0 ||
+		    strcmp(key, "item_version_id") == 0 || strcmp(key, "owner_org_id") == 0)
+			continue;
+		if (json_is_integer(v) && len > 3 &&
+		    (strcmp(key + len - 3, "_at") == 0 || strcmp(key, "return_by") == 0)) {
+			set_time(out, key, json_integer_value(v));
+		} else if (json_is_array(v)) {
+			json_t *arr = json_array();
+			size_t i;
+			json_t *it;
+
+			json_array_foreach(v, i, it)
+			{
+				json_t *o = json_deep_copy(it);
+				json_t *due = json_object_get(it, "due_at");
+
+				if (json_is_object(o)) {
+					json_object_del(o, "warn_at");
+					json_object_del(o, "return_by");
+					if (json_is_integer(due))
+						set_time(o, "due_at", json_integer_value(due));
+				}
+				json_array_append_new(arr, o);
+			}
+			json_object_set_new(out, key, arr);
+		} else {
+			json_object_set(out, key, v);
+		}
+	}
+	json_decref(f);
+	return out;
+}
+
+static json_t *timeline(struct store_conn *c, int64_t id)
+{
+	struct store_stmt *st = store_prepare(
+	        c,
+	        "SELECT ev.seq, ev.at, ev.action, coalesce(ev.from_state, ''), ev.to_state, "
+	        "ev.fields, coalesce(u.display_name, ''), coalesce(o.name, '') FROM matter_events "
+	        "ev LEFT JOIN users u ON u.id = ev.actor_user_id LEFT JOIN organisations o ON "
+	        "o.id = ev.actor_org_id WHERE ev.matter_id = ? ORDER BY ev.seq LIMIT 1000");
+	json_t *arr = json_array();
+
+	if (!st || !arr) {
+		json_decref(arr);
+		return NULL;
+	}
+	store_bind_int64(st, 1, id);
+	while (store_step(st) == STORE_ROW) {
+		int action = flow_action_from_name(store_col_text(st, 2));
+		json_t *ev = json_pack(
+		        "{s:i,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (int)store_col_int64(st, 0),
+		        "action", store_col_text(st, 2), "action_label",
+		        action >= 0 ? flow_action_label((enum flow_action)action) : "?", "from",
+		        store_col_text(st, 3), "to", store_col_text(st, 4), "actor",
+		        store_col_text(st, 6), "organisation", store_col_text(st, 7));
+
+		if (!ev)
+			continue;
+		set_time(ev, "at", store_col_int64(st, 1));
+		json_object_set_new(ev, "fields", fields_for_timeline(store_col_text(st, 5)));
+		json_array_append_new(arr, ev);
+	}
+	store_reset(st);
+	return arr;
+}
+
+static json_t *assignments_json(struct store_conn *c, const struct matter_view *v, int64_t now)
+{
+	json_t *arr = json_array();
+	struct store_stmt *st = store_prepare(c, "SELECT name FROM organisations WHERE id = ?");
+
+	for (int i = 0; arr && st && i < v->nassign; i++) {
+		const struct matter_assignment *a = &v->a[i];
+		json_t *o;
+		char name[256] = "";
+
+		store_bind_int64(st, 1, a->org_id);
+		if (store_step(st) == STORE_ROW)
+			dom_copy(name, sizeof name, store_col_text(st, 0));
+		store_reset(st);
+		o = json_pack(
+		        "{s:i,s:{s:I,s:s},s:s,s:s,s:s,s:b,s:b,s:s}", "n", a->n, "org", "id",
+		        (json_int_t)a->org_id, "name", name, "kind", a->kind, "role", a->role,
+		        "status", a->status, "explained", a->explained, "overdue",
+		        (strcmp(a->status, "pending") == 0 || strcmp(a->status, "signed") == 0) &&
+		                now >= a->due_at,
+		        "alert", alert_name(a->alert));
+		if (!o)
+			continue;
+		set_time(o, "due_at", a->due_at);
+		set_time(o, "return_by", a->return_by);
+		set_time(o, "extension_due_at", a->extension_due_at);
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* Where a dispatch (departments) or an assignment down (lower centers) may go: the
+   organisations whose region holds the matter's place (a segment of its path), as the write
+   path checks them, so the dialog offers what would be accepted. The caller may not see these
+   organisations through /api/v1/orgs (a township center does not see the county's departments),
+   so they come with the action. */
+static json_t *action_options(struct store_conn *c, enum flow_action action, const char *path,
+                              int64_t owner_org_id)
+{
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT o.id, o.name, r.name FROM organisations o JOIN regions r ON r.code = "
+	           "o.region_code WHERE o.disabled = 0 AND o.kind = ? AND o.region_code IN (?, ?, "
+	           "?, ?, ?) AND (? = 0 OR (CASE o.level WHEN 'city' THEN 2 WHEN 'county' THEN 3 "
+	           "WHEN 'township' THEN 4 ELSE 0 END) > (SELECT CASE level WHEN 'city' THEN 2 "
+	           "WHEN 'county' THEN 3 WHEN 'township' THEN 4 ELSE 9 END FROM organisations "
+	           "WHERE id = ?)) ORDER BY r.path, o.id LIMIT 200");
+	json_t *arr = json_array();
+	const char *p = path;
+	int k = 2;
+
+	if (!st || !arr) {
+		json_decref(arr);
+		return NULL;
+	}
+	store_bind_text(st, 1, action == FA_DISPATCH ? "department" : "center", -1);
+	while (p && *p && k <= 6) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (len == 12)
+			store_bind_text(st, k++, p, 12);
+		p = slash ? slash + 1 : NULL;
+	}
+	while (k <= 6)
+		store_bind_text(st, k++, "", 0);
+	store_bind_int64(st, 7, action == FA_ASSIGN);
+	store_bind_int64(st, 8, owner_org_id);
+	while (store_step(st) == STORE_ROW)
+		json_array_append_new(arr, json_pack("{s:I,s:s,s:s}", "id",
+		                                     (json_int_t)store_col_int64(st, 0), "name",
+		                                     store_col_text(st, 1), "region_name",
+		                                     store_col_text(st, 2)));
+	store_reset(st);
+	return arr;
+}
+
+/* Whether the published list lets the grid worker resolve the item on the spot (Art. 16): the
+   write path refuses self-handling otherwise, so it is not offered. */
+static int worker_may_resolve(struct store_conn *c, const struct dom_ctx *x, const char *item_code)
+{
+	struct matter_item it;
+	struct dom_err e = { 0 };
+
+	return matter_item_in_force(c, item_code, x->now, &it, &e) == 0 &&
+	       strcmp(it.worker_role, "resolve") == 0;
+}
+
+/* The actions this caller may take now, with what each needs. */
+static json_t *available_actions(struct store_conn *c, const struct dom_ctx *x,
+                                 const struct matter_view *v, int64_t grid_id, const char *path,
+                                 const char *item_code)
+{
+	json_t *arr = json_array();
+	int pending_ext = 0;
+
+	for (int i = 0; i < v->nassign; i++)
+		pending_ext |= v->a[i].extension_due_at != 0;
+	for (size_t i = 0; arr && i < flow_row_count; i++) {
+		const struct flow_row *r = &flow_rows[i];
+		const struct matter_assignment *mine = NULL;
+		json_t *req, *o;
+		int n = 0;
+
+		if (r->from != v->state || !access_can(x->caller, r->permission) ||
+		    !matter_caller_is(x->caller, r->who, v, grid_id, path, r->action, &n))
+			continue;
+		for (int k = 0; n && k < v->nassign; k++)
+			if (v->a[k].n == n)
+				mine = &v->a[k];
+		if ((r->action == FA_APPROVE_EXTENSION || r->action == FA_DENY_EXTENSION) &&
+		    !pending_ext)
+			continue;
+		if (r->action == FA_SELF_HANDLE && !worker_may_resolve(c, x, item_code))
+			continue;
+		if (mine && r->action == FA_EXPLAIN_OVERDUE &&
+		    (x->now < mine->due_at || mine->explained))
+			continue;
+		if (mine && r->action == FA_RETURN && x->now > mine->return_by)
+			continue;
+		if (mine && r->action == FA_SUBMIT && strcmp(mine->status, "pending") == 0)
+			continue;
+		if (mine && r->action == FA_REQUEST_EXTENSION && mine->extension_due_at)
+			continue;
+		req = json_array();
+		for (int k = 0; k < FLOW_FIELDS_MAX && r->required[k]; k++)
+			json_array_append_new(req, json_string(r->required[k]));
+		o = json_pack("{s:s,s:s,s:o}", "action", flow_action_name(r->action), "label",
+		              flow_action_label(r->action), "required", req);
+		if (o && n)
+			json_object_set_new(o, "assignment", json_integer(n));
+		if (o && (r->action == FA_DISPATCH || r->action == FA_ASSIGN))
+			json_object_set_new(o, "options",
+			                    action_options(c, r->action, path, v->owner_org_id));
+		if (o)
+			json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	char scope[MATTER_SCOPE_SQL_MAX], sql[1024];
+	struct store_stmt *st;
+	struct matter_view v;
+	json_t *o = NULL;
+	int64_t grid_id = 0;
+	char path[ACCESS_PATH_MAX] = "", item[32] = "";
+	int rc;
+
+	if (!c)
+		return NULL;
+	matter_scope_sql(x->caller, scope);
+	snprintf(sql, sizeof sql,
+	         "SELECT m.id, m.title, m.description, coalesce(m.address, ''), m.lng, m.lat, "
+	         "coalesce(g.code, ''), coalesce(g.name, ''), m.item_code, m.category, m.urgency, "
+	         "m.source, m.state, m.alert, coalesce(m.due_at, 0), m.created_at, m.updated_at, "
+	         "m.version, o.id, o.name, coalesce(m.grid_id, 0), m.path, coalesce(m.closed_at, "
+	         "0), coalesce(m.handler, '') FROM matters m LEFT JOIN grids g ON g.id = m.grid_id "
+	         "JOIN organisations o ON o.id = m.owner_org_id WHERE m.id = ?%s",
+	         scope);
+	st = store_prepare(c, sql);
+	if (!st) {
+		dom_err_read(e);
+		return NULL;
+	}
+	store_bind_int64(st, 1, id);
+	matter_scope_bind(x->caller, st, 2);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		o = json_pack(
+		        "{s:I,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:{s:I,s:"
+		        "s},s:s}",
+		        "id", (json_int_t)id, "title", store_col_text(st, 1), "description",
+		        store_col_text(st, 2), "address", store_col_text(st, 3), "grid", "code",
+		        store_col_text(st, 6), "name", store_col_text(st, 7), "item",
+		        store_col_text(st, 8), "category", store_col_text(st, 9), "urgency",
+		        (int)store_col_int64(st, 10), "source", store_col_text(st, 11), "state",
+		        store_col_text(st, 12), "state_label",
+		        flow_state_label(flow_state_from_name(store_col_text(st, 12))), "alert",
+		        alert_name((int)store_col_int64(st, 13)), "version",
+		        (int)store_col_int64(st, 17), "owner", "id",
+		        (json_int_t)store_col_int64(st, 18), "name", store_col_text(st, 19),
+		        "handler", store_col_text(st, 23));
+		if (o) {
+			if (!store_col_is_null(st, 4))
+				json_object_set_new(o, "location",
+				                    json_pack("{s:f,s:f}", "lng",
+				                              store_col_double(st, 4), "lat",
+				                              store_col_double(st, 5)));
+			else
+				json_object_set_new(o, "location", json_null());
+			set_time(o, "due_at", store_col_int64(st, 14));
+			set_time(o, "created_at", store_col_int64(st, 15));
+			set_time(o, "updated_at", store_col_int64(st, 16));
+			set_time(o, "closed_at", store_col_int64(st, 22));
+		}
+		grid_id = store_col_int64(st, 20);
+		dom_copy(path, sizeof path, store_col_text(st, 21));
+		dom_copy(item, sizeof item, store_col_text(st, 8));
+	}
+	store_reset(st);
+	if (rc != STORE_ROW) {
+		if (rc == STORE_DONE)
+			dom_err_set(e, 404, "not_found", "事项不存在");
+		else
+			dom_err_read(e);
+		return NULL;
+	}
+	if (!o || matter_view_load(c, id, &v) != 1) {
+		json_decref(o);
+		dom_err_read(e);
+		return NULL;
+	}
+	json_object_set_new(o, "assignments", assignments_json(c, &v, x->now));
+	json_object_set_new(o, "timeline", timeline(c, id));
+	json_object_set_new(o, "actions", available_actions(c, x, &v, grid_id, path, item));
+	return o;
+}
+
+/* ---- counters ---- */
+
+json_t *matter_counts(const struct dom_ctx *x, const char *region_code, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	const struct principal *p = x->caller;
+	char code[13] = "", path[ACCESS_PATH_MAX] = "";
+	struct store_stmt *st;
+	json_t *by_state = json_object(), *by_category = json_object(), *o = NULL;
+	int64_t open = 0, yellow = 0, red = 0, total = 0;
+	int rc;
+
+	if (!c || !by_state || !by_category)
+		goto fail;
+	if (p->org_kind == ORG_DEPARTMENT || p->grid_bound) {
+		dom_err_set(e, 403, "forbidden", "统计数据仅供网格化服务管理中心查看");
+		goto fail;
+	}
+	if (region_code && *region_code) {
+		struct code_error ce = { 0 };
+
+		if (!region_code_normalize(region_code, code, &ce)) {
+			dom_err_set(e, 400, "bad_code", "区划代码无效：%s", ce.message);
+			goto fail;
+		}
+	} else if (p->region_code[0]) {
+		dom_copy(code, sizeof code, p->region_code);
+	} else {
+		st = store_prepare(c, "SELECT code FROM regions WHERE parent_code IS NULL ORDER BY "
+		                      "code LIMIT 1");
+		if (st && store_step(st) == STORE_ROW)
+			dom_copy(code, sizeof code, store_col_text(st, 0));
+		if (st)
+			store_reset(st);
+	}
+	st = store_prepare(c, "SELECT path FROM regions WHERE code = ?");
+	if (!st) {
+		dom_err_read(e);
+		goto fail;
+	}
+	store_bind_text(st, 1, code, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		dom_copy(path, sizeof path, store_col_text(st, 0));
+	store_reset(st);
+	if (rc != STORE_ROW || (!p->is_system && !access_sees_region(p, path))) {
+		dom_err_set(e, 404, "not_found", "区划不存在或不在您的管辖范围内");
+		goto fail;
+	}
+	st = store_prepare(c, "SELECT state, category, alert, n FROM matter_counters WHERE "
+	                      "region_code = ? AND n > 0");
+	if (!st) {
+		dom_err_read(e);
+		goto fail;
+	}
+	store_bind_text(st, 1, code, -1);
+	while (store_step(st) == STORE_ROW) {
+		const char *state = store_col_text(st, 0);
+		const char *category = store_col_text(st, 1);
+		int alert = (int)store_col_int64(st, 2);
+		int64_t n = store_col_int64(st, 3);
+		json_t *s = json_object_get(by_state, state), *k;
+		int is_open = flow_state_open(flow_state_from_name(state));
+
+		json_object_set_new(by_state, state,
+		                    json_integer((s ? json_integer_value(s) : 0) + n));
+		total += n;
+		if (is_open) {
+			open += n;
+			yellow += alert == 1 ? n : 0;
+			red += alert == 2 ? n : 0;
+			k = json_object_get(by_category, category);
+			json_object_set_new(by_category, category,
+			                    json_integer((k ? json_integer_value(k) : 0) + n));
+		}
+	}
+	store_reset(st);
+	o = json_pack("{s:s,s:o,s:o,s:I,s:I,s:I,s:I}", "region", code, "by_state", by_state,
+	              "open_by_category", by_category, "total", (json_int_t)total, "open",
+	              (json_int_t)open, "yellow", (json_int_t)yellow, "red", (json_int_t)red);
+	if (!o)
+		dom_err_set(e, 500, "internal", "内部错误");
+	return o;
+fail:
+	json_decref(by_state);
+	json_decref(by_category);
+	return NULL;
+}

@@ -1,0 +1,68 @@
+// 事项详情 (#/matters/:id): the matter's header (state, deadline colour), its fields, a small map
+// with the location and the grid outline, the assignments (who handles it, lead or co-handler,
+// status, deadline, overdue), the timeline of events (who, which organisation, when, and the
+// fields as text), and one button per action this user may take now (the server's `actions`):
+// each opens the action dialog, which submits with the version shown. After an action the page
+// shows the matter the server answered; a stale version reloads it and says so.
+import { computed, onMounted, ref } from 'vue';
+import { ArrowLeft, Refresh } from '@element-plus/icons-vue';
+import { api } from '../api.js';
+import { navigate } from '../router.js';
+import { reportError } from '../session.js';
+import { narrow } from '../screen.js';
+import { formatDateTime } from '../format.js';
+import {
+  ActionDialog, ALERTS, ASSIGNMENT_STATUS, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
+  STATE_LABEL, URGENCY_LABEL, categoryLabel, eventLines, formatDue, formatWhen, stateTag,
+} from '../matters.js';
+import { renderMatterDetail } from '../gen/pages/matter.js';
+
+// Button colour of an action: the way forward is primary, refusals and send-backs are warnings.
+const ACTION_TYPE = {
+  accept: 'primary', dispatch: 'primary', sign: 'primary', submit: 'primary', self_handle: 'primary',
+  verify: 'success', close: 'success', approve_extension: 'success',
+  reject: 'danger', return: 'warning', rework: 'warning', deny_extension: 'warning', escalate: 'warning',
+  explain_overdue: 'danger',
+};
+
+export default {
+  name: 'MatterDetail',
+  components: { ActionDialog, MatterMap },
+  props: { id: { type: String, required: true } },
+  setup(props) {
+    const matter = ref(null);
+    const loading = ref(false);
+    const error = ref('');
+    const current = ref(null); // the action whose dialog is open
+
+    async function load() {
+      loading.value = true;
+      try {
+        matter.value = await api.get(`/api/v1/matters/${props.id}`);
+        error.value = '';
+      } catch (e) {
+        error.value = e.status === 404 ? '事项不存在，或不在您的查看范围内' : e.message;
+        if (e.status !== 404) reportError(e);
+      } finally {
+        loading.value = false;
+      }
+    }
+    onMounted(load);
+
+    const open = (a) => { current.value = a; };
+    function done(m) { current.value = null; matter.value = m; }
+    function conflict() { current.value = null; load(); }
+
+    const alert = computed(() => ALERTS[matter.value?.alert] || null);
+    const timeline = computed(() => (matter.value?.timeline || []).slice().reverse());
+    const stateText = (s) => STATE_LABEL[s] || s || '（新建）';
+    const back = () => (history.length > 1 ? history.back() : navigate('/matters'));
+
+    return {
+      matter, loading, error, current, load, open, done, conflict, alert, timeline, back, narrow, stateText,
+      eventLines, formatDue, formatWhen, formatDateTime, stateTag, categoryLabel, ACTION_TYPE, ASSIGNMENT_STATUS,
+      ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, ArrowLeft, Refresh,
+    };
+  },
+  render: renderMatterDetail,
+};
