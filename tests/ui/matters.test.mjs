@@ -203,13 +203,20 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await page.locator('.el-select-dropdown__item:visible').first().waitFor({ state: 'hidden' });
     const rows = dialog.locator('.dispatch-row');
     assert.equal(await rows.count(), 2);
-    // The first chosen leads until another is made lead; the deadline is the item's default
-    // until the calendar answers.
+    // The first chosen leads until another is made lead; the default deadline is the item's
+    // handling limit counted on the working-day calendar, shown as a date.
     assert.equal((await rows.nth(0).locator('[data-field=role]').textContent()).trim(), '牵头');
     await rows.nth(1).locator('[data-action=make-lead]').click();
     await rows.nth(1).locator('[data-field=role]', { hasText: '牵头' }).waitFor();
     assert.equal((await rows.nth(0).locator('[data-field=role]').textContent()).trim(), '协办');
-    assert.equal((await rows.nth(1).locator('[data-field=default-due]').textContent()).trim(), '按事项默认时限');
+    const shown = (await rows.nth(1).locator('[data-field=default-due]').textContent()).trim();
+    const [, date] = shown.match(/^(\d{4}-\d{2}-\d{2})（按事项时限计算）$/) || [];
+    assert.ok(date, shown);
+    const items = (await clients.township.get('/api/v1/matter-items?q=CG-001')).body.items;
+    const days = items.find((i) => i.code === 'CG-001').limits.handle.amount;
+    const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+    const expected = await clients.township.get(`/api/v1/calendar/due?from=${today}&working_days=${days}`);
+    assert.equal(date, expected.body.due);
     // The co-handler's deadline is set to a date (typed into the date picker).
     const due = new Date(Date.now() + 30 * 86400e3 + 8 * 3600e3).toISOString().slice(0, 10);
     await rows.nth(0).locator('.dispatch-due input').fill(due);
@@ -297,7 +304,7 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     const steps = await page.locator('.timeline-event').evaluateAll((els) => els.map((e) => e.dataset.action));
     assert.deepEqual(steps.reverse(), ['report', 'accept', 'dispatch', 'sign', 'sign', 'return', 'explain_overdue', 'submit', 'verify', 'close']);
     const text = async (action) => (await page.locator(`.timeline-event[data-action=${action}]`).allTextContents()).join('\n');
-    assert.match(await text('report'), /郑网格（杨寨社区网格员队伍）/);
+    assert.match(await text('report'), /郑网格（古城社区网格员队伍）/);
     assert.match(await text('dispatch'), new RegExp(`${clients.handler.login.org.name}（牵头）`));
     assert.match(await text('dispatch'), new RegExp(`${clients.handler2.login.org.name}（协办）`));
     assert.ok((await text('return')).includes(BASIS));
