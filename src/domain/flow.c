@@ -13,12 +13,14 @@
 static const char *const state_names[FS_COUNT] = {
 	[FS_NONE] = "none",         [FS_REPORTED] = "reported",       [FS_ACCEPTED] = "accepted",
 	[FS_REJECTED] = "rejected", [FS_IN_PROGRESS] = "in_progress", [FS_DONE] = "done",
-	[FS_VERIFIED] = "verified", [FS_CLOSED] = "closed",
+	[FS_VERIFIED] = "verified", [FS_CLOSED] = "closed",           [FS_RATED] = "rated",
+	[FS_REVIEWING] = "reviewing",
 };
 static const char *const state_labels[FS_COUNT] = {
 	[FS_NONE] = "（新建）",     [FS_REPORTED] = "已上报",    [FS_ACCEPTED] = "已受理",
 	[FS_REJECTED] = "不予受理", [FS_IN_PROGRESS] = "处置中", [FS_DONE] = "已办结",
-	[FS_VERIFIED] = "已核查",   [FS_CLOSED] = "已结案",
+	[FS_VERIFIED] = "已核查",   [FS_CLOSED] = "已结案",       [FS_RATED] = "已评价",
+	[FS_REVIEWING] = "复核中",
 };
 
 static const struct {
@@ -44,6 +46,11 @@ static const struct {
 	[FA_REWORK] = { "rework", "返工" },
 	[FA_CLOSE] = { "close", "结案" },
 	[FA_FEEDBACK] = { "feedback", "答复上报人" },
+	[FA_MARK_SPAM] = { "mark_spam", "标记为无效信息" },
+	[FA_RATE] = { "rate", "评价" },
+	[FA_UPHOLD] = { "uphold", "复核后维持结案" },
+	[FA_SUPERVISE] = { "supervise", "督办" },
+	[FA_REMIND] = { "remind", "催办" },
 };
 
 static const struct {
@@ -54,6 +61,8 @@ static const struct {
 	[FW_OWNER] = { "owner", "持有该事项的中心" },
 	[FW_ASSIGNEE] = { "assignee", "承办单位（被分流的部门或被交办的下级中心）" },
 	[FW_HANDLER] = { "handler", "当前处置方（承办单位，或本级处置的中心）" },
+	[FW_RESIDENT] = { "resident", "上报的居民（凭查询码）" },
+	[FW_HIGHER] = { "higher", "持有中心的上级中心（事项在其辖区内）" },
 };
 
 /* clang-format off */
@@ -119,6 +128,31 @@ const struct flow_row flow_rows[] = {
 	  "matter.feedback", "the reporter sees the result" },
 	{ FS_REJECTED, FA_FEEDBACK, FW_OWNER, FS_REJECTED, FS_NONE, { "message", NULL },
 	  "matter.feedback", "the reporter hears why it was not accepted" },
+	{ FS_REPORTED, FA_MARK_SPAM, FW_OWNER, FS_REJECTED, FS_NONE, { "reason", NULL },
+	  "matter.accept", "a resident's report that is spam or abuse: final, flagged, audited" },
+	{ FS_CLOSED, FA_RATE, FW_RESIDENT, FS_RATED, FS_REVIEWING, { "rating", NULL }, "public",
+	  "once, on the tracking page: 满意 or 基本满意 ends it; 不满意 sends it to the center for "
+	  "review" },
+	{ FS_REVIEWING, FA_REWORK, FW_OWNER, FS_IN_PROGRESS, FS_NONE, { "reason", NULL },
+	  "matter.verify", "the review finds the complaint right: handled again" },
+	{ FS_REVIEWING, FA_UPHOLD, FW_OWNER, FS_RATED, FS_NONE, { "reason", NULL }, "matter.verify",
+	  "the review upholds the result; the reporter sees the reason" },
+	{ FS_REVIEWING, FA_FEEDBACK, FW_OWNER, FS_REVIEWING, FS_NONE, { "message", NULL },
+	  "matter.feedback", "the reporter sees the message" },
+	{ FS_RATED, FA_FEEDBACK, FW_OWNER, FS_RATED, FS_NONE, { "message", NULL }, "matter.feedback",
+	  "the reporter sees the message" },
+#define SUPERVISION_ROWS(state)                                                                   \
+	{ state, FA_SUPERVISE, FW_HIGHER, state, FS_NONE, { "level", "message", NULL },        \
+	  "matter.supervise", "督办 (level normal, yellow or red card): counted for the holders" }, \
+	{ state, FA_REMIND, FW_HIGHER, state, FS_NONE, { "message", NULL }, "matter.supervise",  \
+	  "催办: counted for the holders" }
+	SUPERVISION_ROWS(FS_REPORTED),
+	SUPERVISION_ROWS(FS_ACCEPTED),
+	SUPERVISION_ROWS(FS_IN_PROGRESS),
+	SUPERVISION_ROWS(FS_DONE),
+	SUPERVISION_ROWS(FS_VERIFIED),
+	SUPERVISION_ROWS(FS_REVIEWING),
+#undef SUPERVISION_ROWS
 };
 /* clang-format on */
 
@@ -154,12 +188,12 @@ const char *flow_action_label(enum flow_action a)
 
 const char *flow_who_name(enum flow_who w)
 {
-	return w >= 0 && w <= FW_HANDLER ? whos[w].name : "?";
+	return w >= 0 && w <= FW_HIGHER ? whos[w].name : "?";
 }
 
 const char *flow_who_label(enum flow_who w)
 {
-	return w >= 0 && w <= FW_HANDLER ? whos[w].label : "?";
+	return w >= 0 && w <= FW_HIGHER ? whos[w].label : "?";
 }
 
 enum flow_state flow_state_from_name(const char *name)
@@ -181,7 +215,7 @@ int flow_action_from_name(const char *name)
 int flow_state_open(enum flow_state s)
 {
 	return s == FS_REPORTED || s == FS_ACCEPTED || s == FS_IN_PROGRESS || s == FS_DONE ||
-	       s == FS_VERIFIED;
+	       s == FS_VERIFIED || s == FS_REVIEWING;
 }
 
 json_t *flow_table_json(void)
@@ -241,7 +275,7 @@ char *flow_table_markdown(void)
 		rc |= buf_printf(&b, "| `%s` | %s | %s |\n", state_names[s], state_labels[s],
 		                 flow_state_open((enum flow_state)s) ? "yes" : "no");
 	rc |= buf_puts(&b, "\n## Who\n\n| who | meaning |\n|---|---|\n");
-	for (int w = FW_REPORTER; w <= FW_HANDLER; w++)
+	for (int w = FW_REPORTER; w <= FW_HIGHER; w++)
 		rc |= buf_printf(&b, "| `%s` | %s |\n", whos[w].name, whos[w].label);
 	rc |= buf_puts(&b, "\n## Transitions\n\n"
 	                   "| from | action | who | to | required | permission | note |\n"

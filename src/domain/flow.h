@@ -22,7 +22,9 @@ enum flow_state {
 	FS_IN_PROGRESS, /* 处置中: held by the center, the grid worker, or assignees */
 	FS_DONE,        /* 已办结: the result is in, waiting for verification */
 	FS_VERIFIED,    /* 已核查 */
-	FS_CLOSED,      /* 已结案 */
+	FS_CLOSED,      /* 已结案: the reporter may rate it once */
+	FS_RATED,       /* 已评价 (final) */
+	FS_REVIEWING,   /* 复核中: the reporter was not satisfied; the center reviews */
 	FS_COUNT
 };
 
@@ -47,6 +49,11 @@ enum flow_action {
 	FA_REWORK,
 	FA_CLOSE,
 	FA_FEEDBACK,
+	FA_MARK_SPAM,
+	FA_RATE,
+	FA_UPHOLD,
+	FA_SUPERVISE,
+	FA_REMIND,
 	FA_COUNT
 };
 
@@ -57,6 +64,8 @@ enum flow_who {
 	FW_OWNER,       /* the center that holds the matter */
 	FW_ASSIGNEE, /* an organisation the matter is assigned or dispatched to, with open work */
 	FW_HANDLER,  /* whoever handles it now: an assignee, or the owner center handling it */
+	FW_RESIDENT, /* the resident who reported it, by the tracking code */
+	FW_HIGHER,   /* a center above the holding one whose area holds the matter */
 };
 
 #define FLOW_FIELDS_MAX 4

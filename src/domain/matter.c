@@ -6,6 +6,7 @@
 #include "domain/matter.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,12 @@
 #include "base/clock.h"
 #include "base/codes.h"
 #include "domain/access.h"
+#include "domain/audit.h"
 #include "domain/calendar.h"
 #include "domain/matter_internal.h"
 #include "domain/matter_item.h"
 #include "domain/region.h"
+#include "domain/sealed.h"
 #include "store/store.h"
 
 /* ---- small helpers ---- */
@@ -336,6 +339,34 @@ int matter_fold(struct matter_view *v, const char *action_name, const json_t *f,
 		v->closed_at = at;
 		v->due_at = v->warn_at = 0;
 		break;
+	case FA_MARK_SPAM:
+		v->state = FS_REJECTED;
+		v->spam = 1;
+		v->due_at = v->warn_at = 0;
+		v->closed_at = at;
+		break;
+	case FA_RATE:
+		v->rating = (int)jint(f, "rating");
+		if (v->rating < 1 || v->rating > 3)
+			return -1;
+		v->state = v->rating == 3 ? FS_REVIEWING : FS_RATED;
+		v->due_at = jint(f, "due_at");
+		v->warn_at = jint(f, "warn_at");
+		break;
+	case FA_UPHOLD:
+		v->state = FS_RATED;
+		v->due_at = v->warn_at = 0;
+		break;
+	case FA_SUPERVISE: {
+		int level = (int)jint(f, "level");
+
+		if (level < 1 || level > 3)
+			return -1;
+		if (level > v->supervision)
+			v->supervision = level;
+		break;
+	}
+	case FA_REMIND: v->reminders++; break;
 	case FA_PROGRESS:
 	case FA_FEEDBACK:
 	case FA_COUNT: break;
@@ -353,9 +384,12 @@ int matter_view_load(struct store_conn *c, int64_t id, struct matter_view *v)
 	int rc;
 
 	memset(v, 0, sizeof *v);
-	st = store_prepare(c, "SELECT state, owner_org_id, coalesce(handler, ''), "
-	                      "coalesce(due_at, 0), coalesce(warn_at, 0), version, updated_at, "
-	                      "coalesce(closed_at, 0) FROM matters WHERE id = ?");
+	st = store_prepare(c, "SELECT m.state, m.owner_org_id, coalesce(m.handler, ''), "
+	                      "coalesce(m.due_at, 0), coalesce(m.warn_at, 0), m.version, "
+	                      "m.updated_at, coalesce(m.closed_at, 0), coalesce(m.rating, 0), "
+	                      "m.supervision, m.reminders, m.spam, coalesce(r.path, '') FROM matters "
+	                      "m JOIN organisations o ON o.id = m.owner_org_id LEFT JOIN regions r ON "
+	                      "r.code = o.region_code WHERE m.id = ?");
 	if (!st)
 		return -1;
 	store_bind_int64(st, 1, id);
@@ -370,6 +404,11 @@ int matter_view_load(struct store_conn *c, int64_t id, struct matter_view *v)
 		v->version = (int)store_col_int64(st, 5);
 		v->updated_at = store_col_int64(st, 6);
 		v->closed_at = store_col_int64(st, 7);
+		v->rating = (int)store_col_int64(st, 8);
+		v->supervision = (int)store_col_int64(st, 9);
+		v->reminders = (int)store_col_int64(st, 10);
+		v->spam = (int)store_col_int64(st, 11);
+		dom_copy(v->owner_path, sizeof v->owner_path, store_col_text(st, 12));
 	}
 	store_reset(st);
 	if (rc != STORE_ROW)
@@ -401,43 +440,21 @@ int matter_view_load(struct store_conn *c, int64_t id, struct matter_view *v)
 	return rc == STORE_DONE || rc == STORE_ROW ? 1 : -1;
 }
 
-int matter_counters_move(struct store_conn *c, const char *const codes[3], const char *category,
-                         const char *state0, int alert0, const char *state1, int alert1)
-{
-	struct dom_err e = { 0 };
-
-	for (int i = 0; i < 3; i++) {
-		if (!codes[i] || !*codes[i])
-			continue;
-		if (state0 && dom_exec(c, &e,
-		                       "UPDATE matter_counters SET n = n - 1 WHERE region_code = ? "
-		                       "AND state = ? "
-		                       "AND category = ? AND alert = ?",
-		                       "ttti", codes[i], state0, category, (int64_t)alert0) < 0)
-			return -1;
-		if (dom_exec(c, &e,
-		             "INSERT INTO matter_counters (region_code, state, category, alert, n) "
-		             "VALUES (?, ?, ?, ?, 1) ON CONFLICT (region_code, state, category, "
-		             "alert) "
-		             "DO UPDATE SET n = n + 1",
-		             "ttti", codes[i], state1, category, (int64_t)alert1) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Writes v (after a fold) over the stored projection, with its colour at now and the counters. */
-static int view_save(struct store_conn *c, const struct matter_view *v, int64_t now,
-                     struct dom_err *e)
+/* Writes v (after a fold from before) over the stored projection, with its colour at now and
+   every counter it moves. */
+static int view_save(struct store_conn *c, const struct matter_view *before,
+                     const struct matter_view *v, int64_t now, struct dom_err *e)
 {
 	struct store_stmt *st;
 	char codes_buf[3][13] = { "", "", "" }, category[64] = "", old_state[16] = "";
 	const char *codes[3] = { codes_buf[0], codes_buf[1], codes_buf[2] };
-	int old_alert = 0, alert = matter_alert_at(v->due_at, v->warn_at, now), rc;
+	int old_alert = 0, alert = matter_alert_at(v->due_at, v->warn_at, now), rc, ever_red = 0;
+	int was_open = flow_state_open(before->state), is_open = flow_state_open(v->state);
+	int64_t grid_id = 0;
 
-	st = store_prepare(c,
-	                   "SELECT state, alert, category, city_code, coalesce(county_code, ''), "
-	                   "coalesce(township_code, '') FROM matters WHERE id = ?");
+	st = store_prepare(c, "SELECT state, alert, category, city_code, coalesce(county_code, ''), "
+	                      "coalesce(township_code, ''), coalesce(grid_id, 0), ever_red FROM "
+	                      "matters WHERE id = ?");
 	if (!st)
 		return dom_err_store(e, -1);
 	store_bind_int64(st, 1, v->id);
@@ -448,19 +465,24 @@ static int view_save(struct store_conn *c, const struct matter_view *v, int64_t 
 		dom_copy(category, sizeof category, store_col_text(st, 2));
 		for (int i = 0; i < 3; i++)
 			dom_copy(codes_buf[i], sizeof codes_buf[i], store_col_text(st, 3 + i));
+		grid_id = store_col_int64(st, 6);
+		ever_red = (int)store_col_int64(st, 7);
 	}
 	store_reset(st);
 	if (rc != STORE_ROW)
 		return dom_err_store(e, -1);
 	if (dom_exec(c, e,
 	             "UPDATE matters SET state = ?, owner_org_id = ?, handler = ?, due_at = ?, "
-	             "warn_at = ?, alert = ?, version = ?, updated_at = ?, closed_at = ? WHERE id "
-	             "= ?",
+	             "warn_at = ?, alert = ?, version = ?, updated_at = ?, closed_at = ?, rating = "
+	             "?, supervision = ?, reminders = ?, spam = ?, ever_red = ever_red OR ? WHERE "
+	             "id = ?",
 	             "titnnii"
-	             "nni",
+	             "nnniiii"
+	             "i",
 	             flow_state_name(v->state), v->owner_org_id, v->handler[0] ? v->handler : NULL,
 	             v->due_at, v->warn_at, (int64_t)alert, (int64_t)v->version, v->updated_at,
-	             v->closed_at, v->id) < 0)
+	             v->closed_at, (int64_t)v->rating, (int64_t)v->supervision,
+	             (int64_t)v->reminders, (int64_t)v->spam, (int64_t)(alert == 2), v->id) < 0)
 		return -1;
 	for (int i = 0; i < v->nassign; i++) {
 		const struct matter_assignment *a = &v->a[i];
@@ -468,10 +490,8 @@ static int view_save(struct store_conn *c, const struct matter_view *v, int64_t 
 
 		if (dom_exec(c, e,
 		             "INSERT INTO matter_assignments (matter_id, n, org_id, kind, role, "
-		             "status, "
-		             "due_at, warn_at, alert, explained, extension_due_at, return_by, "
-		             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		             "?, ?) "
+		             "status, due_at, warn_at, alert, explained, extension_due_at, return_by, "
+		             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		             "ON CONFLICT (matter_id, n) DO UPDATE SET status = excluded.status, "
 		             "due_at = excluded.due_at, warn_at = excluded.warn_at, alert = "
 		             "excluded.alert, explained = excluded.explained, extension_due_at = "
@@ -488,6 +508,16 @@ static int view_save(struct store_conn *c, const struct matter_view *v, int64_t 
 		if (matter_counters_move(c, codes, category, old_state, old_alert,
 		                         flow_state_name(v->state), alert) < 0)
 			return dom_err_store(e, -1);
+	if (was_open != is_open && matter_grid_open_move(c, grid_id, is_open ? 1 : -1) < 0)
+		return dom_err_store(e, -1);
+	if (matter_org_alerts_move(c, before, old_alert, v, alert, now) < 0)
+		return dom_err_store(e, -1);
+	/* The first closing counts for the holding center's 按期结案率. */
+	if (v->state == FS_CLOSED && !before->closed_at &&
+	    (matter_org_count(c, v->owner_org_id, "closed", 1) < 0 ||
+	     (!ever_red && alert < 2 &&
+	      matter_org_count(c, v->owner_org_id, "closed_on_time", 1) < 0)))
+		return dom_err_store(e, -1);
 	return 0;
 }
 
@@ -593,6 +623,16 @@ int matter_caller_is(const struct principal *p, enum flow_who who, const struct 
 			return p->is_system ||
 			       (p->grid_bound && access_sees_grid(p, grid_id, path));
 		return 0;
+	case FW_RESIDENT:
+		/* Only through the tracking code (matter_rate), never as a logged-in caller. */
+		return 0;
+	case FW_HIGHER:
+		/* A center above the holding one: its area holds the matter and the holder's area. */
+		return p->is_system ||
+		       (p->org_kind == ORG_CENTER && p->org_id != v->owner_org_id &&
+		        access_sees_region(p, path) && v->owner_path[0] &&
+		        access_sees_region(p, v->owner_path) &&
+		        strlen(p->region_path) < strlen(v->owner_path));
 	}
 	return 0;
 }
@@ -676,6 +716,10 @@ struct report_arg {
 	struct place place;
 	int64_t owner;
 	int64_t id;
+	/* A resident's report (matter_public_report): no scope, a contact and a tracking code. */
+	int public_report;
+	const char *contact;
+	char tracking_hash[2 * MATTER_TRACKING_HASH_BYTES + 1];
 };
 
 static int report_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
@@ -696,7 +740,7 @@ static int report_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		dom_copy(r->path, sizeof r->path, store_col_text(st, 1));
 	}
 	store_reset(st);
-	if (rc != STORE_ROW || !caller_sees_place(x->caller, r->grid_id, r->path))
+	if (rc != STORE_ROW || (!r->public_report && !caller_sees_place(x->caller, r->grid_id, r->path)))
 		return dom_err_set(e, 404, "grid_not_found", "网格不存在或不在您的管辖范围内");
 	if (matter_item_in_force(c, r->in->item, x->now, &r->item, e) < 0)
 		return -1;
@@ -780,10 +824,23 @@ static int report_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	}
 	if (event_append(c, x, r->id, 1, "report", NULL, "reported", f, e) < 0)
 		goto out;
-	if (matter_counters_move(c, codes, r->item.category, NULL, 0, "reported", alert) < 0) {
-		dom_err_store(e, -1);
-		goto out;
+	{
+		struct matter_view none;
+
+		memset(&none, 0, sizeof none);
+		if (matter_counters_move(c, codes, r->item.category, NULL, 0, "reported", alert) < 0 ||
+		    matter_daily_add(c, codes, x->now, in->source, r->item.category) < 0 ||
+		    matter_grid_open_move(c, r->grid_id, 1) < 0 ||
+		    matter_org_alerts_move(c, &none, 0, &v, alert, x->now) < 0) {
+			dom_err_store(e, -1);
+			goto out;
+		}
 	}
+	if (r->public_report &&
+	    (dom_exec(c, e, "UPDATE matters SET tracking_hash = ? WHERE id = ?", "ti",
+	              r->tracking_hash, r->id) < 0 ||
+	     sealed_put(c, SEALED_FIELD_MATTER_CONTACT, r->id, r->contact, e) < 0))
+		goto out;
 	dom_write_object(w, "matter:%lld", (long long)r->id);
 	dom_write_detail(w, "上报事项：%s（%s）", in->title, r->item.name);
 	rc = 0;
@@ -846,6 +903,7 @@ struct act_arg {
 	char item_code[32];
 	json_t *limits; /* from the report event */
 	json_t *f;      /* the event's fields, built in authorize */
+	int resident;   /* the resident by the tracking code (matter_rate), not a logged-in caller */
 	int64_t reporter_org_id;
 	int assignment;
 };
@@ -1198,6 +1256,37 @@ static int build_fields(struct store_conn *c, const struct dom_ctx *x, struct ac
 	}
 	case FA_CLOSE: return take_text(a, "note", 500, e);
 	case FA_FEEDBACK: return take_text(a, "message", 1000, e);
+	case FA_MARK_SPAM: return take_text(a, "reason", 500, e);
+	case FA_UPHOLD: return take_text(a, "reason", 1000, e);
+	case FA_RATE: {
+		const json_t *r = json_object_get(in, "rating");
+
+		if (!json_is_integer(r) || json_integer_value(r) < 1 || json_integer_value(r) > 3)
+			return dom_err_set(e, 400, "bad_rating",
+			                   "评价应为 1（满意）、2（基本满意）或 3（不满意）");
+		json_object_set_new(a->f, "rating", json_integer(json_integer_value(r)));
+		if (take_text(a, "comment", 500, e) < 0)
+			return -1;
+		/* Not satisfied: the center reviews it within the verification limit. */
+		if (json_integer_value(r) == 3)
+			return set_stage_deadline(c, x, a->limits, "verify", a->f, e);
+		return 0;
+	}
+	case FA_SUPERVISE: {
+		const char *level = field_text(in, "level");
+		int n = !level                           ? 0
+		        : strcmp(level, "normal") == 0   ? 1
+		        : strcmp(level, "yellow") == 0   ? 2
+		        : strcmp(level, "red") == 0      ? 3
+		                                         : 0;
+
+		if (!n)
+			return dom_err_set(e, 400, "bad_field",
+			                   "督办级别 level 应为 normal（督办）、yellow（黄牌）或 red（红牌）");
+		json_object_set_new(a->f, "level", json_integer(n));
+		return take_text(a, "message", 1000, e);
+	}
+	case FA_REMIND: return take_text(a, "message", 1000, e);
 	case FA_REPORT:
 	case FA_COUNT: break;
 	}
@@ -1212,18 +1301,21 @@ static int act_authorize(struct store_conn *c, const struct dom_ctx *x, struct d
 
 	if (load_matter(c, a, e) < 0)
 		return -1;
-	if (!caller_sees_matter(p, a))
+	if (!a->resident && !caller_sees_matter(p, a))
 		return dom_err_set(e, 404, "not_found", "事项不存在");
 	if (a->in->version != a->v.version)
 		return dom_err_set(e, 409, "version_conflict",
 		                   "该事项已被他人处理（当前版本 %d），请刷新后重试", a->v.version);
+	if (a->resident && a->v.rating)
+		return dom_err_set(e, 409, "already_rated", "您已评价过，不能重复评价");
 	a->row = flow_find(a->v.state, a->in->action);
 	if (!a->row)
 		return dom_err_set(e, 409, "bad_transition", "事项处于“%s”状态，不能执行“%s”操作",
 		                   flow_state_label(a->v.state), flow_action_label(a->in->action));
-	if (!access_can(p, a->row->permission) ||
-	    !matter_caller_is(p, a->row->who, &a->v, a->grid_id, a->path, a->in->action,
-	                      &a->assignment))
+	if (a->resident ? a->row->who != FW_RESIDENT
+	                : (!access_can(p, a->row->permission) ||
+	                   !matter_caller_is(p, a->row->who, &a->v, a->grid_id, a->path,
+	                                     a->in->action, &a->assignment)))
 		return dom_err_set(e, 403, "not_your_turn", "该事项当前不由您执行“%s”操作",
 		                   flow_action_label(a->in->action));
 	if (required_fields(a->row, a->in->fields, e) < 0)
@@ -1236,12 +1328,24 @@ static int act_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_w
 {
 	struct act_arg *a = w->arg;
 	enum flow_state from = a->v.state;
+	struct matter_view before = a->v;
 
 	if (matter_fold(&a->v, flow_action_name(a->in->action), a->f, x->now) < 0)
 		return dom_err_set(e, 500, "internal", "事项状态计算失败");
 	if (a->v.state != a->row->to && a->v.state != a->row->to_alt)
 		return dom_err_set(e, 500, "internal", "事项状态与流程表不符");
-	if (view_save(c, &a->v, x->now, e) < 0 ||
+	/* Supervision and reminders count for everyone holding the matter now. */
+	if (a->in->action == FA_SUPERVISE || a->in->action == FA_REMIND) {
+		const char *key = a->in->action == FA_SUPERVISE ? "supervised" : "reminded";
+
+		if (matter_org_count(c, a->v.owner_org_id, key, 1) < 0)
+			return dom_err_store(e, -1);
+		for (int i = 0; i < a->v.nassign; i++)
+			if (assignment_open(&a->v.a[i]) &&
+			    matter_org_count(c, a->v.a[i].org_id, key, 1) < 0)
+				return dom_err_store(e, -1);
+	}
+	if (view_save(c, &before, &a->v, x->now, e) < 0 ||
 	    event_append(c, x, a->v.id, a->v.version, flow_action_name(a->in->action),
 	                 flow_state_name(from), flow_state_name(a->v.state), a->f, e) < 0)
 		return -1;
@@ -1276,6 +1380,11 @@ static int fields_known(enum flow_action action, const json_t *fields, struct do
 		{ FA_REWORK, " reason " },
 		{ FA_CLOSE, " note " },
 		{ FA_FEEDBACK, " message " },
+		{ FA_MARK_SPAM, " reason " },
+		{ FA_RATE, " rating comment " },
+		{ FA_UPHOLD, " reason " },
+		{ FA_SUPERVISE, " level message " },
+		{ FA_REMIND, " message " },
 	};
 	const char *names = NULL;
 	const char *key;
@@ -1347,5 +1456,133 @@ int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct d
 	rc = dom_write(x, &w, e);
 	json_decref(a.f);
 	json_decref(a.limits);
+	return rc;
+}
+
+/* ---- residents ---- */
+
+static const char tracking_alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; /* 32, no 0/1/I/O */
+
+int matter_tracking_hash(const struct dom_ctx *x, const char *code,
+                         char out[2 * MATTER_TRACKING_HASH_BYTES + 1])
+{
+	unsigned char h[MATTER_TRACKING_HASH_BYTES];
+	char norm[MATTER_TRACKING_CHARS + 1];
+	size_t n = 0;
+
+	/* Case and separators do not matter to a person typing the code. */
+	for (const char *p = code; p && *p && n < MATTER_TRACKING_CHARS + 1; p++) {
+		char ch = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+
+		if (ch == '-' || ch == ' ')
+			continue;
+		if (!strchr(tracking_alphabet, ch) || n == MATTER_TRACKING_CHARS)
+			return -1;
+		norm[n++] = ch;
+	}
+	if (n != MATTER_TRACKING_CHARS)
+		return -1;
+	norm[n] = '\0';
+	crypto_generichash(h, sizeof h, (const unsigned char *)norm, n, x->audit_key,
+	                   x->audit_key ? AUDIT_KEY_LEN : 0);
+	sodium_bin2hex(out, 2 * MATTER_TRACKING_HASH_BYTES + 1, h, sizeof h);
+	return 0;
+}
+
+int matter_public_report(const struct dom_ctx *x, const struct matter_report *in,
+                         const char *contact, char code[MATTER_TRACKING_CHARS + 1], int64_t *id,
+                         struct dom_err *e)
+{
+	struct matter_report r_in = *in;
+	struct report_arg r = { .in = &r_in, .public_report = 1, .contact = contact };
+	struct dom_write w = { .action = "matter.public_report",
+		               .permission = "public",
+		               .authorize = report_authorize,
+		               .apply = report_apply,
+		               .arg = &r,
+		               .callers_unchanged = 1 };
+	unsigned char rnd[MATTER_TRACKING_CHARS];
+
+	r_in.source = "resident";
+	if (!contact || !text_ok(contact, 60))
+		return dom_err_set(e, 400, "bad_contact", "请留下联系方式（电话或其他，1 至 60 个字符）");
+	if (!in->item || !*in->item)
+		return dom_err_set(e, 400, "missing_field", "请选择反映的事项类别");
+	if (!text_ok(in->title, MATTER_TITLE_CHARS))
+		return dom_err_set(e, 400, "bad_field", "标题须为 1 至 %d 个字符", MATTER_TITLE_CHARS);
+	if (!text_ok(in->description, MATTER_TEXT_CHARS))
+		return dom_err_set(e, 400, "bad_field", "描述须为 1 至 %d 个字符", MATTER_TEXT_CHARS);
+	if (in->address && *in->address && !text_ok(in->address, 200))
+		return dom_err_set(e, 400, "bad_field", "地址须为 1 至 200 个字符");
+	if (!in->grid_code || !*in->grid_code)
+		return dom_err_set(e, 400, "missing_location", "请提供位置或选择网格");
+	randombytes_buf(rnd, sizeof rnd);
+	for (size_t i = 0; i < sizeof rnd; i++)
+		code[i] = tracking_alphabet[rnd[i] & 31];
+	code[MATTER_TRACKING_CHARS] = '\0';
+	if (matter_tracking_hash(x, code, r.tracking_hash) < 0)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	dom_write_object(&w, "grid:%s", in->grid_code);
+	if (dom_write(x, &w, e) < 0) {
+		sodium_memzero(code, MATTER_TRACKING_CHARS + 1);
+		return -1;
+	}
+	*id = r.id;
+	return 0;
+}
+
+/* The matter of a tracking code and its version, on this thread's reader. 1, 0 unknown, -1. */
+int matter_by_tracking(const struct dom_ctx *x, const char *code, int64_t *id, int *version)
+{
+	char hash[2 * MATTER_TRACKING_HASH_BYTES + 1];
+	struct store_conn *c = store_reader(x->store);
+	struct store_stmt *st;
+	int rc;
+
+	if (matter_tracking_hash(x, code, hash) < 0)
+		return 0;
+	if (!c || !(st = store_prepare(c, "SELECT id, version FROM matters WHERE tracking_hash = ?")))
+		return -1;
+	store_bind_text(st, 1, hash, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		*id = store_col_int64(st, 0);
+		*version = (int)store_col_int64(st, 1);
+	}
+	store_reset(st);
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
+}
+
+int matter_rate(const struct dom_ctx *x, const char *code, int rating, const char *comment,
+                struct dom_err *e)
+{
+	json_t *fields = json_pack("{s:i}", "rating", rating);
+	struct matter_action in = { .action = FA_RATE };
+	struct act_arg a = { .in = &in, .resident = 1 };
+	struct dom_write w = { .action = "matter.rate",
+		               .permission = "public",
+		               .authorize = act_authorize,
+		               .apply = act_apply,
+		               .arg = &a,
+		               .callers_unchanged = 1 };
+	int rc;
+
+	if (!fields)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	if (comment && *comment)
+		json_object_set_new(fields, "comment", json_string(comment));
+	in.fields = fields;
+	rc = matter_by_tracking(x, code, &in.matter_id, &in.version);
+	if (rc <= 0) {
+		json_decref(fields);
+		return rc < 0 ? dom_err_read(e)
+		              : dom_err_set(e, 404, "not_found", "查询码不正确，或事项不存在");
+	}
+	a.f = json_object();
+	dom_write_object(&w, "matter:%lld", (long long)in.matter_id);
+	rc = a.f ? dom_write(x, &w, e) : dom_err_set(e, 500, "internal", "内部错误");
+	json_decref(a.f);
+	json_decref(a.limits);
+	json_decref(fields);
 	return rc;
 }

@@ -32,6 +32,8 @@ struct buf;
 #define MATTER_ASSIGN_MAX 8
 #define MATTER_TITLE_CHARS 60
 #define MATTER_TEXT_CHARS 2000
+#define MATTER_TRACKING_CHARS 16     /* a resident's tracking code: 80 random bits */
+#define MATTER_TRACKING_HASH_BYTES 32
 
 /* One piece of work handed to an organisation (分流 to a department or 交办 to a lower center). */
 struct matter_assignment {
@@ -57,6 +59,13 @@ struct matter_view {
 	int64_t updated_at, closed_at;
 	int nassign;
 	struct matter_assignment a[MATTER_ASSIGN_MAX];
+	int rating;      /* the reporter's: 1 满意, 2 基本满意, 3 不满意; 0 none */
+	int supervision; /* the highest 督办 on record: 1 normal, 2 yellow card, 3 red card */
+	int reminders;   /* 催办 received */
+	int spam;        /* marked as spam (rejected) */
+	/* Not folded: the region path of the holding center, loaded with the projection for the
+	   "higher center" rule (supervision). */
+	char owner_path[ACCESS_PATH_MAX];
 };
 
 /* What a report gives. Strings are borrowed. */
@@ -87,6 +96,23 @@ int matter_fold(struct matter_view *v, const char *action, const struct json_t *
 /* Reports a matter. *id gets the new matter's id. 0, or -1 with e. */
 int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64_t *id,
                   struct dom_err *e);
+/* A resident's report, without login (Art. 18): source "resident", any active grid, an item of
+   the published list, a contact (personal data: sealed at rest, shown only to those who may see
+   the matter, masked). code gets the tracking code (MATTER_TRACKING_CHARS + NUL), shown once and
+   stored only as a keyed hash. 0, or -1 with e. */
+int matter_public_report(const struct dom_ctx *x, const struct matter_report *in,
+                         const char *contact, char code[MATTER_TRACKING_CHARS + 1], int64_t *id,
+                         struct dom_err *e);
+/* What the resident holding the tracking code sees: the progress in plain words, the answers
+   given to them and the result; their own contact, masked; whether they may rate. NULL with e
+   (404 for an unknown code, the same for every wrong code). */
+struct json_t *matter_track(const struct dom_ctx *x, const char *code, struct dom_err *e);
+/* The resident rates a closed matter once: rating 1 满意, 2 基本满意, 3 不满意 (the center then
+   reviews it); comment optional. 0, or -1 with e (409 already_rated, bad_transition before it
+   is closed). */
+int matter_rate(const struct dom_ctx *x, const char *code, int rating, const char *comment,
+                struct dom_err *e);
+
 /* Takes an action (any row of the flow table but the report). 0, or -1 with e:
    400 missing_field/bad_field, 403 not_your_turn, 404 not_found, 409 bad_transition (names the
    state and the action), version_conflict, return_too_late, overdue_explanation_required,

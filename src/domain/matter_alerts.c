@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -27,16 +28,18 @@ static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, s
 	/* Red first, then yellow: a matter past both gets red in one step. */
 	static const char *const queries[2] = {
 		"SELECT id, state, category, alert, city_code, coalesce(county_code, ''), "
-		"coalesce(township_code, ''), due_at, warn_at FROM matters WHERE alert < 2 AND "
-		"due_at IS NOT NULL AND due_at <= ? LIMIT ?",
+		"coalesce(township_code, ''), due_at, warn_at, owner_org_id FROM matters WHERE "
+		"alert "
+		"< 2 AND due_at IS NOT NULL AND due_at <= ? LIMIT ?",
 		"SELECT id, state, category, alert, city_code, coalesce(county_code, ''), "
-		"coalesce(township_code, ''), due_at, warn_at FROM matters WHERE alert < 1 AND "
-		"warn_at IS NOT NULL AND warn_at <= ? LIMIT ?",
+		"coalesce(township_code, ''), due_at, warn_at, owner_org_id FROM matters WHERE "
+		"alert "
+		"< 1 AND warn_at IS NOT NULL AND warn_at <= ? LIMIT ?",
 	};
 	for (int q = 0; q < 2; q++) {
 		struct store_stmt *st = store_prepare(c, queries[q]);
 		struct row {
-			int64_t id;
+			int64_t id, owner;
 			char state[16], category[64], codes[3][13];
 			int alert, next;
 		} *rows = NULL;
@@ -61,6 +64,7 @@ static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, s
 				         store_col_text(st, 4 + k));
 			r->next = matter_alert_at(store_col_int64(st, 7), store_col_int64(st, 8),
 			                          now);
+			r->owner = store_col_int64(st, 9);
 		}
 		store_reset(st);
 		if (n == TICK_BATCH)
@@ -71,8 +75,15 @@ static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, s
 
 			if (r->next <= r->alert)
 				continue;
-			if (dom_exec(c, e, "UPDATE matters SET alert = ? WHERE id = ?", "ii",
-			             (int64_t)r->next, r->id) < 0 ||
+			if (dom_exec(c, e,
+			             "UPDATE matters SET alert = ?, ever_red = ever_red OR ? = 2 "
+			             "WHERE id "
+			             "= ?",
+			             "iii", (int64_t)r->next, (int64_t)r->next, r->id) < 0 ||
+			    (r->alert &&
+			     matter_org_count(c, r->owner, r->alert == 2 ? "red" : "yellow", -1) <
+			             0) ||
+			    matter_org_count(c, r->owner, r->next == 2 ? "red" : "yellow", 1) < 0 ||
 			    matter_counters_move(c, codes, r->category, r->state, r->alert,
 			                         r->state, r->next) < 0) {
 				free(rows);
@@ -85,6 +96,58 @@ static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, s
 	return 0;
 }
 
+/* Open work of organisations changes colour the same way, with their yellow and red counts. */
+static int tick_assignments(struct store_conn *c, int64_t now, struct tick_arg *t,
+                            struct dom_err *e)
+{
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT matter_id, n, org_id, alert, due_at, warn_at FROM matter_assignments "
+	           "WHERE status IN ('pending', 'signed') AND ((alert < 2 AND due_at <= ?1) OR "
+	           "(alert < 1 AND warn_at <= ?1)) LIMIT ?2");
+	struct arow {
+		int64_t matter, org;
+		int n, alert, next;
+	} * rows;
+	int k = 0, rc = 0;
+
+	if (!st)
+		return dom_err_store(e, -1);
+	rows = calloc(TICK_BATCH, sizeof *rows);
+	if (!rows)
+		return dom_err_set(e, 500, "internal", "内存不足");
+	store_bind_int64(st, 1, now);
+	store_bind_int64(st, 2, TICK_BATCH);
+	while (k < TICK_BATCH && store_step(st) == STORE_ROW) {
+		rows[k].matter = store_col_int64(st, 0);
+		rows[k].n = (int)store_col_int64(st, 1);
+		rows[k].org = store_col_int64(st, 2);
+		rows[k].alert = (int)store_col_int64(st, 3);
+		rows[k].next = matter_alert_at(store_col_int64(st, 4), store_col_int64(st, 5), now);
+		k++;
+	}
+	store_reset(st);
+	if (k == TICK_BATCH)
+		t->more = 1;
+	for (int i = 0; i < k && rc == 0; i++) {
+		struct arow *r = &rows[i];
+
+		if (r->next <= r->alert)
+			continue;
+		if (dom_exec(
+		            c, e,
+		            "UPDATE matter_assignments SET alert = ? WHERE matter_id = ? AND n = ?",
+		            "iii", (int64_t)r->next, r->matter, (int64_t)r->n) < 0 ||
+		    (r->alert &&
+		     matter_org_count(c, r->org, r->alert == 2 ? "red" : "yellow", -1) < 0) ||
+		    matter_org_count(c, r->org, r->next == 2 ? "red" : "yellow", 1) < 0)
+			rc = e->status ? -1 : dom_err_store(e, -1);
+		else
+			t->changed++;
+	}
+	free(rows);
+	return rc;
+}
+
 static int tick_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                       struct dom_err *e)
 {
@@ -92,14 +155,8 @@ static int tick_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_
 
 	if (tick_matters(c, x->now, t, e) < 0)
 		return -1;
-	if (dom_exec(
-	            c, e,
-	            "UPDATE matter_assignments SET alert = CASE WHEN due_at <= ? THEN 2 ELSE 1 END "
-	            "WHERE status IN ('pending', 'signed') AND ((alert < 2 AND due_at <= ?) OR "
-	            "(alert < 1 AND warn_at <= ?))",
-	            "iii", x->now, x->now, x->now) < 0)
+	if (tick_assignments(c, x->now, t, e) < 0)
 		return -1;
-	t->changed += store_changes(c);
 	dom_write_detail(w, "时限预警：%lld 项变色", (long long)t->changed);
 	return 0;
 }
@@ -176,6 +233,9 @@ static int compare_view(const struct matter_view *a, const struct matter_view *b
 	DIFF(a->due_at != b->due_at || a->warn_at != b->warn_at, "deadline");
 	DIFF(a->version != b->version, "version");
 	DIFF(a->closed_at != b->closed_at, "closing time");
+	DIFF(a->rating != b->rating || a->spam != b->spam, "rating or spam mark");
+	DIFF(a->supervision != b->supervision || a->reminders != b->reminders,
+	     "supervision or reminders");
 	DIFF(a->nassign != b->nassign, "number of assignments");
 	for (int i = 0; i < a->nassign && i < b->nassign; i++) {
 		const struct matter_assignment *x = &a->a[i], *y = &b->a[i];
@@ -217,6 +277,48 @@ static int check_one(struct store_conn *c, struct store_stmt *ev, int64_t id, st
 		return -1;
 	return diffs + compare_view(&folded, &stored, report);
 }
+
+#define OPEN_STATES "('reported', 'accepted', 'in_progress', 'done', 'verified', 'reviewing')"
+/* The other counters against a count, both ways: each query answers the number of rows that
+   differ. */
+static const struct {
+	const char *what, *sql;
+} other_counters[] = {
+	{ "open-per-grid cells",
+	  "WITH g AS (SELECT grid_id, count(*) AS n FROM matters WHERE grid_id IS NOT NULL AND "
+	  "state "
+	  "IN " OPEN_STATES
+	  " GROUP BY 1), k AS (SELECT grid_id, n FROM matter_grid_open WHERE n > 0) "
+	  "SELECT count(*) FROM (SELECT * FROM g EXCEPT SELECT * FROM k UNION ALL SELECT * FROM "
+	  "(SELECT * FROM k EXCEPT SELECT * FROM g))" },
+	{ "reports-per-day cells",
+	  "WITH d AS (SELECT city_code AS r, county_code AS c, township_code AS t, "
+	  "strftime('%Y-%m-%d', "
+	  "created_at + 28800, 'unixepoch') AS day, source, category FROM matters), g AS (SELECT "
+	  "r, "
+	  "day, source, category, count(*) FROM d GROUP BY 1, 2, 3, 4 UNION ALL SELECT c, day, "
+	  "source, category, count(*) FROM d WHERE c IS NOT NULL GROUP BY 1, 2, 3, 4 UNION ALL "
+	  "SELECT t, day, source, category, count(*) FROM d WHERE t IS NOT NULL GROUP BY 1, 2, 3, "
+	  "4), "
+	  "k AS (SELECT region_code, day, source, category, n FROM matter_daily WHERE n > 0) "
+	  "SELECT "
+	  "count(*) FROM (SELECT * FROM g EXCEPT SELECT * FROM k UNION ALL SELECT * FROM (SELECT * "
+	  "FROM k EXCEPT SELECT * FROM g))" },
+	{ "yellow/red-per-organisation cells",
+	  "WITH marks(org, key) AS (SELECT owner_org_id, CASE alert WHEN 2 THEN 'red' ELSE "
+	  "'yellow' "
+	  "END FROM matters WHERE alert > 0 AND state IN " OPEN_STATES
+	  " UNION ALL SELECT a.org_id, "
+	  "CASE a.alert WHEN 2 THEN 'red' ELSE 'yellow' END FROM matter_assignments a JOIN matters "
+	  "m "
+	  "ON m.id = a.matter_id WHERE a.alert > 0 AND a.status IN ('pending', 'signed') AND "
+	  "m.state "
+	  "IN " OPEN_STATES "), g AS (SELECT org, key, count(*) FROM marks GROUP BY 1, 2), k AS "
+	  "(SELECT org_id, key, n FROM matter_org_counters WHERE key IN ('yellow', 'red') AND n > "
+	  "0) "
+	  "SELECT count(*) FROM (SELECT * FROM g EXCEPT SELECT * FROM k UNION ALL SELECT * FROM "
+	  "(SELECT * FROM k EXCEPT SELECT * FROM g))" },
+};
 
 int matter_check_projection(struct store_conn *c, struct buf *report)
 {
@@ -273,5 +375,17 @@ int matter_check_projection(struct store_conn *c, struct buf *report)
 		diffs++;
 	}
 	store_reset(cnt);
+	for (size_t k = 0; k < sizeof other_counters / sizeof other_counters[0]; k++) {
+		cnt = store_prepare(c, other_counters[k].sql);
+		if (!cnt)
+			return -1;
+		if (store_step(cnt) == STORE_ROW && store_col_int64(cnt, 0) > 0) {
+			buf_printf(report,
+			           "matter counters: %lld %s differ from a count of the matters\n",
+			           (long long)store_col_int64(cnt, 0), other_counters[k].what);
+			diffs++;
+		}
+		store_reset(cnt);
+	}
 	return (int)(diffs > 1000000 ? 1000000 : diffs);
 }

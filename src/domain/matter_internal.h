@@ -22,6 +22,29 @@ int matter_view_load(struct store_conn *c, int64_t id, struct matter_view *v);
 int matter_counters_move(struct store_conn *c, const char *const codes[3], const char *category,
                          const char *state0, int alert0, const char *state1, int alert1);
 
+/* Per organisation (matter_org_counters): key "supervised", "reminded", "closed",
+   "closed_on_time", "yellow" or "red" moves by delta. 0 or -1. */
+int matter_org_count(struct store_conn *c, int64_t org, const char *key, int delta);
+/* Open matters of a grid move by delta. 0 or -1. */
+int matter_grid_open_move(struct store_conn *c, int64_t grid_id, int delta);
+/* The local (Asia/Shanghai) day of t as "YYYY-MM-DD". */
+void matter_local_day(int64_t t, char out[11]);
+/* One more matter reported at `at` in each region code, by source and category. 0 or -1. */
+int matter_daily_add(struct store_conn *c, const char *const codes[3], int64_t at,
+                     const char *source, const char *category);
+/* The organisations' yellow and red counts follow a matter from before (colour alert0, its
+   assignments' stored colours) to after (colour alert1, its assignments' colours at now). A
+   before in FS_NONE is a new matter. 0 or -1. */
+int matter_org_alerts_move(struct store_conn *c, const struct matter_view *before, int alert0,
+                           const struct matter_view *after, int alert1, int64_t now);
+
+/* The keyed hash (hex) of a tracking code, after normalising case and separators. 0, or -1 when
+   the text is not a tracking code. */
+int matter_tracking_hash(const struct dom_ctx *x, const char *code,
+                         char out[2 * MATTER_TRACKING_HASH_BYTES + 1]);
+/* The matter and version of a tracking code. 1, 0 unknown, -1 read error. */
+int matter_by_tracking(const struct dom_ctx *x, const char *code, int64_t *id, int *version);
+
 /* The colour of a deadline at now: 2 red, 1 yellow, 0 none (no deadline). */
 int matter_alert_at(int64_t due_at, int64_t warn_at, int64_t now);
 

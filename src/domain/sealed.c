@@ -104,6 +104,7 @@ static const struct sealed_column registry[] = {
 	{ "users", "totp_secret", "id", NULL, SEALED_FIELD_TOTP },
 	{ "workers", "id_number", "id", "id_number_bidx", SEALED_FIELD_WORKER_ID_NUMBER },
 	{ "workers", "phone", "id", NULL, SEALED_FIELD_WORKER_PHONE },
+	{ "matters", "reporter_contact", "id", NULL, SEALED_FIELD_MATTER_CONTACT },
 };
 #define REGISTRY_N (sizeof registry / sizeof registry[0])
 

@@ -152,6 +152,9 @@ static int act(struct fx *x, const struct caller *c, int64_t id, int version, co
 
 	memset(e, 0, sizeof *e);
 	rc = matter_act(&y, &in, e);
+	if (rc < 0)
+		fprintf(stderr, "%s %s: %d %s %s\n", action, fields ? fields : "", e->status, e->code,
+		        e->message);
 	json_decref(f);
 	return rc == 0 ? 0 : e->status;
 }
@@ -163,8 +166,20 @@ static int problems(struct fx *x)
 
 	buf_init(&b, 1u << 20);
 	n = matter_check_projection(store_reader(x->f.s), &b);
-	if (n)
+	if (n) {
+		struct store_stmt *st = store_prepare(
+		        store_reader(x->f.s),
+		        "SELECT 'counter', org_id, key, n FROM matter_org_counters WHERE key IN ('yellow', "
+		        "'red') UNION ALL SELECT 'matter', owner_org_id, alert, id || ' ' || state FROM "
+		        "matters WHERE alert > 0 UNION ALL SELECT 'assign', org_id, alert, matter_id || ' ' "
+		        "|| status FROM matter_assignments WHERE alert > 0");
 		fprintf(stderr, "%s", b.data);
+		while (st && store_step(st) == STORE_ROW)
+			fprintf(stderr, "  %s %s %s %s\n", store_col_text(st, 0), store_col_text(st, 1),
+			        store_col_text(st, 2), store_col_text(st, 3));
+		if (st)
+			store_reset(st);
+	}
 	buf_release(&b);
 	return n;
 }
@@ -178,9 +193,11 @@ static void test_table_invariants(void **state)
 		/* One row per (state, action); every permission is in the catalog. */
 		assert_ptr_equal(flow_find(r->from, r->action), r);
 		assert_non_null(permission_find(r->permission));
-		/* Final states take no action but feedback. */
-		if (r->from == FS_CLOSED || r->from == FS_REJECTED)
+		/* Final states take no action but feedback; a closed matter is also rated. */
+		if (r->from == FS_RATED || r->from == FS_REJECTED)
 			assert_int_equal(r->action, FA_FEEDBACK);
+		if (r->from == FS_CLOSED)
+			assert_true(r->action == FA_FEEDBACK || r->action == FA_RATE);
 	}
 	assert_null(flow_find(FS_CLOSED, FA_ACCEPT));
 	assert_int_equal(flow_state_from_name("in_progress"), FS_IN_PROGRESS);
