@@ -38,6 +38,10 @@ void api_matters_report(struct req *r);
 void api_matters_get(struct req *r);
 void api_matters_act(struct req *r);
 void api_matters_counts(struct req *r);
+void api_matters_dashboard(struct req *r);
+void api_public_report(struct req *r);
+void api_public_track(struct req *r);
+void api_public_rate(struct req *r);
 void api_matters_flow(struct req *r);
 void api_matters_tick(struct req *r);
 

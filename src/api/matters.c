@@ -209,6 +209,20 @@ void api_matters_counts(struct req *r)
 		resp_json(r, 200, o);
 }
 
+void api_matters_dashboard(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	json_t *o;
+
+	api_ctx(r, &x);
+	o = matter_dashboard(&x, req_query(r, "region"), &e);
+	if (!o)
+		respond_dom_err(r, &e);
+	else
+		resp_json(r, 200, o);
+}
+
 void api_matters_flow(struct req *r)
 {
 	json_t *o = flow_table_json();
@@ -235,4 +249,99 @@ void api_matters_tick(struct req *r)
 		return;
 	}
 	resp_json(r, 200, json_pack("{s:I}", "changed", (json_int_t)changed));
+}
+
+/* ---- residents (no login; docs/api-matters.md "Residents") ---- */
+
+void api_public_report(struct req *r)
+{
+	static const char *const allowed[] = { "item",    "title", "description", "address",
+		                               "grid",    "location", "contact",  NULL };
+	static const char *const loc_allowed[] = { "lng", "lat", NULL };
+	json_t *body = req_json_or_respond(r), *loc;
+	struct matter_report in = { .source = "resident" };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	const char *contact = NULL;
+	char grid[32] = "", code[MATTER_TRACKING_CHARS + 1];
+	int64_t id;
+
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "item", &in.item) < 0 ||
+	    body_string_or_respond(r, body, "title", &in.title) < 0 ||
+	    body_string_or_respond(r, body, "description", &in.description) < 0 ||
+	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
+	    body_string_or_respond(r, body, "grid", &in.grid_code) < 0 ||
+	    body_string_or_respond(r, body, "contact", &contact) < 0)
+		return;
+	loc = json_object_get(body, "location");
+	if (loc && !json_is_null(loc)) {
+		json_t *lng = json_object_get(loc, "lng"), *lat = json_object_get(loc, "lat");
+
+		if (!json_is_object(loc) || body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
+			return;
+		if (!json_is_number(lng) || !json_is_number(lat) ||
+		    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
+		    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
+			resp_error(r, 400, "bad_coordinates", "位置 location 应为有效的经纬度 {lng, lat}");
+			return;
+		}
+		in.has_location = 1;
+		in.lng = json_number_value(lng);
+		in.lat = json_number_value(lat);
+		if (!in.grid_code) {
+			if (!locate_grid(r, in.lng, in.lat, grid, sizeof grid))
+				return;
+			in.grid_code = grid;
+		}
+	}
+	api_ctx(r, &x);
+	if (matter_public_report(&x, &in, contact, code, &id, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	resp_json(r, 201,
+	          json_pack("{s:s,s:s+}", "tracking_code", code, "track_url", "/public/track/", code));
+}
+
+void api_public_track(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	json_t *o;
+
+	api_ctx(r, &x);
+	o = matter_track(&x, req_param(r, "code"), &e);
+	if (!o)
+		respond_dom_err(r, &e);
+	else
+		resp_json(r, 200, o);
+}
+
+void api_public_rate(struct req *r)
+{
+	static const char *const allowed[] = { "rating", "comment", NULL };
+	json_t *body = req_json_or_respond(r), *rating;
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	const char *comment = NULL;
+
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "comment", &comment) < 0)
+		return;
+	rating = json_object_get(body, "rating");
+	if (!json_is_integer(rating) || json_integer_value(rating) < 1 ||
+	    json_integer_value(rating) > 3) {
+		resp_error(r, 400, "bad_rating", "评价应为 1（满意）、2（基本满意）或 3（不满意）");
+		return;
+	}
+	api_ctx(r, &x);
+	if (matter_rate(&x, req_param(r, "code"), (int)json_integer_value(rating), comment, &e) <
+	    0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	api_public_track(r);
 }

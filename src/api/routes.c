@@ -13,11 +13,16 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/internal/clock", api_clock_set, "internal.probe", 1024, ROUTE_INTERNAL },
 	{ "POST", "/api/v1/internal/tick", api_matters_tick, "internal.probe", 1024,
 	  ROUTE_INTERNAL },
+	/* Residents, without login (Art. 18): report, follow and rate a matter by its tracking code. */
+	{ "POST", "/api/v1/public/reports", api_public_report, "public", MATTER_MAX_BODY, 0 },
+	{ "GET", "/api/v1/public/track/:code", api_public_track, "public", 0, 0 },
+	{ "POST", "/api/v1/public/track/:code/rating", api_public_rate, "public", 4096, 0 },
 	/* Matters and their flow (R7-R9; docs/api-matters.md, docs/matter-flow.md). The flow
 	   permission of each action is checked by the domain against the state table. */
 	{ "GET", "/api/v1/matters", api_matters_list, "matter.read", 0, 0 },
 	{ "POST", "/api/v1/matters", api_matters_report, "matter.report", MATTER_MAX_BODY, 0 },
 	{ "GET", "/api/v1/matters/counts", api_matters_counts, "matter.stats", 0, 0 },
+	{ "GET", "/api/v1/matters/dashboard", api_matters_dashboard, "matter.stats", 0, 0 },
 	{ "GET", "/api/v1/matters/flow", api_matters_flow, "matter.read", 0, 0 },
 	{ "GET", "/api/v1/matters/:id", api_matters_get, "matter.read", 0, 0 },
 	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", MATTER_MAX_BODY,

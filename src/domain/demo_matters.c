@@ -571,14 +571,15 @@ save:
 		memset(&none, 0, sizeof none);
 		for (int k = 0; k < v.nassign; k++)
 			late |= v.a[k].explained;
-		if (matter_counters_move(m->c, codes, it->category, NULL, 0, flow_state_name(v.state),
-		                         alert) < 0 ||
+		if (matter_counters_move(m->c, codes, it->category, NULL, 0,
+		                         flow_state_name(v.state), alert) < 0 ||
 		    matter_daily_add(m->c, codes, t0, source, it->category) < 0 ||
 		    (open && matter_grid_open_move(m->c, d->id, 1) < 0) ||
 		    matter_org_alerts_move(m->c, &none, 0, &v, alert, now) < 0 ||
 		    (v.state == FS_CLOSED &&
 		     (matter_org_count(m->c, v.owner_org_id, "closed", 1) < 0 ||
-		      (!late && matter_org_count(m->c, v.owner_org_id, "closed_on_time", 1) < 0))) ||
+		      (!late &&
+		       matter_org_count(m->c, v.owner_org_id, "closed_on_time", 1) < 0))) ||
 		    (late && dom_exec(m->c, &e, "UPDATE matters SET ever_red = 1 WHERE id = ?", "i",
 		                      id) < 0))
 			return -1;

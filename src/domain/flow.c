@@ -11,15 +11,15 @@
 #include "base/buf.h"
 
 static const char *const state_names[FS_COUNT] = {
-	[FS_NONE] = "none",         [FS_REPORTED] = "reported",       [FS_ACCEPTED] = "accepted",
-	[FS_REJECTED] = "rejected", [FS_IN_PROGRESS] = "in_progress", [FS_DONE] = "done",
-	[FS_VERIFIED] = "verified", [FS_CLOSED] = "closed",           [FS_RATED] = "rated",
+	[FS_NONE] = "none",           [FS_REPORTED] = "reported",       [FS_ACCEPTED] = "accepted",
+	[FS_REJECTED] = "rejected",   [FS_IN_PROGRESS] = "in_progress", [FS_DONE] = "done",
+	[FS_VERIFIED] = "verified",   [FS_CLOSED] = "closed",           [FS_RATED] = "rated",
 	[FS_REVIEWING] = "reviewing",
 };
 static const char *const state_labels[FS_COUNT] = {
 	[FS_NONE] = "（新建）",     [FS_REPORTED] = "已上报",    [FS_ACCEPTED] = "已受理",
 	[FS_REJECTED] = "不予受理", [FS_IN_PROGRESS] = "处置中", [FS_DONE] = "已办结",
-	[FS_VERIFIED] = "已核查",   [FS_CLOSED] = "已结案",       [FS_RATED] = "已评价",
+	[FS_VERIFIED] = "已核查",   [FS_CLOSED] = "已结案",      [FS_RATED] = "已评价",
 	[FS_REVIEWING] = "复核中",
 };
 

@@ -384,12 +384,13 @@ int matter_view_load(struct store_conn *c, int64_t id, struct matter_view *v)
 	int rc;
 
 	memset(v, 0, sizeof *v);
-	st = store_prepare(c, "SELECT m.state, m.owner_org_id, coalesce(m.handler, ''), "
-	                      "coalesce(m.due_at, 0), coalesce(m.warn_at, 0), m.version, "
-	                      "m.updated_at, coalesce(m.closed_at, 0), coalesce(m.rating, 0), "
-	                      "m.supervision, m.reminders, m.spam, coalesce(r.path, '') FROM matters "
-	                      "m JOIN organisations o ON o.id = m.owner_org_id LEFT JOIN regions r ON "
-	                      "r.code = o.region_code WHERE m.id = ?");
+	st = store_prepare(c,
+	                   "SELECT m.state, m.owner_org_id, coalesce(m.handler, ''), "
+	                   "coalesce(m.due_at, 0), coalesce(m.warn_at, 0), m.version, "
+	                   "m.updated_at, coalesce(m.closed_at, 0), coalesce(m.rating, 0), "
+	                   "m.supervision, m.reminders, m.spam, coalesce(r.path, '') FROM matters "
+	                   "m JOIN organisations o ON o.id = m.owner_org_id LEFT JOIN regions r ON "
+	                   "r.code = o.region_code WHERE m.id = ?");
 	if (!st)
 		return -1;
 	store_bind_int64(st, 1, id);
@@ -452,9 +453,10 @@ static int view_save(struct store_conn *c, const struct matter_view *before,
 	int was_open = flow_state_open(before->state), is_open = flow_state_open(v->state);
 	int64_t grid_id = 0;
 
-	st = store_prepare(c, "SELECT state, alert, category, city_code, coalesce(county_code, ''), "
-	                      "coalesce(township_code, ''), coalesce(grid_id, 0), ever_red FROM "
-	                      "matters WHERE id = ?");
+	st = store_prepare(c,
+	                   "SELECT state, alert, category, city_code, coalesce(county_code, ''), "
+	                   "coalesce(township_code, ''), coalesce(grid_id, 0), ever_red FROM "
+	                   "matters WHERE id = ?");
 	if (!st)
 		return dom_err_store(e, -1);
 	store_bind_int64(st, 1, v->id);
@@ -490,8 +492,10 @@ static int view_save(struct store_conn *c, const struct matter_view *before,
 
 		if (dom_exec(c, e,
 		             "INSERT INTO matter_assignments (matter_id, n, org_id, kind, role, "
-		             "status, due_at, warn_at, alert, explained, extension_due_at, return_by, "
-		             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		             "status, due_at, warn_at, alert, explained, extension_due_at, "
+		             "return_by, "
+		             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		             "?, ?) "
 		             "ON CONFLICT (matter_id, n) DO UPDATE SET status = excluded.status, "
 		             "due_at = excluded.due_at, warn_at = excluded.warn_at, alert = "
 		             "excluded.alert, explained = excluded.explained, extension_due_at = "
@@ -627,12 +631,12 @@ int matter_caller_is(const struct principal *p, enum flow_who who, const struct 
 		/* Only through the tracking code (matter_rate), never as a logged-in caller. */
 		return 0;
 	case FW_HIGHER:
-		/* A center above the holding one: its area holds the matter and the holder's area. */
-		return p->is_system ||
-		       (p->org_kind == ORG_CENTER && p->org_id != v->owner_org_id &&
-		        access_sees_region(p, path) && v->owner_path[0] &&
-		        access_sees_region(p, v->owner_path) &&
-		        strlen(p->region_path) < strlen(v->owner_path));
+		/* A center above the holding one: its area holds the matter and the holder's area.
+		 */
+		return p->is_system || (p->org_kind == ORG_CENTER && p->org_id != v->owner_org_id &&
+		                        access_sees_region(p, path) && v->owner_path[0] &&
+		                        access_sees_region(p, v->owner_path) &&
+		                        strlen(p->region_path) < strlen(v->owner_path));
 	}
 	return 0;
 }
@@ -740,7 +744,8 @@ static int report_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		dom_copy(r->path, sizeof r->path, store_col_text(st, 1));
 	}
 	store_reset(st);
-	if (rc != STORE_ROW || (!r->public_report && !caller_sees_place(x->caller, r->grid_id, r->path)))
+	if (rc != STORE_ROW ||
+	    (!r->public_report && !caller_sees_place(x->caller, r->grid_id, r->path)))
 		return dom_err_set(e, 404, "grid_not_found", "网格不存在或不在您的管辖范围内");
 	if (matter_item_in_force(c, r->in->item, x->now, &r->item, e) < 0)
 		return -1;
@@ -828,7 +833,8 @@ static int report_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		struct matter_view none;
 
 		memset(&none, 0, sizeof none);
-		if (matter_counters_move(c, codes, r->item.category, NULL, 0, "reported", alert) < 0 ||
+		if (matter_counters_move(c, codes, r->item.category, NULL, 0, "reported", alert) <
+		            0 ||
 		    matter_daily_add(c, codes, x->now, in->source, r->item.category) < 0 ||
 		    matter_grid_open_move(c, r->grid_id, 1) < 0 ||
 		    matter_org_alerts_move(c, &none, 0, &v, alert, x->now) < 0) {
@@ -903,7 +909,7 @@ struct act_arg {
 	char item_code[32];
 	json_t *limits; /* from the report event */
 	json_t *f;      /* the event's fields, built in authorize */
-	int resident;   /* the resident by the tracking code (matter_rate), not a logged-in caller */
+	int resident; /* the resident by the tracking code (matter_rate), not a logged-in caller */
 	int64_t reporter_org_id;
 	int assignment;
 };
@@ -1274,15 +1280,16 @@ static int build_fields(struct store_conn *c, const struct dom_ctx *x, struct ac
 	}
 	case FA_SUPERVISE: {
 		const char *level = field_text(in, "level");
-		int n = !level                           ? 0
-		        : strcmp(level, "normal") == 0   ? 1
-		        : strcmp(level, "yellow") == 0   ? 2
-		        : strcmp(level, "red") == 0      ? 3
-		                                         : 0;
+		int n = !level                         ? 0
+		        : strcmp(level, "normal") == 0 ? 1
+		        : strcmp(level, "yellow") == 0 ? 2
+		        : strcmp(level, "red") == 0    ? 3
+		                                       : 0;
 
 		if (!n)
-			return dom_err_set(e, 400, "bad_field",
-			                   "督办级别 level 应为 normal（督办）、yellow（黄牌）或 red（红牌）");
+			return dom_err_set(
+			        e, 400, "bad_field",
+			        "督办级别 level 应为 normal（督办）、yellow（黄牌）或 red（红牌）");
 		json_object_set_new(a->f, "level", json_integer(n));
 		return take_text(a, "message", 1000, e);
 	}
@@ -1505,13 +1512,16 @@ int matter_public_report(const struct dom_ctx *x, const struct matter_report *in
 
 	r_in.source = "resident";
 	if (!contact || !text_ok(contact, 60))
-		return dom_err_set(e, 400, "bad_contact", "请留下联系方式（电话或其他，1 至 60 个字符）");
+		return dom_err_set(e, 400, "bad_contact",
+		                   "请留下联系方式（电话或其他，1 至 60 个字符）");
 	if (!in->item || !*in->item)
 		return dom_err_set(e, 400, "missing_field", "请选择反映的事项类别");
 	if (!text_ok(in->title, MATTER_TITLE_CHARS))
-		return dom_err_set(e, 400, "bad_field", "标题须为 1 至 %d 个字符", MATTER_TITLE_CHARS);
+		return dom_err_set(e, 400, "bad_field", "标题须为 1 至 %d 个字符",
+		                   MATTER_TITLE_CHARS);
 	if (!text_ok(in->description, MATTER_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "描述须为 1 至 %d 个字符", MATTER_TEXT_CHARS);
+		return dom_err_set(e, 400, "bad_field", "描述须为 1 至 %d 个字符",
+		                   MATTER_TEXT_CHARS);
 	if (in->address && *in->address && !text_ok(in->address, 200))
 		return dom_err_set(e, 400, "bad_field", "地址须为 1 至 200 个字符");
 	if (!in->grid_code || !*in->grid_code)
@@ -1541,7 +1551,8 @@ int matter_by_tracking(const struct dom_ctx *x, const char *code, int64_t *id, i
 
 	if (matter_tracking_hash(x, code, hash) < 0)
 		return 0;
-	if (!c || !(st = store_prepare(c, "SELECT id, version FROM matters WHERE tracking_hash = ?")))
+	if (!c ||
+	    !(st = store_prepare(c, "SELECT id, version FROM matters WHERE tracking_hash = ?")))
 		return -1;
 	store_bind_text(st, 1, hash, -1);
 	rc = store_step(st);

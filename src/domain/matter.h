@@ -142,6 +142,14 @@ struct json_t *matter_list(const struct dom_ctx *x, const struct matter_filter *
    {state: n}, by_category: {...}, yellow, red, open}. NULL with e. */
 struct json_t *matter_counts(const struct dom_ctx *x, const char *region_code, struct dom_err *e);
 
+/* The command center's numbers for a region in the caller's scope ("" = the caller's own; centers
+   only): the counters (as matter_counts), reports today by source and category and per day this
+   week, organisations of the region with what they hold in yellow and red, supervision
+   received and 按期结案率, and open matters per grid for the map. All read from the counters the
+   write path keeps; nothing scans the matters. NULL with e. */
+struct json_t *matter_dashboard(const struct dom_ctx *x, const char *region_code,
+                                struct dom_err *e);
+
 /* The scheduler's step: turns matters and assignments yellow or red at x->now, with the counters,
    in one write. *changed gets how many rows changed colour. 0, or -1 with e. */
 int matter_alerts_tick(const struct dom_ctx *x, int64_t *changed, struct dom_err *e);

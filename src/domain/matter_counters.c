@@ -29,7 +29,8 @@ int matter_counters_move(struct store_conn *c, const char *const codes[3], const
 			return -1;
 		if (dom_exec(c, &e,
 		             "INSERT INTO matter_counters (region_code, state, category, alert, n) "
-		             "VALUES (?, ?, ?, ?, 1) ON CONFLICT (region_code, state, category, alert) "
+		             "VALUES (?, ?, ?, ?, 1) ON CONFLICT (region_code, state, category, "
+		             "alert) "
 		             "DO UPDATE SET n = n + 1",
 		             "ttti", codes[i], state1, category, (int64_t)alert1) < 0)
 			return -1;
@@ -44,13 +45,15 @@ int matter_org_count(struct store_conn *c, int64_t org, const char *key, int del
 	if (!org || !delta)
 		return 0;
 	if (delta < 0)
-		return dom_exec(c, &e,
-		                "UPDATE matter_org_counters SET n = n + ? WHERE org_id = ? AND key = ?",
-		                "iit", (int64_t)delta, org, key);
-	return dom_exec(c, &e,
-	                "INSERT INTO matter_org_counters (org_id, key, n) VALUES (?, ?, ?) ON CONFLICT "
-	                "(org_id, key) DO UPDATE SET n = n + excluded.n",
-	                "iti", org, key, (int64_t)delta);
+		return dom_exec(
+		        c, &e,
+		        "UPDATE matter_org_counters SET n = n + ? WHERE org_id = ? AND key = ?",
+		        "iit", (int64_t)delta, org, key);
+	return dom_exec(
+	        c, &e,
+	        "INSERT INTO matter_org_counters (org_id, key, n) VALUES (?, ?, ?) ON CONFLICT "
+	        "(org_id, key) DO UPDATE SET n = n + excluded.n",
+	        "iti", org, key, (int64_t)delta);
 }
 
 int matter_grid_open_move(struct store_conn *c, int64_t grid_id, int delta)
@@ -60,8 +63,8 @@ int matter_grid_open_move(struct store_conn *c, int64_t grid_id, int delta)
 	if (!grid_id || !delta)
 		return 0;
 	if (delta < 0)
-		return dom_exec(c, &e, "UPDATE matter_grid_open SET n = n + ? WHERE grid_id = ?", "ii",
-		                (int64_t)delta, grid_id);
+		return dom_exec(c, &e, "UPDATE matter_grid_open SET n = n + ? WHERE grid_id = ?",
+		                "ii", (int64_t)delta, grid_id);
 	return dom_exec(c, &e,
 	                "INSERT INTO matter_grid_open (grid_id, n) VALUES (?, ?) ON CONFLICT "
 	                "(grid_id) DO UPDATE SET n = n + excluded.n",
@@ -88,7 +91,8 @@ int matter_daily_add(struct store_conn *c, const char *const codes[3], int64_t a
 		if (!codes[i] || !*codes[i])
 			continue;
 		if (dom_exec(c, &e,
-		             "INSERT INTO matter_daily (region_code, day, source, category, n) VALUES "
+		             "INSERT INTO matter_daily (region_code, day, source, category, n) "
+		             "VALUES "
 		             "(?, ?, ?, ?, 1) ON CONFLICT (region_code, day, source, category) DO "
 		             "UPDATE SET n = n + 1",
 		             "tttt", codes[i], day, source, category) < 0)
@@ -113,7 +117,8 @@ static int marks_of(const struct matter_view *v, int alert, int open, const int 
 		out[n++] = (struct org_mark){ v->owner_org_id, alert };
 	for (int i = 0; i < v->nassign; i++) {
 		const struct matter_assignment *a = &v->a[i];
-		int open_work = strcmp(a->status, "pending") == 0 || strcmp(a->status, "signed") == 0;
+		int open_work =
+		        strcmp(a->status, "pending") == 0 || strcmp(a->status, "signed") == 0;
 
 		if (open && open_work && assign_alerts[i] > 0)
 			out[n++] = (struct org_mark){ a->org_id, assign_alerts[i] };
@@ -132,7 +137,9 @@ int matter_org_alerts_move(struct store_conn *c, const struct matter_view *befor
 		a0[i] = before->a[i].alert;
 	for (int i = 0; i < after->nassign; i++)
 		a1[i] = matter_alert_at(after->a[i].due_at, after->a[i].warn_at, now);
-	n0 = before->state == FS_NONE ? 0 : marks_of(before, alert0, flow_state_open(before->state), a0, m0);
+	n0 = before->state == FS_NONE
+	             ? 0
+	             : marks_of(before, alert0, flow_state_open(before->state), a0, m0);
 	n1 = marks_of(after, alert1, flow_state_open(after->state), a1, m1);
 	/* Unchanged marks cancel; the rest move. */
 	for (int i = 0; i < n0; i++) {
@@ -143,11 +150,13 @@ int matter_org_alerts_move(struct store_conn *c, const struct matter_view *befor
 				used[j] = 1;
 				kept = 1;
 			}
-		if (!kept && matter_org_count(c, m0[i].org, m0[i].alert == 2 ? "red" : "yellow", -1) < 0)
+		if (!kept &&
+		    matter_org_count(c, m0[i].org, m0[i].alert == 2 ? "red" : "yellow", -1) < 0)
 			return -1;
 	}
 	for (int j = 0; j < n1; j++)
-		if (!used[j] && matter_org_count(c, m1[j].org, m1[j].alert == 2 ? "red" : "yellow", 1) < 0)
+		if (!used[j] &&
+		    matter_org_count(c, m1[j].org, m1[j].alert == 2 ? "red" : "yellow", 1) < 0)
 			return -1;
 	return 0;
 }

@@ -4,6 +4,7 @@
  * region. Every read is scoped by the database (matter_scope_sql); nothing is filtered in C.
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "domain/matter_internal.h"
 #include "domain/matter_item.h"
 #include "domain/region.h"
+#include "domain/sealed.h"
 #include "store/store.h"
 
 /* The column holding the matter's code at the level of a region code, or NULL. */
@@ -581,5 +583,334 @@ json_t *matter_counts(const struct dom_ctx *x, const char *region_code, struct d
 fail:
 	json_decref(by_state);
 	json_decref(by_category);
+	return NULL;
+}
+
+/* ---- the resident's view ---- */
+
+/* A step of the progress in plain words for the resident, or NULL for steps that are internal
+   (signing for, notes between offices, extensions, supervision). */
+static const char *plain_step(const char *action)
+{
+	static const struct {
+		const char *action, *words;
+	} steps[] = {
+		{ "report", "您反映的问题已提交" },
+		{ "accept", "已受理，正在安排办理" },
+		{ "reject", "经核实，不予受理" },
+		{ "mark_spam", "经核实，不予受理" },
+		{ "escalate", "已转报上级网格化服务管理中心" },
+		{ "handle", "已安排办理" },
+		{ "assign", "已交办相关单位办理" },
+		{ "dispatch", "已转交相关部门办理" },
+		{ "self_handle", "网格员已现场处置" },
+		{ "submit", "已办理完毕，等待核查" },
+		{ "verify", "办理结果已核查" },
+		{ "rework", "正在重新办理" },
+		{ "close", "已办结" },
+		{ "feedback", "答复" },
+		{ "rate", "您已评价" },
+		{ "uphold", "经复核，维持办理结果" },
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (strcmp(steps[i].action, action) == 0)
+			return steps[i].words;
+	return NULL;
+}
+
+static const char *rating_words(int r)
+{
+	return r == 1 ? "满意" : r == 2 ? "基本满意" : r == 3 ? "不满意" : NULL;
+}
+
+/* A contact shown back to its owner: the first three and last four characters of a phone-like
+   value, the rest as asterisks. */
+static void mask_contact(const char *in, char *out, size_t n)
+{
+	size_t len = strlen(in);
+
+	if (len <= 7) {
+		dom_copy(out, n, "****");
+		return;
+	}
+	snprintf(out, n, "%.3s****%s", in, in + len - 4);
+}
+
+json_t *matter_track(const struct dom_ctx *x, const char *code, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	struct store_stmt *st;
+	int64_t id = 0;
+	int version = 0, rc;
+	json_t *o = NULL, *steps = NULL;
+	char contact[64] = "", shown[32];
+
+	if (!c)
+		return NULL;
+	rc = matter_by_tracking(x, code, &id, &version);
+	if (rc <= 0) {
+		if (rc < 0)
+			dom_err_read(e);
+		else
+			dom_err_set(e, 404, "not_found", "查询码不正确，或事项不存在");
+		return NULL;
+	}
+	st = store_prepare(c,
+	                   "SELECT m.title, m.state, coalesce(m.rating, 0), m.created_at, "
+	                   "coalesce(g.name, ''), coalesce(m.reporter_contact, ''), m.item_code, "
+	                   "coalesce(m.closed_at, 0) FROM matters m LEFT JOIN grids g ON g.id = "
+	                   "m.grid_id WHERE m.id = ?");
+	if (!st) {
+		dom_err_read(e);
+		return NULL;
+	}
+	store_bind_int64(st, 1, id);
+	if (store_step(st) == STORE_ROW) {
+		enum flow_state s = flow_state_from_name(store_col_text(st, 1));
+		int rating = (int)store_col_int64(st, 2);
+
+		sealed_open(contact, sizeof contact, SEALED_FIELD_MATTER_CONTACT, id,
+		            store_col_text(st, 5));
+		mask_contact(contact, shown, sizeof shown);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:b,s:s}", "title", store_col_text(st, 0),
+		              "state", flow_state_name(s), "state_label", flow_state_label(s),
+		              "grid", store_col_text(st, 4), "item", store_col_text(st, 6),
+		              "rating", rating_words(rating), "can_rate", s == FS_CLOSED && !rating,
+		              "contact", shown);
+		if (o)
+			set_time(o, "reported_at", store_col_int64(st, 3));
+		if (o)
+			set_time(o, "closed_at", store_col_int64(st, 7));
+	}
+	store_reset(st);
+	sodium_memzero(contact, sizeof contact);
+	if (!o) {
+		dom_err_read(e);
+		return NULL;
+	}
+	steps = json_array();
+	st = store_prepare(c,
+	                   "SELECT action, at, fields FROM matter_events WHERE matter_id = ? ORDER "
+	                   "BY seq LIMIT 500");
+	if (!st || !steps) {
+		json_decref(o);
+		json_decref(steps);
+		dom_err_read(e);
+		return NULL;
+	}
+	store_bind_int64(st, 1, id);
+	while (store_step(st) == STORE_ROW) {
+		const char *action = store_col_text(st, 0), *words = plain_step(action);
+		json_t *f, *step;
+		const char *text = NULL;
+
+		if (!words)
+			continue;
+		f = json_loads(store_col_text(st, 2), 0, NULL);
+		/* What the resident is told in words of the staff: answers, results, the review. */
+		if (strcmp(action, "feedback") == 0)
+			text = json_string_value(json_object_get(f, "message"));
+		else if (strcmp(action, "submit") == 0 || strcmp(action, "self_handle") == 0)
+			text = json_string_value(json_object_get(f, "result"));
+		else if (strcmp(action, "uphold") == 0 || strcmp(action, "reject") == 0)
+			text = json_string_value(json_object_get(f, "reason"));
+		else if (strcmp(action, "rate") == 0)
+			text = rating_words((int)json_integer_value(json_object_get(f, "rating")));
+		step = json_pack("{s:s,s:s,s:s?}", "action", action, "words", words, "text", text);
+		if (step) {
+			set_time(step, "at", store_col_int64(st, 1));
+			json_array_append_new(steps, step);
+		}
+		json_decref(f);
+	}
+	store_reset(st);
+	json_object_set_new(o, "steps", steps);
+	return o;
+}
+
+/* ---- the command center's numbers ---- */
+
+/* The caller's region for the dashboard: code given (in scope) or the caller's own. 0, or -1. */
+static int dashboard_region(struct store_conn *c, const struct principal *p, const char *in,
+                            char code[13], char path[ACCESS_PATH_MAX], struct dom_err *e)
+{
+	struct store_stmt *st;
+	int rc;
+
+	if (in && *in) {
+		struct code_error ce = { 0 };
+
+		if (!region_code_normalize(in, code, &ce))
+			return dom_err_set(e, 400, "bad_code", "区划代码无效：%s", ce.message);
+	} else if (p->region_code[0]) {
+		dom_copy(code, 13, p->region_code);
+	} else {
+		st = store_prepare(
+		        c, "SELECT code FROM regions WHERE parent_code IS NULL ORDER BY code "
+		           "LIMIT 1");
+		if (st && store_step(st) == STORE_ROW)
+			dom_copy(code, 13, store_col_text(st, 0));
+		if (st)
+			store_reset(st);
+	}
+	st = store_prepare(c, "SELECT path FROM regions WHERE code = ?");
+	if (!st)
+		return dom_err_read(e);
+	store_bind_text(st, 1, code, -1);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		dom_copy(path, ACCESS_PATH_MAX, store_col_text(st, 0));
+	store_reset(st);
+	if (rc != STORE_ROW || (!p->is_system && !access_sees_region(p, path)))
+		return dom_err_set(e, 404, "not_found", "区划不存在或不在您的管辖范围内");
+	return 0;
+}
+
+json_t *matter_dashboard(const struct dom_ctx *x, const char *region_code, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	const struct principal *p = x->caller;
+	char code[13] = "", path[ACCESS_PATH_MAX] = "", today[11], week0[11];
+	struct store_stmt *st;
+	json_t *o, *counts, *daily_today, *daily_week, *orgs, *grids, *sources, *categories;
+	int64_t days;
+	int wd;
+
+	if (!c)
+		return NULL;
+	if (p->org_kind == ORG_DEPARTMENT || p->grid_bound) {
+		dom_err_set(e, 403, "forbidden", "指挥大屏仅供网格化服务管理中心查看");
+		return NULL;
+	}
+	if (dashboard_region(c, p, region_code, code, path, e) < 0)
+		return NULL;
+	counts = matter_counts(x, code, e);
+	if (!counts)
+		return NULL;
+	/* Today and this week (Monday to today), local days. */
+	matter_local_day(x->now, today);
+	days = (x->now + 8 * 3600) / 86400;
+	wd = clock_weekday(days); /* 0 Sunday .. 6 Saturday */
+	matter_local_day(x->now - (int64_t)((wd + 6) % 7) * 86400, week0);
+	daily_today = json_object();
+	daily_week = json_object();
+	sources = json_object();
+	categories = json_object();
+	orgs = json_array();
+	grids = json_array();
+	o = json_object();
+	if (!daily_today || !daily_week || !sources || !categories || !orgs || !grids || !o)
+		goto oom;
+	st = store_prepare(c,
+	                   "SELECT day, source, category, n FROM matter_daily WHERE region_code = "
+	                   "? AND day >= ? AND day <= ? AND n > 0");
+	if (!st)
+		goto read;
+	store_bind_text(st, 1, code, -1);
+	store_bind_text(st, 2, week0, -1);
+	store_bind_text(st, 3, today, -1);
+	while (store_step(st) == STORE_ROW) {
+		const char *day = store_col_text(st, 0), *src = store_col_text(st, 1),
+		           *cat = store_col_text(st, 2);
+		int64_t n = store_col_int64(st, 3);
+		json_t *v;
+
+		if (strcmp(day, today) == 0) {
+			v = json_object_get(sources, src);
+			json_object_set_new(sources, src,
+			                    json_integer((v ? json_integer_value(v) : 0) + n));
+			v = json_object_get(categories, cat);
+			json_object_set_new(categories, cat,
+			                    json_integer((v ? json_integer_value(v) : 0) + n));
+		}
+		v = json_object_get(daily_week, day);
+		json_object_set_new(daily_week, day,
+		                    json_integer((v ? json_integer_value(v) : 0) + n));
+	}
+	store_reset(st);
+	json_object_set_new(daily_today, "by_source", sources);
+	json_object_set_new(daily_today, "by_category", categories);
+	sources = categories = NULL;
+	/* Organisations in the region: what they hold in yellow and red, supervision, and the
+	   on-time rate of what they closed. */
+	st = store_prepare(
+	        c,
+	        "SELECT o.id, o.name, o.kind, sum(CASE k.key WHEN 'yellow' THEN k.n ELSE 0 END), "
+	        "sum(CASE k.key WHEN 'red' THEN k.n ELSE 0 END), sum(CASE k.key WHEN 'supervised' "
+	        "THEN k.n ELSE 0 END), sum(CASE k.key WHEN 'reminded' THEN k.n ELSE 0 END), "
+	        "sum(CASE k.key WHEN 'closed' THEN k.n ELSE 0 END), sum(CASE k.key WHEN "
+	        "'closed_on_time' THEN k.n ELSE 0 END) FROM matter_org_counters k JOIN "
+	        "organisations o ON o.id = k.org_id JOIN regions r ON r.code = o.region_code WHERE "
+	        "r.path >= ? AND r.path < ? GROUP BY o.id ORDER BY o.id LIMIT 500");
+	if (!st)
+		goto read;
+	{
+		char hi[ACCESS_PATH_MAX + 1];
+
+		snprintf(hi, sizeof hi, "%s\x7f", path);
+		store_bind_text(st, 1, path, -1);
+		store_bind_text(st, 2, hi, -1);
+	}
+	while (store_step(st) == STORE_ROW) {
+		int64_t closed = store_col_int64(st, 7), on_time = store_col_int64(st, 8);
+		json_t *row = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "id",
+		                        (json_int_t)store_col_int64(st, 0), "name",
+		                        store_col_text(st, 1), "kind", store_col_text(st, 2),
+		                        "yellow", (json_int_t)store_col_int64(st, 3), "red",
+		                        (json_int_t)store_col_int64(st, 4), "supervised",
+		                        (json_int_t)store_col_int64(st, 5), "reminded",
+		                        (json_int_t)store_col_int64(st, 6), "closed",
+		                        (json_int_t)closed, "closed_on_time", (json_int_t)on_time);
+
+		if (row)
+			json_object_set_new(row, "on_time_rate",
+			                    closed ? json_real((double)on_time / (double)closed)
+			                           : json_null());
+		json_array_append_new(orgs, row);
+	}
+	store_reset(st);
+	/* Open matters per grid with the grid's centre, for the map (clustered by the page). */
+	st = store_prepare(c,
+	                   "SELECT g.code, g.name, k.n FROM matter_grid_open k JOIN grids g ON "
+	                   "g.id = k.grid_id WHERE k.n > 0 AND g.path >= ? AND g.path < ? ORDER BY "
+	                   "g.code LIMIT 20000");
+	if (!st)
+		goto read;
+	{
+		char hi[ACCESS_PATH_MAX + 1];
+
+		snprintf(hi, sizeof hi, "%s\x7f", path);
+		store_bind_text(st, 1, path, -1);
+		store_bind_text(st, 2, hi, -1);
+	}
+	while (store_step(st) == STORE_ROW)
+		json_array_append_new(grids,
+		                      json_pack("{s:s,s:s,s:I}", "code", store_col_text(st, 0),
+		                                "name", store_col_text(st, 1), "open",
+		                                (json_int_t)store_col_int64(st, 2)));
+	store_reset(st);
+	json_object_set_new(o, "region", json_string(code));
+	json_object_set_new(o, "today", json_string(today));
+	json_object_set_new(o, "week_from", json_string(week0));
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "reported_today", daily_today);
+	json_object_set_new(o, "reported_by_day", daily_week);
+	json_object_set_new(o, "organisations", orgs);
+	json_object_set_new(o, "open_by_grid", grids);
+	return o;
+read:
+	dom_err_read(e);
+	goto fail;
+oom:
+	dom_err_set(e, 500, "internal", "内存不足");
+fail:
+	json_decref(counts);
+	json_decref(daily_today);
+	json_decref(daily_week);
+	json_decref(sources);
+	json_decref(categories);
+	json_decref(orgs);
+	json_decref(grids);
+	json_decref(o);
 	return NULL;
 }

@@ -4,7 +4,7 @@
 // the table without a recipe here fails the first test.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loginAs, startDemoServer } from '../lib/auth.mjs';
+import { clientFor, loginAs, startDemoServer } from '../lib/auth.mjs';
 import { ensureCalendar } from '../lib/calendar.mjs';
 import { advanceClock } from '../lib/clock.mjs';
 
@@ -57,7 +57,30 @@ const reach = {
   done: async () => must('handler', await reach.in_progress_signed(), 'submit', { result: '已补齐井盖' }),
   verified: async () => must('township', await reach.done(), 'verify'),
   closed: async () => must('township', await reach.verified(), 'close'),
+  // A resident's matter, closed: its tracking code rides along as .code.
+  closed_public: async () => {
+    const r = await anonymous().post('/api/v1/public/reports', {
+      item: RESOLVABLE, title: '路灯不亮', description: '小区门口路灯不亮。', contact: '13900002222', grid: grid.code,
+    });
+    assert.equal(r.status, 201, r.text);
+    const list = (await c.township.get('/api/v1/matters?state=reported&limit=1')).body.items;
+    let m = (await c.township.get(`/api/v1/matters/${list[0].id}`)).body;
+    for (const [action, f] of [['accept', {}], ['handle', {}], ['submit', { result: '已修复' }], ['verify', {}], ['close', {}]]) {
+      m = await must('township', m, action, f);
+    }
+    return { ...m, code: r.body.tracking_code };
+  },
+  rated: async () => rated(await reach.closed_public(), 1),
+  reviewing: async () => rated(await reach.closed_public(), 3),
 };
+
+const anonymous = () => clientFor(server, {});
+
+async function rated(m, rating) {
+  const r = await anonymous().post(`/api/v1/public/track/${m.code}/rating`, { rating });
+  assert.equal(r.status, 200, r.text);
+  return (await c.township.get(`/api/v1/matters/${m.id}`)).body;
+}
 
 // One recipe per row: [from-state key of reach, who, fields].
 const recipes = {
@@ -86,7 +109,18 @@ const recipes = {
   'verified feedback': ['verified', 'township', { message: '已核查' }],
   'closed feedback': ['closed', 'township', { message: '已结案，感谢反映' }],
   'rejected feedback': ['rejected', 'township', { message: '经核实为重复上报' }],
+  'reported mark_spam': ['reported', 'township', { reason: '同一地址一小时内重复提交无关内容' }],
+  'closed rate': ['closed_public', 'resident', { rating: 2, comment: '处理及时' }],
+  'reviewing rework': ['reviewing', 'township', { reason: '居民反映属实，重新办理' }],
+  'reviewing uphold': ['reviewing', 'township', { reason: '经复核已按规定办理' }],
+  'reviewing feedback': ['reviewing', 'township', { message: '正在复核' }],
+  'rated feedback': ['rated', 'township', { message: '感谢您的评价' }],
 };
+// 督办 and 催办 by the county center, above the township that holds the matter, in every open state.
+for (const state of ['reported', 'accepted', 'in_progress', 'done', 'verified', 'reviewing']) {
+  recipes[`${state} supervise`] = [state, 'operator', { level: 'yellow', message: '请于三日内办结' }];
+  recipes[`${state} remind`] = [state, 'operator', { message: '请加快办理' }];
+}
 
 before(async () => {
   server = await startDemoServer({ args: ['--enable-internal'] });
@@ -112,6 +146,18 @@ test('every row, taken by its party, ends in its state', async () => {
     const row = table.rows.find((r) => `${r.from} ${r.action}` === key);
     const m = await reach[from]();
     assert.equal(m.state, row.from, key);
+    if (who === 'resident') {
+      // The resident rates through the tracking page's route, by the code, without login.
+      const r = await anonymous().post(`/api/v1/public/track/${m.code}/rating`, f);
+      assert.equal(r.status, 200, `${key}: ${r.text}`);
+      const after = (await c.township.get(`/api/v1/matters/${m.id}`)).body;
+      assert.ok([row.to, row.to_alt].includes(after.state), `${key} ended in ${after.state}`);
+      assert.equal(after.timeline.at(-1).action, row.action, key);
+      const again = await anonymous().post(`/api/v1/public/track/${m.code}/rating`, { rating: 1 });
+      assert.equal(again.status, 409, 'a second rating is refused');
+      assert.equal(again.body.error.code, 'already_rated');
+      continue;
+    }
     const r = await act(who, m, row.action, typeof f === 'function' ? f() : f);
     assert.equal(r.status, 200, `${key}: ${r.text}`);
     assert.ok([row.to, row.to_alt].includes(r.body.state), `${key} ended in ${r.body.state}`);
