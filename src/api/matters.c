@@ -255,8 +255,8 @@ void api_matters_tick(struct req *r)
 
 void api_public_report(struct req *r)
 {
-	static const char *const allowed[] = { "item",    "title", "description", "address",
-		                               "grid",    "location", "contact",  NULL };
+	static const char *const allowed[] = { "item", "title",    "description", "address",
+		                               "grid", "location", "contact",     NULL };
 	static const char *const loc_allowed[] = { "lng", "lat", NULL };
 	json_t *body = req_json_or_respond(r), *loc;
 	struct matter_report in = { .source = "resident" };
@@ -278,12 +278,14 @@ void api_public_report(struct req *r)
 	if (loc && !json_is_null(loc)) {
 		json_t *lng = json_object_get(loc, "lng"), *lat = json_object_get(loc, "lat");
 
-		if (!json_is_object(loc) || body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
+		if (!json_is_object(loc) ||
+		    body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
 			return;
 		if (!json_is_number(lng) || !json_is_number(lat) ||
 		    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
 		    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
-			resp_error(r, 400, "bad_coordinates", "位置 location 应为有效的经纬度 {lng, lat}");
+			resp_error(r, 400, "bad_coordinates",
+			           "位置 location 应为有效的经纬度 {lng, lat}");
 			return;
 		}
 		in.has_location = 1;
@@ -302,7 +304,8 @@ void api_public_report(struct req *r)
 	}
 	api_written(r);
 	resp_json(r, 201,
-	          json_pack("{s:s,s:s+}", "tracking_code", code, "track_url", "/public/track/", code));
+	          json_pack("{s:s,s:s+}", "tracking_code", code, "track_url", "/public/track/",
+	                    code));
 }
 
 void api_public_track(struct req *r)

@@ -243,12 +243,13 @@ static void test_registry(void **state)
 	struct buf r;
 	int with_index = 0;
 
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	assert_string_equal(cols[0].label, SEALED_FIELD_PHONE);
 	assert_string_equal(cols[1].label, SEALED_FIELD_ID_NUMBER);
 	assert_string_equal(cols[2].label, SEALED_FIELD_TOTP);
 	assert_string_equal(cols[3].label, SEALED_FIELD_WORKER_ID_NUMBER);
 	assert_string_equal(cols[4].label, SEALED_FIELD_WORKER_PHONE);
+	assert_string_equal(cols[5].label, SEALED_FIELD_MATTER_CONTACT);
 	for (size_t i = 0; i < n; i++) {
 		char label[128];
 		/* The label is table.column: the associated data of every value ever sealed. */
