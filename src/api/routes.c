@@ -13,7 +13,8 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/internal/clock", api_clock_set, "internal.probe", 1024, ROUTE_INTERNAL },
 	{ "POST", "/api/v1/internal/tick", api_matters_tick, "internal.probe", 1024,
 	  ROUTE_INTERNAL },
-	/* Residents, without login (Art. 18): report, follow and rate a matter by its tracking code. */
+	/* Residents, without login (Art. 18): report, follow and rate a matter by its tracking
+	   code. */
 	{ "POST", "/api/v1/public/reports", api_public_report, "public", MATTER_MAX_BODY, 0 },
 	{ "GET", "/api/v1/public/track/:code", api_public_track, "public", 0, 0 },
 	{ "POST", "/api/v1/public/track/:code/rating", api_public_rate, "public", 4096, 0 },

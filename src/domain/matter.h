@@ -32,7 +32,7 @@ struct buf;
 #define MATTER_ASSIGN_MAX 8
 #define MATTER_TITLE_CHARS 60
 #define MATTER_TEXT_CHARS 2000
-#define MATTER_TRACKING_CHARS 16     /* a resident's tracking code: 80 random bits */
+#define MATTER_TRACKING_CHARS 16 /* a resident's tracking code: 80 random bits */
 #define MATTER_TRACKING_HASH_BYTES 32
 
 /* One piece of work handed to an organisation (分流 to a department or 交办 to a lower center). */

@@ -153,8 +153,8 @@ static int act(struct fx *x, const struct caller *c, int64_t id, int version, co
 	memset(e, 0, sizeof *e);
 	rc = matter_act(&y, &in, e);
 	if (rc < 0)
-		fprintf(stderr, "%s %s: %d %s %s\n", action, fields ? fields : "", e->status, e->code,
-		        e->message);
+		fprintf(stderr, "%s %s: %d %s %s\n", action, fields ? fields : "", e->status,
+		        e->code, e->message);
 	json_decref(f);
 	return rc == 0 ? 0 : e->status;
 }
@@ -168,15 +168,18 @@ static int problems(struct fx *x)
 	n = matter_check_projection(store_reader(x->f.s), &b);
 	if (n) {
 		struct store_stmt *st = store_prepare(
-		        store_reader(x->f.s),
-		        "SELECT 'counter', org_id, key, n FROM matter_org_counters WHERE key IN ('yellow', "
-		        "'red') UNION ALL SELECT 'matter', owner_org_id, alert, id || ' ' || state FROM "
-		        "matters WHERE alert > 0 UNION ALL SELECT 'assign', org_id, alert, matter_id || ' ' "
-		        "|| status FROM matter_assignments WHERE alert > 0");
+		        store_reader(x->f.s), "SELECT 'counter', org_id, key, n FROM "
+		                              "matter_org_counters WHERE key IN ('yellow', "
+		                              "'red') UNION ALL SELECT 'matter', owner_org_id, "
+		                              "alert, id || ' ' || state FROM "
+		                              "matters WHERE alert > 0 UNION ALL SELECT 'assign', "
+		                              "org_id, alert, matter_id || ' ' "
+		                              "|| status FROM matter_assignments WHERE alert > 0");
 		fprintf(stderr, "%s", b.data);
 		while (st && store_step(st) == STORE_ROW)
-			fprintf(stderr, "  %s %s %s %s\n", store_col_text(st, 0), store_col_text(st, 1),
-			        store_col_text(st, 2), store_col_text(st, 3));
+			fprintf(stderr, "  %s %s %s %s\n", store_col_text(st, 0),
+			        store_col_text(st, 1), store_col_text(st, 2),
+			        store_col_text(st, 3));
 		if (st)
 			store_reset(st);
 	}
