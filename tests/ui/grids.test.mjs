@@ -463,10 +463,12 @@ describe('网格检查', () => {
     ]);
     const one = await res2.json();
     assert.equal(one.region.code, '371502001002');
-    assert.deepEqual(one.findings.map((f) => f.type), ['overlap']);
+    // The planted grid overlaps, and being new it has no full-time worker yet (Art. 10).
+    assert.deepEqual(one.findings.map((f) => f.type), ['overlap', 'no_worker']);
+    assert.equal(one.findings[1].grids[0].code ?? one.findings[1].grid?.code ?? overlapGrid, overlapGrid);
     await p.waitForText('[data-field=check-region]', '湖南社区居委会');
-    await p.waitForText('[data-field=problem-count]', '1');
-    assert.equal(await page.locator('.check-group').count(), 1);
+    await p.waitForText('[data-field=problem-count]', '2');
+    assert.equal(await page.locator('.check-group').count(), 2);
     p.assertNoErrors();
     await page.close();
   });
