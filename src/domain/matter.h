@@ -153,8 +153,9 @@ struct json_t *matter_counts(const struct dom_ctx *x, const char *region_code, s
 int matter_alerts_tick(const struct dom_ctx *x, int64_t *changed, struct dom_err *e);
 
 /* `wangge check`: folds every matter's events and compares with the stored projection, the
-   counters with a GROUP BY over matters, and matter_photos with the photos the events list. Appends one line per difference to report. Returns the
-   number of differences, or -1 on a database error. */
+   counters with a GROUP BY over matters, and matter_photos with the photos the events list. Appends
+   one line per difference to report. Returns the number of differences, or -1 on a database error.
+ */
 int matter_check_projection(struct store_conn *c, struct buf *report);
 
 #include "base/banned.h"
