@@ -31,8 +31,8 @@ void api_probe_get(struct req *r);
 void api_clock_set(struct req *r);
 /* regions.c; bodies that carry GeoJSON boundaries may be this large */
 #define GRID_MAX_BODY (8u * 1024 * 1024)
-/* Matters and their flow (issue 10; docs/api-matters.md). */
-#define MATTER_MAX_BODY (64 * 1024)
+/* Matters and their flow (issue 10; docs/api-matters.md). The report and the actions take JSON
+   (the default 64 KiB limit) or a form with photos (PHOTO_FORM_MAX_BODY, ROUTE_MULTIPART). */
 void api_matters_list(struct req *r);
 void api_matters_report(struct req *r);
 void api_matters_get(struct req *r);
