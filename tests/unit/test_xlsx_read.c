@@ -444,7 +444,8 @@ static void nul_ref(struct member *m)
 }
 static void bad_utf8(struct member *m)
 {
-	static const char x[] = "<sst><si><t>\xc0\xaf" "ab</t></si></sst>";
+	static const char x[] = "<sst><si><t>\xc0\xaf"
+	                        "ab</t></si></sst>";
 
 	m[2].data = x;
 	m[2].size = sizeof x - 1;
