@@ -976,7 +976,9 @@ static int cell_end(struct sheet_state *st, char *err, size_t errlen)
 	char kind = 's';
 	struct xlsx_cell *c;
 
-	if (!st->has_value)
+	/* No value, or an empty one as some writers leave (<v/>): an empty cell, whatever its
+	   type says. */
+	if (!st->has_value || st->value.len == 0)
 		return 0;
 	if (strcmp(st->type, "s") == 0) {
 		char *end;

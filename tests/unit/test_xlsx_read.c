@@ -191,6 +191,7 @@ static const char sheet2_xml[] =
         "<x:c r=\"F5\" t=\"e\"><x:v>#N/A</x:v></x:c>"
         "<x:c r=\"G5\"><x:v>-1.5E-3</x:v></x:c>"
         "<x:c r=\"H5\" t=\"inlineStr\"><x:is><x:t><![CDATA[<raw & text>]]></x:t></x:is></x:c>"
+        "<x:c r=\"I5\" t=\"s\"><x:v/></x:c><x:c r=\"J5\"><x:v></x:v></x:c>"
         "</x:row>"
         "<x:row><x:c r=\"B6\" t=\"s\"><x:v>0</x:v></x:c></x:row>"
         "</x:sheetData></x:worksheet>";
@@ -268,6 +269,7 @@ static void test_handmade(void **state)
 		assert_int_equal(t.rows[1].cells[5].kind, 'e');
 		assert_string_equal(cell(&t, 1, 6), "-1.5E-3");
 		assert_string_equal(cell(&t, 1, 7), "<raw & text>");
+		assert_int_equal(t.rows[1].n, 8); /* I5 and J5 hold empty values */
 		assert_int_equal(t.rows[2].number, 6);
 		assert_null(cell(&t, 2, 0));
 		assert_string_equal(cell(&t, 2, 1), "姓名");
