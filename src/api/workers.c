@@ -1,7 +1,8 @@
 /*
  * Grid workers over HTTP (docs/api-workers.md): /api/v1/workers and /api/v1/workers/:id with its
  * grids, exit procedure, attestations and workforce records; the staffing compliance report
- * (JSON and .xlsx) and the exception marks of a grid; the CSV import and the .xlsx export.
+ * (JSON and .xlsx) and the exception marks of a grid; the CSV or .xlsx import and the .xlsx
+ * export.
  * Handlers parse and validate the request, call domain/worker, domain/staffing and
  * domain/worker_import, and render. ID and phone numbers leave masked unless the caller holds
  * sensitive.unmask and gives ?unmask=1&reason=... (recorded, as for users).
@@ -16,6 +17,7 @@
 #include "api/api.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/xlsx_read.h"
 #include "domain/staffing.h"
 #include "domain/worker.h"
 #include "domain/worker_import.h"
@@ -528,18 +530,27 @@ void api_workers_import(struct req *r)
 	int n;
 
 	if (ct && strncasecmp(ct, XLSX_MIME, strlen(XLSX_MIME)) == 0) {
+		api_ctx(r, &x);
+		n = worker_import_xlsx(&x, body ? body->data : "", body ? body->len : 0, &errors,
+		                       &e);
+	} else if (ct && (strncasecmp(ct, "text/csv", 8) == 0 ||
+	                  strncasecmp(ct, "text/plain", 10) == 0)) {
+		/* A workbook sent as CSV would only give a confusing header error. */
+		if (body && xlsx_looks_like_zip(body->data, body->len)) {
+			resp_error(r, 415, "unsupported_type",
+			           "文件内容是 Excel 工作簿（.xlsx），请以 Content-Type: " XLSX_MIME
+			           " 上传");
+			return;
+		}
+		api_ctx(r, &x);
+		n = worker_import_csv(&x, body ? body->data : "", body ? body->len : 0, &errors,
+		                      &e);
+	} else {
 		resp_error(r, 415, "unsupported_type",
-		           "暂不支持直接导入 .xlsx 文件，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
-		           "后导入");
+		           "请上传 CSV（Content-Type: text/csv）或 Excel "
+		           "工作簿（Content-Type: " XLSX_MIME "）");
 		return;
 	}
-	if (!ct ||
-	    (strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "text/plain", 10) != 0)) {
-		resp_error(r, 415, "unsupported_type", "请以 Content-Type: text/csv 上传 CSV 文件");
-		return;
-	}
-	api_ctx(r, &x);
-	n = worker_import_csv(&x, body ? body->data : "", body ? body->len : 0, &errors, &e);
 	if (n >= 0) {
 		api_written(r);
 		resp_json(r, 201, json_pack("{s:i}", "created", n));

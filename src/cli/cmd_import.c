@@ -1,7 +1,8 @@
 /*
  * `wangge import regions --db PATH FILE.csv`: loads the jurisdiction tree from a CSV file
- * (columns code,name[,boundary]). `wangge import workers --db PATH FILE.csv`: registers grid
- * workers from the CSV the web export's columns name (domain/worker_import.h). Every bad row is
+ * (columns code,name[,boundary]). `wangge import workers --db PATH FILE.csv|FILE.xlsx`: registers
+ * grid workers from a CSV or the first sheet of an .xlsx workbook with the columns the web
+ * export names (domain/worker_import.h). Every bad row is
  * reported on stderr with its line number and nothing is imported unless every row is good.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "domain/sealed.h"
 #include "domain/worker_import.h"
 #include "base/vault.h"
+#include "base/xlsx_read.h"
 #include "store/store.h"
 
 #define IMPORT_MAX_FILE (256u * 1024 * 1024)
@@ -26,7 +28,7 @@
 static void import_usage(FILE *f)
 {
 	fputs("usage: wangge import regions [--db PATH] FILE.csv\n"
-	      "       wangge import workers [--db PATH] FILE.csv\n"
+	      "       wangge import workers [--db PATH] FILE.csv|FILE.xlsx\n"
 	      "  FILE.csv  UTF-8 (BOM allowed), header row, columns code,name[,boundary]\n"
 	      "            code: 6- or 12-digit division code; boundary: GeoJSON Polygon or\n"
 	      "            MultiPolygon (WGS84), quoted as CSV requires\n"
@@ -34,7 +36,8 @@ static void import_usage(FILE *f)
 	      "  workers   header 姓名,身份证号码,用工类型,所属区划代码 and optionally "
 	      "国籍,联系电话,\n"
 	      "            工作电话,兼职来源,文化程度,上岗证编号,上岗证有效期,到岗日期 (any "
-	      "order)\n"
+	      "order);\n"
+	      "            a CSV or an .xlsx workbook (its first sheet, lines = row numbers)\n"
 	      "Nothing is imported if any row is bad; every bad row is listed with its line.\n",
 	      f);
 }
@@ -83,7 +86,11 @@ static int import_workers(const struct dom_ctx *x, const char *db, struct store 
 		                 sealed < 0 ? "cannot count the sealed values" : err);
 		return -1;
 	}
-	n = worker_import_csv(x, data->data, data->len, &errors, &e);
+	/* A workbook is told by its content (a ZIP archive), whatever the file is called. */
+	if (xlsx_looks_like_zip(data->data, data->len))
+		n = worker_import_xlsx(x, data->data, data->len, &errors, &e);
+	else
+		n = worker_import_csv(x, data->data, data->len, &errors, &e);
 	json_array_foreach(errors, i, it)(void) buf_printf(
 	        report, "第 %d 行：%s\n", (int)json_integer_value(json_object_get(it, "line")),
 	        json_string_value(json_object_get(it, "message")));

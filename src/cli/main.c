@@ -20,7 +20,7 @@ static const struct {
 	{ "audit-head", cmd_audit_head,
 	  "show, or --reset, the audit head record beside a database" },
 	{ "import", cmd_import,
-	  "import regions or workers from CSV (import regions|workers FILE.csv)" },
+	  "import regions from CSV, workers from CSV or .xlsx (import regions|workers FILE)" },
 	{ "user", cmd_user, "first administrators; host recovery (org-enable, totp-reset, ...)" },
 	{ "keys", cmd_keys, "rotate the data key (keys rotate | keys retire-old)" },
 	{ "flow", cmd_flow, "print the state table of a matter (JSON, or --markdown)" },

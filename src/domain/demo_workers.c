@@ -111,7 +111,8 @@ static int staff_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	struct staff *s = w->arg;
 	struct store_stmt *st;
 	int64_t own = 0;
-	char today[WORKER_DATE_LEN + 1];
+	char today[WORKER_DATE_LEN + 1], exc_from[WORKER_DATE_LEN + 1], exc_to[WORKER_DATE_LEN + 1];
+	int64_t rural_seen = 0;
 	int rc;
 
 	if (!(st = store_prepare(c, "SELECT count(*) FROM workers")) ||
@@ -125,6 +126,10 @@ static int staff_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	if (rc)
 		return 0;
 	worker_local_date(x->now, today);
+	/* The exceptions run from the first of this year to the end of the next. */
+	(void)snprintf(exc_from, sizeof exc_from, "%.4s-01-01", today);
+	(void)snprintf(exc_to, sizeof exc_to, "%04u-12-31",
+	               (unsigned)(strtol(today, NULL, 10) + 1) % 10000u);
 	/* Grids in code order with their township; the grids of the grid-worker account are left
 	   to its own worker (below). Statements are prepared once each; the loop reads the grid
 	   query to the end before writing through others. */
@@ -168,40 +173,46 @@ static int staff_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 			free(gs);
 			return dom_err_read(e);
 		}
+		/* Which grids are short of staff is decided by the position of the grid among the
+		   village grids (code order), not by a hash, so that even the test city (a dozen
+		   village grids) shows a few of each kind and the city scale the same proportions:
+		   of every 16 village grids, two are marked exceptions (a part-time lead and a
+		   dated exception, Art. 10) and one fails (part-time only and no exception, or, one
+		   time in four, nobody yet). Community grids fail by hash, about one in fifty. */
 		for (size_t i = 0; i < ng; i++) {
 			struct g *g = &gs[i];
 			uint32_t h = hash(g->code, 7) % 100;
-			int64_t wid;
+			int64_t wid, k = g->rural ? rural_seen++ : -1;
 
 			s->out->grids++;
 			if (g->own)
 				continue;
-			if (g->rural && h < 8) {
-				/* A village that cannot have a full-time worker yet (Art. 10): a
-				   part-time worker and a marked exception. */
+			if (k >= 0 && (k % 16 == 1 || k % 16 == 6)) {
+				/* A village that cannot have a full-time worker yet: a part-time
+				   worker and a marked exception, dated for this year and next. */
 				if (make_worker(c, x, s, g->code, g->township, 0, 0, NULL, &wid,
 				                e) < 0 ||
 				    serve(c, e, wid, g->id, 1, x->now) < 0 ||
 				    dom_exec(c, e,
 				             "INSERT INTO staffing_exceptions (grid_id, reason, "
-				             "valid_from, "
-				             "valid_to, marked_by, marked_at) VALUES (?, ?, ?, "
-				             "NULL, ?, ?)",
-				             "ittii", g->id,
+				             "valid_from, valid_to, marked_by, marked_at) VALUES "
+				             "(?, ?, "
+				             "?, ?, ?, ?)",
+				             "itttii", g->id,
 				             "行政村暂不具备配备专职网格员条件，由村民委员会成员兼"
 				             "任",
-				             today, s->marker_user, x->now) < 0)
+				             exc_from, exc_to, s->marker_user, x->now) < 0)
 					goto fail;
 				s->out->exceptions++;
-			} else if ((g->rural && h < 11) || (!g->rural && h < 2)) {
+			} else if (k >= 0 && k % 64 == 43) {
+				s->out->failing++; /* nobody yet */
+			} else if ((k >= 0 && k % 16 == 11) || (k < 0 && h < 2)) {
 				/* Failing: only a part-time worker, no exception marked. */
 				if (make_worker(c, x, s, g->code, g->township, 0, 0, NULL, &wid,
 				                e) < 0 ||
 				    serve(c, e, wid, g->id, 0, x->now) < 0)
 					goto fail;
 				s->out->failing++;
-			} else if (g->rural && h < 12) {
-				s->out->failing++; /* nobody yet */
 			} else {
 				if (make_worker(c, x, s, g->code, g->township, 1, 0, NULL, &wid,
 				                e) < 0 ||

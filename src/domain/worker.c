@@ -163,7 +163,8 @@ static void overlay(struct worker *w, const struct worker_input *in)
 	} while (0)
 	SET(name, in->name);
 	SET(id_number, in->id_number);
-	SET(nationality, in->nationality);
+	/* "中国" does not fit the three-letter code's field: its code goes in. */
+	SET(nationality, worker_nationality_parse(in->nationality) ? "CHN" : in->nationality);
 	SET(phone, in->phone);
 	SET(work_phone, in->work_phone);
 	SET(employment, in->employment);

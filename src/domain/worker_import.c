@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/csv.h"
 #include "base/xlsx.h"
+#include "base/xlsx_read.h"
 #include "domain/sensitive.h"
 #include "domain/worker_import.h"
 
@@ -60,9 +61,13 @@ struct row {
 
 struct import {
 	struct row *rows;
-	size_t n;
+	size_t n, cap;
 	json_t *errors;
 	int64_t created;
+	const char *source; /* "CSV" or "Excel", for the audit detail */
+	int first;          /* the header row is still to come */
+	int last_line;      /* of the last record read */
+	int map[MAX_FIELDS];
 };
 
 static void add_error(json_t *errors, int line, const char *code, const char *message)
@@ -122,7 +127,7 @@ static int import_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		return dom_err_set(e, 400, "import_failed",
 		                   "导入失败：%zu 行有错误，未导入任何数据",
 		                   json_array_size(im->errors));
-	dom_write_detail(w, "从 CSV 导入网格员 %" PRId64 " 名", im->created);
+	dom_write_detail(w, "从 %s 文件导入网格员 %" PRId64 " 名", im->source, im->created);
 	return 0;
 }
 
@@ -132,8 +137,9 @@ static int read_header(struct buf *fields, int nf, int map[MAX_FIELDS], json_t *
 	int seen[C_N] = { 0 }, ok = 1;
 	char msg[256];
 
+	for (int i = 0; i < MAX_FIELDS; i++)
+		map[i] = -1; /* also the columns past the header's last: ignored */
 	for (int i = 0; i < nf && i < MAX_FIELDS; i++) {
-		map[i] = -1;
 		for (int k = 0; k < C_N; k++)
 			if (strcmp(fields[i].data, columns[k].zh) == 0 ||
 			    strcmp(fields[i].data, columns[k].en) == 0) {
@@ -150,10 +156,53 @@ static int read_header(struct buf *fields, int nf, int map[MAX_FIELDS], json_t *
 	return ok ? 0 : -1;
 }
 
-int worker_import_csv(const struct dom_ctx *x, const char *data, size_t len, json_t **errors,
-                      struct dom_err *e)
+/* Takes one record of fields[0..nf) that starts on line: the header (the first non-empty one)
+   or a worker row. 0 to go on, -1 to stop reading (the reason is in im->errors). */
+static int take_record(struct import *im, struct buf *fields, int nf, int line)
 {
-	struct import im = { 0 };
+	struct row *r;
+	int empty = 1;
+
+	im->last_line = line;
+	for (int i = 0; i < nf && i < MAX_FIELDS; i++) {
+		trim(&fields[i]);
+		empty = empty && fields[i].len == 0;
+	}
+	if (empty)
+		return 0; /* a blank line, or a row of empty cells as Excel leaves them */
+	if (im->first) {
+		im->first = 0;
+		return read_header(fields, nf, im->map, im->errors, line);
+	}
+	if (im->n == WORKER_IMPORT_MAX_ROWS) {
+		add_error(im->errors, line, "too_many_rows", "一次最多导入 5000 行");
+		return -1;
+	}
+	if (im->n == im->cap) {
+		size_t ncap = im->cap ? im->cap * 2 : 64;
+		struct row *nr = realloc(im->rows, ncap * sizeof *nr);
+
+		if (!nr) {
+			add_error(im->errors, line, "internal", "内存不足");
+			return -1;
+		}
+		im->rows = nr;
+		im->cap = ncap;
+	}
+	r = &im->rows[im->n++];
+	memset(r, 0, sizeof *r);
+	r->line = line;
+	for (int i = 0; i < nf && i < MAX_FIELDS; i++)
+		if (im->map[i] >= 0 && fields[i].len > 0 && !r->v[im->map[i]])
+			r->v[im->map[i]] = strdup(fields[i].data);
+	return 0;
+}
+
+/* After reading: refuses an empty file, else writes every row in one dom_write. The count of
+   workers created, or -1 with e (and *errors when rows were refused). Frees what im holds. */
+static int import_finish(const struct dom_ctx *x, struct import *im, json_t **errors,
+                         struct dom_err *e)
+{
 	struct dom_write w = { .action = "worker.import",
 		               .permission = "worker.write",
 		               /* Each row is a new worker whose managing region must be in the
@@ -162,11 +211,44 @@ int worker_import_csv(const struct dom_ctx *x, const char *data, size_t len, jso
 		                  for the file as a whole. */
 		               .authorize = dom_authorize_any,
 		               .apply = import_apply,
-		               .arg = &im };
+		               .arg = im };
+	int rc = -1;
+
+	if (im->first && json_array_size(im->errors) == 0)
+		add_error(im->errors, 1, "bad_header", "文件为空，缺少表头");
+	if (json_array_size(im->errors) == 0 && im->n == 0)
+		add_error(im->errors, im->last_line > 0 ? im->last_line : 1, "empty",
+		          "文件中没有网格员数据");
+	if (json_array_size(im->errors) > 0) {
+		dom_err_set(e, 400, "import_failed", "导入失败：%zu 处错误，未导入任何数据",
+		            json_array_size(im->errors));
+	} else {
+		dom_write_object(&w, "workers");
+		if (dom_write(x, &w, e) == 0)
+			rc = (int)im->created;
+	}
+	if (rc < 0 && json_array_size(im->errors) > 0) {
+		*errors = im->errors;
+		im->errors = NULL;
+	}
+	json_decref(im->errors);
+	for (size_t i = 0; i < im->n; i++)
+		for (int k = 0; k < C_N; k++) {
+			if (im->rows[i].v[k])
+				sodium_memzero(im->rows[i].v[k], strlen(im->rows[i].v[k]));
+			free(im->rows[i].v[k]);
+		}
+	free(im->rows);
+	return rc;
+}
+
+int worker_import_csv(const struct dom_ctx *x, const char *data, size_t len, json_t **errors,
+                      struct dom_err *e)
+{
+	struct import im = { .source = "CSV", .first = 1 };
 	struct buf fields[MAX_FIELDS];
 	struct csv_reader rd;
-	int map[MAX_FIELDS], nf, line = 0, first = 1, rc = -1;
-	size_t cap = 0;
+	int nf, line = 0;
 
 	*errors = NULL;
 	if (len > WORKER_IMPORT_MAX_BYTES)
@@ -177,76 +259,81 @@ int worker_import_csv(const struct dom_ctx *x, const char *data, size_t len, jso
 		buf_init(&fields[i], FIELD_MAX);
 	csv_reader_init(&rd, data, len);
 	while ((nf = csv_read(&rd, fields, MAX_FIELDS, &line)) != 0) {
-		struct row *r;
-		int empty = 1;
-
 		if (nf < 0) {
 			add_error(im.errors, line, "bad_csv",
 			          nf == CSV_TOO_LONG ? "字段过长" : "引号未闭合");
 			break;
 		}
-		for (int i = 0; i < nf && i < MAX_FIELDS; i++) {
-			trim(&fields[i]);
-			empty = empty && fields[i].len == 0;
-		}
-		if (empty)
-			continue; /* a blank line, or a row of empty cells as Excel leaves them */
-		if (first) {
-			first = 0;
-			if (read_header(fields, nf, map, im.errors, line) < 0)
-				break;
-			continue;
-		}
-		if (im.n == WORKER_IMPORT_MAX_ROWS) {
-			add_error(im.errors, line, "too_many_rows", "一次最多导入 5000 行");
+		if (take_record(&im, fields, nf, line) < 0)
 			break;
-		}
-		if (im.n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct row *nr = realloc(im.rows, ncap * sizeof *nr);
-
-			if (!nr) {
-				add_error(im.errors, line, "internal", "内存不足");
-				break;
-			}
-			im.rows = nr;
-			cap = ncap;
-		}
-		r = &im.rows[im.n++];
-		memset(r, 0, sizeof *r);
-		r->line = line;
-		for (int i = 0; i < nf && i < MAX_FIELDS; i++)
-			if (map[i] >= 0 && fields[i].len > 0 && !r->v[map[i]])
-				r->v[map[i]] = strdup(fields[i].data);
 	}
-	if (first && json_array_size(im.errors) == 0)
-		add_error(im.errors, 1, "bad_header", "文件为空，缺少表头");
-	if (json_array_size(im.errors) == 0 && im.n == 0)
-		add_error(im.errors, line > 0 ? line : 1, "empty", "文件中没有网格员数据");
-	if (json_array_size(im.errors) > 0) {
-		dom_err_set(e, 400, "import_failed", "导入失败：%zu 处错误，未导入任何数据",
-		            json_array_size(im.errors));
-	} else {
-		dom_write_object(&w, "workers");
-		if (dom_write(x, &w, e) == 0)
-			rc = (int)im.created;
-	}
-	if (rc < 0 && json_array_size(im.errors) > 0) {
-		*errors = im.errors;
-		im.errors = NULL;
-	}
-	json_decref(im.errors);
-	for (size_t i = 0; i < im.n; i++)
-		for (int k = 0; k < C_N; k++) {
-			if (im.rows[i].v[k])
-				sodium_memzero(im.rows[i].v[k], strlen(im.rows[i].v[k]));
-			free(im.rows[i].v[k]);
-		}
-	free(im.rows);
 	for (int i = 0; i < MAX_FIELDS; i++) {
 		sodium_memzero(fields[i].data, fields[i].len);
 		buf_release(&fields[i]);
 	}
+	return import_finish(x, &im, errors, e);
+}
+
+int worker_import_xlsx(const struct dom_ctx *x, const char *data, size_t len, json_t **errors,
+                       struct dom_err *e)
+{
+	struct import im = { .source = "Excel", .first = 1 };
+	struct buf fields[MAX_FIELDS];
+	struct xlsx_table t;
+	char err[256];
+	int rc = -1;
+
+	*errors = NULL;
+	if (len > WORKER_IMPORT_MAX_BYTES)
+		return dom_err_set(e, 413, "too_large", "文件过大（最大 4 MB）");
+	if (xlsx_read_first_sheet(data, len, &t, err, sizeof err) < 0) {
+		xlsx_table_free(&t);
+		return dom_err_set(e, 400, "bad_xlsx", "无法读取 Excel 文件：%s", err);
+	}
+	if (!(im.errors = json_array())) {
+		xlsx_table_free(&t);
+		return dom_err_set(e, 500, "internal", "内部错误");
+	}
+	for (int i = 0; i < MAX_FIELDS; i++)
+		buf_init(&fields[i], FIELD_MAX);
+	for (size_t r = 0; r < t.n; r++) {
+		const struct xlsx_row *row = &t.rows[r];
+		int nf = row->n < MAX_FIELDS ? (int)row->n : MAX_FIELDS, stop = 0;
+
+		if (row->number > (uint32_t)INT32_MAX)
+			break;
+		for (int i = 0; i < nf; i++) {
+			const struct xlsx_cell *c = &row->cells[i];
+			const char *v = c->text ? c->text : "";
+			char day[11];
+
+			/* A date column may hold a date typed into Excel: a serial day number. */
+			if (!im.first && c->kind == 'n' &&
+			    (im.map[i] == C_CERT_TO || im.map[i] == C_START) &&
+			    xlsx_serial_date(v, t.date1904, day))
+				v = day;
+			buf_reset(&fields[i]);
+			if (buf_puts(&fields[i], v) < 0) {
+				add_error(im.errors, (int)row->number, "bad_row", "字段过长");
+				stop = 1;
+				break;
+			}
+		}
+		if (stop || take_record(&im, fields, nf, (int)row->number) < 0)
+			break;
+	}
+	for (int i = 0; i < MAX_FIELDS; i++) {
+		sodium_memzero(fields[i].data, fields[i].len);
+		buf_release(&fields[i]);
+	}
+	/* The table holds the ID and phone numbers in the clear too. */
+	for (size_t r = 0; r < t.n; r++)
+		for (size_t k = 0; k < t.rows[r].n; k++)
+			if (t.rows[r].cells[k].text)
+				sodium_memzero(t.rows[r].cells[k].text,
+				               strlen(t.rows[r].cells[k].text));
+	xlsx_table_free(&t);
+	rc = import_finish(x, &im, errors, e);
 	return rc;
 }
 

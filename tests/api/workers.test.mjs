@@ -3,12 +3,16 @@
 // ID and phone numbers sealed at rest (not in the database bytes); scope (a township operator
 // does not see another township's workers: 404); grids with one lead, mirrored into the linked
 // account's access scope, and the exit procedure; workforce records in yuan; the compliance
-// report and the grid checks naming a grid without a full-time worker; the CSV import (all or
-// nothing, per-row errors); .xlsx exports that are zip files.
+// report and the grid checks naming a grid without a full-time worker; the CSV and .xlsx imports
+// (all or nothing, per-row errors with the line or spreadsheet row; the export, its ID numbers
+// changed, imports again; a zip bomb and damaged files refused; the CLI); .xlsx exports.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
+import { accountFor, clientFor, login, loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
+import { makeTempDir, runCli } from '../lib/server.mjs';
+import { dataRows, SHEET, setCell, unzip, zip } from '../lib/xlsx.mjs';
 
 const OWN_TOWN = '371502001000';
 let OTHER_TOWN; // another township of 东昌府区, read from the demo tree
@@ -290,6 +294,23 @@ describe('the registry', () => {
 describe('staffing compliance (Art. 10)', () => {
   let grid;
 
+  // Before the tests below change the county's staffing.
+  test('the demo city shows a few exceptions and a few failing grids, not zero and not all', async () => {
+    const r = await sys.get('/api/v1/workers/compliance?region=371500000000');
+    assert.equal(r.status, 403, 'the system administrator does not read workers');
+    const lead = await leader.get('/api/v1/workers/compliance?region=371502000000');
+    assert.equal(lead.status, 200, lead.text);
+    const t = lead.body.totals;
+    assert.ok(t.failing > 0 && t.failing < t.grids / 2, JSON.stringify(t));
+    assert.ok(t.exceptions > 0 && t.exceptions < t.grids / 2, JSON.stringify(t));
+    // The exceptions are dated village grids staffed part-time.
+    for (const g of lead.body.exceptions) {
+      assert.ok(g.rural && g.active_workers > 0, JSON.stringify(g));
+      assert.match(g.exception.valid_from, /^\d{4}-01-01$/);
+      assert.match(g.exception.valid_to, /^\d{4}-12-31$/);
+    }
+  });
+
   test('a grid without a full-time worker fails in the report and in the grid checks', async () => {
     // A new grid in a new community of the town: nobody serves it.
     const community = `${OWN_TOWN.slice(0, 9)}080`;
@@ -329,22 +350,13 @@ describe('staffing compliance (Art. 10)', () => {
     assert.equal(r.body.error.code, 'not_rural');
     const rep = (await op.get('/api/v1/workers/compliance?region=371502000000')).body;
     const village = [...rep.failing, ...rep.exceptions].find((g) => g.rural);
-    if (!village) return; // the test-scale demo may have no village grid in this county
+    assert.ok(village, 'the demo county has village grids short of a full-time worker');
     r = await op.put(`/api/v1/grids/${village.code}/staffing-exception`, { reason: '行政村暂不具备条件', valid_from: '2026-01-01' });
     assert.equal(r.status, 200, r.text);
     r = await op.get('/api/v1/workers/compliance?region=371502000000');
     assert.ok(r.body.exceptions.some((g) => g.code === village.code), r.text);
     r = await op.del(`/api/v1/grids/${village.code}/staffing-exception`);
     assert.equal(r.status, 200, r.text);
-  });
-
-  test('the demo city shows a few exceptions and a few failing grids, not zero and not all', async () => {
-    const r = await sys.get('/api/v1/workers/compliance?region=371500000000');
-    assert.equal(r.status, 403, 'the system administrator does not read workers');
-    const lead = await leader.get('/api/v1/workers/compliance?region=371502000000');
-    assert.equal(lead.status, 200, lead.text);
-    const t = lead.body.totals;
-    assert.ok(t.failing > 0 && t.failing < t.grids / 2, JSON.stringify(t));
   });
 
   test('the report as .xlsx: a zip, an attachment, audited', async () => {
@@ -358,6 +370,7 @@ describe('staffing compliance (Art. 10)', () => {
 
 describe('import and export', () => {
   const csvPost = (text) => op.request('POST', '/api/v1/workers/import', text, { 'content-type': 'text/csv' });
+  const xlsxPost = (body) => op.request('POST', '/api/v1/workers/import', body, { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
 
   test('one bad row: nothing is written, every bad row named with its line', async () => {
     const a = idFor('19800101'), b = idFor('19810202');
@@ -377,8 +390,104 @@ describe('import and export', () => {
     r = await csvPost(ok);
     assert.equal(r.status, 201, r.text);
     assert.equal(r.body.created, 2);
-    r = await op.request('POST', '/api/v1/workers/import', ok, { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    // CSV text sent as a workbook is not a workbook.
+    r = await xlsxPost(ok);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.code, 'bad_xlsx');
+    assert.match(r.body.error.message, /不是 ZIP/);
+  });
+
+  // The export of the own township, its ID and phone numbers (masked in the export) replaced by
+  // fresh ones, as a person would fill them in: {files: Map, sheet: xml, rows: [row numbers]}.
+  async function exportedWorkbook() {
+    const res = await fetch(`${server.url}/api/v1/workers/export.xlsx?region=${OWN_TOWN}`, { headers: { cookie: `wg_session=${op.cookie}` } });
+    assert.equal(res.status, 200);
+    const files = unzip(Buffer.from(await res.arrayBuffer()));
+    let sheet = files.get(SHEET).toString();
+    const rows = dataRows(sheet, 'C');
+    assert.ok(rows.length >= 2, `the township has workers to export: ${rows.length}`);
+    for (const row of rows) {
+      sheet = setCell(sheet, `C${row}`, idFor('19880808'));
+      if (dataRows(sheet, 'F').includes(row)) sheet = setCell(sheet, `F${row}`, `1390000${String(row).padStart(4, '0')}`);
+    }
+    return { files, sheet, rows };
+  }
+  const workbook = ({ files, sheet }) => zip([...files].map(([n, b]) => [n, n === SHEET ? sheet : b]));
+  const townWorkers = async () => (await op.get(`/api/v1/workers?region=${OWN_TOWN}&limit=200`)).body.items;
+
+  test('.xlsx round trip: the export, its ID numbers changed, imports; dates typed into Excel count', async () => {
+    const before = (await townWorkers()).length;
+    const wb = await exportedWorkbook();
+    // One row renamed, with its start date as Excel stores a typed date (a serial day number).
+    wb.sheet = setCell(wb.sheet, `B${wb.rows[0]}`, '表格导入甲');
+    wb.sheet = setCell(wb.sheet, `O${wb.rows[0]}`, 45658);
+    const r = await xlsxPost(workbook(wb));
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.created, wb.rows.length);
+    const after = await townWorkers();
+    assert.equal(after.length, before + wb.rows.length);
+    const w = after.find((x) => x.name === '表格导入甲');
+    assert.ok(w, 'the renamed row was imported');
+    assert.equal(w.start_date, '2025-01-01');
+    // The same file again: every ID number is now a duplicate, each on its row.
+    const again = await xlsxPost(workbook(wb));
+    assert.equal(again.status, 400, again.text);
+    assert.deepEqual(again.body.error.rows.map((x) => x.line), wb.rows);
+    assert.ok(again.body.error.rows.every((x) => x.code === 'duplicate'), again.text);
+  });
+
+  test('.xlsx with bad rows: 400 with their spreadsheet row numbers, nothing written', async () => {
+    const before = (await townWorkers()).length;
+    const wb = await exportedWorkbook();
+    const [a, b] = [wb.rows[0], wb.rows[wb.rows.length - 1]];
+    const good = idFor('19900101');
+    wb.sheet = setCell(wb.sheet, `C${a}`, good.slice(0, 17) + (good[17] === '1' ? '2' : '1'));
+    wb.sheet = setCell(wb.sheet, `H${b}`, '临时工');
+    const r = await xlsxPost(workbook(wb));
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.code, 'import_failed');
+    assert.deepEqual(r.body.error.rows.map((x) => [x.line, x.code]), [[a, 'bad_id_number'], [b, 'bad_employment']]);
+    assert.match(r.body.error.rows[0].message, /校验/);
+    assert.equal((await townWorkers()).length, before, 'nothing was written');
+  });
+
+  test('.xlsx that is not a workbook: a zip bomb, a damaged file, a workbook sent as CSV', async () => {
+    const wb = await exportedWorkbook();
+    // 30 MB of spaces deflate to about 30 KB: refused before inflating.
+    const bomb = zip([...wb.files].map(([n, b]) => [n, n === SHEET ? Buffer.alloc(30 * 1024 * 1024, 0x20) : b]));
+    assert.ok(bomb.length < 200 * 1024, `the bomb is small: ${bomb.length}`);
+    let r = await xlsxPost(bomb);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.code, 'bad_xlsx');
+    assert.match(r.body.error.message, /压缩炸弹|过大/);
+    const good = workbook(wb);
+    r = await xlsxPost(good.subarray(0, good.length - 100));
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.code, 'bad_xlsx');
+    assert.match(r.body.error.message, /损坏|不完整/);
+    r = await csvPost(good);
     assert.equal(r.status, 415, r.text);
+    assert.match(r.body.error.message, /Excel/);
+    r = await op.request('POST', '/api/v1/workers/import', 'x', { 'content-type': 'application/json' });
+    assert.equal(r.status, 415, r.text);
+  });
+
+  test('wangge import workers FILE.xlsx: rows refused with their numbers, then imported', async () => {
+    const dir = makeTempDir('wangge-xlsx-');
+    const db = await makeDemoDb();
+    const wb = await exportedWorkbook();
+    const file = path.join(dir, 'workers.xlsx');
+    const bad = { ...wb, sheet: setCell(wb.sheet, `N${wb.rows[0]}`, null) };
+    bad.sheet = setCell(bad.sheet, `M${wb.rows[0]}`, '371599999000');
+    writeFileSync(file, workbook(bad));
+    let r = await runCli(['import', 'workers', '--db', db, file]);
+    assert.notEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`第 ${wb.rows[0]} 行`));
+    assert.match(r.stderr, /nothing imported/);
+    writeFileSync(file, workbook(wb));
+    r = await runCli(['import', 'workers', '--db', db, file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`imported ${wb.rows.length} worker`));
   });
 
   test('the list export is a zip with masked numbers, audited', async () => {

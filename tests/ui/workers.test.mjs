@@ -1,7 +1,8 @@
 // 网格员 in a real browser against `wangge serve` on the test-scale demo city, logged in as the
 // county centre operator: the list, 登记网格员 refused for an under-18 ID number with the server's
 // Chinese reason, then registered; 分配网格 (a grid of its township, as lead or not); 办理离岗
-// ends the assignment. 配备情况 shows the counts and the failing grids.
+// ends the assignment. 导入 lists the refused rows of a bad file and writes nothing. 配备情况 shows
+// the counts and the failing grids.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -112,6 +113,48 @@ describe('网格员', () => {
     assert.equal(r.body.status, 'exited');
     assert.deepEqual(r.body.grids, []);
     console.log(`screenshot: ${await p.screenshot('workers-exited')}`);
+    p.assertNoErrors();
+    await page.close();
+  });
+
+  test('导入: a file with bad rows lists them with their line and reason and writes nothing; the template downloads', async () => {
+    const p = await browser.newPage();
+    const { page } = p;
+    p.allow('/api/v1/workers/import'); // the refused import answers 400 on purpose
+    await page.goto(`${server.url}/#/workers`);
+    await page.locator('.workers-table .el-table__body-wrapper tbody tr').first().waitFor();
+    const before = (await op.get('/api/v1/workers?region=371502001000&status=&limit=200')).body.items.length;
+    await page.locator('[data-action=import-workers]').click();
+    const dlg = page.locator('.import-dialog');
+    // The template: a CSV of the header row.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      dlg.locator('[data-action=import-template]').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), '网格员导入模板.csv');
+    // One good row (line 2) and two bad ones (lines 3 and 4).
+    const good = residentId('37150219900303124');
+    const badId = good.slice(0, 17) + (good[17] === '1' ? '2' : '1');
+    const csv = '\ufeff姓名,身份证号码,用工类型,兼职来源,所属区划代码\r\n' +
+      `导入好,${residentId('37150219900303123')},专职,,371502001000\r\n` +
+      `导入坏,${badId},专职,,371502001000\r\n` +
+      `导入童,${residentId('37150220150101124')},兼职,志愿者,371502001000\r\n`;
+    await dlg.locator('[data-field=import-file]').setInputFiles({ name: '网格员.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    const [res] = await Promise.all([
+      page.waitForResponse(isPath('/api/v1/workers/import', 'POST')),
+      dlg.locator('[data-action=run-import]').click(),
+    ]);
+    assert.equal(res.status(), 400);
+    const rows = dlg.locator('.import-errors .el-table__body-wrapper tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.equal((await rows.nth(0).locator('td').first().textContent()).trim(), '3');
+    assert.equal((await rows.nth(1).locator('td').first().textContent()).trim(), '4');
+    assert.match(await rows.nth(1).textContent(), /十八周岁/);
+    assert.match(await dlg.locator('.import-error').textContent(), /未导入任何数据/);
+    console.log(`screenshot: ${await p.screenshot('workers-import-errors')}`);
+    const after = (await op.get('/api/v1/workers?region=371502001000&status=&limit=200')).body.items.length;
+    assert.equal(after, before, 'nothing was written');
     p.assertNoErrors();
     await page.close();
   });

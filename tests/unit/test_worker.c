@@ -4,7 +4,7 @@
  * a community (社区, code 0xx) and a village (村, code 2xx) with grids. Covers the refusals
  * (bad_id_number, under_age, nationality) each leaving an audit record and no row, sealing at
  * rest, scope (another township's operator gets 404), the compliance counts, and the import's
- * all-or-nothing rule.
+ * all-or-nothing rule, from CSV and from .xlsx (row numbers as lines, Excel serial dates).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/idcard.h"
+#include "base/xlsx.h"
 #include "domain/permissions.h"
 #include "domain/staffing.h"
 #include "domain/worker.h"
@@ -312,6 +313,60 @@ static void test_import_all_or_nothing(void **state)
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM workers"), 2);
 }
 
+/* The .xlsx import: a workbook from our own writer, row numbers as lines, a date typed into
+   Excel (a serial day number) taken as a date, columns past the header ignored; a file that is
+   not a workbook refused as bad_xlsx. */
+static void test_import_xlsx(void **state)
+{
+	static const char *const head[] = { "姓名",     "身份证号码",   "用工类型",
+		                            "兼职来源", "所属区划代码", "到岗日期" };
+	struct fx *f = *state;
+	struct dom_ctx x = as(f, &f->op1);
+	struct dom_err e = { 0 };
+	json_t *errors = NULL;
+	char a[19], b[19], *data;
+	const char *r1[] = { "甲", a, "专职", NULL, TOWN1, "45658", "多余的列" };
+	const char *r2[] = { "乙", b, "兼职", "志愿者", TOWN2, "2026-01-05" };
+	size_t len;
+	struct xlsx *w;
+
+	idn("37150219800101123", a);
+	idn("37150219900101123", b);
+	for (int pass = 0; pass < 2; pass++) {
+		w = xlsx_new();
+		assert_non_null(w);
+		assert_int_equal(xlsx_sheet(w, "网格员", head, 6), 0);
+		assert_int_equal(xlsx_row_mixed(w, r1, 7, 1u << 5), 0);
+		assert_int_equal(xlsx_row(w, r2, 6), 0);
+		assert_int_equal(xlsx_finish(w, &data, &len), 0);
+		if (pass == 0) {
+			/* Row 3 names a township outside the caller's scope. */
+			assert_int_equal(worker_import_xlsx(&x, data, len, &errors, &e), -1);
+			assert_string_equal(e.code, "import_failed");
+			assert_int_equal(json_array_size(errors), 1);
+			assert_int_equal(json_integer_value(json_object_get(
+			                         json_array_get(errors, 0), "line")),
+			                 3);
+			json_decref(errors);
+			errors = NULL;
+			assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM workers"), 0);
+			r2[4] = TOWN1;
+		} else {
+			assert_int_equal(worker_import_xlsx(&x, data, len, &errors, &e), 2);
+			assert_null(errors);
+		}
+		free(data);
+	}
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM workers WHERE start_date = "
+	                                    "'2025-01-01' AND name = '甲'"),
+	                 1);
+	memset(&e, 0, sizeof e);
+	assert_int_equal(worker_import_xlsx(&x, "姓名\n", 7, &errors, &e), -1);
+	assert_null(errors);
+	assert_string_equal(e.code, "bad_xlsx");
+	assert_non_null(strstr(e.message, "不是 ZIP"));
+}
+
 static void test_amounts(void **state)
 {
 	int64_t v;
@@ -337,6 +392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sealed_and_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compliance_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_xlsx, setup, teardown),
 		cmocka_unit_test(test_amounts),
 	};
 

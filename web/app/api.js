@@ -42,15 +42,16 @@ export function onAuthError({ unauthorized, forbidden } = {}) {
 const SESSION_GONE = new Set(['unauthenticated', 'session_expired']);
 
 // request('GET', '/healthz'); request('POST', '/api/x', { body: {...}, query: {...} }).
-export async function request(method, path, { body, query, signal } = {}) {
+// With contentType, body (a Blob or a string) is sent as it is, with that Content-Type.
+export async function request(method, path, { body, query, signal, contentType } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' }, signal };
   if (method !== 'GET' && method !== 'HEAD') {
     const token = currentCsrf();
     if (token) init.headers['X-CSRF-Token'] = token;
   }
   if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = contentType || 'application/json';
+    init.body = contentType ? body : JSON.stringify(body);
   }
   let res;
   try {

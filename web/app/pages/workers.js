@@ -3,11 +3,12 @@
 // phone numbers masked (holders of sensitive.unmask see them through the reason dialog), the grids
 // served, the Art. 11 checks and the training, reward and pay records; an add/edit form whose
 // refusals (身份证号码无效, 未满十八周岁, 国籍) show the server's Chinese message; the assignment
-// to grids (one lead per grid) and the exit procedure (Art. 24).
+// to grids (one lead per grid) and the exit procedure (Art. 24); the import of a CSV or .xlsx file
+// (all or nothing: the refused rows are listed with their line and reason) and its CSV template.
 import { computed, onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
-import { Download, Plus, Refresh, Search, View } from '@element-plus/icons-vue';
-import { api, apiUrl } from '../api.js';
+import { Download, Plus, Refresh, Search, Upload, View } from '@element-plus/icons-vue';
+import { api, apiUrl, request } from '../api.js';
 import { can, reportError } from '../session.js';
 import { formatDateTime } from '../format.js';
 import { narrow } from '../screen.js';
@@ -192,12 +193,61 @@ export default {
       } finally { recDlg.busy = false; }
     }
 
+    // ---- import ----
+    const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const TEMPLATE_COLUMNS = ['姓名', '身份证号码', '国籍', '联系电话', '工作电话', '用工类型', '兼职来源', '文化程度',
+      '上岗证编号', '上岗证有效期', '所属区划代码', '到岗日期'];
+    const imp = reactive({ open: false, file: null, busy: false, error: '', rows: [] });
+    function openImport() { Object.assign(imp, { open: true, file: null, busy: false, error: '', rows: [] }); }
+    function pickFile(ev) {
+      imp.file = ev.target.files && ev.target.files[0] || null;
+      imp.error = '';
+      imp.rows = [];
+    }
+    // The header row as a CSV with a byte order mark, so Excel opens it as UTF-8.
+    function downloadTemplate() {
+      const blob = new Blob(['\ufeff' + TEMPLATE_COLUMNS.join(',') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = '网格员导入模板.csv';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }
+    async function runImport() {
+      const f = imp.file;
+      if (!f) return;
+      imp.error = '';
+      imp.rows = [];
+      // A workbook is a ZIP archive: its first bytes say so whatever the file is called.
+      const head = new Uint8Array(await f.slice(0, 4).arrayBuffer());
+      const isXlsx = head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4;
+      if (!isXlsx && !/\.(csv|txt)$/i.test(f.name)) {
+        imp.error = '请上传 .csv 或 .xlsx 文件（旧版 .xls 请在 Excel 中另存为 .xlsx）';
+        return;
+      }
+      imp.busy = true;
+      try {
+        const r = await request('POST', '/api/v1/workers/import', { body: f, contentType: isXlsx ? XLSX_TYPE : 'text/csv' });
+        ElMessage.success(`已导入网格员 ${r.created} 名`);
+        imp.open = false;
+        load();
+      } catch (e) {
+        if (e.status === 400 || e.status === 413 || e.status === 415) {
+          imp.error = e.message;
+          imp.rows = e.body?.error?.rows || [];
+        } else reportError(e);
+      } finally { imp.busy = false; }
+    }
+
     const certExpired = (w) => w.certificate_valid_to && w.certificate_valid_to < today();
     return { perms, filter, townships, rows, loading, page, hasNext, load, search, nextPage, prevPage, exportUrl,
       card, cardOpen, cardTab, unmaskOpen, showUnmask, onUnmasked, openCard, records, attestations,
       edit, openCreate, openEdit, saveWorker, gridDlg, openGrids, saveGrids, exitDlg, openExit, saveExit,
       recDlg, openRecord, saveRecord, isMoney, RECORD_KINDS, kindLabel, SOURCES, STATUS_TAG, certExpired,
-      formatDateTime, narrow, Download, Plus, Refresh, Search, View };
+      imp, openImport, pickFile, downloadTemplate, runImport,
+      formatDateTime, narrow, Download, Plus, Refresh, Search, Upload, View };
   },
   render: renderWorkersPage,
 };
