@@ -31,8 +31,8 @@ void api_probe_get(struct req *r);
 void api_clock_set(struct req *r);
 /* regions.c; bodies that carry GeoJSON boundaries may be this large */
 #define GRID_MAX_BODY (8u * 1024 * 1024)
-/* Matters and their flow (issue 10; docs/api-matters.md). */
-#define MATTER_MAX_BODY (64 * 1024)
+/* Matters and their flow (issue 10; docs/api-matters.md). The report and the actions take JSON
+   (the default 64 KiB limit) or a form with photos (PHOTO_FORM_MAX_BODY, ROUTE_MULTIPART). */
 void api_matters_list(struct req *r);
 void api_matters_report(struct req *r);
 void api_matters_get(struct req *r);
@@ -44,6 +44,7 @@ void api_public_track(struct req *r);
 void api_public_rate(struct req *r);
 void api_matters_flow(struct req *r);
 void api_matters_tick(struct req *r);
+void api_matters_photo(struct req *r);
 
 void api_regions_list(struct req *r);
 void api_region_get(struct req *r);
@@ -142,8 +143,23 @@ void api_workers_export_xlsx(struct req *r);
 void api_workers_import(struct req *r);
 void api_grid_staffing_exception_set(struct req *r);
 void api_grid_staffing_exception_clear(struct req *r);
+/* photos.c: the photo parts of a multipart form and serving one photo (duty records, matters).
+   A form with photos may carry up to nine of 8 MiB besides its text fields. */
+#define PHOTO_FORM_MAX_BODY (9u * 8 * 1024 * 1024 + 64 * 1024)
+struct multipart;
+struct upload;
+/* Every file part must be in the field "photos" (else 400 unknown_field); *n = their number
+   (0 without a form). 0, or -1 after answering. */
+int api_photo_parts_or_respond(struct req *r, const struct multipart *m, size_t *n);
+/* Takes the first n file parts into the upload store (413 / 415 / 400 empty_file as
+   domain/upload.h says). 0, or -1 after answering. */
+int api_photos_accept_or_respond(struct req *r, const struct dom_ctx *x, const struct multipart *m,
+                                 size_t n, struct upload *out);
+/* Answers the stored photo hash as mime (ETag, private long cache, 304 on If-None-Match), after
+   the domain said the caller may see it. */
+void api_photo_send(struct req *r, const char *hash, const char *mime);
 /* duty.c (docs/api-duty.md); a create carries up to nine photos of 8 MiB as multipart */
-#define DUTY_MAX_BODY (9u * 8 * 1024 * 1024 + 64 * 1024)
+#define DUTY_MAX_BODY PHOTO_FORM_MAX_BODY
 void api_duty_create(struct req *r);
 void api_duty_list(struct req *r);
 void api_duty_get(struct req *r);

@@ -19,9 +19,6 @@
 #include "domain/upload.h"
 #include "http/multipart.h"
 
-_Static_assert(MULTIPART_FILE_MAX == UPLOAD_MAX_BYTES,
-               "the HTTP layer stops a file where the upload rule refuses it");
-
 static const char *const create_fields[] = {
 	"duty", "act", "at", "grid", "lng", "lat", "note", NULL
 };
@@ -81,9 +78,8 @@ static int create_input(struct req *r, const struct multipart *m, struct duty_in
 				               m->fields[i].name);
 				return bad(r, "unknown_field", msg);
 			}
-		for (size_t i = 0; i < m->nfiles; i++)
-			if (strcmp(m->files[i].field, "photos") != 0)
-				return bad(r, "unknown_field", "文件只能放在字段 photos 中");
+		if (api_photo_parts_or_respond(r, m, &in->nphotos) < 0)
+			return -1;
 		in->duty = multipart_value(m, "duty");
 		in->act = multipart_value(m, "act");
 		in->grid = multipart_value(m, "grid");
@@ -91,7 +87,6 @@ static int create_input(struct req *r, const struct multipart *m, struct duty_in
 		at = multipart_value(m, "at");
 		hl = form_number(multipart_value(m, "lng"), &lng);
 		ha = form_number(multipart_value(m, "lat"), &lat);
-		in->nphotos = m->nfiles;
 	} else {
 		json_t *body = req_json_or_respond(r);
 
@@ -144,11 +139,8 @@ void api_duty_create(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	for (size_t i = 0; i < in.nphotos; i++)
-		if (upload_accept(&x, m->files[i].path, &photos[i], &e) < 0) {
-			respond_dom_err(r, &e);
-			return;
-		}
+	if (api_photos_accept_or_respond(r, &x, m, in.nphotos, photos) < 0)
+		return;
 	in.photos = photos;
 	if (duty_create(&x, &in, &id, &e) < 0) {
 		respond_dom_err(r, &e);
@@ -222,13 +214,10 @@ void api_duty_get(struct req *r)
 
 void api_duty_photo(struct req *r)
 {
-	const char *hash = req_param(r, "hash"), *mime = NULL, *inm;
+	const char *hash = req_param(r, "hash"), *mime = NULL;
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
-	char etag[FILES_HASH_HEX + 3];
-	uint64_t size = 0;
 	int64_t id;
-	int fd;
 
 	if (api_id_param(r, "id", &id) < 0)
 		return;
@@ -237,22 +226,7 @@ void api_duty_photo(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	/* The content never changes under its hash: cache it long, privately (it is not public). */
-	(void)snprintf(etag, sizeof etag, "\"%s\"", hash);
-	resp_header(r, "ETag", etag);
-	resp_header(r, "Cache-Control", "private, max-age=31536000, immutable");
-	resp_header(r, "Content-Disposition", "inline");
-	inm = req_header(r, "If-None-Match");
-	if (inm && strcmp(inm, etag) == 0) {
-		resp_bytes(r, 304, mime, "", 0);
-		return;
-	}
-	fd = upload_open(hash, &size);
-	if (fd < 0) {
-		resp_error(r, 404, "not_found", "照片不存在");
-		return;
-	}
-	resp_file(r, 200, mime, fd, size);
+	api_photo_send(r, hash, mime);
 }
 
 void api_duty_catalog(struct req *r)

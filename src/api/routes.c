@@ -15,19 +15,21 @@ const struct route api_routes[] = {
 	  ROUTE_INTERNAL },
 	/* Residents, without login (Art. 18): report, follow and rate a matter by its tracking
 	   code. */
-	{ "POST", "/api/v1/public/reports", api_public_report, "public", MATTER_MAX_BODY, 0 },
+	{ "POST", "/api/v1/public/reports", api_public_report, "public", 0, 0 },
 	{ "GET", "/api/v1/public/track/:code", api_public_track, "public", 0, 0 },
 	{ "POST", "/api/v1/public/track/:code/rating", api_public_rate, "public", 4096, 0 },
 	/* Matters and their flow (R7-R9; docs/api-matters.md, docs/matter-flow.md). The flow
 	   permission of each action is checked by the domain against the state table. */
 	{ "GET", "/api/v1/matters", api_matters_list, "matter.read", 0, 0 },
-	{ "POST", "/api/v1/matters", api_matters_report, "matter.report", MATTER_MAX_BODY, 0 },
+	{ "POST", "/api/v1/matters", api_matters_report, "matter.report", PHOTO_FORM_MAX_BODY,
+	  ROUTE_MULTIPART },
 	{ "GET", "/api/v1/matters/counts", api_matters_counts, "matter.stats", 0, 0 },
 	{ "GET", "/api/v1/matters/dashboard", api_matters_dashboard, "matter.stats", 0, 0 },
 	{ "GET", "/api/v1/matters/flow", api_matters_flow, "matter.read", 0, 0 },
 	{ "GET", "/api/v1/matters/:id", api_matters_get, "matter.read", 0, 0 },
-	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", MATTER_MAX_BODY,
-	  0 },
+	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", PHOTO_FORM_MAX_BODY,
+	  ROUTE_MULTIPART },
+	{ "GET", "/api/v1/matters/:id/photos/:hash", api_matters_photo, "matter.read", 0, 0 },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },

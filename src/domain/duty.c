@@ -128,14 +128,8 @@ int duty_check(const struct dom_ctx *x, const struct duty_input *in, struct dom_
 		                   "位置无效：经度应在 -180 到 180 之间，纬度在 -90 到 90 之间");
 	if (in->note && dom_utf8_chars(in->note) > DUTY_NOTE_CHARS)
 		return dom_err_set(e, 400, "bad_note", "备注过长（最多 %d 个字）", DUTY_NOTE_CHARS);
-	if (in->nphotos > UPLOAD_MAX_PER_RECORD)
-		return dom_err_set(e, 400, "too_many_photos", "每条记录最多 %d 张照片",
-		                   UPLOAD_MAX_PER_RECORD);
 	/* photos NULL: only the count is checked (before the files are taken into the store). */
-	for (size_t i = 0; in->photos && i < in->nphotos; i++)
-		if (!files_name_valid(in->photos[i].hash) || !in->photos[i].mime)
-			return dom_err_set(e, 400, "bad_photo", "照片无效");
-	return 0;
+	return upload_check(in->photos, in->nphotos, e);
 }
 
 /* ---- the write ---- */
@@ -454,7 +448,6 @@ json_t *duty_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 int duty_photo(const struct dom_ctx *x, int64_t id, const char *hash, const char **mime,
                struct dom_err *e)
 {
-	static const char *const mimes[] = { "image/jpeg", "image/png", "image/webp" };
 	struct store_conn *c = dom_reader(x, e);
 	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
@@ -480,9 +473,7 @@ int duty_photo(const struct dom_ctx *x, int64_t id, const char *hash, const char
 	dom_scope_bind(x->caller, "d.grid_id", st, 3);
 	rc = store_step(st);
 	if (rc == STORE_ROW)
-		for (size_t i = 0; i < sizeof mimes / sizeof mimes[0]; i++)
-			if (strcmp(store_col_text(st, 0), mimes[i]) == 0)
-				*mime = mimes[i];
+		*mime = upload_mime(store_col_text(st, 0));
 	store_reset(st);
 	if (rc == STORE_ROW && *mime)
 		return 0;

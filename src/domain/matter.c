@@ -710,6 +710,83 @@ static int level_rank(const char *level)
 	return 0;
 }
 
+/* ---- photos ---- */
+
+int matter_action_takes_photos(enum flow_action action)
+{
+	return action == FA_REPORT || action == FA_SELF_HANDLE || action == FA_PROGRESS ||
+	       action == FA_SUBMIT;
+}
+
+int matter_photos_check(enum flow_action action, const struct upload *photos, size_t n,
+                        struct dom_err *e)
+{
+	if (n && !matter_action_takes_photos(action))
+		return dom_err_set(e, 400, "photos_not_allowed",
+		                   "“%s”操作不能附照片（上报、自行处置、进展说明和提交办理结果"
+		                   "可以附照片）",
+		                   flow_action_label(action));
+	return upload_check(photos, n, e);
+}
+
+/* The event's "photos": the hashes sent with it, each once, in the order sent. */
+static int photos_to_fields(json_t *f, const struct upload *photos, size_t n, struct dom_err *e)
+{
+	json_t *list;
+
+	if (!n)
+		return 0;
+	list = json_array();
+	if (!list || json_object_set_new(f, "photos", list) != 0)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(photos[i].hash, photos[j].hash) == 0;
+		if (!seen && json_array_append_new(list, json_string(photos[i].hash)) != 0)
+			return dom_err_set(e, 500, "internal", "内部错误");
+	}
+	return 0;
+}
+
+/* Inside the write, after the event seq was appended: the uploads rows and the links. A photo
+   the matter already has keeps its first link. 409 too_many_photos past MATTER_PHOTOS_MAX. */
+static int photos_link(struct store_conn *c, const struct dom_ctx *x, int64_t matter_id, int seq,
+                       const struct upload *photos, size_t n, struct dom_err *e)
+{
+	struct store_stmt *st;
+	int64_t have = 0;
+	int rc;
+
+	if (!n)
+		return 0;
+	st = store_prepare(c, "SELECT count(*) FROM matter_photos WHERE matter_id = ?");
+	if (!st)
+		return dom_err_store(e, -1);
+	store_bind_int64(st, 1, matter_id);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		have = store_col_int64(st, 0);
+	store_reset(st);
+	if (rc != STORE_ROW)
+		return dom_err_store(e, -1);
+	if (have + (int64_t)n > MATTER_PHOTOS_MAX)
+		return dom_err_set(e, 409, "too_many_photos",
+		                   "一个事项最多 %d 张照片（已有 %lld 张）", MATTER_PHOTOS_MAX,
+		                   (long long)have);
+	for (size_t i = 0; i < n; i++)
+		if (upload_record_conn(c, x, &photos[i], e) < 0 ||
+		    dom_exec(c, e,
+		             "INSERT INTO matter_photos (matter_id, hash, event_seq, added_by, "
+		             "added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (matter_id, hash) DO "
+		             "NOTHING",
+		             "itini", matter_id, photos[i].hash, (int64_t)seq, x->caller->user_id,
+		             x->now) < 0)
+			return -1;
+	return 0;
+}
+
 /* ---- the report ---- */
 
 struct report_arg {
@@ -827,7 +904,9 @@ static int report_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		json_object_set_new(f, "lng", json_real(in->lng));
 		json_object_set_new(f, "lat", json_real(in->lat));
 	}
-	if (event_append(c, x, r->id, 1, "report", NULL, "reported", f, e) < 0)
+	if (photos_to_fields(f, in->photos, in->nphotos, e) < 0 ||
+	    event_append(c, x, r->id, 1, "report", NULL, "reported", f, e) < 0 ||
+	    photos_link(c, x, r->id, 1, in->photos, in->nphotos, e) < 0)
 		goto out;
 	{
 		struct matter_view none;
@@ -848,7 +927,8 @@ static int report_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	     sealed_put(c, SEALED_FIELD_MATTER_CONTACT, r->id, r->contact, e) < 0))
 		goto out;
 	dom_write_object(w, "matter:%lld", (long long)r->id);
-	dom_write_detail(w, "上报事项：%s（%s）", in->title, r->item.name);
+	dom_write_detail(w, "上报事项：%s（%s），照片 %zu 张", in->title, r->item.name,
+	                 in->nphotos);
 	rc = 0;
 out:
 	json_decref(f);
@@ -858,16 +938,8 @@ out:
 static const char *const sources[] = { "patrol",   "resident", "hotline", "department",
 	                               "assigned", "other",    NULL };
 
-int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64_t *id,
-                  struct dom_err *e)
+int matter_report_check(const struct matter_report *in, struct dom_err *e)
 {
-	struct report_arg r = { .in = in };
-	struct dom_write w = { .action = "matter.report",
-		               .permission = "matter.report",
-		               .authorize = report_authorize,
-		               .apply = report_apply,
-		               .arg = &r,
-		               .callers_unchanged = 1 };
 	int known = 0;
 
 	for (int i = 0; sources[i]; i++)
@@ -890,6 +962,22 @@ int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64
 		return dom_err_set(e, 400, "missing_location", "请提供位置（经纬度）或选择网格");
 	if (in->urgency < 0 || in->urgency > 3)
 		return dom_err_set(e, 400, "bad_field", "紧急程度应为 1、2 或 3");
+	return matter_photos_check(FA_REPORT, in->photos, in->nphotos, e);
+}
+
+int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64_t *id,
+                  struct dom_err *e)
+{
+	struct report_arg r = { .in = in };
+	struct dom_write w = { .action = "matter.report",
+		               .permission = "matter.report",
+		               .authorize = report_authorize,
+		               .apply = report_apply,
+		               .arg = &r,
+		               .callers_unchanged = 1 };
+
+	if (matter_report_check(in, e) < 0)
+		return -1;
 	dom_write_object(&w, "grid:%s", in->grid_code);
 	if (dom_write(x, &w, e) < 0)
 		return -1;
@@ -1353,11 +1441,13 @@ static int act_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_w
 				return dom_err_store(e, -1);
 	}
 	if (view_save(c, &before, &a->v, x->now, e) < 0 ||
+	    photos_to_fields(a->f, a->in->photos, a->in->nphotos, e) < 0 ||
 	    event_append(c, x, a->v.id, a->v.version, flow_action_name(a->in->action),
-	                 flow_state_name(from), flow_state_name(a->v.state), a->f, e) < 0)
+	                 flow_state_name(from), flow_state_name(a->v.state), a->f, e) < 0 ||
+	    photos_link(c, x, a->v.id, a->v.version, a->in->photos, a->in->nphotos, e) < 0)
 		return -1;
-	dom_write_detail(w, "%s：%s → %s", flow_action_label(a->in->action), flow_state_label(from),
-	                 flow_state_label(a->v.state));
+	dom_write_detail(w, "%s：%s → %s，照片 %zu 张", flow_action_label(a->in->action),
+	                 flow_state_label(from), flow_state_label(a->v.state), a->in->nphotos);
 	return 0;
 }
 
@@ -1435,6 +1525,19 @@ static int fields_known(enum flow_action action, const json_t *fields, struct do
 	return 0;
 }
 
+int matter_action_check(const struct matter_action *in, struct dom_err *e)
+{
+	if (in->action == FA_REPORT || in->action < 0 || in->action >= FA_COUNT)
+		return dom_err_set(e, 400, "bad_action", "不支持的操作");
+	if (!json_is_object(in->fields))
+		return dom_err_set(e, 400, "bad_body", "请求体应为 JSON 对象");
+	if (fields_known(in->action, in->fields, e) < 0)
+		return -1;
+	if (in->version < 1)
+		return dom_err_set(e, 400, "missing_field", "请给出事项的版本号（version）");
+	return matter_photos_check(in->action, in->photos, in->nphotos, e);
+}
+
 int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct dom_err *e)
 {
 	struct act_arg a = { .in = in };
@@ -1447,14 +1550,8 @@ int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct d
 		               .callers_unchanged = 1 };
 	int rc = -1;
 
-	if (in->action == FA_REPORT || in->action < 0 || in->action >= FA_COUNT)
-		return dom_err_set(e, 400, "bad_action", "不支持的操作");
-	if (!json_is_object(in->fields))
-		return dom_err_set(e, 400, "bad_body", "请求体应为 JSON 对象");
-	if (fields_known(in->action, in->fields, e) < 0)
+	if (matter_action_check(in, e) < 0)
 		return -1;
-	if (in->version < 1)
-		return dom_err_set(e, 400, "missing_field", "请给出事项的版本号（version）");
 	snprintf(audit_action, sizeof audit_action, "matter.%s", flow_action_name(in->action));
 	a.f = json_object();
 	if (!a.f)

@@ -25,6 +25,7 @@
 
 #include "domain/dom.h"
 #include "domain/flow.h"
+#include "domain/upload.h"
 
 struct json_t;
 struct buf;
@@ -34,6 +35,9 @@ struct buf;
 #define MATTER_TEXT_CHARS 2000
 #define MATTER_TRACKING_CHARS 16 /* a resident's tracking code: 80 random bits */
 #define MATTER_TRACKING_HASH_BYTES 32
+/* Photos: at most UPLOAD_MAX_PER_RECORD with one event (the report, a self-handling, a progress
+   note, a submitted result), and at most MATTER_PHOTOS_MAX on one matter over all its events. */
+#define MATTER_PHOTOS_MAX 60
 
 /* One piece of work handed to an organisation (分流 to a department or 交办 to a lower center). */
 struct matter_assignment {
@@ -78,7 +82,9 @@ struct matter_report {
 	const char *grid_code; /* the grid (from lng/lat through the locate index, or chosen) */
 	int has_location;
 	double lng, lat;
-	int urgency; /* 0: the item's */
+	int urgency;                 /* 0: the item's */
+	const struct upload *photos; /* taken into the upload store already (domain/upload.h) */
+	size_t nphotos;
 };
 
 /* An action on a matter. fields is the request body (borrowed): action-specific fields. */
@@ -87,11 +93,30 @@ struct matter_action {
 	enum flow_action action;
 	int version; /* the version the caller saw */
 	const struct json_t *fields;
+	const struct upload *photos; /* evidence, for the actions matter_action_takes_photos */
+	size_t nphotos;
 };
 
 /* Folds one event into v (pure: no database, no clock). action is the event's action name and
    fields its stored fields. Returns 0, or -1 when the event does not apply (a corrupt log). */
 int matter_fold(struct matter_view *v, const char *action, const struct json_t *fields, int64_t at);
+
+/* Photos. The event that carries them lists their hashes in its fields ("photos"), so the event
+   log stays the truth; the fold ignores them; matter_photos links each to the matter with the
+   seq of the first event that sent it. Only the report and the actions that carry a result or a
+   note take photos: self_handle, progress, submit. */
+int matter_action_takes_photos(enum flow_action action);
+/* The photos of one request: 400 photos_not_allowed when the action takes none, 400
+   too_many_photos over UPLOAD_MAX_PER_RECORD, 400 bad_photo for an invalid one. photos NULL:
+   only the count is checked (before the files are taken into the store). 0, or -1 with e. */
+int matter_photos_check(enum flow_action action, const struct upload *photos, size_t n,
+                        struct dom_err *e);
+
+/* What a report needs no database for (source, item given, text lengths, a grid, urgency,
+   photos). matter_report checks it again; the API calls it before storing any file. */
+int matter_report_check(const struct matter_report *in, struct dom_err *e);
+/* Likewise for an action (a known action with the fields it takes, a version, photos). */
+int matter_action_check(const struct matter_action *in, struct dom_err *e);
 
 /* Reports a matter. *id gets the new matter's id. 0, or -1 with e. */
 int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64_t *id,
@@ -119,11 +144,18 @@ int matter_rate(const struct dom_ctx *x, const char *code, int rating, const cha
    item_not_published (Art. 16), calendar_missing. */
 int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct dom_err *e);
 
-/* The matter as the caller may see it: fields, assignments (with organisation names), the
-   timeline of events, and "actions": what this caller may do now ({action, label, required,
+/* The matter as the caller may see it: fields, assignments (with organisation names), its
+   photos ({hash, url, mime, size, added_at, event_seq}), the timeline of events (each with the
+   photos it attached), and "actions": what this caller may do now ({action, label, required,
    assignment?}; dispatch and assign carry "options", the organisations they may go to). NULL
    with e (404 outside scope). */
 struct json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
+
+/* A photo of matter id that the caller may see: 0 with *mime (static), or -1 with e (404 when the
+   matter is missing or outside the caller's scope, or the photo is not one of its photos: the
+   hash alone grants nothing). */
+int matter_photo(const struct dom_ctx *x, int64_t id, const char *hash, const char **mime,
+                 struct dom_err *e);
 
 /* Filters of the queue. Empty strings / 0 are "any". */
 struct matter_filter {
@@ -154,9 +186,10 @@ struct json_t *matter_dashboard(const struct dom_ctx *x, const char *region_code
    in one write. *changed gets how many rows changed colour. 0, or -1 with e. */
 int matter_alerts_tick(const struct dom_ctx *x, int64_t *changed, struct dom_err *e);
 
-/* `wangge check`: folds every matter's events and compares with the stored projection and the
-   counters with a GROUP BY over matters. Appends one line per difference to report. Returns the
-   number of differences, or -1 on a database error. */
+/* `wangge check`: folds every matter's events and compares with the stored projection, the
+   counters with a GROUP BY over matters, and matter_photos with the photos the events list. Appends
+   one line per difference to report. Returns the number of differences, or -1 on a database error.
+ */
 int matter_check_projection(struct store_conn *c, struct buf *report);
 
 #include "base/banned.h"

@@ -387,5 +387,22 @@ int matter_check_projection(struct store_conn *c, struct buf *report)
 		}
 		store_reset(cnt);
 	}
+	/* The photo links against the events that list them (the first event of each photo). */
+	cnt = store_prepare(
+	        c, "WITH e(matter_id, hash, event_seq) AS (SELECT ev.matter_id, j.value, "
+	           "min(ev.seq) FROM matter_events ev, json_each(ev.fields, '$.photos') j WHERE "
+	           "ev.fields LIKE '%\"photos\"%' GROUP BY 1, 2), p AS (SELECT matter_id, hash, "
+	           "event_seq FROM matter_photos) SELECT count(*) FROM (SELECT * FROM e EXCEPT "
+	           "SELECT * FROM p UNION ALL SELECT * FROM (SELECT * FROM p EXCEPT SELECT * FROM "
+	           "e))");
+	if (!cnt)
+		return -1;
+	if (store_step(cnt) == STORE_ROW && store_col_int64(cnt, 0) > 0) {
+		buf_printf(report,
+		           "matter photos: %lld links differ from the photos the events list\n",
+		           (long long)store_col_int64(cnt, 0));
+		diffs++;
+	}
+	store_reset(cnt);
 	return (int)(diffs > 1000000 ? 1000000 : diffs);
 }

@@ -16,6 +16,7 @@
 #include "domain/matter_item.h"
 #include "domain/region.h"
 #include "domain/sealed.h"
+#include "store/files.h"
 #include "store/store.h"
 
 /* The column holding the matter's code at the level of a region code, or NULL. */
@@ -211,7 +212,8 @@ static json_t *fields_for_timeline(const char *text)
 		size_t len = strlen(key);
 
 		if (strcmp(key, "limits") == 0 || strcmp(key, "warn_at") == 0 ||
-		    strcmp(key, "item_version_id") == 0 || strcmp(key, "owner_org_id") == 0)
+		    strcmp(key, "item_version_id") == 0 || strcmp(key, "owner_org_id") == 0 ||
+		    strcmp(key, "photos") == 0)
 			continue;
 		if (json_is_integer(v) && len > 3 &&
 		    (strcmp(key + len - 3, "_at") == 0 || strcmp(key, "return_by") == 0)) {
@@ -243,6 +245,60 @@ static json_t *fields_for_timeline(const char *text)
 	return out;
 }
 
+static json_t *photo_json(int64_t matter_id, const char *hash)
+{
+	char url[160];
+
+	snprintf(url, sizeof url, "/api/v1/matters/%lld/photos/%s", (long long)matter_id, hash);
+	return json_pack("{s:s,s:s}", "hash", hash, "url", url);
+}
+
+/* The photos an event attached (its fields' "photos"), as [{hash, url}]. */
+static json_t *event_photos(int64_t matter_id, const char *fields_text)
+{
+	json_t *f = strstr(fields_text, "\"photos\"") ? json_loads(fields_text, 0, NULL) : NULL;
+	json_t *out = json_array(), *h;
+	size_t i;
+
+	json_array_foreach(json_object_get(f, "photos"), i, h)
+	{
+		if (json_is_string(h) && files_name_valid(json_string_value(h)))
+			json_array_append_new(out, photo_json(matter_id, json_string_value(h)));
+	}
+	json_decref(f);
+	return out;
+}
+
+/* The matter's photos in the order they came: [{hash, url, mime, size, added_at, event_seq}]. */
+static json_t *photos_json(struct store_conn *c, int64_t id)
+{
+	struct store_stmt *st = store_prepare(
+	        c, "SELECT p.hash, u.mime, u.size, p.added_at, p.event_seq FROM matter_photos p "
+	           "JOIN uploads u ON u.hash = p.hash WHERE p.matter_id = ? ORDER BY p.event_seq, "
+	           "p.added_at, p.hash LIMIT ?");
+	json_t *arr = json_array();
+
+	if (!st || !arr) {
+		json_decref(arr);
+		return NULL;
+	}
+	store_bind_int64(st, 1, id);
+	store_bind_int64(st, 2, MATTER_PHOTOS_MAX);
+	while (store_step(st) == STORE_ROW) {
+		json_t *o = photo_json(id, store_col_text(st, 0));
+
+		if (!o)
+			continue;
+		json_object_set_new(o, "mime", json_string(store_col_text(st, 1)));
+		json_object_set_new(o, "size", json_integer(store_col_int64(st, 2)));
+		set_time(o, "added_at", store_col_int64(st, 3));
+		json_object_set_new(o, "event_seq", json_integer(store_col_int64(st, 4)));
+		json_array_append_new(arr, o);
+	}
+	store_reset(st);
+	return arr;
+}
+
 static json_t *timeline(struct store_conn *c, int64_t id)
 {
 	struct store_stmt *st = store_prepare(
@@ -271,6 +327,7 @@ static json_t *timeline(struct store_conn *c, int64_t id)
 			continue;
 		set_time(ev, "at", store_col_int64(st, 1));
 		json_object_set_new(ev, "fields", fields_for_timeline(store_col_text(st, 5)));
+		json_object_set_new(ev, "photos", event_photos(id, store_col_text(st, 5)));
 		json_array_append_new(arr, ev);
 	}
 	store_reset(st);
@@ -492,9 +549,46 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 		return NULL;
 	}
 	json_object_set_new(o, "assignments", assignments_json(c, &v, x->now));
+	json_object_set_new(o, "photos", photos_json(c, id));
 	json_object_set_new(o, "timeline", timeline(c, id));
 	json_object_set_new(o, "actions", available_actions(c, x, &v, grid_id, path, item));
 	return o;
+}
+
+int matter_photo(const struct dom_ctx *x, int64_t id, const char *hash, const char **mime,
+                 struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	char scope[MATTER_SCOPE_SQL_MAX], sql[512];
+	struct store_stmt *st;
+	int rc;
+
+	*mime = NULL;
+	if (!c)
+		return -1;
+	if (!files_name_valid(hash))
+		return dom_err_set(e, 404, "not_found", "照片不存在");
+	/* The matter's scope decides, never the hash: the same photo attached to a matter the
+	   caller cannot see is not served through this one. */
+	matter_scope_sql(x->caller, scope);
+	snprintf(sql, sizeof sql,
+	         "SELECT u.mime FROM matters m JOIN matter_photos p ON p.matter_id = m.id JOIN "
+	         "uploads u ON u.hash = p.hash WHERE m.id = ? AND p.hash = ?%s",
+	         scope);
+	if (!(st = store_prepare(c, sql)))
+		return dom_err_read(e);
+	store_bind_int64(st, 1, id);
+	store_bind_text(st, 2, hash, -1);
+	matter_scope_bind(x->caller, st, 3);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		*mime = upload_mime(store_col_text(st, 0));
+	store_reset(st);
+	if (rc == STORE_ROW && *mime)
+		return 0;
+	if (rc == STORE_ROW || rc == STORE_DONE)
+		return dom_err_set(e, 404, "not_found", "照片不存在");
+	return dom_err_read(e);
 }
 
 /* ---- counters ---- */

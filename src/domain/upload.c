@@ -37,6 +37,27 @@ const char *upload_sniff(const unsigned char *p, size_t n)
 	return NULL;
 }
 
+int upload_check(const struct upload *photos, size_t n, struct dom_err *e)
+{
+	if (n > UPLOAD_MAX_PER_RECORD)
+		return dom_err_set(e, 400, "too_many_photos", "每条记录最多 %d 张照片",
+		                   UPLOAD_MAX_PER_RECORD);
+	for (size_t i = 0; photos && i < n; i++)
+		if (!files_name_valid(photos[i].hash) || !photos[i].mime)
+			return dom_err_set(e, 400, "bad_photo", "照片无效");
+	return 0;
+}
+
+const char *upload_mime(const char *stored)
+{
+	static const char *const mimes[] = { "image/jpeg", "image/png", "image/webp" };
+
+	for (size_t i = 0; stored && i < sizeof mimes / sizeof mimes[0]; i++)
+		if (strcmp(stored, mimes[i]) == 0)
+			return mimes[i];
+	return NULL;
+}
+
 /* Reads the whole file once: its first bytes for the type, every byte for the hash. */
 static int hash_file(int fd, unsigned char head[UPLOAD_SNIFF_BYTES], size_t *head_len,
                      unsigned char digest[32])

@@ -1,11 +1,12 @@
 /*
- * Uploads: files people send with a record (photos of a duty record now, of a matter later).
+ * Uploads: files people send with a record (photos of a duty record, of a matter's events).
  * The rules live here: a file is at most UPLOAD_MAX_BYTES, at most UPLOAD_MAX_PER_RECORD are
  * attached to one record, and only JPEG, PNG and WebP are accepted, judged by the file's first
  * bytes (the client's Content-Type and file name are never believed). An accepted file is stored
  * once under the BLAKE2b-256 hash of its content (store/files.h), outside the database, and the
  * table uploads says what it is. A hash grants nothing: a file is served only through the record
- * it is attached to, by a route that checks the caller may see that record (domain/duty.h).
+ * it is attached to, by a route that checks the caller may see that record (domain/duty.h,
+ * domain/matter.h).
  *
  * The file store is one per process (like the data key): `wangge serve` installs it at start-up
  * with upload_store_install; commands and tests that take uploads do the same.
@@ -37,6 +38,15 @@ struct files *upload_store(void);
 /* The type of a file from its first n bytes: "image/jpeg", "image/png", "image/webp", or NULL for
    anything else (an executable, HTML, SVG, a PDF...). */
 const char *upload_sniff(const unsigned char *p, size_t n);
+
+/* The photos of one record or event: 400 too_many_photos over UPLOAD_MAX_PER_RECORD, 400
+   bad_photo when one has no valid hash or type. photos NULL: only the count is checked (before
+   the files are taken into the store). 0, or -1 with e. Duty records and matters use it. */
+int upload_check(const struct upload *photos, size_t n, struct dom_err *e);
+
+/* The static type string equal to a stored one ("image/jpeg", "image/png", "image/webp"), or
+   NULL for anything else: what a photo route answers as Content-Type. */
+const char *upload_mime(const char *stored);
 
 /* Takes a complete temporary file received from the client (in the store's tmp folder) into the
    store: refuses a file over UPLOAD_MAX_BYTES (413 file_too_large), an empty one (400

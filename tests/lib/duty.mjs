@@ -1,4 +1,4 @@
-// Helpers for duty records in API tests: small valid image files, and a multipart POST of a
+// Helpers for photos in API tests (duty records, matters): small valid image files, and a multipart POST of a
 // record with photos by a client of tests/lib/auth.mjs (its session cookie and CSRF token).
 
 // A 1×1 PNG (valid: chromium shows it).
@@ -18,7 +18,12 @@ export function pngOfSize(n) {
  * POST /api/v1/duty-records as multipart: fields (strings) and files [{ name, type, data }]
  * under "photos" (or file.field). Resolves to { status, headers, body, text }.
  */
-export async function postDutyMultipart(server, client, fields, files = []) {
+export function postDutyMultipart(server, client, fields, files = []) {
+  return postMultipart(server, client, '/api/v1/duty-records', fields, files);
+}
+
+/** POST path as multipart (matters too): like postDutyMultipart. */
+export async function postMultipart(server, client, path, fields, files = []) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
   for (const f of files) form.append(f.field ?? 'photos', new Blob([f.data], { type: f.type ?? 'image/png' }), f.name ?? 'photo.png');
@@ -26,7 +31,7 @@ export async function postDutyMultipart(server, client, fields, files = []) {
   if (client.cookie) headers.cookie = `wg_session=${client.cookie}`;
   if (client.csrf) headers['x-csrf-token'] = client.csrf;
   if (client.token) headers.authorization = `Bearer ${client.token}`;
-  const res = await fetch(`${server.url}/api/v1/duty-records`, { method: 'POST', headers, body: form });
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers, body: form });
   const text = await res.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }

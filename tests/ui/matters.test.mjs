@@ -5,9 +5,11 @@
 // explain the overdue in writing and submit the result → the township verifies (a stale page is
 // refused and reloaded: 已被他人处理) and closes. The matter page's timeline shows every step.
 //
-// Photos are not part of this path yet: uploads come with another branch (see report.js).
+// Photos: the worker takes a photo with the report (a photo over 8 MB is refused on the phone
+// with a Chinese message; one is removed before sending), the township sees its thumbnail on the
+// matter page and opens it larger, and the police attach a photo to their result.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../lib/server.mjs';
@@ -25,6 +27,9 @@ const RESULT = '已联合取缔摊位，恢复通行。';
 const OTHER = '消防通道堵塞（界面测试）';
 // Markup typed by a user is shown as text.
 const DESCRIPTION = '早市摊位占用人行道，行人绕行机动车道。<img src=x data-xss=1><b>粗体</b>';
+
+const PHOTO = path.join(repoRoot, 'tests/ui/fixtures/duty-photo.png');
+const photoSize = () => readFileSync(PHOTO).length;
 
 const isPath = (p, method = 'GET') => (res) => new URL(res.url()).pathname === p && res.request().method() === method;
 const isAction = (id) => isPath(`/api/v1/matters/${id}/actions`, 'POST');
@@ -55,11 +60,15 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
   }
   // Clicks the button of an action (within scope), fills the dialog, submits; resolves to the
   // matter the server answered.
-  async function act(scope, action, fill = {}) {
+  async function act(scope, action, fill = {}, photos = []) {
     await scope.locator(`[data-action=${action}]`).first().click();
     const dialog = page.locator(`.action-dialog[data-action=${action}]`);
     await dialog.waitFor();
     for (const [field, text] of Object.entries(fill)) await dialog.locator(`[data-field=${field}] textarea, textarea[data-field=${field}]`).fill(text);
+    if (photos.length) {
+      await dialog.locator('input[data-field=photos]').setInputFiles(photos);
+      await dialog.locator('[data-field=photo-preview]').nth(photos.length - 1).waitFor();
+    }
     const [res] = await Promise.all([
       page.waitForResponse(isAction(matterId)),
       dialog.locator('[data-action=submit-action]').click(),
@@ -116,6 +125,18 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await page.locator('[data-action=locate]').click();
     await page.locator('[data-field=gps]').waitFor();
     await page.locator('input[data-field=address]').fill('杨寨路 12 号门前');
+    // A photo from the camera; one over 8 MB is refused on the phone, before any upload; a
+    // second photo is removed again before sending.
+    const input = page.locator('input[data-field=photos]');
+    await input.setInputFiles(PHOTO);
+    await page.locator('[data-field=photo-preview]').first().waitFor();
+    await input.setInputFiles({ name: '超大照片.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(8 * 1024 * 1024 + 1, 0xff) });
+    assert.match(await page.locator('[data-field=photo-error]').textContent(), /超大照片\.jpg.*超过 8 MB/);
+    await input.setInputFiles(PHOTO);
+    await page.locator('[data-field=photo-preview]').nth(1).waitFor();
+    await page.locator('[data-field=photo-preview]').nth(1).locator('[data-action=remove-photo]').click();
+    await page.locator('[data-field=photo-preview]').nth(1).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-field=photo-preview]').count(), 1);
     // The report button is a large touch target.
     const box = await page.locator('[data-action=report]').boundingBox();
     assert.ok(box.height >= 44 && box.width >= 300, JSON.stringify(box));
@@ -128,6 +149,13 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     matterId = m.id;
     assert.equal(m.grid.code, grid.code);
     assert.ok(Math.abs(m.location.lng - lng) < 1e-6 && Math.abs(m.location.lat - lat) < 1e-6);
+    // Sent as multipart with the one photo left; the report event lists it.
+    assert.match(res.request().headers()['content-type'], /^multipart\/form-data/);
+    assert.equal(m.photos.length, 1);
+    assert.equal(m.photos[0].size, photoSize());
+    assert.equal(m.photos[0].mime, 'image/png');
+    assert.deepEqual(m.timeline[0].photos.map((x) => x.hash), [m.photos[0].hash]);
+    assert.equal(await page.locator('[data-field=photo-preview]').count(), 0); // cleared after sending
     // It is listed among the recent matters, reported; CG-001 lets the worker resolve it on the spot.
     const item = page.locator(`.recent-item[data-id="${m.id}"]`);
     await item.waitFor();
@@ -193,6 +221,20 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     assert.equal((await page.locator('[data-field=description]').textContent()).trim(), DESCRIPTION);
     assert.equal(await page.locator('[data-xss], [data-field=description] b').count(), 0);
     await page.locator('.matter-map .matter-grid-shape').waitFor();
+    // The worker's photo: a thumbnail of our own URL, loaded (the township may see it), that
+    // opens larger; on the report event in the timeline too.
+    const thumb = page.locator('.matter-photos img').first();
+    await thumb.waitFor();
+    assert.match(await thumb.getAttribute('src'), new RegExp(`/api/v1/matters/${matterId}/photos/[0-9a-f]{64}$`));
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle());
+    assert.equal(await page.locator('.timeline-event[data-action=report] .timeline-photos img').count(), 1);
+    await thumb.click();
+    const viewer = page.locator('.el-image-viewer__wrapper img.el-image-viewer__img');
+    await viewer.waitFor();
+    assert.equal(await viewer.getAttribute('src'), await thumb.getAttribute('src'));
+    console.log(`screenshot: ${await p.screenshot('matters-photo-viewer')}`);
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
     await page.locator('[data-action=dispatch]').click();
     const dialog = page.locator('.action-dialog[data-action=dispatch]');
     await dialog.waitFor();
@@ -273,8 +315,11 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
     await page.locator('.assignments-table [data-col=explained]').waitFor();
     assert.equal(await page.locator('.assignments-table [data-col=overdue]').count(), 1);
     await p.waitForText('[data-field=alert]', '红牌超期');
-    const m = await act(page.locator('[data-field=actions]'), 'submit', { result: RESULT });
+    // The result with a photo as evidence (multipart), shown on its timeline event.
+    const m = await act(page.locator('[data-field=actions]'), 'submit', { result: RESULT }, [PHOTO]);
     assert.equal(m.state, 'done');
+    assert.equal(m.timeline.at(-1).photos.length, 1);
+    await page.locator('.timeline-event[data-action=submit] .timeline-photos img').waitFor();
     await p.waitForText('[data-field=state]', '已办结');
     p.assertNoErrors();
   });

@@ -3,8 +3,9 @@
  * invariants; a matter's life through report, accept, dispatch, sign, return, submit, verify and
  * close as the demo accounts; refusals (bad transition naming state and action, stale version,
  * wrong party); scope (a department lists only what was dispatched to it); the deadline
- * colours and the counters; and the check that folds the events again — which must find a
- * projection changed behind its back.
+ * colours and the counters; photos (linked in the event's write, served by the matter's scope,
+ * capped); and the check that folds the events again — which must find a projection changed
+ * behind its back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,12 +320,165 @@ static void test_colours_counters_and_check(void **state)
 	assert_true(problems(x) >= 2); /* the matter, and the counters against the count */
 }
 
+/* A photo as the upload store would give it (the domain records rows; the bytes are not read). */
+static struct upload photo(unsigned n)
+{
+	struct upload u = { .mime = "image/png", .size = 100 + n };
+
+	snprintf(u.hash, sizeof u.hash, "%064x", n);
+	return u;
+}
+
+static int photo_status(struct fx *x, const struct caller *c, int64_t id, unsigned n)
+{
+	struct dom_ctx y = as(x, c);
+	struct upload u = photo(n);
+	struct dom_err e = { 0 };
+	const char *mime = NULL;
+
+	if (matter_photo(&y, id, u.hash, &mime, &e) == 0) {
+		assert_string_equal(mime, "image/png");
+		return 200;
+	}
+	return e.status;
+}
+
+/* Photos (issue 10 part 3): linked in the event's own write and listed in its fields; served by
+   the matter's scope only; refused with the actions that take none; capped per matter; the
+   check compares the links with the events. */
+static void test_photos(void **state)
+{
+	struct fx *x = *state;
+	struct dom_ctx y = as(x, &x->worker);
+	struct upload two[2] = { photo(1), photo(2) }, nine[9];
+	struct matter_report in = { .source = "patrol",
+		                    .item = "CG-001",
+		                    .title = "井盖缺失",
+		                    .description = "人行道井盖缺失",
+		                    .grid_code = x->grid,
+		                    .photos = two,
+		                    .nphotos = 2 };
+	struct dom_err e = { 0 };
+	char fields[256], sql[256];
+	int64_t id = 0;
+	json_t *m, *ev;
+	int version;
+
+	assert_int_equal(matter_report(&y, &in, &id, &e), 0);
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM matter_photos WHERE matter_id = %lld AND event_seq = 1",
+	         (long long)id);
+	assert_int_equal(idfx_count(&x->f, sql), 2);
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM matter_events WHERE matter_id = %lld AND seq = 1 AND "
+	         "json_array_length(fields, '$.photos') = 2",
+	         (long long)id);
+	assert_int_equal(idfx_count(&x->f, sql), 1);
+	m = matter_get(&y, id, &e);
+	assert_non_null(m);
+	assert_int_equal(json_array_size(json_object_get(m, "photos")), 2);
+	ev = json_array_get(json_object_get(m, "timeline"), 0);
+	assert_int_equal(json_array_size(json_object_get(ev, "photos")), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_array_get(json_object_get(ev, "photos"), 0), "hash")),
+	                    two[0].hash);
+	json_decref(m);
+
+	/* Scope: the reporter and the township; no department before the dispatch. */
+	assert_int_equal(photo_status(x, &x->worker, id, 1), 200);
+	assert_int_equal(photo_status(x, &x->township, id, 2), 200);
+	assert_int_equal(photo_status(x, &x->handler, id, 1), 404);
+	assert_int_equal(photo_status(x, &x->worker, id, 3), 404); /* not one of its photos */
+	assert_int_equal(photo_status(x, &x->worker, id + 1000, 1), 404);
+
+	/* Accept takes no photos; dispatch to one department, which then sees them. */
+	{
+		struct dom_ctx t = as(x, &x->township);
+		json_t *f = json_object();
+		struct matter_action a = { .matter_id = id,
+			                   .action = FA_ACCEPT,
+			                   .version = 1,
+			                   .fields = f,
+			                   .photos = two,
+			                   .nphotos = 1 };
+
+		assert_int_equal(matter_act(&t, &a, &e), -1);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.code, "photos_not_allowed");
+		json_decref(f);
+	}
+	assert_int_equal(act(x, &x->township, id, 1, "accept", NULL, &e), 0);
+	snprintf(fields, sizeof fields, "{\"departments\":[{\"org\":%lld}]}",
+	         (long long)x->handler.p.org_id);
+	assert_int_equal(act(x, &x->township, id, 2, "dispatch", fields, &e), 0);
+	assert_int_equal(photo_status(x, &x->handler, id, 1), 200);
+	assert_int_equal(photo_status(x, &x->handler2, id, 1), 404);
+	assert_int_equal(act(x, &x->handler, id, 3, "sign", NULL, &e), 0);
+
+	/* Progress with nine photos, one the matter has: it keeps its first link. Ten are too
+	   many for one event; past MATTER_PHOTOS_MAX on the matter, 409. */
+	version = 4;
+	for (unsigned round = 0;; round++) {
+		struct dom_ctx h = as(x, &x->handler);
+		json_t *f = json_pack("{s:s}", "note", "进展");
+		struct matter_action a = { .matter_id = id,
+			                   .action = FA_PROGRESS,
+			                   .version = version,
+			                   .fields = f,
+			                   .photos = nine,
+			                   .nphotos = 9 };
+		int rc;
+
+		for (unsigned i = 0; i < 9; i++)
+			nine[i] = photo(round == 0 && i == 0 ? 2 : 100 + round * 9 + i);
+		if (round == 0) {
+			a.nphotos = 10;
+			assert_int_equal(matter_act(&h, &a, &e), -1);
+			assert_string_equal(e.code, "too_many_photos");
+			assert_int_equal(e.status, 400);
+			a.nphotos = 9;
+		}
+		rc = matter_act(&h, &a, &e);
+		json_decref(f);
+		if (rc < 0) {
+			/* 2 + 8 + 9 * 5 = 55 linked; nine more would pass 60. */
+			assert_int_equal(round, 6);
+			assert_int_equal(e.status, 409);
+			assert_string_equal(e.code, "too_many_photos");
+			break;
+		}
+		version++;
+	}
+	snprintf(sql, sizeof sql,
+	         "SELECT event_seq FROM matter_photos WHERE matter_id = %lld AND hash = '%064x'",
+	         (long long)id, 2u);
+	assert_int_equal(idfx_count(&x->f, sql), 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM matter_photos WHERE matter_id = %lld",
+	         (long long)id);
+	assert_int_equal(idfx_count(&x->f, sql), 55);
+	assert_int_equal(problems(x), 0);
+
+	/* A link lost behind the events' back is found, and found no more once restored. */
+	snprintf(sql, sizeof sql,
+	         "DELETE FROM matter_photos WHERE matter_id = %lld AND hash = '%064x'",
+	         (long long)id, 1u);
+	assert_int_equal(idfx_exec(&x->f, sql), 0);
+	assert_int_equal(problems(x), 1);
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO matter_photos (matter_id, hash, event_seq, added_at) VALUES (%lld, "
+	         "'%064x', 1, 0)",
+	         (long long)id, 1u);
+	assert_int_equal(idfx_exec(&x->f, sql), 0);
+	assert_int_equal(problems(x), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_invariants),
 		cmocka_unit_test(test_life_of_a_matter),
 		cmocka_unit_test(test_department_scope),
+		cmocka_unit_test(test_photos),
 		cmocka_unit_test(test_colours_counters_and_check),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -11,11 +11,12 @@
 //   defaultDueDate()  GET /api/v1/calendar/due?from=&working_days= (else "按事项默认时限")
 import { computed, onBeforeUnmount, onMounted, reactive, ref, watch } from 'vue';
 import { ElMessage } from 'element-plus';
-import { api } from './api.js';
+import { api, postForm } from './api.js';
 import { can, reportError } from './session.js';
 import { formatDateTime } from './format.js';
 import { narrow } from './screen.js';
 import { L, createMap, destroyMap, fitTo, followSize, gridStyle } from './geo.js';
+import { PHOTO_ACTIONS, PhotoPicker } from './photos.js';
 import { renderActionDialog, renderItemPicker, renderMatterMap } from './gen/matters.js';
 
 // ---- labels ----
@@ -132,10 +133,17 @@ export const isConflict = (e) => e?.status === 409 && e?.code === 'version_confl
 
 // POST /api/v1/matters/:id/actions with the version the user saw; resolves to the matter after
 // the action. The caller's own assignment goes along when the action names one.
-export function runAction(matter, action, fields = {}) {
+// With photos (the actions of PHOTO_ACTIONS) it goes as multipart/form-data with the same
+// fields, reporting the upload's progress to onProgress(percent).
+export function runAction(matter, action, fields = {}, photos = [], onProgress = undefined) {
   const body = { action: action.action, version: matter.version, ...fields };
   if (action.assignment && body.assignment === undefined) body.assignment = action.assignment;
-  return api.post(`/api/v1/matters/${matter.id}/actions`, body);
+  const path = `/api/v1/matters/${matter.id}/actions`;
+  if (!photos.length) return api.post(path, body);
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(body)) if (v !== undefined && v !== null) fd.append(k, String(v));
+  for (const f of photos) fd.append('photos', f, f.name || 'photo.jpg');
+  return postForm(path, fd, onProgress);
 }
 
 // How each field an action requires is asked for.
@@ -256,6 +264,8 @@ export const ActionDialog = {
     const form = reactive({});
     const error = ref('');
     const busy = ref(false);
+    const photos = ref([]); // evidence with self_handle, progress, submit
+    const progress = ref(0);
     // Dispatch: the chosen departments, the lead, per-department deadline overrides and
     // requirements; the default deadline (a date, or null: the item's default limit).
     const deps = ref([]);
@@ -287,6 +297,8 @@ export const ActionDialog = {
       for (const k of Object.keys(depDue)) delete depDue[k];
       for (const k of Object.keys(depReq)) delete depReq[k];
       error.value = '';
+      photos.value = [];
+      progress.value = 0;
       defaultDue.value = null;
       if ((name.value === 'dispatch' || name.value === 'assign') && props.matter) {
         defaultDueLoading.value = true;
@@ -338,7 +350,9 @@ export const ActionDialog = {
       if (error.value) return;
       busy.value = true;
       try {
-        const m = await runAction(props.matter, props.action, body());
+        progress.value = 0;
+        const m = await runAction(props.matter, props.action, body(), takesPhotos.value ? photos.value : [],
+          (p) => { progress.value = p; });
         ElMessage.success(`${props.action.label}：已完成`);
         emit('done', m);
       } catch (e) {
@@ -354,15 +368,17 @@ export const ActionDialog = {
       }
     }
 
+    const takesPhotos = computed(() => PHOTO_ACTIONS.has(name.value));
     const label = (f) => fieldLabel(name.value, f);
     const hint = (f) => FIELD_HINT[f] || '';
     const close = () => { if (!busy.value) emit('close'); };
     return {
       form, error, busy, deps, lead, depDue, depReq, defaultDue, defaultDueLoading, name, required, textFields,
       options, openAssignments, extensionAssignments, myAssignment, depName, pastDate, submit, close, label, hint,
-      narrow, formatDue, ROLE_LABEL, ASSIGNMENT_STATUS,
+      narrow, formatDue, ROLE_LABEL, ASSIGNMENT_STATUS, photos, progress, takesPhotos,
     };
   },
+  components: { PhotoPicker },
   render: renderActionDialog,
 };
 

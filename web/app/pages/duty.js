@@ -7,38 +7,12 @@
 import { onBeforeUnmount, onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { Close, Location, Refresh } from '@element-plus/icons-vue';
-import { api, apiUrl, ApiError } from '../api.js';
+import { api, postForm } from '../api.js';
 import { formatDateTime } from '../format.js';
 import { renderDutyPage } from '../gen/pages/duty.js';
 
 const MAX_PHOTOS = 9;
 const MAX_BYTES = 8 * 1024 * 1024;
-
-function csrfToken() {
-  const m = document.cookie.match(/(?:^|;\s*)wg_csrf=([^;]*)/);
-  return m ? decodeURIComponent(m[1]) : '';
-}
-
-// POST a FormData with upload progress (fetch reports none). Resolves to the JSON answer, or
-// rejects with an ApiError carrying the server's Chinese message.
-export function postForm(path, form, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', apiUrl(path));
-    xhr.setRequestHeader('Accept', 'application/json');
-    const token = csrfToken();
-    if (token) xhr.setRequestHeader('X-CSRF-Token', token);
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100)); };
-    xhr.onerror = () => reject(new ApiError('无法连接服务器，请检查网络后重试'));
-    xhr.onload = () => {
-      let data = null;
-      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(new ApiError(data?.error?.message || `服务器返回错误（${xhr.status}）`, { status: xhr.status, code: data?.error?.code || 'http', body: data }));
-    };
-    xhr.send(form);
-  });
-}
 
 export default {
   name: 'DutyPage',

@@ -1,7 +1,8 @@
 // 事项详情 (#/matters/:id): the matter's header (state, deadline colour), its fields, a small map
 // with the location and the grid outline, the assignments (who handles it, lead or co-handler,
 // status, deadline, overdue), the timeline of events (who, which organisation, when, and the
-// fields as text), and one button per action this user may take now (the server's `actions`):
+// fields as text, with the photos each event attached), the matter's photos as thumbnails that
+// open larger, and one button per action this user may take now (the server's `actions`):
 // each opens the action dialog, which submits with the version shown. After an action the page
 // shows the matter the server answered; a stale version reloads it and says so.
 import { computed, onMounted, ref } from 'vue';
@@ -15,6 +16,7 @@ import {
   ActionDialog, ALERTS, ASSIGNMENT_STATUS, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
   STATE_LABEL, URGENCY_LABEL, categoryLabel, eventLines, formatDue, formatWhen, stateTag,
 } from '../matters.js';
+import { PhotoGallery } from '../photos.js';
 import { renderMatterDetail } from '../gen/pages/matter.js';
 
 // Button colour of an action: the way forward is primary, refusals and send-backs are warnings.
@@ -27,7 +29,7 @@ const ACTION_TYPE = {
 
 export default {
   name: 'MatterDetail',
-  components: { ActionDialog, MatterMap },
+  components: { ActionDialog, MatterMap, PhotoGallery },
   props: { id: { type: String, required: true } },
   setup(props) {
     const matter = ref(null);

@@ -4,31 +4,34 @@
 // and see the recent matters of my grids with their states, with 自行处置 where the server offers
 // it (items the grid worker may resolve on the spot, Art. 16). Large touch targets; one column.
 //
-// Photos: the upload path is being built on another branch. The camera input below is in place
-// but hidden (PHOTOS_ENABLED) until the integrator wires it to that upload route.
+// Photos: taken with the phone's camera (photos.js: previews, remove before sending, size checked
+// here with a Chinese message); a report with photos goes as multipart/form-data with an upload
+// progress bar, one without as JSON. The server checks the photos again and keeps them with the
+// report event (docs/api-matters.md).
 import { computed, onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
 import { Location, Refresh } from '@element-plus/icons-vue';
-import { api } from '../api.js';
+import { api, postForm } from '../api.js';
 import { navigate } from '../router.js';
 import { reportError } from '../session.js';
 import { ActionDialog, ItemPicker, URGENCY_LABEL, formatWhen, stateTag } from '../matters.js';
+import { PhotoPicker } from '../photos.js';
 import { renderReportPage } from '../gen/pages/report.js';
 
-// INTEGRATOR: set to true once photos can be uploaded with a report (see the template).
-export const PHOTOS_ENABLED = false;
 const RECENT = 10;
 
 const emptyForm = () => ({ item: '', title: '', description: '', grid: '', address: '', urgency: 1 });
 
 export default {
   name: 'ReportPage',
-  components: { ItemPicker, ActionDialog },
+  components: { ItemPicker, ActionDialog, PhotoPicker },
   setup() {
     const form = reactive(emptyForm());
     const grids = ref([]);
     const gps = reactive({ state: 'none', lng: null, lat: null, accuracy: null, message: '' });
     const sending = ref(false);
+    const photos = ref([]); // File objects, sent with the report
+    const progress = ref(0);
     const error = ref('');
     const recent = ref([]);
     const recentLoading = ref(false);
@@ -80,6 +83,17 @@ export default {
       return '';
     }
 
+    // The report as multipart/form-data: the same fields, the location as lng and lat, the photos.
+    function reportForm(body) {
+      const fd = new FormData();
+      for (const [k, v] of Object.entries(body)) {
+        if (k === 'location') { fd.append('lng', String(v.lng)); fd.append('lat', String(v.lat)); }
+        else fd.append(k, String(v));
+      }
+      for (const f of photos.value) fd.append('photos', f, f.name || 'photo.jpg');
+      return fd;
+    }
+
     async function submit() {
       error.value = check();
       if (error.value) return;
@@ -89,10 +103,14 @@ export default {
       if (form.grid) body.grid = form.grid;
       if (form.address.trim()) body.address = form.address.trim();
       sending.value = true;
+      progress.value = 0;
       try {
-        const m = await api.post('/api/v1/matters', body);
-        ElMessage.success(`已上报：${m.title}（${m.grid.name}）`);
+        const m = photos.value.length
+          ? await postForm('/api/v1/matters', reportForm(body), (p) => { progress.value = p; })
+          : await api.post('/api/v1/matters', body);
+        ElMessage.success(`已上报：${m.title}（${m.grid.name}）${m.photos?.length ? `，照片 ${m.photos.length} 张` : ''}`);
         Object.assign(form, emptyForm());
+        photos.value = [];
         clearGps();
         await loadRecent();
       } catch (e) {
@@ -112,9 +130,9 @@ export default {
       ? `${gps.lng.toFixed(6)}, ${gps.lat.toFixed(6)}${gps.accuracy ? `（精度约 ${Math.round(gps.accuracy)} 米）` : ''}` : ''));
 
     return {
-      form, grids, gps, gpsText, sending, error, recent, recentLoading, current, locate, clearGps, submit,
+      form, grids, gps, gpsText, sending, photos, progress, error, recent, recentLoading, current, locate, clearGps, submit,
       canSelfHandle, selfHandle, done, conflict, openMatter, loadRecent, formatWhen, stateTag, URGENCY_LABEL,
-      PHOTOS_ENABLED, Location, Refresh,
+      Location, Refresh,
     };
   },
   render: renderReportPage,
