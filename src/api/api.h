@@ -45,6 +45,24 @@ void api_public_rate(struct req *r);
 void api_matters_flow(struct req *r);
 void api_matters_tick(struct req *r);
 void api_matters_photo(struct req *r);
+/* resident.c: the residents' pages without login (docs/api-matters.md "Residents"). A report
+   form carries up to RESIDENT_PHOTOS_MAX photos. */
+#define RESIDENT_PHOTOS_MAX 3
+#define RESIDENT_FORM_MAX_BODY (3u * 8 * 1024 * 1024 + 64 * 1024)
+void api_resident_report_page(struct req *r);
+void api_resident_report_post(struct req *r);
+void api_resident_track_page(struct req *r);
+void api_resident_rate_post(struct req *r);
+void api_matters_contact(struct req *r);
+/* The context of a public route: the request's, but acting as nobody even when a session cookie
+   came along (a public write is never made in a staff member's name). */
+struct dom_ctx;
+void api_public_ctx(struct req *r, struct dom_ctx *x);
+/* The residents' report quotas (per address and per grid) for the JSON API: 0 when the report
+   may go on, -1 after answering 429 (over the quota: the JSON API has no challenge to ask);
+   api_resident_counted counts a report made. */
+int api_resident_quota_or_respond(struct req *r, const char *grid);
+void api_resident_counted(struct req *r, const char *grid);
 
 void api_regions_list(struct req *r);
 void api_region_get(struct req *r);

@@ -459,11 +459,14 @@ void api_public_report(struct req *r)
 			in.grid_code = grid;
 		}
 	}
-	api_ctx(r, &x);
+	if (api_resident_quota_or_respond(r, in.grid_code) < 0)
+		return;
+	api_public_ctx(r, &x);
 	if (matter_public_report(&x, &in, contact, code, &id, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
+	api_resident_counted(r, in.grid_code);
 	api_written(r);
 	resp_json(r, 201,
 	          json_pack("{s:s,s:s+}", "tracking_code", code, "track_url", "/public/track/",
@@ -476,7 +479,7 @@ void api_public_track(struct req *r)
 	struct dom_ctx x;
 	json_t *o;
 
-	api_ctx(r, &x);
+	api_public_ctx(r, &x);
 	o = matter_track(&x, req_param(r, "code"), &e);
 	if (!o)
 		respond_dom_err(r, &e);
@@ -501,7 +504,7 @@ void api_public_rate(struct req *r)
 		resp_error(r, 400, "bad_rating", "评价应为 1（满意）、2（基本满意）或 3（不满意）");
 		return;
 	}
-	api_ctx(r, &x);
+	api_public_ctx(r, &x);
 	if (matter_rate(&x, req_param(r, "code"), (int)json_integer_value(rating), comment, &e) <
 	    0) {
 		respond_dom_err(r, &e);

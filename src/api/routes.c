@@ -15,9 +15,16 @@ const struct route api_routes[] = {
 	  ROUTE_INTERNAL },
 	/* Residents, without login (Art. 18): report, follow and rate a matter by its tracking
 	   code. */
-	{ "POST", "/api/v1/public/reports", api_public_report, "public", 64 * 1024, 0 },
+	{ "POST", "/api/v1/public/reports", api_public_report, "public", 0, 0 },
 	{ "GET", "/api/v1/public/track/:code", api_public_track, "public", 0, 0 },
 	{ "POST", "/api/v1/public/track/:code/rating", api_public_rate, "public", 4096, 0 },
+	/* The residents' pages (server-rendered; the notice board's QR code leads to the first). */
+	{ "GET", "/public/report/:code", api_resident_report_page, "public", 0, 0 },
+	{ "POST", "/public/report/:code", api_resident_report_post, "public",
+	  RESIDENT_FORM_MAX_BODY, ROUTE_MULTIPART },
+	{ "GET", "/public/track/:code", api_resident_track_page, "public", 0, 0 },
+	{ "POST", "/public/track/:code/rate", api_resident_rate_post, "public", 16 * 1024,
+	  ROUTE_MULTIPART },
 	/* Matters and their flow (R7-R9; docs/api-matters.md, docs/matter-flow.md). The flow
 	   permission of each action is checked by the domain against the state table. */
 	{ "GET", "/api/v1/matters", api_matters_list, "matter.read", 0, 0 },
@@ -30,6 +37,7 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", PHOTO_FORM_MAX_BODY,
 	  ROUTE_MULTIPART },
 	{ "GET", "/api/v1/matters/:id/photos/:hash", api_matters_photo, "matter.read", 0, 0 },
+	{ "GET", "/api/v1/matters/:id/contact", api_matters_contact, "matter.read", 0, 0 },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },

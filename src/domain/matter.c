@@ -1623,6 +1623,8 @@ int matter_public_report(const struct dom_ctx *x, const struct matter_report *in
 		return dom_err_set(e, 400, "bad_field", "地址须为 1 至 200 个字符");
 	if (!in->grid_code || !*in->grid_code)
 		return dom_err_set(e, 400, "missing_location", "请提供位置或选择网格");
+	if (matter_photos_check(FA_REPORT, in->photos, in->nphotos, e) < 0)
+		return -1;
 	randombytes_buf(rnd, sizeof rnd);
 	for (size_t i = 0; i < sizeof rnd; i++)
 		code[i] = tracking_alphabet[rnd[i] & 31];

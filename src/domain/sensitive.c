@@ -20,6 +20,7 @@ const struct field_class_def sensitive_fields[] = {
 	{ "worker", "birth_date", FIELD_PERSONAL, MASK_ALL },
 	{ "worker", "work_phone", FIELD_PUBLIC, MASK_NONE }, /* published by Art. 15 */
 	{ "audit", "source", FIELD_INTERNAL, MASK_NONE },
+	{ "matter", "reporter_contact", FIELD_PERSONAL, MASK_PHONE }, /* a resident's, sealed */
 };
 
 const size_t sensitive_field_count = sizeof sensitive_fields / sizeof sensitive_fields[0];

@@ -89,6 +89,8 @@ before(async () => {
       WANGGE_LOCKOUT_ADDRESS_FAILURES: '100000',
       WANGGE_SESSION_IDLE_S: '604800',
       WANGGE_SESSION_ABSOLUTE_S: '2592000',
+      // Every caller reports as a resident from 127.0.0.1: no quota in the way.
+      WANGGE_REPORT_QUOTA_ADDRESS: '100000/100000',
     },
   });
   w = await buildWorld(server, table);

@@ -24,7 +24,7 @@ const ACTION_TYPE = {
   accept: 'primary', dispatch: 'primary', sign: 'primary', submit: 'primary', self_handle: 'primary',
   verify: 'success', close: 'success', approve_extension: 'success',
   reject: 'danger', return: 'warning', rework: 'warning', deny_extension: 'warning', escalate: 'warning',
-  explain_overdue: 'danger',
+  explain_overdue: 'danger', mark_spam: 'danger',
 };
 
 export default {
@@ -36,12 +36,16 @@ export default {
     const loading = ref(false);
     const error = ref('');
     const current = ref(null); // the action whose dialog is open
+    const contact = ref(null); // the resident reporter's contact, masked
 
     async function load() {
       loading.value = true;
       try {
         matter.value = await api.get(`/api/v1/matters/${props.id}`);
         error.value = '';
+        // A resident's contact: personal data, shown masked (GET .../contact).
+        contact.value = matter.value.source === 'resident'
+          ? (await api.get(`/api/v1/matters/${props.id}/contact`)).contact : null;
       } catch (e) {
         error.value = e.status === 404 ? '事项不存在，或不在您的查看范围内' : e.message;
         if (e.status !== 404) reportError(e);
@@ -61,7 +65,7 @@ export default {
     const back = () => (history.length > 1 ? history.back() : navigate('/matters'));
 
     return {
-      matter, loading, error, current, load, open, done, conflict, alert, timeline, back, narrow, stateText,
+      matter, contact, loading, error, current, load, open, done, conflict, alert, timeline, back, narrow, stateText,
       eventLines, formatDue, formatWhen, formatDateTime, stateTag, categoryLabel, ACTION_TYPE, ASSIGNMENT_STATUS,
       ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, ArrowLeft, Refresh,
     };
