@@ -40,6 +40,8 @@ void api_matters_act(struct req *r);
 void api_matters_counts(struct req *r);
 void api_matters_flow(struct req *r);
 void api_matters_tick(struct req *r);
+/* stream.c: live updates of matters as server-sent events (docs/api-stream.md) */
+void api_stream(struct req *r);
 
 void api_regions_list(struct req *r);
 void api_region_get(struct req *r);

@@ -22,6 +22,9 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/matters/:id", api_matters_get, "matter.read", 0, 0 },
 	{ "POST", "/api/v1/matters/:id/actions", api_matters_act, "matter.act", MATTER_MAX_BODY,
 	  0 },
+	/* Live updates of the matters in the caller's scope (server-sent events; issue 11;
+	   docs/api-stream.md). */
+	{ "GET", "/api/v1/stream", api_stream, "matter.read", 0, 0 },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },
