@@ -41,12 +41,16 @@ struct stream {
 	struct stream *prev, *next;
 	struct http_stream *h;
 	struct app *app;
-	const struct principal *p; /* the request's caller: lives as long as the connection */
-	int64_t owner;             /* user id, or -token id: the per-user cap */
-	uint64_t cursor;           /* the next seq to look at */
-	uint64_t ready_id;         /* the id the "ready" event carries (0: none, a resume) */
-	int64_t next_beat_ms;      /* monotonic */
-	int64_t session_id;        /* 0 for API tokens */
+	/* A copy of the caller's principal (its own grid list, no permissions: the route's
+	   permission was checked), so the request's caller is let go at once: an idle stream
+	   keeps only this struct. */
+	struct principal p;
+	int64_t *grids;
+	int64_t owner;        /* user id, or -token id: the per-user cap */
+	uint64_t cursor;      /* the next seq to look at */
+	uint64_t ready_id;    /* the id the "ready" event carries (0: none, a resume) */
+	int64_t next_beat_ms; /* monotonic */
+	int64_t session_id;   /* 0 for API tokens */
 	unsigned char session_hash[32];
 	const char *token; /* "wgt_..." of an API token caller (request memory), or NULL */
 	unsigned ready_sent : 1, once : 1, ending : 1;
@@ -70,7 +74,7 @@ static void on_change(const struct matter_change *ch, void *arg)
 	for (struct stream *s = head; s; s = s->next) {
 		if (!s->h)
 			continue; /* still starting: its first read starts at its cursor anyway */
-		if (matter_feed_visible(s->p, &ch->keys))
+		if (matter_feed_visible(&s->p, &ch->keys))
 			http_stream_wake(s->h);
 		else if (s->cursor == ch->seq)
 			s->cursor = ch->seq + 1;
@@ -204,7 +208,7 @@ static long produce(void *state, char *buf, size_t max)
 	while (s->ready_sent) {
 		struct matter_change ch;
 		uint64_t c = s->cursor;
-		int rc = matter_feed_read(&c, s->p, &ch);
+		int rc = matter_feed_read(&c, &s->p, &ch);
 
 		if (rc == 0) {
 			s->cursor = c;
@@ -265,6 +269,7 @@ static void release(void *state)
 		s->next->prev = s->prev;
 	nstreams--;
 	pthread_mutex_unlock(&lock);
+	free(s->grids);
 	free(s);
 }
 
@@ -316,11 +321,23 @@ void api_stream(struct req *r)
 		return;
 	}
 	s->app = req_app(r);
-	s->p = req_principal(r);
-	s->owner = s->p->user_id ? s->p->user_id : -s->p->token_id;
+	s->p = *req_principal(r);
+	s->p.impl = NULL;
+	s->p.grid_ids = NULL;
+	if (s->p.ngrids) {
+		s->grids = calloc(s->p.ngrids, sizeof *s->grids);
+		if (!s->grids) {
+			free(s);
+			resp_error(r, 500, "internal", "服务器内部错误");
+			return;
+		}
+		memcpy(s->grids, req_principal(r)->grid_ids, s->p.ngrids * sizeof *s->grids);
+		s->p.grid_ids = s->grids;
+	}
+	s->owner = s->p.user_id ? s->p.user_id : -s->p.token_id;
 	s->once = once && strcmp(once, "1") == 0;
 	s->next_beat_ms = clock_mono_ms() + heartbeat_ms;
-	if (s->p->token_id && auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+	if (s->p.token_id && auth && strncasecmp(auth, "Bearer ", 7) == 0) {
 		s->token = auth + 7;
 	} else if (c && c->session_id && req_cookie(r, SESSION_COOKIE)) {
 		s->session_id = c->session_id;
@@ -348,6 +365,7 @@ void api_stream(struct req *r)
 	}
 	pthread_mutex_unlock(&lock);
 	if (refused) {
+		free(s->grids);
 		free(s);
 		resp_header(r, "Retry-After", "30");
 		if (refused == 1)
@@ -358,6 +376,8 @@ void api_stream(struct req *r)
 			           "您打开的实时更新连接过多，请关闭多余的页面后重试");
 		return;
 	}
+	/* The caller is copied: let the request's go now (a GET has no audit record to write). */
+	req_set_principal(r, access_anonymous(), NULL, NULL);
 	resp_header(r, "X-Accel-Buffering", "no"); /* nginx: pass events on at once */
 	h = resp_stream(r, 200, "text/event-stream; charset=utf-8", &stream_ops, s);
 	if (!h) {

@@ -566,8 +566,8 @@ static int has_header(const struct req *r, const char *name)
 /* ---- streamed responses ---- */
 
 /* The block a stream's produce fills at a time (MHD's buffer per call). Small: it is allocated
-   per response, and an event is about 200 bytes. */
-#define HTTP_STREAM_BLOCK 2048
+   per response (an idle stream keeps it), and an event is about 200 bytes. */
+#define HTTP_STREAM_BLOCK 512
 
 struct http_stream *resp_stream(struct req *r, int status, const char *content_type,
                                 const struct http_stream_ops *ops, void *state)
