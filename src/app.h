@@ -25,6 +25,11 @@ struct app_config {
 	/* Reverse proxies whose X-Forwarded-For / X-Real-IP are believed (http/proxy.h); NULL or
 	   empty: the socket address is the client. */
 	const struct proxy_list *trusted_proxies;
+	/* Live streams (api/stream.c): at most this many open at once (the server accepts this
+	   many connections more), and this many per user or API token. */
+	unsigned max_streams;
+	unsigned max_streams_per_user;
+	unsigned stream_heartbeat_ms; /* 0: STREAM_HEARTBEAT_MS (api/stream.h) */
 };
 
 struct security_config;

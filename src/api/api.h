@@ -63,6 +63,8 @@ void api_public_ctx(struct req *r, struct dom_ctx *x);
    api_resident_counted counts a report made. */
 int api_resident_quota_or_respond(struct req *r, const char *grid);
 void api_resident_counted(struct req *r, const char *grid);
+/* stream.c: live updates of matters as server-sent events (docs/api-stream.md) */
+void api_stream(struct req *r);
 
 void api_regions_list(struct req *r);
 void api_region_get(struct req *r);

@@ -38,6 +38,9 @@ const struct route api_routes[] = {
 	  ROUTE_MULTIPART },
 	{ "GET", "/api/v1/matters/:id/photos/:hash", api_matters_photo, "matter.read", 0, 0 },
 	{ "GET", "/api/v1/matters/:id/contact", api_matters_contact, "matter.read", 0, 0 },
+	/* Live updates of the matters in the caller's scope (server-sent events; issue 11;
+	   docs/api-stream.md). */
+	{ "GET", "/api/v1/stream", api_stream, "matter.read", 0, 0 },
 	/* Regions and grids (R1; docs/api-grids.md). Literal paths before ":code" ones. */
 	{ "GET", "/api/v1/regions", api_regions_list, "region.read", 0, 0 },
 	{ "POST", "/api/v1/regions", api_region_create, "region.write", GRID_MAX_BODY, 0 },

@@ -23,6 +23,8 @@
 #include "domain/totp_enrol.h"
 #include "domain/upload.h"
 #include "api/api.h"
+#include "api/stream.h"
+#include "domain/matter_feed.h"
 #include "http/http.h"
 #include "http/proxy.h"
 #include "http/ratelimit.h"
@@ -36,6 +38,7 @@ static void serve_usage(void)
 	      "                    [--max-body BYTES] [--enable-internal] [--secure-cookies]\n"
 	      "                    [--trusted-proxy ADDR[/BITS][,ADDR[/BITS]...]]\n"
 	      "                    [--public-url URL] [--public-rate N]\n"
+	      "                    [--max-streams N] [--max-streams-per-user N]\n"
 	      "  --db PATH          database file (WANGGE_DB, default wangge.db)\n"
 	      "  --listen ADDR:PORT address to listen on (WANGGE_LISTEN, default 127.0.0.1:8080;\n"
 	      "                     port 0 picks a free port, logged as event=listening)\n"
@@ -53,6 +56,10 @@ static void serve_usage(void)
 	      "                     request's Host when it is a plain host name)\n"
 	      "  --public-rate N    requests a minute per client address to the public pages\n"
 	      "                     (WANGGE_PUBLIC_RATE, default 60; also the burst)\n"
+	      "  --max-streams N    live update streams open at once (WANGGE_MAX_STREAMS,\n"
+	      "                     default 10000; the server accepts this many connections more)\n"
+	      "  --max-streams-per-user N   of them per user or API token\n"
+	      "                     (WANGGE_MAX_STREAMS_PER_USER, default 8)\n"
 	      "Security parameters (sessions, lockout, Argon2 cost) come from WANGGE_* variables;\n"
 	      "see docs/security.md.\n",
 	      stderr);
@@ -71,6 +78,8 @@ int cmd_serve(int argc, char **argv)
 		{ "trusted-proxy", required_argument, NULL, 'p' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "public-rate", required_argument, NULL, 'r' },
+		{ "max-streams", required_argument, NULL, 'm' },
+		{ "max-streams-per-user", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +96,8 @@ int cmd_serve(int argc, char **argv)
 	const char *max_body = cli_env("WANGGE_MAX_BODY", "65536");
 	const char *public_url = cli_env("WANGGE_PUBLIC_URL", "");
 	const char *public_rate = cli_env("WANGGE_PUBLIC_RATE", "60");
+	const char *max_streams = cli_env("WANGGE_MAX_STREAMS", "10000");
+	const char *max_streams_user = cli_env("WANGGE_MAX_STREAMS_PER_USER", "8");
 	unsigned rate;
 	struct files *files = NULL;
 	unsigned n;
@@ -109,6 +120,8 @@ int cmd_serve(int argc, char **argv)
 		case 'p': trusted = optarg; break;
 		case 'u': public_url = optarg; break;
 		case 'r': public_rate = optarg; break;
+		case 'm': max_streams = optarg; break;
+		case 'M': max_streams_user = optarg; break;
 		case 'h': serve_usage(); return 0;
 		default: serve_usage(); return 2;
 		}
@@ -148,6 +161,12 @@ int cmd_serve(int argc, char **argv)
 	if (cli_parse_uint(public_rate, 1, 100000, &rate) < 0) {
 		fprintf(stderr, "wangge serve: bad --public-rate '%s' (want 1..100000)\n",
 		        public_rate);
+		return 2;
+	}
+	if (cli_parse_uint(max_streams, 1, 1000000, &cfg.max_streams) < 0 ||
+	    cli_parse_uint(max_streams_user, 1, 1000000, &cfg.max_streams_per_user) < 0) {
+		fprintf(stderr, "wangge serve: bad --max-streams or --max-streams-per-user (want "
+		                "1..1000000)\n");
 		return 2;
 	}
 	app.public_url = *public_url ? public_url : NULL;
@@ -246,9 +265,27 @@ int cmd_serve(int argc, char **argv)
 		    0)
 			log_warn("matter.scheduler_off", "reason=\"cannot start\"");
 	}
+	/* The change feed of matters and the live streams that read it (api/stream.h); event ids
+	   start above the start time in microseconds, so an id of an earlier run is never ours. */
+	{
+		/* Tests shrink the ring and the heartbeat (docs/api-stream.md). */
+		const char *ring = getenv("WANGGE_FEED_RING"),
+		           *beat = getenv("WANGGE_STREAM_HEARTBEAT_MS");
+		unsigned long r = ring ? strtoul(ring, NULL, 10) : MATTER_FEED_DEFAULT_CAPACITY;
+		unsigned long b = beat ? strtoul(beat, NULL, 10) : 0;
+
+		if (r < 2 || r > 1000000)
+			r = MATTER_FEED_DEFAULT_CAPACITY;
+		cfg.stream_heartbeat_ms = b >= 100 && b <= 3600000 ? (unsigned)b : 0;
+		if (matter_feed_open(r, (uint64_t)clock_now() * 1000000u) < 0 ||
+		    api_streams_start(&cfg) < 0)
+			log_warn("stream.off", "reason=\"cannot start\"");
+	}
 	if (http_serve(&app, &api_http_hooks) == 0)
 		rc = 0;
 out:
+	api_streams_stop();
+	matter_feed_close();
 	matter_scheduler_stop();
 	caller_cache_close();
 	gridindex_holder_free(app.grids);

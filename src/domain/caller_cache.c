@@ -254,6 +254,23 @@ out:
 	return answer;
 }
 
+int64_t caller_cache_last_seen(const unsigned char key[32])
+{
+	struct entry *set, *e;
+	struct shard *sh;
+	int64_t last = 0;
+
+	if (!atomic_load(&opened))
+		return 0;
+	sh = shard_of(key, &set);
+	pthread_mutex_lock(&sh->lock);
+	e = find(set, key);
+	if (e)
+		last = e->last_seen;
+	pthread_mutex_unlock(&sh->lock);
+	return last;
+}
+
 /* Under the shard's lock: the entry to fill for a new key: a free one, else the least recently
    active (whose activity is queued first, so it is not lost). */
 static struct entry *victim(struct entry *set)

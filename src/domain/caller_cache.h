@@ -66,6 +66,10 @@ enum caller_cache_answer caller_cache_get(const unsigned char key[32], const str
 int caller_cache_put(const unsigned char key[32], uint64_t generation, const struct dom_ctx *x,
                      const struct caller *c, int64_t expires_at, int64_t stored_last_seen);
 
+/* The last activity the cache knows of for the session whose token hashes to key, without
+   noting any (0 when it holds none): for checks that must not keep a session alive. */
+int64_t caller_cache_last_seen(const unsigned char key[32]);
+
 /* Counters, for tests and benchmarks. */
 struct caller_cache_stats {
 	uint64_t hits, misses, touches_written, touches_dropped;

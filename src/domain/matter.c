@@ -16,6 +16,7 @@
 #include "domain/access.h"
 #include "domain/audit.h"
 #include "domain/calendar.h"
+#include "domain/matter_feed.h"
 #include "domain/matter_internal.h"
 #include "domain/matter_item.h"
 #include "domain/region.h"
@@ -981,6 +982,7 @@ int matter_report(const struct dom_ctx *x, const struct matter_report *in, int64
 	dom_write_object(&w, "grid:%s", in->grid_code);
 	if (dom_write(x, &w, e) < 0)
 		return -1;
+	matter_feed_note(x, r.id, MATTER_FEED_NEW); /* after the commit: the live streams */
 	*id = r.id;
 	return 0;
 }
@@ -1558,6 +1560,9 @@ int matter_act(const struct dom_ctx *x, const struct matter_action *in, struct d
 		return dom_err_set(e, 500, "internal", "内部错误");
 	dom_write_object(&w, "matter:%lld", (long long)in->matter_id);
 	rc = dom_write(x, &w, e);
+	if (rc == 0) /* after the commit: the live streams */
+		matter_feed_note(x, in->matter_id,
+		                 a.row->from != a.v.state ? MATTER_FEED_STATE : MATTER_FEED_UPDATE);
 	json_decref(a.f);
 	json_decref(a.limits);
 	return rc;

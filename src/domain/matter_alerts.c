@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "domain/matter.h"
+#include "domain/matter_feed.h"
 #include "domain/matter_internal.h"
 #include "store/store.h"
 
@@ -21,6 +22,9 @@
 struct tick_arg {
 	int64_t changed;
 	int more;
+	/* The matters whose colour changed, for the live streams after the commit. */
+	size_t nids;
+	int64_t ids[2 * TICK_BATCH];
 };
 
 static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, struct dom_err *e)
@@ -90,6 +94,8 @@ static int tick_matters(struct store_conn *c, int64_t now, struct tick_arg *t, s
 				return e->status ? -1 : dom_err_store(e, -1);
 			}
 			t->changed++;
+			if (t->nids < sizeof t->ids / sizeof t->ids[0])
+				t->ids[t->nids++] = r->id;
 		}
 		free(rows);
 	}
@@ -200,12 +206,15 @@ int matter_alerts_tick(const struct dom_ctx *x, int64_t *changed, struct dom_err
 	*changed = 0;
 	do {
 		t.more = 0;
+		t.nids = 0;
 		due = tick_due(x, e);
 		if (due <= 0)
 			return due;
 		dom_write_object(&w, "matters");
 		if (dom_write(x, &w, e) < 0)
 			return -1;
+		/* after the commit: the live streams */
+		matter_feed_note_many(x, t.ids, t.nids, MATTER_FEED_ALERT);
 		*changed += t.changed;
 		t.changed = 0;
 	} while (t.more);

@@ -523,6 +523,23 @@ int session_authenticate(const struct dom_ctx *x, const char *cookie, struct cal
 	return 1;
 }
 
+int session_alive(const struct dom_ctx *x, const unsigned char token_hash[32])
+{
+	struct store_conn *c = store_reader(x->store);
+	struct session_row s;
+	int64_t known = caller_cache_last_seen(token_hash), last;
+	int r;
+
+	if (!c)
+		return -1;
+	r = load_session(c, token_hash, &s);
+	if (r != 1)
+		return r;
+	sodium_memzero(s.csrf, sizeof s.csrf);
+	last = known > s.last_seen ? known : s.last_seen;
+	return x->now < s.expires && x->now - last < x->security->session_idle_s;
+}
+
 int session_csrf_ok(const struct caller *c, const char *header)
 {
 	unsigned char h[32];

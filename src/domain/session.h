@@ -69,6 +69,11 @@ int session_login(const struct dom_ctx *x, const struct login_request *rq,
    from the caller cache when it holds the session; last_seen_at is brought up to date at most
    every min(60 s, idle/4), in the background when the cache is open. */
 int session_authenticate(const struct dom_ctx *x, const char *cookie, struct caller *out);
+/* 1 while the session whose token hashes to token_hash is valid at x->now (not revoked, not
+   past its absolute or idle expiry), 0 when it ended, -1 on a database error. Unlike
+   session_authenticate it counts as no activity: a live stream's heartbeat asks it, and an open
+   page must not keep its session from timing out. */
+int session_alive(const struct dom_ctx *x, const unsigned char token_hash[32]);
 /* 1 when header is the CSRF token of c's session (constant time). */
 int session_csrf_ok(const struct caller *c, const char *header);
 

@@ -124,5 +124,29 @@ void resp_bytes(struct req *r, int status, const char *content_type, const void 
    default "no-store" of API answers. */
 void resp_file(struct req *r, int status, const char *content_type, int fd, uint64_t size);
 
+/* ---- streamed responses (server-sent events, api/stream.c) ----
+ *
+ * A response whose body is produced as it goes and may stay open for hours. It holds no thread:
+ * when produce has nothing to send, the connection is suspended (libmicrohttpd's
+ * MHD_suspend_connection) until http_stream_wake resumes it, from any thread. */
+struct http_stream;
+struct http_stream_ops {
+	/* On the connection's thread: writes up to max bytes of the body into buf and returns how
+	   many (> 0); 0 when there is nothing to send now (the connection is parked until
+	   http_stream_wake); -1 to end the body. */
+	long (*produce)(void *state, char *buf, size_t max);
+	/* The connection ended: state is never used again. Called once, also when the response
+	   never started. */
+	void (*release)(void *state);
+};
+/* Answers r with a streamed body of content_type (static) through ops and state. Returns the
+   stream's handle (valid until ops->release returns), or NULL when out of memory: then r
+   answers 500 and ops->release is NOT called (the caller still owns state). */
+struct http_stream *resp_stream(struct req *r, int status, const char *content_type,
+                                const struct http_stream_ops *ops, void *state);
+/* Makes produce run again soon (it may find nothing). Any thread; s must be valid. */
+void http_stream_wake(struct http_stream *s);
+/* Open streamed responses (for /healthz and the benchmarks). */
+unsigned http_stream_count(void);
 #include "base/banned.h"
 #endif

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +69,26 @@ struct req {
 	void *auth;
 	void (*auth_release)(void *);
 	int audited;
+	/* a streamed response (resp_stream), and the body bytes it sent */
+	struct http_stream *stream;
+	uint64_t streamed;
 };
+
+/* A streamed response. Every field but ops and state is guarded by streams_lock; the list of
+   open streams lets shutdown end them (a suspended connection must be resumed before the
+   daemon stops). */
+struct http_stream {
+	struct http_stream *prev, *next;
+	struct MHD_Connection *conn;
+	const struct http_stream_ops *ops;
+	void *state;
+	int suspended; /* parked by the reader, not yet resumed */
+	int woken;     /* a wake arrived while the reader ran */
+};
+
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_stream *streams_head;
+static unsigned streams_open;
 
 static atomic_int http_in_flight;
 static atomic_int http_stopping; /* set on SIGTERM/SIGINT: answers then close their connection */
@@ -462,8 +483,26 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
 	return r;
 }
 
+static void stream_free(struct http_stream *s)
+{
+	/* The owner forgets it first (no wake after this), then the list. */
+	s->ops->release(s->state);
+	pthread_mutex_lock(&streams_lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		streams_head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	streams_open--;
+	pthread_mutex_unlock(&streams_lock);
+	free(s);
+}
+
 static void req_free(struct req *r)
 {
+	if (r->stream)
+		stream_free(r->stream);
 	if (r->auth && r->auth_release)
 		r->auth_release(r->auth);
 	multipart_free(r->form);
@@ -524,6 +563,111 @@ static int has_header(const struct req *r, const char *name)
 	return 0;
 }
 
+/* ---- streamed responses ---- */
+
+/* The block a stream's produce fills at a time (MHD's buffer per call). Small: it is allocated
+   per response (an idle stream keeps it), and an event is about 200 bytes. */
+#define HTTP_STREAM_BLOCK 512
+
+struct http_stream *resp_stream(struct req *r, int status, const char *content_type,
+                                const struct http_stream_ops *ops, void *state)
+{
+	struct http_stream *s = calloc(1, sizeof *s);
+
+	if (!s || r->stream) {
+		free(s);
+		resp_error(r, 500, "internal", "服务器内部错误");
+		return NULL;
+	}
+	s->conn = r->conn;
+	s->ops = ops;
+	s->state = state;
+	buf_reset(&r->out);
+	r->status = status;
+	r->content_type = content_type;
+	r->stream = s;
+	pthread_mutex_lock(&streams_lock);
+	s->next = streams_head;
+	if (streams_head)
+		streams_head->prev = s;
+	streams_head = s;
+	streams_open++;
+	pthread_mutex_unlock(&streams_lock);
+	return s;
+}
+
+/* Under streams_lock. */
+static void stream_wake_locked(struct http_stream *s)
+{
+	if (s->suspended) {
+		s->suspended = 0;
+		MHD_resume_connection(s->conn);
+	} else {
+		s->woken = 1;
+	}
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+	pthread_mutex_lock(&streams_lock);
+	stream_wake_locked(s);
+	pthread_mutex_unlock(&streams_lock);
+}
+
+unsigned http_stream_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&streams_lock);
+	n = streams_open;
+	pthread_mutex_unlock(&streams_lock);
+	return n;
+}
+
+/* Shutdown: every stream ends at its next produce; parked ones are resumed to get there. */
+static void streams_end_all(void)
+{
+	pthread_mutex_lock(&streams_lock);
+	for (struct http_stream *s = streams_head; s; s = s->next)
+		stream_wake_locked(s);
+	pthread_mutex_unlock(&streams_lock);
+}
+
+/* MHD's content reader of a stream. Returning 0 is allowed only with the connection suspended
+   (else MHD would call again at once: a busy loop), so the reader parks the connection under
+   streams_lock unless a wake came in while produce ran; then it asks produce again. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct req *r = cls;
+	struct http_stream *s = r->stream;
+
+	(void)pos;
+	for (;;) {
+		long n;
+
+		if (atomic_load(&http_stopping))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		pthread_mutex_lock(&streams_lock);
+		s->woken = 0;
+		pthread_mutex_unlock(&streams_lock);
+		n = s->ops->produce(s->state, buf, max);
+		if (n < 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (n > 0) {
+			r->streamed += (uint64_t)n;
+			return (ssize_t)n;
+		}
+		pthread_mutex_lock(&streams_lock);
+		if (!s->woken && !atomic_load(&http_stopping)) {
+			s->suspended = 1;
+			MHD_suspend_connection(r->conn);
+			pthread_mutex_unlock(&streams_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&streams_lock);
+	}
+}
+
 static int queue_response(struct req *r)
 {
 	struct MHD_Response *resp;
@@ -531,7 +675,10 @@ static int queue_response(struct req *r)
 
 	if (r->status == 0)
 		resp_error(r, 500, "no_response", "服务器内部错误：处理程序未返回结果");
-	if (r->fd >= 0) {
+	if (r->stream) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
+		                                         stream_reader, r, NULL);
+	} else if (r->fd >= 0) {
 		resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
 		if (resp)
 			r->fd = -1; /* MHD closes it */
@@ -692,7 +839,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_event_buffered(LOG_INFO, "request",
 	                   "method=%s path=%s status=%d bytes=%zu dur_us=%lld client=%s%s",
 	                   r->method, log_quote(r->path, path, sizeof path), r->status,
-	                   r->fd_size ? (size_t)r->fd_size : r->out.len,
+	                   r->stream    ? (size_t)r->streamed
+	                   : r->fd_size ? (size_t)r->fd_size
+	                                : r->out.len,
 	                   (long long)(clock_mono_us() - r->start_us), r->client,
 	                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	log_set_request_id(NULL);
@@ -725,13 +874,28 @@ void http_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Each connection is a descriptor: the soft limit goes up to what the streams need (at most
+   the hard limit; a shortfall is logged, and accept then fails beyond it). */
+static void raise_fd_limit(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_warn("http.fd_limit", "want=%llu have=%llu", (unsigned long long)want,
+		         (unsigned long long)rl.rlim_cur);
+}
+
 int http_serve(struct app *app, const struct http_hooks *hooks)
 {
 	const struct app_config *cfg = app->cfg;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME;
 	sigset_t set;
 	int sig = 0;
 	MHD_socket lsock;
@@ -754,16 +918,17 @@ int http_serve(struct app *app, const struct http_hooks *hooks)
 			goto bad_addr;
 	}
 	csp_init(app->web_root);
+	raise_fd_limit((rlim_t)HTTP_MAX_CONNECTIONS + cfg->max_streams + 256);
 	if (log_buffer_start(LOG_FLUSH_MS) != 0)
 		log_warn("log.unbuffered", "reason=%s", "the log flusher did not start");
-	d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, app,
-	                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-	                     (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-	                     (unsigned)(cfg->threads ? cfg->threads : 4),
-	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
-	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	d = MHD_start_daemon(
+	        flags, (uint16_t)cfg->port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER,
+	        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS + cfg->max_streams,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
+	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		log_error("http.start_failed", "addr=%s port=%u error=\"%s\"", cfg->listen_addr,
 		          cfg->port, strerror(errno));
@@ -787,6 +952,7 @@ int http_serve(struct app *app, const struct http_hooks *hooks)
 	   the descriptor until MHD_stop_daemon. */
 	if (lsock != MHD_INVALID_SOCKET)
 		shutdown(lsock, SHUT_RDWR);
+	streams_end_all();
 	deadline = clock_mono_ms() + HTTP_SHUTDOWN_GRACE_MS;
 	while (atomic_load(&http_in_flight) > 0 && clock_mono_ms() < deadline) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };

@@ -83,6 +83,9 @@ export function watch(page) {
   });
   page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
   page.on('requestfailed', (req) => {
+    // The live-update stream (web/app/stream.js) is open for as long as the page is: leaving the
+    // page always aborts it.
+    if (new URL(req.url()).pathname === '/api/v1/stream' && req.failure()?.errorText === 'net::ERR_ABORTED') return;
     if (!isAllowed(req.url())) errors.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
   });
   page.on('response', (res) => {

@@ -326,6 +326,10 @@ describe('事项 in the browser: report → accept → dispatch → sign / retur
 
   test('the township verifies (a stale page is reloaded) and closes; the timeline shows every step', async () => {
     await actAs(clients.township);
+    // The live stream would reload the page at once when someone else acts (stream.test.mjs
+    // shows that); without it the page stays stale, which is what this step is about.
+    await page.route('**/api/v1/stream', (route) => route.abort());
+    p.allow('/api/v1/stream');
     const shown = await open(`#/matters/${matterId}`, isPath(`/api/v1/matters/${matterId}`));
     await p.waitForText('[data-field=state]', '已办结');
     // Someone else verifies meanwhile: the page's version is stale.

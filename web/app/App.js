@@ -9,6 +9,7 @@ import LoginPage from './pages/login.js';
 import PasswordPage from './pages/password.js';
 import TotpPage from './pages/totp.js';
 import { narrow } from './screen.js';
+import { clearUnseen, live, startStream, stopStream } from './stream.js';
 import { renderNavMenu, renderApp } from './gen/App.js';
 
 export const SYSTEM_NAME = '城乡网格化服务管理信息系统';
@@ -64,6 +65,13 @@ export default {
       }
     }, { immediate: true });
     loadSession();
+    // Live updates while someone who reads matters is in; the badge clears on the queue.
+    watch([mode, () => session.user && can('matter.read')], ([m, reads]) => {
+      if (m === 'app' && reads) startStream();
+      else stopStream();
+    }, { immediate: true });
+    watch([() => route.path, () => live.unseen], ([p]) => { if (p === '/matters') clearUnseen(); }, { immediate: true });
+    const openQueue = () => { clearUnseen(); navigate('/matters'); };
     const allowed = computed(() => !current.value || can(current.value.permission));
     watchEffect(() => {
       const title = mode.value === 'login' ? '登录' : current.value?.title;
@@ -82,7 +90,7 @@ export default {
       }
     }
     return { SYSTEM_NAME, current, drawer, narrow, goHome, MenuIcon, ArrowDown, UserIcon, mode, session, route,
-      allowed, onUserCommand, loadSession };
+      allowed, onUserCommand, loadSession, live, openQueue };
   },
   render: renderApp,
 };

@@ -5,12 +5,13 @@
 // open larger, and one button per action this user may take now (the server's `actions`):
 // each opens the action dialog, which submits with the version shown. After an action the page
 // shows the matter the server answered; a stale version reloads it and says so.
-import { computed, onMounted, ref } from 'vue';
+import { computed, onMounted, onUnmounted, ref } from 'vue';
 import { ArrowLeft, Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
 import { reportError } from '../session.js';
 import { narrow } from '../screen.js';
+import { onMatterChange } from '../stream.js';
 import { formatDateTime } from '../format.js';
 import {
   ActionDialog, ALERTS, ASSIGNMENT_STATUS, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
@@ -54,6 +55,10 @@ export default {
       }
     }
     onMounted(load);
+    // Live updates (stream.js): reload when this matter moved on (or the stream was reset).
+    onUnmounted(onMatterChange((c) => {
+      if (c.kind === 'reset' || (String(c.matter) === props.id && (!matter.value || c.version > matter.value.version))) load();
+    }));
 
     const open = (a) => { current.value = a; };
     function done(m) { current.value = null; matter.value = m; }

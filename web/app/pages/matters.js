@@ -3,12 +3,13 @@
 // 加载更多; reported matters can be accepted in bulk (one action per matter, in turn, each with
 // the version listed: the failures are reported per row). A click opens #/matters/:id, the
 // matter page (matter.js), which this module routes to.
-import { computed, onMounted, reactive, ref } from 'vue';
+import { computed, onMounted, onUnmounted, reactive, ref } from 'vue';
 import { Refresh, Search } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { navigate, route } from '../router.js';
 import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
+import { onMatterChange } from '../stream.js';
 import {
   ALERTS, ALERT_FILTERS, CATEGORY_LABEL, STATE_FILTERS, categoryLabel, formatDue, formatWhen, isConflict, runAction,
   stateTag, ItemPicker,
@@ -63,6 +64,34 @@ export const MatterQueue = {
       search();
     }
     onMounted(search);
+
+    // Live updates (stream.js): a new matter (or a reset) reloads the first page; a change to a
+    // listed matter refetches that row. Changes arriving together are handled once.
+    const LIST_FIELDS = ['state', 'state_label', 'version', 'due_at', 'alert', 'owner', 'updated_at'];
+    let pending = null;
+    function applyChanges(changes) {
+      if (changes.some((c) => c.kind === 'new' || c.kind === 'reset')) { search(); return; }
+      for (const id of new Set(changes.map((c) => c.matter))) {
+        const row = rows.value.find((r) => r.id === id);
+        const c = changes.filter((x) => x.matter === id).pop();
+        if (!row || row.version >= c.version) continue;
+        api.get(`/api/v1/matters/${id}`).then((m) => {
+          const i = rows.value.findIndex((r) => r.id === id);
+          if (i < 0 || rows.value[i].version >= m.version) return;
+          const next = { ...rows.value[i] };
+          for (const k of LIST_FIELDS) next[k] = m[k];
+          rows.value[i] = next;
+        }).catch(() => {});
+      }
+    }
+    const unsubscribe = onMatterChange((c) => {
+      if (!pending) {
+        pending = [];
+        setTimeout(() => { const list = pending; pending = null; applyChanges(list); }, 100);
+      }
+      pending.push(c);
+    });
+    onUnmounted(unsubscribe);
 
     const selectable = (row) => canAccept && row.state === 'reported';
     const onSelect = (list) => { selected.value = list; };
