@@ -1,7 +1,7 @@
 // 事项详情 (#/matters/:id): the matter's header (state, deadline colour), its fields, a small map
 // with the location and the grid outline, the assignments (who handles it, lead or co-handler,
 // status, deadline, overdue), the timeline of events (who, which organisation, when, and the
-// fields as text), and one button per action this user may take now (the server's `actions`):
+// fields as text), the supervision (督办 level, 催办 count), and one button per action this user may take now (the server's `actions`):
 // each opens the action dialog, which submits with the version shown. After an action the page
 // shows the matter the server answered; a stale version reloads it and says so.
 import { computed, onMounted, ref } from 'vue';
@@ -12,7 +12,7 @@ import { reportError } from '../session.js';
 import { narrow } from '../screen.js';
 import { formatDateTime } from '../format.js';
 import {
-  ActionDialog, ALERTS, ASSIGNMENT_STATUS, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
+  ActionDialog, ALERTS, ASSIGNMENT_STATUS, SUPERVISION, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
   STATE_LABEL, URGENCY_LABEL, categoryLabel, eventLines, formatDue, formatWhen, stateTag,
 } from '../matters.js';
 import { renderMatterDetail } from '../gen/pages/matter.js';
@@ -22,7 +22,7 @@ const ACTION_TYPE = {
   accept: 'primary', dispatch: 'primary', sign: 'primary', submit: 'primary', self_handle: 'primary',
   verify: 'success', close: 'success', approve_extension: 'success',
   reject: 'danger', return: 'warning', rework: 'warning', deny_extension: 'warning', escalate: 'warning',
-  explain_overdue: 'danger',
+  explain_overdue: 'danger', supervise: 'danger', remind: 'warning',
 };
 
 export default {
@@ -61,7 +61,7 @@ export default {
     return {
       matter, loading, error, current, load, open, done, conflict, alert, timeline, back, narrow, stateText,
       eventLines, formatDue, formatWhen, formatDateTime, stateTag, categoryLabel, ACTION_TYPE, ASSIGNMENT_STATUS,
-      ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, ArrowLeft, Refresh,
+      ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, SUPERVISION, ArrowLeft, Refresh,
     };
   },
   render: renderMatterDetail,

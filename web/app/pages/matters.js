@@ -11,7 +11,7 @@ import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
 import {
   ALERTS, ALERT_FILTERS, CATEGORY_LABEL, STATE_FILTERS, categoryLabel, formatDue, formatWhen, isConflict, runAction,
-  stateTag, ItemPicker,
+  stateTag, ItemPicker, SUPERVISION,
 } from '../matters.js';
 import MatterDetail from './matter.js';
 import { renderMatterQueue, renderMattersPage } from '../gen/pages/matters.js';
@@ -94,7 +94,7 @@ export const MatterQueue = {
     return {
       filter, rows, next, loading, selected, bulk, canAccept, search, loadMore, reset, selectable, onSelect, openRow,
       bulkAccept, alertOf, narrow, formatDue, formatWhen, stateTag, categoryLabel, STATE_FILTERS, ALERT_FILTERS,
-      CATEGORIES, Refresh, Search,
+      CATEGORIES, SUPERVISION, Refresh, Search,
     };
   },
   render: renderMatterQueue,
