@@ -235,8 +235,8 @@ int main(int argc, char **argv)
 			             : "dashboard of the county (matter_dashboard)",
 			       us, iterations, &dash_p50);
 			/* The same numbers counted from the matters (as
-			   tests/api/dashboard.test.mjs does): ?1 region code, ?2 path, ?3 today, ?4
-			   the week's Monday. */
+			   tests/api/dashboard.test.mjs does): ?1 region code, ?3 the start of
+			   today, ?4 six days before (the week's cost). */
 #define OPEN_STATES "('reported', 'accepted', 'in_progress', 'done', 'verified', 'reviewing')"
 #define LOCAL_DAY "strftime('%%Y-%%m-%%d', created_at + 28800, 'unixepoch')"
 			snprintf(q[0], sizeof q[0],
