@@ -62,6 +62,7 @@ describe('指挥大屏 and 督办 in the browser', () => {
     await actAs(leader);
     const d = await open('#/dashboard', isPath('/api/v1/matters/dashboard'));
     assert.equal(d.region, leader.login.org.region_code);
+    assert.equal(await page.locator('.app-aside .nav-menu .el-menu-item', { hasText: '指挥大屏' }).count(), 1, 'the menu entry');
     const today = Object.values(d.reported_today.by_source).reduce((s, n) => s + n, 0);
     for (const [card, want] of [['open', d.counts.open], ['yellow', d.counts.yellow], ['red', d.counts.red], ['today', today]]) {
       await p.waitForText(`[data-card=${card}] [data-field=value]`, want.toLocaleString('zh-CN'));

@@ -192,6 +192,11 @@ export default {
     const ranking = computed(() => (data.value ? rankOrganisations(data.value.organisations) : []));
     const todayEmpty = computed(() => data.value && !Object.keys(data.value.reported_today.by_source).length);
     const orgsEmpty = computed(() => data.value && !data.value.organisations.some((o) => o.yellow || o.red));
+    // The organisations' bars keep their thickness: the chart grows with their number.
+    const orgsHeight = computed(() => {
+      const n = data.value ? Math.min(ORG_BARS, data.value.organisations.filter((o) => o.yellow || o.red).length) : 0;
+      return `${Math.max(160, 60 + 30 * n)}px`;
+    });
     const percent = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
 
     function drawCharts(d) {
@@ -203,6 +208,7 @@ export default {
           charts[k] = echarts.init(el.value, null, { renderer: 'canvas', locale: 'ZH' });
         }
         charts[k].setOption(opts[k], { notMerge: true });
+        charts[k].resize();
       }
     }
 
@@ -288,7 +294,7 @@ export default {
 
     const pick = () => load();
     return {
-      regions, region, data, loading, error, updated, cards, ranking, todayEmpty, orgsEmpty, percent, mapEl,
+      regions, region, data, loading, error, updated, cards, ranking, todayEmpty, orgsEmpty, orgsHeight, percent, mapEl,
       stateEl: chartEls.state, sourceEl: chartEls.source, categoryEl: chartEls.category, weekEl: chartEls.week,
       orgsEl: chartEls.orgs, load, pick, narrow, fitTo, Refresh,
     };
