@@ -4,6 +4,9 @@
  *   - the queue: the first page of 20 open matters of a township center, the first page of all
  *     its matters, and a page deep in the county's queue (after following 50 cursors);
  *   - the counters of a county (matter_counts: the dashboard's numbers, kept in the write path);
+ *   - the whole command center dashboard of the county and of the city (matter_dashboard: state,
+ *     colour, today by source and category, this week per day, per-organisation yellow/red and
+ *     按期结案率, open matters per grid), against the same numbers by GROUP BY queries;
  * against the same numbers computed by a GROUP BY over the matters table (the baseline), in the
  * same run. Prints p50/p99 and the ratio; asserts nothing.
  *
@@ -196,6 +199,114 @@ int main(int argc, char **argv)
 		report("the same by GROUP BY over matters (baseline)", us, runs, &group_p50);
 		printf("ratio GROUP BY / counters (p50): %.0fx\n",
 		       counts_p50 > 0 ? group_p50 / counts_p50 : 0);
+	}
+	/* The dashboard of the county and of the city against its numbers by GROUP BY. */
+	{
+		struct principal city;
+		char city_code[13] = "";
+		struct dom_err e = { 0 };
+		int runs = iterations / 100 > 5 ? iterations / 100 : 5;
+
+		st = store_prepare(c, "SELECT parent_code FROM regions WHERE code = ?");
+		store_bind_text(st, 1, county_code, -1);
+		if (store_step(st) == STORE_ROW)
+			dom_copy(city_code, sizeof city_code, store_col_text(st, 0));
+		store_reset(st);
+		center(&city, c, city_code);
+		for (int level = 0; level < 2; level++) {
+			const char *code = level ? city_code : county_code;
+			const char *col = level ? "city_code" : "county_code";
+			double dash_p50 = 0, base_p50 = 0;
+			char q[7][1024];
+
+			x.caller = level ? &city : &county;
+			for (int i = 0; i < iterations; i++) {
+				int64_t t0 = clock_mono_us();
+				json_t *o = matter_dashboard(&x, code, &e);
+
+				us[i] = clock_mono_us() - t0;
+				if (!o) {
+					fprintf(stderr, "bench_matters: %s\n", e.message);
+					return 1;
+				}
+				json_decref(o);
+			}
+			report(level ? "dashboard of the city (matter_dashboard)"
+			             : "dashboard of the county (matter_dashboard)",
+			       us, iterations, &dash_p50);
+			/* The same numbers counted from the matters (as
+			   tests/api/dashboard.test.mjs does): ?1 region code, ?3 the start of
+			   today, ?4 six days before (the week's cost). */
+#define OPEN_STATES "('reported', 'accepted', 'in_progress', 'done', 'verified', 'reviewing')"
+#define LOCAL_DAY "strftime('%%Y-%%m-%%d', created_at + 28800, 'unixepoch')"
+			snprintf(q[0], sizeof q[0],
+			         "SELECT state, category, alert, count(*) FROM matters WHERE %s = "
+			         "?1 "
+			         "GROUP BY 1, 2, 3",
+			         col);
+			snprintf(q[1], sizeof q[1],
+			         "SELECT source, category, count(*) FROM matters WHERE %s = ?1 AND "
+			         "created_at >= ?3 GROUP BY 1, 2",
+			         col);
+			snprintf(q[2], sizeof q[2],
+			         "SELECT " LOCAL_DAY ", count(*) FROM matters WHERE %s = ?1 AND "
+			         "created_at >= ?4 GROUP BY 1",
+			         col);
+			snprintf(q[3], sizeof q[3],
+			         "SELECT owner_org_id, alert, count(*) FROM matters WHERE %s = ?1 "
+			         "AND "
+			         "alert > 0 AND state IN " OPEN_STATES " GROUP BY 1, 2",
+			         col);
+			snprintf(
+			        q[4], sizeof q[4],
+			        "SELECT a.org_id, a.alert, count(*) FROM matter_assignments a JOIN "
+			        "matters m ON m.id = a.matter_id WHERE m.%s = ?1 AND a.alert > 0 "
+			        "AND "
+			        "a.status IN ('pending', 'signed') AND m.state IN " OPEN_STATES
+			        " GROUP BY 1, 2",
+			        col);
+			snprintf(q[5], sizeof q[5],
+			         "SELECT e.actor_org_id, count(*), sum(m.ever_red = 0) FROM "
+			         "matter_events "
+			         "e JOIN matters m ON m.id = e.matter_id WHERE m.%s = ?1 AND "
+			         "e.action = "
+			         "'close' GROUP BY 1",
+			         col);
+			snprintf(q[6], sizeof q[6],
+			         "SELECT grid_id, count(*) FROM matters WHERE %s = ?1 AND state IN "
+			         "" OPEN_STATES " GROUP BY 1",
+			         col);
+#undef OPEN_STATES
+#undef LOCAL_DAY
+			for (int i = 0; i < runs; i++) {
+				int64_t t0 = clock_mono_us(), now = clock_now();
+				int64_t day0 = (now + 28800) / 86400 * 86400 - 28800;
+
+				for (int k = 0; k < 7; k++) {
+					struct store_stmt *g = store_prepare(c, q[k]);
+
+					if (!g) {
+						fprintf(stderr,
+						        "bench_matters: baseline query %d\n", k);
+						return 1;
+					}
+					store_bind_text(g, 1, code, -1);
+					if (k == 1)
+						store_bind_int64(g, 3, day0);
+					if (k == 2)
+						store_bind_int64(g, 4, day0 - 6 * 86400);
+					while (store_step(g) == STORE_ROW)
+						;
+					store_reset(g);
+				}
+				us[i] = clock_mono_us() - t0;
+			}
+			report(level ? "the city's numbers by GROUP BY (baseline)"
+			             : "the county's numbers by GROUP BY (baseline)",
+			       us, runs, &base_p50);
+			printf("ratio GROUP BY / dashboard (p50): %.0fx\n",
+			       dash_p50 > 0 ? base_p50 / dash_p50 : 0);
+		}
 	}
 	free(us);
 	store_close(s);

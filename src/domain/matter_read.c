@@ -98,12 +98,23 @@ static const char *alert_name(int alert)
 	return alert == 2 ? "red" : alert == 1 ? "yellow" : "none";
 }
 
+/* The highest 督办 on record (matters.supervision), or NULL for none. */
+static json_t *supervision_json(int level)
+{
+	const char *name = level == 3   ? "red"
+	                   : level == 2 ? "yellow"
+	                   : level == 1 ? "normal"
+	                                : NULL;
+
+	return name ? json_string(name) : json_null();
+}
+
 /* ---- the queue ---- */
 
 #define LIST_COLUMNS                                                                               \
 	"m.id, m.title, m.state, m.item_code, m.category, m.urgency, coalesce(m.due_at, 0), "      \
 	"m.alert, m.created_at, m.updated_at, m.version, coalesce(g.code, ''), "                   \
-	"coalesce(g.name, ''), o.id, o.name, m.source "
+	"coalesce(g.name, ''), o.id, o.name, m.source, m.supervision, m.reminders "
 
 static json_t *list_row(struct store_stmt *st, void *arg)
 {
@@ -124,6 +135,9 @@ static json_t *list_row(struct store_stmt *st, void *arg)
 		set_time(o, "due_at", store_col_int64(st, 6));
 		set_time(o, "created_at", store_col_int64(st, 8));
 		set_time(o, "updated_at", store_col_int64(st, 9));
+		json_object_set_new(o, "supervision",
+		                    supervision_json((int)store_col_int64(st, 16)));
+		json_object_set_new(o, "reminders", json_integer(store_col_int64(st, 17)));
 	}
 	return o;
 }
@@ -492,7 +506,8 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	         "coalesce(g.code, ''), coalesce(g.name, ''), m.item_code, m.category, m.urgency, "
 	         "m.source, m.state, m.alert, coalesce(m.due_at, 0), m.created_at, m.updated_at, "
 	         "m.version, o.id, o.name, coalesce(m.grid_id, 0), m.path, coalesce(m.closed_at, "
-	         "0), coalesce(m.handler, '') FROM matters m LEFT JOIN grids g ON g.id = m.grid_id "
+	         "0), coalesce(m.handler, ''), m.supervision, m.reminders FROM matters m LEFT JOIN "
+	         "grids g ON g.id = m.grid_id "
 	         "JOIN organisations o ON o.id = m.owner_org_id WHERE m.id = ?%s",
 	         scope);
 	st = store_prepare(c, sql);
@@ -530,6 +545,9 @@ json_t *matter_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 			set_time(o, "created_at", store_col_int64(st, 15));
 			set_time(o, "updated_at", store_col_int64(st, 16));
 			set_time(o, "closed_at", store_col_int64(st, 22));
+			json_object_set_new(o, "supervision",
+			                    supervision_json((int)store_col_int64(st, 24)));
+			json_object_set_new(o, "reminders", json_integer(store_col_int64(st, 25)));
 		}
 		grid_id = store_col_int64(st, 20);
 		dom_copy(path, sizeof path, store_col_text(st, 21));

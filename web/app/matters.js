@@ -59,6 +59,15 @@ export const ASSIGNMENT_STATUS = {
   returned: { text: '已退回', type: 'info' }, submitted: { text: '已提交结果', type: 'success' },
 };
 export const ROLE_LABEL = { lead: '牵头', co: '协办' };
+// 督办 by a higher center: the highest level on record (GET /api/v1/matters answers `supervision`).
+export const SUPERVISION = {
+  normal: { text: '督办', type: 'primary' },
+  yellow: { text: '黄牌督办', type: 'warning' },
+  red: { text: '红牌督办', type: 'danger' },
+};
+export const SUPERVISION_LEVELS = [
+  { value: 'normal', label: '普通督办' }, { value: 'yellow', label: '黄牌督办' }, { value: 'red', label: '红牌督办' },
+];
 export const ASSIGN_KIND_LABEL = { dispatch: '分流', assign: '交办' };
 
 export const categoryLabel = (c) => CATEGORY_LABEL[c] || c || '—';
@@ -156,11 +165,17 @@ const ACTION_FIELD_LABEL = {
   reject: { reason: '不予受理理由' }, escalate: { reason: '上报上级理由' },
   request_extension: { reason: '延期理由', due: '申请延期至' }, deny_extension: { reason: '不予延期理由' },
   rework: { reason: '返工原因' }, self_handle: { result: '处置结果' },
+  supervise: { message: '督办意见', level: '督办级别' }, remind: { message: '催办内容' },
 };
 const FIELD_HINT = {
   basis: '说明不属于本单位职责的依据（如法规条款、职责清单），须在退回时限内退回。',
   explanation: '已超过办理期限：须先向交办的中心书面说明原因，再提交办理结果（第十九条）。',
   message: '上报人将看到此答复。',
+};
+// Hints that depend on the action.
+const ACTION_FIELD_HINT = {
+  supervise: { message: '持有该事项的中心和在办的承办单位将看到督办，并计入其督办次数。' },
+  remind: { message: '持有该事项的中心和在办的承办单位将看到催办，并计入其催办次数。' },
 };
 
 export function fieldLabel(action, name) {
@@ -292,6 +307,7 @@ export const ActionDialog = {
       for (const f of required.value) form[f] = '';
       if (required.value.includes('assignment')) form.assignment = extensionAssignments.value[0]?.n ?? null;
       if (name.value === 'assign') { form.org = null; form.due = ''; }
+      if (required.value.includes('level')) form.level = 'normal';
       deps.value = [];
       lead.value = null;
       for (const k of Object.keys(depDue)) delete depDue[k];
@@ -370,12 +386,13 @@ export const ActionDialog = {
 
     const takesPhotos = computed(() => PHOTO_ACTIONS.has(name.value));
     const label = (f) => fieldLabel(name.value, f);
-    const hint = (f) => FIELD_HINT[f] || '';
+    const hint = (f) => ACTION_FIELD_HINT[name.value]?.[f] ?? FIELD_HINT[f] ?? '';
     const close = () => { if (!busy.value) emit('close'); };
     return {
       form, error, busy, deps, lead, depDue, depReq, defaultDue, defaultDueLoading, name, required, textFields,
       options, openAssignments, extensionAssignments, myAssignment, depName, pastDate, submit, close, label, hint,
       narrow, formatDue, ROLE_LABEL, ASSIGNMENT_STATUS, photos, progress, takesPhotos,
+      SUPERVISION_LEVELS,
     };
   },
   components: { PhotoPicker },

@@ -29,6 +29,8 @@ import DutyRecordsPage from './pages/duty-records.js';
 import { Calendar, List } from '@element-plus/icons-vue';
 import CalendarPage from './pages/calendar.js';
 import MatterItemsPage from './pages/matter-items.js';
+import { DataLine } from '@element-plus/icons-vue';
+import DashboardPage from './pages/dashboard.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -42,6 +44,8 @@ export const pages = [
     menu: (can) => can('matter.accept') || !can('matter.handle') },
   { path: '/inbox', title: '承办收件箱', icon: Message, component: InboxPage, permission: 'matter.handle',
     menu: (can) => !can('matter.self_handle') },
+  // The command center's dashboard (issue 11).
+  { path: '/dashboard', title: '指挥大屏', icon: DataLine, component: DashboardPage, permission: 'matter.stats' },
   { path: '/report', title: '上报事项', icon: EditPen, component: ReportPage, permission: 'matter.report' },
   // Duty records of grid workers (Art. 13; issue 9): the phone page of the worker, the centers' list.
   { path: '/duty', title: '登记履职', icon: Camera, component: DutyPage, permission: 'duty.write' },

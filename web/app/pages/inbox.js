@@ -10,7 +10,7 @@ import { navigate } from '../router.js';
 import { reportError, session } from '../session.js';
 import { narrow } from '../screen.js';
 import {
-  ActionDialog, ALERTS, ASSIGNMENT_STATUS, ROLE_LABEL, categoryLabel, formatDue, formatWhen, stateTag,
+  ActionDialog, ALERTS, ASSIGNMENT_STATUS, ROLE_LABEL, SUPERVISION, categoryLabel, formatDue, formatWhen, stateTag,
 } from '../matters.js';
 import { renderInboxPage } from '../gen/pages/inbox.js';
 
@@ -72,7 +72,7 @@ export default {
 
     return {
       rows, next, loading, current, load, open, done, conflict, openMatter, alertOf, narrow, formatDue, formatWhen,
-      stateTag, categoryLabel, ASSIGNMENT_STATUS, ROLE_LABEL, Refresh,
+      stateTag, categoryLabel, ASSIGNMENT_STATUS, ROLE_LABEL, SUPERVISION, Refresh,
     };
   },
   render: renderInboxPage,

@@ -2,7 +2,8 @@
 // with the location and the grid outline, the assignments (who handles it, lead or co-handler,
 // status, deadline, overdue), the timeline of events (who, which organisation, when, and the
 // fields as text, with the photos each event attached), the matter's photos as thumbnails that
-// open larger, and one button per action this user may take now (the server's `actions`):
+// open larger, the supervision (督办 level, 催办 count), and one button per action this user may
+// take now (the server's `actions`):
 // each opens the action dialog, which submits with the version shown. After an action the page
 // shows the matter the server answered; a stale version reloads it and says so.
 import { computed, onMounted, onUnmounted, ref } from 'vue';
@@ -14,7 +15,7 @@ import { narrow } from '../screen.js';
 import { onMatterChange } from '../stream.js';
 import { formatDateTime } from '../format.js';
 import {
-  ActionDialog, ALERTS, ASSIGNMENT_STATUS, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
+  ActionDialog, ALERTS, ASSIGNMENT_STATUS, SUPERVISION, ASSIGN_KIND_LABEL, HANDLER_LABEL, MatterMap, ROLE_LABEL, SOURCE_LABEL,
   STATE_LABEL, URGENCY_LABEL, categoryLabel, eventLines, formatDue, formatWhen, stateTag,
 } from '../matters.js';
 import { PhotoGallery } from '../photos.js';
@@ -25,7 +26,7 @@ const ACTION_TYPE = {
   accept: 'primary', dispatch: 'primary', sign: 'primary', submit: 'primary', self_handle: 'primary',
   verify: 'success', close: 'success', approve_extension: 'success',
   reject: 'danger', return: 'warning', rework: 'warning', deny_extension: 'warning', escalate: 'warning',
-  explain_overdue: 'danger', mark_spam: 'danger',
+  explain_overdue: 'danger', mark_spam: 'danger', supervise: 'danger', remind: 'warning',
 };
 
 export default {
@@ -72,7 +73,7 @@ export default {
     return {
       matter, contact, loading, error, current, load, open, done, conflict, alert, timeline, back, narrow, stateText,
       eventLines, formatDue, formatWhen, formatDateTime, stateTag, categoryLabel, ACTION_TYPE, ASSIGNMENT_STATUS,
-      ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, ArrowLeft, Refresh,
+      ASSIGN_KIND_LABEL, ROLE_LABEL, SOURCE_LABEL, URGENCY_LABEL, HANDLER_LABEL, SUPERVISION, ArrowLeft, Refresh,
     };
   },
   render: renderMatterDetail,

@@ -12,7 +12,7 @@ import { narrow } from '../screen.js';
 import { onMatterChange } from '../stream.js';
 import {
   ALERTS, ALERT_FILTERS, CATEGORY_LABEL, STATE_FILTERS, categoryLabel, formatDue, formatWhen, isConflict, runAction,
-  stateTag, ItemPicker,
+  stateTag, ItemPicker, SUPERVISION,
 } from '../matters.js';
 import MatterDetail from './matter.js';
 import { renderMatterQueue, renderMattersPage } from '../gen/pages/matters.js';
@@ -123,7 +123,7 @@ export const MatterQueue = {
     return {
       filter, rows, next, loading, selected, bulk, canAccept, search, loadMore, reset, selectable, onSelect, openRow,
       bulkAccept, alertOf, narrow, formatDue, formatWhen, stateTag, categoryLabel, STATE_FILTERS, ALERT_FILTERS,
-      CATEGORIES, Refresh, Search,
+      CATEGORIES, SUPERVISION, Refresh, Search,
     };
   },
   render: renderMatterQueue,
