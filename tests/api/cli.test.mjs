@@ -243,3 +243,10 @@ describe('environment variables', () => {
     assert.equal(existsSync(db), false);
   });
 });
+
+test('docs/permissions.md is what `wangge routes` says (node scripts/permissions-doc.mjs)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  // --check exits 1 when the committed file differs from the generated one.
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'permissions-doc.mjs'), binPath, '--check'],
+    { encoding: 'utf8' });
+});
