@@ -253,18 +253,6 @@ int cmd_serve(int argc, char **argv)
 	/* Callers cached per session for a few seconds (domain/caller_cache.h). */
 	if (caller_cache_open(app.store) < 0)
 		log_warn("caller_cache.off", "reason=\"cannot start\"");
-	/* Deadline colours (yellow / red) move with time, not with requests. */
-	{
-		const char *every = getenv("WANGGE_TICK_SECONDS");
-		long interval = every ? strtol(every, NULL, 10) : 30;
-
-		if (interval < 1 || interval > 3600)
-			interval = 30;
-
-		if (matter_scheduler_start(app.store, app.audit_key, app.security, (int)interval) <
-		    0)
-			log_warn("matter.scheduler_off", "reason=\"cannot start\"");
-	}
 	/* The change feed of matters and the live streams that read it (api/stream.h); event ids
 	   start above the start time in microseconds, so an id of an earlier run is never ours. */
 	{
@@ -281,12 +269,25 @@ int cmd_serve(int argc, char **argv)
 		    api_streams_start(&cfg) < 0)
 			log_warn("stream.off", "reason=\"cannot start\"");
 	}
+	/* Deadline colours (yellow / red) move with time, not with requests. Started after the
+	   change feed it writes to, and stopped before it closes. */
+	{
+		const char *every = getenv("WANGGE_TICK_SECONDS");
+		long interval = every ? strtol(every, NULL, 10) : 30;
+
+		if (interval < 1 || interval > 3600)
+			interval = 30;
+
+		if (matter_scheduler_start(app.store, app.audit_key, app.security, (int)interval) <
+		    0)
+			log_warn("matter.scheduler_off", "reason=\"cannot start\"");
+	}
 	if (http_serve(&app, &api_http_hooks) == 0)
 		rc = 0;
 out:
+	matter_scheduler_stop();
 	api_streams_stop();
 	matter_feed_close();
-	matter_scheduler_stop();
 	caller_cache_close();
 	gridindex_holder_free(app.grids);
 	ratelimit_free(app.public_limit);
