@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "store/migrate.h"
+#include "store/fts_cjk.h"
 #include "store/store.h"
 
 #define STMT_SLOTS 256
@@ -138,6 +139,14 @@ static struct store_conn *conn_open(struct store *s, int reader, char *err, size
 		else
 			snprintf(err, errlen, "cannot configure %s: %s", s->path,
 			         sqlite3_errmsg(c->db));
+		conn_close(c);
+		return NULL;
+	}
+	/* Name search (store/fts_cjk.h): the tokenizer must exist before any statement reads a
+	   table declared with it. */
+	if (fts_cjk_register(c->db) < 0) {
+		snprintf(err, errlen, "cannot register the name search tokenizer: %s",
+		         sqlite3_errmsg(c->db));
 		conn_close(c);
 		return NULL;
 	}
