@@ -51,8 +51,8 @@ static const char *query(struct req *r, const char *name)
 
 void api_houses_create(struct req *r)
 {
-	static const char *const allowed[] = { "grid", "address", "building", "unit_no", "room",
-		                               "type", "use",  NULL };
+	static const char *const allowed[] = { "grid", "address", "building", "unit_no",
+		                               "room", "type",    "use",      NULL };
 	json_t *body = req_json_or_respond(r);
 	struct house_input in = { 0 };
 	struct dom_err e = { 0 };
@@ -208,13 +208,13 @@ static int tags_or_respond(struct req *r, json_t *body, const char *key, const c
 static int read_person(struct req *r, json_t *body, struct person_input *in, int creating)
 {
 	static const char *const create_fields[] = {
-		"name",     "id_number",    "passport", "sex",  "birth_date", "nationality",
-		"phone",    "reg_type",     "grid",     "house", "unit",      "household_no",
-		"relation", "born",         "date",     "tags", NULL,
+		"name",     "id_number", "passport", "sex",   "birth_date", "nationality",
+		"phone",    "reg_type",  "grid",     "house", "unit",       "household_no",
+		"relation", "born",      "date",     "tags",  NULL,
 	};
 	static const char *const change_fields[] = {
-		"name", "phone", "reg_type",   "house",      "unit", "household_no", "relation",
-		"died", "date",  "tags_enter", "tags_leave", NULL,
+		"name",     "phone", "reg_type", "house",      "unit",       "household_no",
+		"relation", "died",  "date",     "tags_enter", "tags_leave", NULL,
 	};
 	json_t *born = json_object_get(body, "born");
 

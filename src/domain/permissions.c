@@ -95,21 +95,21 @@ static const char *const p_center_operator[] = {
 	"registry.write",      "person.read",     "person.write",     NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read",      "grid.check",       "org.read",
-	"user.read",   "worker.read",    "worker.export",    "sensitive.unmask",
-	"duty.read",   "calendar.write", "matter_item.read", "matter_item.approve",
-	"matter.read", "matter.stats",   "matter.act",       "matter.supervise",
-	"registry.read", "person.read",  "person.key_read",  NULL,
+	"region.read",   "grid.read",      "grid.check",       "org.read",
+	"user.read",     "worker.read",    "worker.export",    "sensitive.unmask",
+	"duty.read",     "calendar.write", "matter_item.read", "matter_item.approve",
+	"matter.read",   "matter.stats",   "matter.act",       "matter.supervise",
+	"registry.read", "person.read",    "person.key_read",  NULL,
 };
 static const char *const p_dept_handler[] = {
-	"region.read", "grid.read",     "org.read",   "matter_item.read", "matter_item.propose",
-	"matter.read", "matter.report", "matter.act", "matter.handle",    "registry.read",
-	"person.read", NULL,
+	"region.read",         "grid.read",     "org.read",      "matter_item.read",
+	"matter_item.propose", "matter.read",   "matter.report", "matter.act",
+	"matter.handle",       "registry.read", "person.read",   NULL,
 };
 static const char *const p_grid_worker[] = {
-	"region.read", "grid.read",     "duty.read",  "duty.write",         "matter_item.read",
-	"matter.read", "matter.report", "matter.act", "matter.self_handle", "matter.handle",
-	"registry.read", "registry.write", "person.read", "person.write", NULL,
+	"region.read",   "grid.read",      "duty.read",   "duty.write",         "matter_item.read",
+	"matter.read",   "matter.report",  "matter.act",  "matter.self_handle", "matter.handle",
+	"registry.read", "registry.write", "person.read", "person.write",       NULL,
 };
 static const char *const p_sysadmin[] = {
 	"org.read",    "org.write", "user.read",      "user.write",

@@ -122,7 +122,8 @@ static int validate_create(const struct dom_ctx *x, struct person_arg *a, struct
 	if (!registry_text_ok(in->name, 32))
 		return dom_err_set(e, 400, "bad_name", "须填写姓名 name（1 到 32 个字）");
 	if (!(a->reg_type = person_reg_type_parse(in->reg_type)))
-		return dom_err_set(e, 400, "bad_reg_type", "登记类型 reg_type 应为 户籍、流动 或 境外");
+		return dom_err_set(e, 400, "bad_reg_type",
+		                   "登记类型 reg_type 应为 户籍、流动 或 境外");
 	worker_local_date(x->now, today);
 	if (strcmp(a->reg_type, "foreign") == 0) {
 		if (!in->passport || !registry_text_ok(in->passport, 20) || in->id_number)
@@ -166,9 +167,10 @@ static int validate_common(const struct dom_ctx *x, struct person_arg *a, struct
 	if (in->phone && *in->phone && !phone_ok(in->phone))
 		return dom_err_set(e, 400, "bad_phone", "联系电话格式不正确");
 	if (in->relation && *in->relation && !(a->relation = person_relation_parse(in->relation)))
-		return dom_err_set(e, 400, "bad_relation",
-		                   "与户主关系 relation 应为 户主、配偶、子女、父母、孙子女、兄弟姐妹 或 "
-		                   "其他");
+		return dom_err_set(
+		        e, 400, "bad_relation",
+		        "与户主关系 relation 应为 户主、配偶、子女、父母、孙子女、兄弟姐妹 或 "
+		        "其他");
 	if (in->household_no && *in->household_no && !registry_text_ok(in->household_no, 32))
 		return dom_err_set(e, 400, "bad_field", "户号 household_no 不超过 32 位");
 	if (in->died && (!worker_date_valid(in->died)))
@@ -212,7 +214,8 @@ static int apply_tags(struct store_conn *c, const struct dom_ctx *x, struct pers
 
 	for (size_t i = 0; i < in->n_leave; i++) {
 		if (dom_exec(c, e,
-		             "UPDATE person_tags SET left_on = ? WHERE person_id = ? AND tag = ? AND "
+		             "UPDATE person_tags SET left_on = ? WHERE person_id = ? AND tag = ? "
+		             "AND "
 		             "left_on IS NULL",
 		             "tit", a->date, a->id, a->leave_code[i]) < 0)
 			return -1;
@@ -223,8 +226,9 @@ static int apply_tags(struct store_conn *c, const struct dom_ctx *x, struct pers
 			return -1;
 	}
 	for (size_t i = 0; i < in->n_enter; i++) {
-		if (!(st = store_prepare(c, "SELECT 1 FROM person_tags WHERE person_id = ? AND tag = "
-		                            "? AND left_on IS NULL")))
+		if (!(st = store_prepare(c,
+		                         "SELECT 1 FROM person_tags WHERE person_id = ? AND tag = "
+		                         "? AND left_on IS NULL")))
 			return dom_err_read(e);
 		store_bind_int64(st, 1, a->id);
 		store_bind_text(st, 2, a->enter_code[i], -1);
@@ -235,19 +239,21 @@ static int apply_tags(struct store_conn *c, const struct dom_ctx *x, struct pers
 		}
 		store_reset(st);
 		if (dom_exec(c, e,
-		             "INSERT INTO person_tags (person_id, kind, tag, entered_on, created_at) "
+		             "INSERT INTO person_tags (person_id, kind, tag, entered_on, "
+		             "created_at) "
 		             "VALUES (?, ?, ?, ?, ?)",
-		             "ittti", a->id,
-		             a->enter_kind[i], a->enter_code[i], a->date, x->now) < 0 ||
+		             "ittti", a->id, a->enter_kind[i], a->enter_code[i], a->date,
+		             x->now) < 0 ||
 		    add_event(c, x, a, "tag_enter", 0, 0, a->enter_code[i], NULL, e) < 0)
 			return -1;
 	}
-	if (dom_exec(c, e,
-	             "UPDATE people SET care_count = (SELECT count(*) FROM person_tags WHERE "
-	             "person_id = ? AND kind = 'care' AND left_on IS NULL), key_count = (SELECT "
-	             "count(*) FROM person_tags WHERE person_id = ? AND kind = 'key' AND left_on IS "
-	             "NULL) WHERE id = ?",
-	             "iii", a->id, a->id, a->id) < 0)
+	if (dom_exec(
+	            c, e,
+	            "UPDATE people SET care_count = (SELECT count(*) FROM person_tags WHERE "
+	            "person_id = ? AND kind = 'care' AND left_on IS NULL), key_count = (SELECT "
+	            "count(*) FROM person_tags WHERE person_id = ? AND kind = 'key' AND left_on IS "
+	            "NULL) WHERE id = ?",
+	            "iii", a->id, a->id, a->id) < 0)
 		return -1;
 	if (!(st = store_prepare(c, "SELECT care_count, key_count FROM people WHERE id = ?")))
 		return dom_err_read(e);
@@ -264,8 +270,9 @@ static int apply_tags(struct store_conn *c, const struct dom_ctx *x, struct pers
 static int key_rule(const struct dom_ctx *x, const struct person_arg *a, struct dom_err *e)
 {
 	if ((a->touches_key || a->old.key_count > 0) && !access_can(x->caller, "person.key_read"))
-		return dom_err_set(e, 403, "key_person",
-		                   "重点人员信息须由持有重点人员查看权限（person.key_read）的人员维护");
+		return dom_err_set(
+		        e, 403, "key_person",
+		        "重点人员信息须由持有重点人员查看权限（person.key_read）的人员维护");
 	return 0;
 }
 
@@ -281,14 +288,16 @@ static int resolve_refs(struct store_conn *c, const struct dom_ctx *x, struct pe
 		if (rc < 0)
 			return dom_err_read(e);
 		if (rc == 0)
-			return dom_err_set(e, 404, "not_found", "房屋 %" PRId64 " 不存在", in->house);
+			return dom_err_set(e, 404, "not_found", "房屋 %" PRId64 " 不存在",
+			                   in->house);
 	}
 	if (in->unit > 0) {
 		rc = registry_unit_visible(c, x, in->unit);
 		if (rc < 0)
 			return dom_err_read(e);
 		if (rc == 0)
-			return dom_err_set(e, 404, "not_found", "单位 %" PRId64 " 不存在", in->unit);
+			return dom_err_set(e, 404, "not_found", "单位 %" PRId64 " 不存在",
+			                   in->unit);
 	}
 	return 0;
 }
@@ -331,24 +340,28 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	struct registry_counts d;
 	int64_t house = in->house > 0 ? in->house : 0, unit = in->unit > 0 ? in->unit : 0;
 
-	if (dom_exec(c, e,
-	             "INSERT INTO people (grid_id, path, name, doc_type, id_number_bidx, sex, "
-	             "birth_date, reg_type, nationality, house_id, household_no, relation, unit_id, "
-	             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	             "ittttttttnttnii", a->cur.grid_id, a->cur.path, in->name, a->doc_type, a->bidx,
-	             a->sex[0] ? a->sex : NULL, a->birth[0] ? a->birth : NULL, a->reg_type,
-	             in->nationality && *in->nationality ? in->nationality
-	             : strcmp(a->reg_type, "foreign") == 0 ? "UNK"
-	                                                    : "CHN",
-	             house, in->household_no && *in->household_no ? in->household_no : NULL,
-	             a->relation, unit, x->now, x->now) < 0)
+	if (dom_exec(
+	            c, e,
+	            "INSERT INTO people (grid_id, path, name, doc_type, id_number_bidx, sex, "
+	            "birth_date, reg_type, nationality, house_id, household_no, relation, unit_id, "
+	            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "ittttttttnttnii", a->cur.grid_id, a->cur.path, in->name, a->doc_type, a->bidx,
+	            a->sex[0] ? a->sex : NULL, a->birth[0] ? a->birth : NULL, a->reg_type,
+	            in->nationality && *in->nationality   ? in->nationality
+	            : strcmp(a->reg_type, "foreign") == 0 ? "UNK"
+	                                                  : "CHN",
+	            house, in->household_no && *in->household_no ? in->household_no : NULL,
+	            a->relation, unit, x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
 	if (sealed_put(c, SEALED_FIELD_PERSON_ID_NUMBER, a->id, a->idn, e) < 0 ||
 	    sealed_put(c, SEALED_FIELD_PERSON_PHONE, a->id, in->phone, e) < 0)
 		return -1;
-	if (add_event(c, x, a, in->born ? "born" : house ? "move_in" : "registered", house, unit,
-	              NULL, NULL, e) < 0 ||
+	if (add_event(c, x, a,
+	              in->born ? "born"
+	              : house  ? "move_in"
+	                       : "registered",
+	              house, unit, NULL, NULL, e) < 0 ||
 	    apply_tags(c, x, a, e) < 0)
 		return -1;
 	dom_copy(a->cur.status, sizeof a->cur.status, "present");
@@ -450,16 +463,18 @@ static int update_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 		return -1;
 	/* Residence records keep their order: a move is not dated before the last one. */
 	if (in->house >= 0 || in->died) {
-		if (!(st = store_prepare(c, "SELECT max(date) FROM person_events WHERE person_id = ? "
-		                            "AND kind IN ('move_in', 'born', 'move_out', 'died', "
-		                            "'registered')")))
+		if (!(st = store_prepare(c,
+		                         "SELECT max(date) FROM person_events WHERE person_id = ? "
+		                         "AND kind IN ('move_in', 'born', 'move_out', 'died', "
+		                         "'registered')")))
 			return dom_err_read(e);
 		store_bind_int64(st, 1, a->id);
 		rc = store_step(st) == STORE_ROW && store_col_text(st, 0) &&
 		     strcmp(store_col_text(st, 0), a->date) > 0;
 		store_reset(st);
 		if (rc)
-			return dom_err_set(e, 400, "bad_date", "变动日期不能早于上一次居住变动的日期");
+			return dom_err_set(e, 400, "bad_date",
+			                   "变动日期不能早于上一次居住变动的日期");
 	}
 	return 0;
 }
@@ -485,7 +500,7 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		             "UPDATE people SET name = coalesce(?, name), reg_type = coalesce(?, "
 		             "reg_type), household_no = CASE WHEN ? THEN ? ELSE household_no END, "
 		             "relation = CASE WHEN ? THEN ? ELSE relation END WHERE id = ?",
-		             "ttitititi", in->name, a->reg_type, (int64_t)(in->household_no != NULL),
+		             "ttititi", in->name, a->reg_type, (int64_t)(in->household_no != NULL),
 		             in->household_no && *in->household_no ? in->household_no : NULL,
 		             (int64_t)(in->relation != NULL), a->relation, a->id) < 0)
 			return -1;
@@ -504,7 +519,8 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		return -1;
 	if (in->house > 0) {
 		if (dom_exec(c, e,
-		             "UPDATE people SET house_id = ?, grid_id = ?, path = ?, status = 'present' "
+		             "UPDATE people SET house_id = ?, grid_id = ?, path = ?, status = "
+		             "'present' "
 		             "WHERE id = ?",
 		             "iiti", in->house, a->cur.grid_id, a->cur.path, a->id) < 0 ||
 		    add_event(c, x, a, "move_in", in->house, 0, NULL, NULL, e) < 0)
@@ -513,20 +529,21 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 		dom_copy(a->cur.status, sizeof a->cur.status, "present");
 	} else if (in->house == 0) {
 		if (dom_exec(c, e,
-		             "UPDATE people SET house_id = NULL, status = 'moved_out' WHERE id = ?", "i",
-		             a->id) < 0 ||
+		             "UPDATE people SET house_id = NULL, status = 'moved_out' WHERE id = ?",
+		             "i", a->id) < 0 ||
 		    add_event(c, x, a, "move_out", a->old.house_id, 0, NULL, NULL, e) < 0)
 			return -1;
 		dom_copy(a->cur.status, sizeof a->cur.status, "moved_out");
 	}
-	if (in->unit >= 0 &&
-	    (dom_exec(c, e, "UPDATE people SET unit_id = ? WHERE id = ?", "ni", in->unit, a->id) < 0 ||
-	     add_event(c, x, a, "unit", 0, in->unit, NULL, NULL, e) < 0))
+	if (in->unit >= 0 && (dom_exec(c, e, "UPDATE people SET unit_id = ? WHERE id = ?", "ni",
+	                               in->unit, a->id) < 0 ||
+	                      add_event(c, x, a, "unit", 0, in->unit, NULL, NULL, e) < 0))
 		return -1;
 	if (apply_tags(c, x, a, e) < 0)
 		return -1;
 	if (in->died) {
-		if (dom_exec(c, e, "UPDATE people SET status = 'dead' WHERE id = ?", "i", a->id) < 0 ||
+		if (dom_exec(c, e, "UPDATE people SET status = 'dead' WHERE id = ?", "i", a->id) <
+		            0 ||
 		    add_event(c, x, a, "died", a->cur.house_id, 0, NULL, NULL, e) < 0)
 			return -1;
 		dom_copy(a->cur.status, sizeof a->cur.status, "dead");
@@ -561,12 +578,14 @@ int person_update(const struct dom_ctx *x, int64_t id, const struct person_input
 	dom_write_object(&w, "person:%" PRId64, id);
 	if (in->id_number || in->passport || in->sex || in->birth_date || in->grid || in->born ||
 	    in->nationality) {
-		rc = dom_err_set(e, 400, "bad_field",
-		                 "证件号码、性别、出生日期、国籍和网格不能直接修改（网格随房屋变动）");
+		rc = dom_err_set(
+		        e, 400, "bad_field",
+		        "证件号码、性别、出生日期、国籍和网格不能直接修改（网格随房屋变动）");
 	} else if (in->name && !registry_text_ok(in->name, 32)) {
 		rc = dom_err_set(e, 400, "bad_name", "姓名 name 应为 1 到 32 个字");
 	} else if (in->reg_type && !(a->reg_type = person_reg_type_parse(in->reg_type))) {
-		rc = dom_err_set(e, 400, "bad_reg_type", "登记类型 reg_type 应为 户籍、流动 或 境外");
+		rc = dom_err_set(e, 400, "bad_reg_type",
+		                 "登记类型 reg_type 应为 户籍、流动 或 境外");
 	} else if (validate_common(x, a, e) == 0) {
 		rc = dom_write(x, &w, e);
 	}
@@ -657,19 +676,18 @@ static json_t *person_row(struct store_stmt *st, void *arg)
 	                                               sizeof phm)
 	                              : ""),
 	        "reg_type", store_col_text(st, 7), "reg_type_label",
-	        registry_label(store_col_text(st, 7)), "nationality", store_col_text(st, 8),
-	        "grid", store_col_text(st, 9), "house",
+	        registry_label(store_col_text(st, 7)), "nationality", store_col_text(st, 8), "grid",
+	        store_col_text(st, 9), "house",
 	        house ? json_pack("{s:I,s:s}", "id", (json_int_t)house, "address",
 	                          store_col_text(st, 11))
 	              : json_null(),
-	        "household_no", registry_opt(store_col_text(st, 12)), "relation",
-	        registry_opt(rel), "relation_label", registry_label(rel), "unit",
+	        "household_no", registry_opt(store_col_text(st, 12)), "relation", registry_opt(rel),
+	        "relation_label", registry_label(rel), "unit",
 	        unit ? json_pack("{s:I,s:s}", "id", (json_int_t)unit, "name",
 	                         store_col_text(st, 15))
 	             : json_null(),
 	        "status", store_col_text(st, 16), "key_person", store_col_int64(st, 17) > 0,
-	        "version", (json_int_t)store_col_int64(st, 18), "created_at", t1, "updated_at",
-	        t2);
+	        "version", (json_int_t)store_col_int64(st, 18), "created_at", t1, "updated_at", t2);
 	sodium_memzero(idn, sizeof idn);
 	sodium_memzero(phone, sizeof phone);
 	if (o && rc->c) {
@@ -788,18 +806,18 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 		sodium_memzero(&card, sizeof card);
 	}
 	dom_scope_sql(x->caller, "p.path", "p.grid_id", scope);
-	(void)snprintf(sql, sizeof sql,
-	               "SELECT " PERSON_COLS PERSON_FROM
-	               "WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path FROM people p2 WHERE "
-	               "p2.id = ?), ?))%s%s%s%s%s%s%s%s ORDER BY p.path, p.id LIMIT ?",
-	               scope, f->with_key ? "" : " AND p.key_count = 0",
-	               f->grid ? " AND g.code = ?" : "", f->house > 0 ? " AND p.house_id = ?" : "",
-	               f->id_number ? " AND p.id_number_bidx = ?" : "",
-	               reg ? " AND p.reg_type = ?" : "",
-	               tag ? " AND EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id AND "
-	                     "t.tag = ? AND t.left_on IS NULL)"
-	                   : "",
-	               f->status ? " AND p.status = ?" : "");
+	(void)snprintf(
+	        sql, sizeof sql,
+	        "SELECT " PERSON_COLS PERSON_FROM
+	        "WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path FROM people p2 WHERE "
+	        "p2.id = ?), ?))%s%s%s%s%s%s%s%s ORDER BY p.path, p.id LIMIT ?",
+	        scope, f->with_key ? "" : " AND p.key_count = 0", f->grid ? " AND g.code = ?" : "",
+	        f->house > 0 ? " AND p.house_id = ?" : "",
+	        f->id_number ? " AND p.id_number_bidx = ?" : "", reg ? " AND p.reg_type = ?" : "",
+	        tag ? " AND EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id AND "
+	              "t.tag = ? AND t.left_on IS NULL)"
+	            : "",
+	        f->status ? " AND p.status = ?" : "");
 	if (!(st = store_prepare(c, sql))) {
 		dom_err_read(e);
 		return NULL;

@@ -32,8 +32,8 @@ static const struct code_label house_uses[] = {
 	{ "business", "经营", NULL },
 };
 static const struct code_label unit_kinds[] = {
-	{ "enterprise", "企业", NULL }, { "shop", "商户", NULL },
-	{ "school", "学校", NULL },     { "hospital", "医院", NULL },
+	{ "enterprise", "企业", NULL },     { "shop", "商户", NULL },
+	{ "school", "学校", NULL },         { "hospital", "医院", NULL },
 	{ "social_org", "社会组织", NULL }, { "government", "机关事业单位", NULL },
 	{ "other", "其他", NULL },
 };
@@ -43,9 +43,10 @@ static const struct code_label reg_types[] = {
 	{ "foreign", "境外", NULL },
 };
 static const struct code_label relations[] = {
-	{ "head", "户主", NULL },       { "spouse", "配偶", NULL },  { "child", "子女", NULL },
-	{ "parent", "父母", NULL },     { "grandchild", "孙子女", NULL },
-	{ "sibling", "兄弟姐妹", NULL }, { "other", "其他", NULL },
+	{ "head", "户主", NULL },         { "spouse", "配偶", NULL },
+	{ "child", "子女", NULL },        { "parent", "父母", NULL },
+	{ "grandchild", "孙子女", NULL }, { "sibling", "兄弟姐妹", NULL },
+	{ "other", "其他", NULL },
 };
 static const struct code_label tags[] = {
 	{ "elderly_alone", "独居老人", "care" },
@@ -135,18 +136,18 @@ int registry_stats_add(struct store_conn *c, int64_t grid_id, const struct regis
 {
 	int64_t k = sign < 0 ? -1 : 1;
 
-	return dom_exec(c, e,
-	                "INSERT INTO grid_registry_stats (grid_id, residents, households, floating, "
-	                "foreigners, care, key_people, houses, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	                "?) ON CONFLICT (grid_id) DO UPDATE SET residents = residents + "
-	                "excluded.residents, households = households + excluded.households, "
-	                "floating = floating + excluded.floating, foreigners = foreigners + "
-	                "excluded.foreigners, care = care + excluded.care, key_people = key_people "
-	                "+ excluded.key_people, houses = houses + excluded.houses, units = units + "
-	                "excluded.units",
-	                "iiiiiiiii", grid_id, k * d->residents, k * d->households, k * d->floating,
-	                k * d->foreigners, k * d->care, k * d->key_people, k * d->houses,
-	                k * d->units);
+	return dom_exec(
+	        c, e,
+	        "INSERT INTO grid_registry_stats (grid_id, residents, households, floating, "
+	        "foreigners, care, key_people, houses, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	        "?) ON CONFLICT (grid_id) DO UPDATE SET residents = residents + "
+	        "excluded.residents, households = households + excluded.households, "
+	        "floating = floating + excluded.floating, foreigners = foreigners + "
+	        "excluded.foreigners, care = care + excluded.care, key_people = key_people "
+	        "+ excluded.key_people, houses = houses + excluded.houses, units = units + "
+	        "excluded.units",
+	        "iiiiiiiii", grid_id, k * d->residents, k * d->households, k * d->floating,
+	        k * d->foreigners, k * d->care, k * d->key_people, k * d->houses, k * d->units);
 }
 
 int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const char *code,
@@ -154,13 +155,13 @@ int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const c
 {
 	char scope[DOM_SCOPE_SQL_MAX], sql[512];
 	struct store_stmt *st;
-	int rc;
+	int rc, active = 0;
 
 	if (!code || strlen(code) != 15)
 		return dom_err_set(e, 400, "bad_grid", "须选择所在网格 grid（15 位网格编码）");
 	dom_scope_sql(x->caller, "g.path", "g.id", scope);
 	(void)snprintf(sql, sizeof sql,
-	               "SELECT g.id, g.path FROM grids g WHERE g.code = ? AND g.status = 'active'%s",
+	               "SELECT g.id, g.path, g.status = 'active' FROM grids g WHERE g.code = ?%s",
 	               scope);
 	if (!(st = store_prepare(c, sql)))
 		return dom_err_read(e);
@@ -173,12 +174,17 @@ int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const c
 	if (rc == STORE_ROW) {
 		*grid_id = store_col_int64(st, 0);
 		dom_copy(path, ACCESS_PATH_MAX, store_col_text(st, 1));
+		active = (int)store_col_int64(st, 2);
 	}
 	store_reset(st);
+	/* A grid outside the scope is answered like a missing one (404), never 400. */
 	if (rc == STORE_DONE)
-		return dom_err_set(e, 400, "bad_grid", "网格 %.15s 不存在、已撤销或不在管辖范围内",
-		                   code);
-	return rc == STORE_ROW ? 0 : dom_err_read(e);
+		return dom_err_set(e, 404, "not_found", "网格 %.15s 不存在", code);
+	if (rc != STORE_ROW)
+		return dom_err_read(e);
+	if (!active)
+		return dom_err_set(e, 400, "bad_grid", "网格 %.15s 已撤销", code);
+	return 0;
 }
 
 /* Runs "SELECT <cols> FROM <table> t WHERE t.id = ?<scope>" for row id; 1 with the row (the
@@ -322,16 +328,15 @@ static json_t *house_row(struct store_stmt *st, void *arg)
 	(void)arg;
 	clock_format_local(store_col_int64(st, 8), t1, sizeof t1);
 	clock_format_local(store_col_int64(st, 9), t2, sizeof t2);
-	return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "id",
-	                 (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1),
-	                 "address", store_col_text(st, 2), "building",
-	                 registry_opt(store_col_text(st, 3)), "unit_no",
-	                 registry_opt(store_col_text(st, 4)), "room",
-	                 registry_opt(store_col_text(st, 5)), "type", store_col_text(st, 6),
-	                 "type_label", registry_label(store_col_text(st, 6)), "use",
-	                 store_col_text(st, 7), "use_label", registry_label(store_col_text(st, 7)),
-	                 "residents", (json_int_t)store_col_int64(st, 10), "created_at", t1,
-	                 "updated_at", t2);
+	return json_pack(
+	        "{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "id",
+	        (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "address",
+	        store_col_text(st, 2), "building", registry_opt(store_col_text(st, 3)), "unit_no",
+	        registry_opt(store_col_text(st, 4)), "room", registry_opt(store_col_text(st, 5)),
+	        "type", store_col_text(st, 6), "type_label", registry_label(store_col_text(st, 6)),
+	        "use", store_col_text(st, 7), "use_label", registry_label(store_col_text(st, 7)),
+	        "residents", (json_int_t)store_col_int64(st, 10), "created_at", t1, "updated_at",
+	        t2);
 }
 
 /* Reads one row of table (aliased t, scoped) as JSON through row; 404 message msg. */
@@ -435,14 +440,15 @@ json_t *house_residents(const struct dom_ctx *x, int64_t id, const char *date, i
 	}
 	/* A person lived here on date when their last residence record on or before date (by
 	   date, then by order of recording) moved them into this house. */
-	(void)snprintf(sql, sizeof sql,
-	               "SELECT p.id, p.name, coalesce(p.relation, ''), coalesce(p.household_no, ''), "
-	               "ev.date FROM person_events ev JOIN people p ON p.id = ev.person_id WHERE "
-	               "ev.house_id = ?1 AND ev.kind IN ('move_in', 'born') AND ev.date <= ?2 AND "
-	               "NOT EXISTS (SELECT 1 FROM person_events l WHERE l.person_id = ev.person_id "
-	               "AND l.kind IN ('move_in', 'born', 'move_out', 'died') AND l.date <= ?2 AND "
-	               "(l.date > ev.date OR (l.date = ev.date AND l.id > ev.id)))%s ORDER BY p.id",
-	               with_key ? "" : " AND p.key_count = 0");
+	(void)snprintf(
+	        sql, sizeof sql,
+	        "SELECT p.id, p.name, coalesce(p.relation, ''), coalesce(p.household_no, ''), "
+	        "ev.date FROM person_events ev JOIN people p ON p.id = ev.person_id WHERE "
+	        "ev.house_id = ?1 AND ev.kind IN ('move_in', 'born') AND ev.date <= ?2 AND "
+	        "NOT EXISTS (SELECT 1 FROM person_events l WHERE l.person_id = ev.person_id "
+	        "AND l.kind IN ('move_in', 'born', 'move_out', 'died') AND l.date <= ?2 AND "
+	        "(l.date > ev.date OR (l.date = ev.date AND l.id > ev.id)))%s ORDER BY p.id",
+	        with_key ? "" : " AND p.key_count = 0");
 	if (!(st = store_prepare(c, sql)) || !(items = json_array())) {
 		if (st)
 			store_reset(st);
@@ -454,13 +460,13 @@ json_t *house_residents(const struct dom_ctx *x, int64_t id, const char *date, i
 	while ((rc = store_step(st)) == STORE_ROW) {
 		const char *rel = store_col_text(st, 2);
 
-		json_array_append_new(
-		        items, json_pack("{s:I,s:s,s:o,s:s,s:o,s:s}", "id",
-		                         (json_int_t)store_col_int64(st, 0), "name",
-		                         store_col_text(st, 1), "relation", registry_opt(rel),
-		                         "relation_label", registry_label(rel), "household_no",
-		                         registry_opt(store_col_text(st, 3)), "since",
-		                         store_col_text(st, 4)));
+		json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:s,s:o,s:s}", "id",
+		                                       (json_int_t)store_col_int64(st, 0), "name",
+		                                       store_col_text(st, 1), "relation",
+		                                       registry_opt(rel), "relation_label",
+		                                       registry_label(rel), "household_no",
+		                                       registry_opt(store_col_text(st, 3)), "since",
+		                                       store_col_text(st, 4)));
 	}
 	store_reset(st);
 	if (rc != STORE_DONE) {
@@ -498,9 +504,8 @@ static int unit_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_
 	             "INSERT INTO units (grid_id, path, name, credit_code, kind, address, "
 	             "contact_name, contact_phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, "
 	             "?, ?, ?, ?, ?)",
-	             "itttttttii", a->grid_id, a->path, in->name,
-	             a->credit, a->kind, in->address, nz(in->contact_name), nz(in->contact_phone),
-	             x->now, x->now) < 0)
+	             "itttttttii", a->grid_id, a->path, in->name, a->credit, a->kind, in->address,
+	             nz(in->contact_name), nz(in->contact_phone), x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
 	if (registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
@@ -537,7 +542,8 @@ int unit_create(const struct dom_ctx *x, const struct unit_input *in, int64_t *i
 		                   "机关事业单位 或 其他");
 	if ((in->contact_name && *in->contact_name && !registry_text_ok(in->contact_name, 32)) ||
 	    (in->contact_phone && *in->contact_phone && !registry_text_ok(in->contact_phone, 20)))
-		return dom_err_set(e, 400, "bad_field", "联系人不超过 32 个字，联系电话不超过 20 位");
+		return dom_err_set(e, 400, "bad_field",
+		                   "联系人不超过 32 个字，联系电话不超过 20 位");
 	dom_write_object(&w, "unit:new");
 	if (dom_write(x, &w, e) < 0)
 		return -1;
@@ -590,13 +596,14 @@ json_t *registry_grid_stats(const struct dom_ctx *x, const char *code, struct do
 	if (!c)
 		return NULL;
 	dom_scope_sql(x->caller, "g.path", "g.id", scope);
-	(void)snprintf(sql, sizeof sql,
-	               "SELECT g.code, g.name, g.residents, g.households, coalesce(s.residents, 0), "
-	               "coalesce(s.households, 0), coalesce(s.floating, 0), coalesce(s.foreigners, "
-	               "0), coalesce(s.care, 0), coalesce(s.key_people, 0), coalesce(s.houses, 0), "
-	               "coalesce(s.units, 0) FROM grids g LEFT JOIN grid_registry_stats s ON "
-	               "s.grid_id = g.id WHERE g.code = ?%s",
-	               scope);
+	(void)snprintf(
+	        sql, sizeof sql,
+	        "SELECT g.code, g.name, g.residents, g.households, coalesce(s.residents, 0), "
+	        "coalesce(s.households, 0), coalesce(s.floating, 0), coalesce(s.foreigners, "
+	        "0), coalesce(s.care, 0), coalesce(s.key_people, 0), coalesce(s.houses, 0), "
+	        "coalesce(s.units, 0) FROM grids g LEFT JOIN grid_registry_stats s ON "
+	        "s.grid_id = g.id WHERE g.code = ?%s",
+	        scope);
 	if (!(st = store_prepare(c, sql))) {
 		dom_err_read(e);
 		return NULL;
@@ -612,9 +619,9 @@ json_t *registry_grid_stats(const struct dom_ctx *x, const char *code, struct do
 #define C(i) ((json_int_t)store_col_int64(st, i))
 		o = json_pack("{s:s,s:s,s:{s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "grid",
 		              store_col_text(st, 0), "name", store_col_text(st, 1), "declared",
-		              "residents", C(2), "households", C(3), "residents", C(4), "households",
-		              C(5), "floating", C(6), "foreigners", C(7), "care", C(8), "key_people",
-		              C(9), "houses", C(10), "units", C(11));
+		              "residents", C(2), "households", C(3), "residents", C(4),
+		              "households", C(5), "floating", C(6), "foreigners", C(7), "care",
+		              C(8), "key_people", C(9), "houses", C(10), "units", C(11));
 #undef C
 		if (!o)
 			dom_err_set(e, 500, "internal", "内部错误");

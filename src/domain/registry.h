@@ -40,8 +40,8 @@
 /* ---- codes and their labels: *_parse accept the code or the Chinese label, NULL otherwise ---- */
 
 const char *house_type_parse(const char *s); /* dwelling 住宅, shop 商铺, office 办公, ... */
-const char *house_use_parse(const char *s);  /* self 自住, rent 出租, vacant 空置, business 经营 */
-const char *unit_kind_parse(const char *s);  /* enterprise 企业, shop 商户, school 学校, ... */
+const char *house_use_parse(const char *s); /* self 自住, rent 出租, vacant 空置, business 经营 */
+const char *unit_kind_parse(const char *s); /* enterprise 企业, shop 商户, school 学校, ... */
 const char *person_reg_type_parse(const char *s); /* huji 户籍, floating 流动, foreign 境外 */
 const char *person_relation_parse(const char *s); /* head 户主, spouse 配偶, child 子女, ... */
 /* A care tag or key-people category: the code, and *kind "care" or "key". NULL when unknown. */
@@ -78,7 +78,7 @@ json_t *house_residents(const struct dom_ctx *x, int64_t id, const char *date, i
 
 struct unit_input {
 	const char *grid, *name, *credit_code, *kind, *address; /* required */
-	const char *contact_name, *contact_phone;              /* optional */
+	const char *contact_name, *contact_phone;               /* optional */
 };
 /* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_credit_code / bad_kind, 409 duplicate
    (the credit code is registered). */
@@ -98,13 +98,13 @@ struct person_input {
 	const char *sex, *birth_date, *nationality; /* foreigners only: from the ID number else */
 	const char *phone;                          /* "" clears (change) */
 	const char *reg_type;                       /* huji / floating / foreign; required */
-	const char *grid;   /* required when no house is given on create */
-	int64_t house;      /* -1 not given; > 0 moves in (create: lives in); 0 moves out (change) */
-	int64_t unit;       /* -1 not given; 0 none; > 0 the workplace */
+	const char *grid;                           /* required when no house is given on create */
+	int64_t house; /* -1 not given; > 0 moves in (create: lives in); 0 moves out (change) */
+	int64_t unit;  /* -1 not given; 0 none; > 0 the workplace */
 	const char *household_no, *relation;
-	const char *died;   /* change: the date of death */
-	int born;           /* create: registered by birth */
-	const char *date;   /* the date of the change's records (default today) */
+	const char *died; /* change: the date of death */
+	int born;         /* create: registered by birth */
+	const char *date; /* the date of the change's records (default today) */
 	const char *tags_enter[REGISTRY_TAGS_MAX];
 	size_t n_enter;
 	const char *tags_leave[REGISTRY_TAGS_MAX];
@@ -174,7 +174,8 @@ struct registry_counts {
 int registry_stats_add(struct store_conn *c, int64_t grid_id, const struct registry_counts *d,
                        int sign, struct dom_err *e);
 /* The active grid code inside the caller's scope (grid workers: their grids): *grid_id and its
-   path (ACCESS_PATH_MAX). 0, or -1 with e 400 bad_grid. */
+   path (ACCESS_PATH_MAX). 0, or -1 with e: 404 not_found (missing or outside the scope), 400
+   bad_grid (malformed or retired). */
 int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const char *code,
                           int64_t *grid_id, char *path, struct dom_err *e);
 /* House id inside the caller's scope: its grid and path. 1 found, 0 not, -1 error. */
