@@ -25,7 +25,7 @@ const struct field_class_def sensitive_fields[] = {
 	{ "person", "id_number", FIELD_SENSITIVE, MASK_ID_NUMBER },
 	{ "person", "phone", FIELD_PERSONAL, MASK_PHONE },
 	{ "person", "birth_date", FIELD_PERSONAL, MASK_ALL },
-	{ "key_person", "categories", FIELD_SENSITIVE, MASK_NONE },
+	{ "key_person", "categories", FIELD_SENSITIVE, MASK_ALL },
 	{ "audit", "source", FIELD_INTERNAL, MASK_NONE },
 	{ "matter", "reporter_contact", FIELD_PERSONAL, MASK_PHONE }, /* a resident's, sealed */
 };
