@@ -145,6 +145,19 @@ void api_security_settings(struct req *r);
 void api_tokens_list(struct req *r);
 void api_tokens_create(struct req *r);
 void api_tokens_revoke(struct req *r);
+/* registry.c (issue 12; docs/api-registry.md) */
+void api_grid_statistics(struct req *r);
+void api_houses_list(struct req *r);
+void api_houses_create(struct req *r);
+void api_houses_get(struct req *r);
+void api_houses_residents(struct req *r);
+void api_units_list(struct req *r);
+void api_units_create(struct req *r);
+void api_units_get(struct req *r);
+void api_people_list(struct req *r);
+void api_people_create(struct req *r);
+void api_people_get(struct req *r);
+void api_people_update(struct req *r);
 /* workers.c (R2; docs/api-workers.md) */
 #define WORKER_IMPORT_BODY (4u * 1024 * 1024)
 void api_workers_list(struct req *r);

@@ -21,6 +21,14 @@ const struct permission_def permission_catalog[] = {
 	{ "worker.read", "查看网格员", PERM_BUSINESS, 0 },
 	{ "worker.write", "管理网格员（登记、调整、离岗、记录）", PERM_BUSINESS, 0 },
 	{ "worker.export", "导出网格员名册和配备报表", PERM_BUSINESS, 0 },
+	/* Business: the basic-information registry (issue 12; docs/api-registry.md). Key-people
+	   categories are sensitive personal data: person.key_read is held by the leader only among
+	   the built-in roles (custom roles may carry it), never by department handlers. */
+	{ "registry.read", "查看房屋、单位和网格统计", PERM_BUSINESS, 0 },
+	{ "registry.write", "登记和维护房屋、单位", PERM_BUSINESS, 0 },
+	{ "person.read", "查看实有人口", PERM_BUSINESS, 0 },
+	{ "person.write", "登记和变更实有人口", PERM_BUSINESS, 0 },
+	{ "person.key_read", "查看和维护重点人员信息（须说明理由）", PERM_BUSINESS, 0 },
 	/* Business: duty records of grid workers (Art. 13). */
 	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
 	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
@@ -83,23 +91,25 @@ static const char *const p_center_operator[] = {
 	"worker.write",        "worker.export",   "duty.read",        "matter_item.read",
 	"matter_item.propose", "matter.read",     "matter.report",    "matter.act",
 	"matter.stats",        "matter.accept",   "matter.dispatch",  "matter.handle",
-	"matter.verify",       "matter.feedback", "matter.supervise", NULL,
+	"matter.verify",       "matter.feedback", "matter.supervise", "registry.read",
+	"registry.write",      "person.read",     "person.write",     NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read", "grid.read",      "grid.check",       "org.read",
-	"user.read",   "worker.read",    "worker.export",    "sensitive.unmask",
-	"duty.read",   "calendar.write", "matter_item.read", "matter_item.approve",
-	"matter.read", "matter.stats",   "matter.act",       "matter.supervise",
-	NULL,
+	"region.read",   "grid.read",      "grid.check",       "org.read",
+	"user.read",     "worker.read",    "worker.export",    "sensitive.unmask",
+	"duty.read",     "calendar.write", "matter_item.read", "matter_item.approve",
+	"matter.read",   "matter.stats",   "matter.act",       "matter.supervise",
+	"registry.read", "person.read",    "person.key_read",  NULL,
 };
 static const char *const p_dept_handler[] = {
-	"region.read", "grid.read",     "org.read",   "matter_item.read", "matter_item.propose",
-	"matter.read", "matter.report", "matter.act", "matter.handle",    NULL,
+	"region.read",         "grid.read",     "org.read",      "matter_item.read",
+	"matter_item.propose", "matter.read",   "matter.report", "matter.act",
+	"matter.handle",       "registry.read", "person.read",   NULL,
 };
 static const char *const p_grid_worker[] = {
-	"region.read", "grid.read",     "duty.read",  "duty.write",         "matter_item.read",
-	"matter.read", "matter.report", "matter.act", "matter.self_handle", "matter.handle",
-	NULL,
+	"region.read",   "grid.read",      "duty.read",   "duty.write",         "matter_item.read",
+	"matter.read",   "matter.report",  "matter.act",  "matter.self_handle", "matter.handle",
+	"registry.read", "registry.write", "person.read", "person.write",       NULL,
 };
 static const char *const p_sysadmin[] = {
 	"org.read",    "org.write", "user.read",      "user.write",

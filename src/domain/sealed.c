@@ -105,6 +105,8 @@ static const struct sealed_column registry[] = {
 	{ "workers", "id_number", "id", "id_number_bidx", SEALED_FIELD_WORKER_ID_NUMBER },
 	{ "workers", "phone", "id", NULL, SEALED_FIELD_WORKER_PHONE },
 	{ "matters", "reporter_contact", "id", NULL, SEALED_FIELD_MATTER_CONTACT },
+	{ "people", "id_number", "id", "id_number_bidx", SEALED_FIELD_PERSON_ID_NUMBER },
+	{ "people", "phone", "id", NULL, SEALED_FIELD_PERSON_PHONE },
 };
 #define REGISTRY_N (sizeof registry / sizeof registry[0])
 

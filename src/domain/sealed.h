@@ -31,6 +31,8 @@ struct buf;
 #define SEALED_FIELD_WORKER_ID_NUMBER "workers.id_number"
 #define SEALED_FIELD_WORKER_PHONE "workers.phone"
 #define SEALED_FIELD_MATTER_CONTACT "matters.reporter_contact"
+#define SEALED_FIELD_PERSON_ID_NUMBER "people.id_number"
+#define SEALED_FIELD_PERSON_PHONE "people.phone"
 #define SEALED_MAX 256
 /* Room for a sealed TOTP secret (base32, TOTP_SECRET_B32) with its NUL. */
 #define SEALED_TOTP_MAX 128

@@ -19,6 +19,13 @@ const struct field_class_def sensitive_fields[] = {
 	{ "worker", "id_number", FIELD_SENSITIVE, MASK_ID_NUMBER },
 	{ "worker", "birth_date", FIELD_PERSONAL, MASK_ALL },
 	{ "worker", "work_phone", FIELD_PUBLIC, MASK_NONE }, /* published by Art. 15 */
+	/* The people registry (issue 12): key-people categories are read only with person.key_read
+	   and a reason, every read audited (domain/person.c). */
+	{ "person", "name", FIELD_PERSONAL, MASK_NONE },
+	{ "person", "id_number", FIELD_SENSITIVE, MASK_ID_NUMBER },
+	{ "person", "phone", FIELD_PERSONAL, MASK_PHONE },
+	{ "person", "birth_date", FIELD_PERSONAL, MASK_ALL },
+	{ "key_person", "categories", FIELD_SENSITIVE, MASK_ALL },
 	{ "audit", "source", FIELD_INTERNAL, MASK_NONE },
 	{ "matter", "reporter_contact", FIELD_PERSONAL, MASK_PHONE }, /* a resident's, sealed */
 };

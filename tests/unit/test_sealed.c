@@ -243,13 +243,15 @@ static void test_registry(void **state)
 	struct buf r;
 	int with_index = 0;
 
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 8);
 	assert_string_equal(cols[0].label, SEALED_FIELD_PHONE);
 	assert_string_equal(cols[1].label, SEALED_FIELD_ID_NUMBER);
 	assert_string_equal(cols[2].label, SEALED_FIELD_TOTP);
 	assert_string_equal(cols[3].label, SEALED_FIELD_WORKER_ID_NUMBER);
 	assert_string_equal(cols[4].label, SEALED_FIELD_WORKER_PHONE);
 	assert_string_equal(cols[5].label, SEALED_FIELD_MATTER_CONTACT);
+	assert_string_equal(cols[6].label, SEALED_FIELD_PERSON_ID_NUMBER);
+	assert_string_equal(cols[7].label, SEALED_FIELD_PERSON_PHONE);
 	for (size_t i = 0; i < n; i++) {
 		char label[128];
 		/* The label is table.column: the associated data of every value ever sealed. */
@@ -261,7 +263,7 @@ static void test_registry(void **state)
 			assert_string_equal(cols[i].bidx_column, "id_number_bidx");
 		}
 	}
-	assert_int_equal(with_index, 2); /* users.id_number and workers.id_number */
+	assert_int_equal(with_index, 3); /* users, workers and people .id_number */
 	assert_int_equal(sealed_count(store_reader(f->s)), f->sealed_values);
 	assert_int_equal(count(f, "SELECT count(*) FROM users WHERE id_number_bidx IS NOT NULL"),
 	                 USERS / 2);

@@ -1,0 +1,369 @@
+/*
+ * The basic-information registry over HTTP (docs/api-registry.md): /api/v1/houses, /api/v1/units,
+ * /api/v1/people and /api/v1/grids/:code/statistics. Handlers parse the request, call
+ * domain/registry.h and render; ID and phone numbers leave masked unless the caller holds
+ * sensitive.unmask and gives ?unmask=1&reason=... (recorded). Key people are read only with
+ * person.key_read and ?reason=...; the domain records every such read.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "domain/registry.h"
+
+/* Answers out (200) or the error. */
+static void answer(struct req *r, json_t *out, const struct dom_err *e)
+{
+	if (!out)
+		respond_dom_err(r, e);
+	else
+		resp_json(r, 200, out);
+}
+
+/* The optional integer member key of body as an id: -1 absent, 0 null, > 0 the id. -2 after
+   answering 400. */
+static int64_t body_ref(struct req *r, json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+	char msg[96];
+
+	if (!v)
+		return -1;
+	if (json_is_null(v))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		return json_integer_value(v);
+	(void)snprintf(msg, sizeof msg, "字段 %s 应为正整数或 null", key);
+	resp_error(r, 400, "bad_field", msg);
+	return -2;
+}
+
+static const char *query(struct req *r, const char *name)
+{
+	const char *v = req_query(r, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* ---- houses ---- */
+
+void api_houses_create(struct req *r)
+{
+	static const char *const allowed[] = { "grid", "address", "building", "unit_no",
+		                               "room", "type",    "use",      NULL };
+	json_t *body = req_json_or_respond(r);
+	struct house_input in = { 0 };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id = 0;
+
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "grid", &in.grid) < 0 ||
+	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
+	    body_string_or_respond(r, body, "building", &in.building) < 0 ||
+	    body_string_or_respond(r, body, "unit_no", &in.unit_no) < 0 ||
+	    body_string_or_respond(r, body, "room", &in.room) < 0 ||
+	    body_string_or_respond(r, body, "type", &in.type) < 0 ||
+	    body_string_or_respond(r, body, "use", &in.use) < 0)
+		return;
+	api_ctx(r, &x);
+	if (house_create(&x, &in, &id, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	json_t *o = house_get(&x, id, &e);
+	if (!o)
+		respond_dom_err(r, &e);
+	else
+		resp_json(r, 201, o);
+}
+
+void api_houses_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+
+	if (api_page_or_respond(r, &pg) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, house_list(&x, query(r, "grid"), &pg, &e), &e);
+}
+
+void api_houses_get(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, house_get(&x, id, &e), &e);
+}
+
+/* ?date= (default today); key people are included with person.key_read and ?reason=. */
+void api_houses_residents(struct req *r)
+{
+	const char *reason = query(r, "reason");
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	json_t *out;
+	int64_t id;
+	int key;
+	char obj[48];
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_ctx(r, &x);
+	key = person_key_access(&x, reason);
+	out = house_residents(&x, id, query(r, "date"), key, &e);
+	if (out && key) {
+		(void)snprintf(obj, sizeof obj, "house:%" PRId64 ":residents", id);
+		if (person_key_read_record(&x, obj, reason) < 0) {
+			json_decref(out);
+			resp_error(r, 503, "audit_failed", "审计记录写入失败，请稍后重试");
+			return;
+		}
+	}
+	answer(r, out, &e);
+}
+
+/* ---- units ---- */
+
+void api_units_create(struct req *r)
+{
+	static const char *const allowed[] = { "grid",    "name",         "credit_code",   "kind",
+		                               "address", "contact_name", "contact_phone", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct unit_input in = { 0 };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id = 0;
+
+	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "grid", &in.grid) < 0 ||
+	    body_string_or_respond(r, body, "name", &in.name) < 0 ||
+	    body_string_or_respond(r, body, "credit_code", &in.credit_code) < 0 ||
+	    body_string_or_respond(r, body, "kind", &in.kind) < 0 ||
+	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
+	    body_string_or_respond(r, body, "contact_name", &in.contact_name) < 0 ||
+	    body_string_or_respond(r, body, "contact_phone", &in.contact_phone) < 0)
+		return;
+	api_ctx(r, &x);
+	if (unit_create(&x, &in, &id, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	json_t *o = unit_get(&x, id, &e);
+	if (!o)
+		respond_dom_err(r, &e);
+	else
+		resp_json(r, 201, o);
+}
+
+void api_units_list(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+
+	if (api_page_or_respond(r, &pg) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, unit_list(&x, query(r, "grid"), &pg, &e), &e);
+}
+
+void api_units_get(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, unit_get(&x, id, &e), &e);
+}
+
+/* ---- people ---- */
+
+/* An optional array of tag names into names[0..*n). -1 after answering 400. */
+static int tags_or_respond(struct req *r, json_t *body, const char *key, const char **names,
+                           size_t *n)
+{
+	json_t *a = json_object_get(body, key);
+
+	*n = 0;
+	if (!a || json_is_null(a))
+		return 0;
+	return body_strings_or_respond(r, a, key, REGISTRY_TAGS_MAX, names, n,
+	                               "标签须为字符串数组（一次最多 16 个）");
+}
+
+static int read_person(struct req *r, json_t *body, struct person_input *in, int creating)
+{
+	static const char *const create_fields[] = {
+		"name",     "id_number", "passport", "sex",   "birth_date", "nationality",
+		"phone",    "reg_type",  "grid",     "house", "unit",       "household_no",
+		"relation", "born",      "date",     "tags",  NULL,
+	};
+	static const char *const change_fields[] = {
+		"name",     "phone", "reg_type", "house",      "unit",       "household_no",
+		"relation", "died",  "date",     "tags_enter", "tags_leave", NULL,
+	};
+	json_t *born = json_object_get(body, "born");
+
+	if (body_keys_or_respond(r, body, creating ? create_fields : change_fields, "") < 0 ||
+	    body_string_or_respond(r, body, "name", &in->name) < 0 ||
+	    body_string_or_respond(r, body, "id_number", &in->id_number) < 0 ||
+	    body_string_or_respond(r, body, "passport", &in->passport) < 0 ||
+	    body_string_or_respond(r, body, "sex", &in->sex) < 0 ||
+	    body_string_or_respond(r, body, "birth_date", &in->birth_date) < 0 ||
+	    body_string_or_respond(r, body, "nationality", &in->nationality) < 0 ||
+	    body_string_or_respond(r, body, "phone", &in->phone) < 0 ||
+	    body_string_or_respond(r, body, "reg_type", &in->reg_type) < 0 ||
+	    body_string_or_respond(r, body, "grid", &in->grid) < 0 ||
+	    body_string_or_respond(r, body, "household_no", &in->household_no) < 0 ||
+	    body_string_or_respond(r, body, "relation", &in->relation) < 0 ||
+	    body_string_or_respond(r, body, "died", &in->died) < 0 ||
+	    body_string_or_respond(r, body, "date", &in->date) < 0 ||
+	    tags_or_respond(r, body, creating ? "tags" : "tags_enter", in->tags_enter,
+	                    &in->n_enter) < 0 ||
+	    tags_or_respond(r, body, "tags_leave", in->tags_leave, &in->n_leave) < 0)
+		return -1;
+	if ((in->house = body_ref(r, body, "house")) == -2 ||
+	    (in->unit = body_ref(r, body, "unit")) == -2)
+		return -1;
+	if (creating && in->house == 0)
+		in->house = -1;
+	if (born && !json_is_boolean(born)) {
+		resp_error(r, 400, "bad_field", "字段 born 应为 true 或 false");
+		return -1;
+	}
+	in->born = born && json_is_true(born);
+	return 0;
+}
+
+void api_people_create(struct req *r)
+{
+	struct person_input in = PERSON_INPUT_INIT;
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id = 0;
+	json_t *o;
+
+	if (!body || read_person(r, body, &in, 1) < 0)
+		return;
+	api_ctx(r, &x);
+	if (person_create(&x, &in, &id, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	/* The new record is answered without key categories (a key person is read with a
+	   reason, like any other time). */
+	o = json_pack("{s:I}", "id", (json_int_t)id);
+	resp_json(r, 201, o);
+}
+
+void api_people_update(struct req *r)
+{
+	struct person_input in = PERSON_INPUT_INIT;
+	json_t *body = req_json_or_respond(r);
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0 || read_person(r, body, &in, 0) < 0)
+		return;
+	api_ctx(r, &x);
+	if (person_update(&x, id, &in, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	resp_json(r, 200, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+void api_people_get(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	json_t *o;
+	int64_t id;
+	int um;
+	char obj[40];
+
+	if (api_id_param(r, "id", &id) < 0)
+		return;
+	if ((um = api_unmask_requested(r)) < 0)
+		return;
+	api_ctx(r, &x);
+	if (!(o = person_get(&x, id, query(r, "reason"), um, &e))) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	if (um) {
+		(void)snprintf(obj, sizeof obj, "person:%" PRId64, id);
+		api_unmask_record(r, obj);
+	}
+	resp_json(r, 200, o);
+}
+
+void api_people_list(struct req *r)
+{
+	struct person_filter f = { 0 };
+	const char *house = query(r, "house");
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+	json_t *out;
+	char *end = NULL;
+	int um;
+
+	f.grid = query(r, "grid");
+	f.id_number = query(r, "id_number");
+	f.reg_type = query(r, "reg_type");
+	f.tag = query(r, "tag");
+	f.status = query(r, "status");
+	if (house) {
+		f.house = strtoll(house, &end, 10);
+		if (!end || *end || f.house <= 0) {
+			resp_error(r, 400, "bad_param", "参数 house 应为房屋编号");
+			return;
+		}
+	}
+	if (api_page_or_respond(r, &pg) < 0 || (um = api_unmask_requested(r)) < 0)
+		return;
+	api_ctx(r, &x);
+	f.with_key = person_key_access(&x, query(r, "reason"));
+	if (!(out = person_list(&x, &f, &pg, um, &e))) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	if (f.with_key && person_key_read_record(&x, "people:list", query(r, "reason")) < 0) {
+		json_decref(out);
+		resp_error(r, 503, "audit_failed", "审计记录写入失败，请稍后重试");
+		return;
+	}
+	if (um)
+		api_unmask_record(r, "people:list");
+	resp_json(r, 200, out);
+}
+
+/* ---- statistics ---- */
+
+void api_grid_statistics(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+
+	api_ctx(r, &x);
+	answer(r, registry_grid_stats(&x, req_param(r, "code"), &e), &e);
+}

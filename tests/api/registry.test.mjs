@@ -1,0 +1,228 @@
+// The basic-information registry (issue 12, docs/api-registry.md): houses, units and people in
+// the demo city. What it must show: the database file and its -wal hold no plaintext ID number
+// or mobile number of created people; exact lookup by ID number through the blind index; a grid
+// worker cannot read people outside their grids (404); a department handler cannot read key
+// people (403); every read of a key person's record is in the audit trail with its reason; the
+// residents of a house on a past date are answered from the dated records after people move; a
+// person who leaves a key category leaves every current view; the grid counters follow.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
+
+const WORKER_UNBOUND_GRID = '371502001001601'; // in the demo worker's community, not bound to it
+
+function residentId(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
+  return first17 + '10X98765432'[sum % 11];
+}
+let seq = 300;
+const idFor = (birth = '19800101') => residentId(`371502${birth}${seq++}`);
+
+function rawBytes(db) {
+  const parts = [readFileSync(db)];
+  if (existsSync(`${db}-wal`)) parts.push(readFileSync(`${db}-wal`));
+  return Buffer.concat(parts);
+}
+
+let server, op, leader, handler, worker, auditor, workerGrid;
+
+before(async () => {
+  server = await startDemoServer();
+  op = await loginAs(server, 'center_operator');
+  leader = await loginAs(server, 'center_leader');
+  handler = await loginAs(server, 'dept_handler');
+  worker = await loginAs(server, 'grid_worker');
+  auditor = await loginAs(server, 'auditor');
+  workerGrid = worker.login.grids[0].code;
+});
+after(async () => { if (server) assert.equal(await server.stop(), 0); });
+
+let officerClient;
+async function keyOfficer() {
+  if (officerClient) return officerClient;
+  const sys = await loginAs(server, 'sysadmin');
+  const sec = await loginAs(server, 'secadmin');
+  const role = await sec.post('/api/v1/roles', { name: 'key_officer', label: '重点人员专管员', permissions: ['registry.read', 'person.read', 'person.write', 'person.key_read'] });
+  assert.equal(role.status, 201, role.text);
+  const u = await sys.post('/api/v1/users', { username: 'key_officer1', display_name: '专管员', org_id: accountFor(server.db, 'center_operator').org_id });
+  assert.equal(u.status, 201, u.text);
+  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['key_officer'] })).status, 200);
+  const res = await login(server, 'key_officer1', u.body.one_time_password);
+  assert.equal(res.status, 200, res.text);
+  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
+  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
+  assert.equal(pw.status, 200, pw.text);
+  officerClient = c;
+  return c;
+}
+
+async function house(client, grid, address) {
+  const r = await client.post('/api/v1/houses', { grid, address, building: '1', unit_no: '2', room: '301', type: '住宅', use: '自住' });
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+async function person(client, extra) {
+  const r = await client.post('/api/v1/people', { name: '张三', id_number: idFor(), reg_type: '户籍', phone: '13800000000', ...extra });
+  assert.equal(r.status, 201, r.text);
+  return r.body.id;
+}
+
+describe('registry', () => {
+  test('houses and units: validation, credit code, scope', async () => {
+    let r = await op.post('/api/v1/houses', { grid: workerGrid, address: '测试路 1 号', type: '住宅', use: '随便' });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'bad_use');
+    r = await op.post('/api/v1/houses', { grid: workerGrid, address: '测试路 1 号', type: '住宅', use: '出租', colour: 'red' });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'unknown_field');
+    // The grid worker may not register a house in a grid that is not theirs.
+    r = await worker.post('/api/v1/houses', { grid: WORKER_UNBOUND_GRID, address: '测试路 2 号', type: '住宅', use: '出租' });
+    assert.equal(r.status, 404);
+    const h = await house(worker, workerGrid, '测试路 3 号');
+    assert.equal(h.use_label, '自住');
+    r = await op.post('/api/v1/units', { grid: workerGrid, name: '测试商店', credit_code: '91350100M000100Y44', kind: '商户', address: '测试路 4 号' });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'bad_credit_code');
+    r = await op.post('/api/v1/units', { grid: workerGrid, name: '测试商店', credit_code: '91350100M000100Y43', kind: '商户', address: '测试路 4 号' });
+    assert.equal(r.status, 201, r.text);
+    r = await op.post('/api/v1/units', { grid: workerGrid, name: '测试商店二', credit_code: '91350100M000100Y43', kind: '商户', address: '测试路 5 号' });
+    assert.equal(r.status, 409);
+    r = await worker.get('/api/v1/houses?limit=1');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.items.length, 1);
+  });
+
+  test('ID numbers and phones are sealed at rest and found by exact lookup', async () => {
+    const h = await house(op, workerGrid, '密封路 1 号');
+    const idn = idFor('19751231');
+    const phone = '13912398765';
+    const id = await person(op, { id_number: idn, phone, house: h.id });
+    const bytes = rawBytes(server.db);
+    assert.equal(bytes.indexOf(Buffer.from(idn)), -1, 'ID number in clear in the database');
+    assert.equal(bytes.indexOf(Buffer.from(phone)), -1, 'phone number in clear in the database');
+    let r = await op.get(`/api/v1/people?id_number=${idn}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.items.length, 1);
+    assert.equal(r.body.items[0].id, id);
+    assert.notEqual(r.body.items[0].id_number, idn, 'masked by default');
+    assert.equal(r.body.items[0].birth_date === '1975-12-31', false);
+    assert.equal(r.body.items[0].sex, idn[16] % 2 ? 'M' : 'F');
+    r = await leader.get(`/api/v1/people/${id}?unmask=1&reason=${encodeURIComponent('核对身份信息')}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.id_number, idn);
+    assert.equal(r.body.phone, phone);
+    r = await op.post('/api/v1/people', { name: '李四', id_number: idn, reg_type: '户籍', grid: workerGrid });
+    assert.equal(r.status, 409);
+    r = await op.post('/api/v1/people', { name: '李四', id_number: '371502198001011234', reg_type: '户籍', grid: workerGrid });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'bad_id_number');
+  });
+
+  test('a grid worker cannot read people outside their grids', async () => {
+    const outside = await person(op, { grid: WORKER_UNBOUND_GRID });
+    const inside = await person(op, { grid: workerGrid });
+    assert.equal((await worker.get(`/api/v1/people/${outside}`)).status, 404);
+    assert.equal((await worker.patch(`/api/v1/people/${outside}`, { relation: '户主' })).status, 404);
+    assert.equal((await worker.get(`/api/v1/people/${inside}`)).status, 200);
+    const list = await worker.get(`/api/v1/people?grid=${WORKER_UNBOUND_GRID}`);
+    assert.equal(list.status, 200);
+    assert.equal(list.body.items.length, 0);
+  });
+
+  test('key people: 403 for a department handler, a reason for the leader, every read audited', async () => {
+    const id = await person(op, { grid: workerGrid });
+    // The operator lacks person.key_read: it may not put someone in a key category.
+    let r = await op.patch(`/api/v1/people/${id}`, { tags_enter: ['社区矫正对象'] });
+    assert.equal(r.status, 403);
+    // A key-people officer: a custom role with person.write and person.key_read, in the
+    // operator's organisation (county scope).
+    const officer = await keyOfficer();
+    r = await officer.patch(`/api/v1/people/${id}`, { tags_enter: ['社区矫正对象'], date: '2026-01-05' });
+    assert.equal(r.status, 200, r.text);
+    // Now a key person: the handler gets 403, the operator too (no key_read), and lists hide it.
+    assert.equal((await handler.get(`/api/v1/people/${id}`)).status, 403);
+    assert.equal((await op.get(`/api/v1/people/${id}`)).status, 403);
+    r = await op.get(`/api/v1/people?grid=${workerGrid}&limit=200`);
+    assert.ok(!r.body.items.some((x) => x.id === id), 'a key person in a list without key_read');
+    // The leader must give a reason; with it, the categories are answered and the read recorded.
+    r = await leader.get(`/api/v1/people/${id}`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'reason_required');
+    const reason = `走访前核实情况${seq}`;
+    r = await leader.get(`/api/v1/people/${id}?reason=${encodeURIComponent(reason)}`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.key_categories.map((c) => c.tag), ['community_correction']);
+    assert.equal(r.body.key_categories[0].entered_on, '2026-01-05');
+    let a = await auditor.get('/api/v1/audit?action=person.key_read&limit=50');
+    assert.equal(a.status, 200, a.text);
+    assert.ok(a.body.items.some((x) => x.object === `person:${id}` && x.outcome === 'success' && x.detail.includes(reason)), a.text);
+    assert.ok(a.body.items.some((x) => x.object === `person:${id}` && x.outcome === 'denied'), 'the refusal is recorded too');
+    // Leaving the category leaves every current view.
+    r = await officer.patch(`/api/v1/people/${id}`, { tags_leave: ['社区矫正对象'] });
+    assert.equal(r.status, 200, r.text);
+    r = await handler.get(`/api/v1/people/${id}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.key_person, false);
+    assert.equal(r.body.key_categories, undefined);
+  });
+
+  test('history: the residents of a house on a past date after people move', async () => {
+    const a = await house(op, workerGrid, '历史路 1 号');
+    const b = await house(op, workerGrid, '历史路 2 号');
+    const p1 = await person(op, { house: a.id, date: '2025-01-10', relation: '户主' });
+    const p2 = await person(op, { house: a.id, date: '2025-03-01' });
+    let r = await op.patch(`/api/v1/people/${p1}`, { house: b.id, date: '2025-06-01' });
+    assert.equal(r.status, 200, r.text);
+    r = await op.patch(`/api/v1/people/${p2}`, { house: null, date: '2025-09-01' });
+    assert.equal(r.status, 200, r.text);
+    r = await op.patch(`/api/v1/people/${p2}`, { house: b.id, date: '2025-05-01' });
+    assert.equal(r.status, 400, 'a move dated before the last one');
+    const at = async (h, date) => {
+      const res = await op.get(`/api/v1/houses/${h}/residents?date=${date}`);
+      assert.equal(res.status, 200, res.text);
+      return res.body.items.map((x) => x.id).sort();
+    };
+    assert.deepEqual(await at(a.id, '2025-01-01'), []);
+    assert.deepEqual(await at(a.id, '2025-02-01'), [p1]);
+    assert.deepEqual(await at(a.id, '2025-04-01'), [p1, p2].sort());
+    assert.deepEqual(await at(a.id, '2025-07-01'), [p2]);
+    assert.deepEqual(await at(a.id, '2025-10-01'), []);
+    assert.deepEqual(await at(b.id, '2025-07-01'), [p1]);
+    assert.deepEqual(await at(b.id, '2025-05-01'), []);
+    r = await op.get(`/api/v1/houses/${a.id}/residents?date=2025-13-01`);
+    assert.equal(r.status, 400);
+  });
+
+  test('per-grid statistics follow every change', async () => {
+    const stats = async () => {
+      const r = await op.get(`/api/v1/grids/${workerGrid}/statistics`);
+      assert.equal(r.status, 200, r.text);
+      return r.body;
+    };
+    const s0 = await stats();
+    const h = await house(op, workerGrid, '统计路 1 号');
+    const id = await person(op, { house: h.id, relation: '户主', reg_type: '流动', tags: ['独居老人'], date: '2025-12-01' });
+    let s = await stats();
+    assert.equal(s.houses, s0.houses + 1);
+    assert.equal(s.residents, s0.residents + 1);
+    assert.equal(s.households, s0.households + 1);
+    assert.equal(s.floating, s0.floating + 1);
+    assert.equal(s.care, s0.care + 1);
+    let r = await op.patch(`/api/v1/people/${id}`, { name: '张三丰', phone: '13700001111', household_no: 'H-1', tags_leave: ['独居老人'] });
+    assert.equal(r.status, 200, r.text);
+    r = await op.patch(`/api/v1/people/${id}`, { died: '2026-01-02' });
+    assert.equal(r.status, 200, r.text);
+    s = await stats();
+    assert.equal(s.residents, s0.residents);
+    assert.equal(s.households, s0.households);
+    assert.equal(s.care, s0.care);
+    r = await op.patch(`/api/v1/people/${id}`, { relation: '配偶' });
+    assert.equal(r.status, 409);
+    assert.equal((await handler.get(`/api/v1/grids/${workerGrid}/statistics`)).status, 200);
+    assert.equal((await worker.get(`/api/v1/grids/${WORKER_UNBOUND_GRID}/statistics`)).status, 404);
+  });
+});

@@ -1,0 +1,330 @@
+/*
+ * Unit tests of the basic-information registry (domain/registry.h) on a small tree: one township
+ * with a community and two grids. Covers the unified social credit code refusal, ID and phone
+ * numbers sealed at rest and opened for display, the residents of a house at past dates computed
+ * from the dated records after moves, the per-grid counters kept in step with a recount after a
+ * sequence of changes, and the key-people rule (no key category without person.key_read; a read
+ * of a key person needs a reason and leaves an audit record).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/idcard.h"
+#include "domain/permissions.h"
+#include "domain/registry.h"
+#include "idfx.h"
+
+#define TOWN "371502001000"
+#define TOWN_PATH "371500000000/371502000000/371502001000/"
+#define G1 "371502001001001"
+#define G2 "371502001001002"
+
+struct fx {
+	struct idfx id;
+	struct perm_set perms, key_perms;
+	struct principal op, officer;
+};
+
+static const char *idn(const char *first17, char out[19])
+{
+	memcpy(out, first17, 17);
+	out[17] = idcard_check_char(first17);
+	out[18] = '\0';
+	return out;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	static const char *const base[] = { "registry.read", "registry.write", "person.read",
+		                            "person.write", NULL };
+
+	if (!f || idfx_open(&f->id, "registry") < 0)
+		return -1;
+	if (idfx_exec(
+	            &f->id,
+	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
+	            "updated_at) VALUES "
+	            "('371502000000', '东昌府区', 3, '371500000000', '371500000000/371502000000/', "
+	            "0, 0),"
+	            "('371502001000', '古楼街道', 4, '371502000000', '" TOWN_PATH "', 0, 0),"
+	            "('371502001001', '湖西社区', 5, '371502001000', '" TOWN_PATH
+	            "371502001001/', 0, 0);"
+	            "INSERT INTO grids (id, code, community_code, path, kind, name, boundary, "
+	            "valid_from, created_at, updated_at) VALUES "
+	            "(1, '" G1 "', '371502001001', '" TOWN_PATH
+	            "371502001001/', 1, '湖西一网格', '{}', 0, 0, 0),"
+	            "(2, '" G2 "', '371502001001', '" TOWN_PATH
+	            "371502001001/', 1, '湖西二网格', '{}', 0, 0, 0);") != 0)
+		return -1;
+	for (int i = 0; base[i]; i++) {
+		perm_set_add_name(&f->perms, base[i]);
+		perm_set_add_name(&f->key_perms, base[i]);
+	}
+	perm_set_add_name(&f->key_perms, "person.key_read");
+	f->op = (struct principal){ .user_id = 1,
+		                    .org_kind = ORG_CENTER,
+		                    .region_code = TOWN,
+		                    .region_path = TOWN_PATH,
+		                    .impl = &f->perms };
+	f->officer = f->op;
+	f->officer.impl = &f->key_perms;
+	f->id.x.now = 1780286400; /* 2026-06-01 12:00 +08:00 */
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	int rc = idfx_close(&f->id);
+
+	free(f);
+	return rc;
+}
+
+static struct dom_ctx as(struct fx *f, const struct principal *p)
+{
+	struct dom_ctx x = f->id.x;
+
+	x.caller = p;
+	return x;
+}
+
+static int64_t new_house(const struct dom_ctx *x, const char *grid)
+{
+	struct house_input in = {
+		.grid = grid, .address = "湖西路 1 号", .type = "住宅", .use = "自住"
+	};
+	struct dom_err e = { 0 };
+	int64_t id = 0;
+
+	assert_int_equal(house_create(x, &in, &id, &e), 0);
+	return id;
+}
+
+static int64_t new_person(const struct dom_ctx *x, const char *first17, int64_t house,
+                          const char *date, const char *relation)
+{
+	struct person_input in = PERSON_INPUT_INIT;
+	struct dom_err e = { 0 };
+	char n[19];
+	int64_t id = 0;
+
+	in.name = "王芳";
+	in.id_number = idn(first17, n);
+	in.reg_type = "户籍";
+	in.phone = "13912345678";
+	in.house = house;
+	in.date = date;
+	in.relation = relation;
+	assert_int_equal(person_create(x, &in, &id, &e), 0);
+	return id;
+}
+
+static void test_credit_code(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x = as(f, &f->op);
+	struct unit_input in = { .grid = G1,
+		                 .name = "湖西商店",
+		                 .credit_code = "91350100M000100Y44",
+		                 .kind = "商户",
+		                 .address = "湖西路 2 号" };
+	struct dom_err e = { 0 };
+	int64_t id = 0;
+
+	assert_int_equal(unit_create(&x, &in, &id, &e), -1);
+	assert_string_equal(e.code, "bad_credit_code");
+	in.credit_code = "91350100m000100y43"; /* lower case is normalised */
+	assert_int_equal(unit_create(&x, &in, &id, &e), 0);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM units WHERE credit_code = "
+	                                    "'91350100M000100Y43'"),
+	                 1);
+	assert_int_equal(unit_create(&x, &in, &id, &e), -1);
+	assert_int_equal(e.status, 409);
+}
+
+static void test_sealed(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x = as(f, &f->op);
+	struct store_stmt *st;
+	struct dom_err e = { 0 };
+	json_t *o;
+	char n[19];
+	int64_t id = new_person(&x, "37150219850315123", new_house(&x, G1), NULL, "head");
+
+	st = store_prepare(store_reader(f->id.s), "SELECT id_number, phone, id_number_bidx FROM "
+	                                          "people WHERE id = ?");
+	store_bind_int64(st, 1, id);
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_true(vault_is_sealed(store_col_text(st, 0)));
+	assert_true(vault_is_sealed(store_col_text(st, 1)));
+	assert_non_null(store_col_text(st, 2));
+	store_reset(st);
+	o = person_get(&x, id, NULL, 1, &e);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "id_number")),
+	                    idn("37150219850315123", n));
+	assert_string_equal(json_string_value(json_object_get(o, "phone")), "13912345678");
+	assert_string_equal(json_string_value(json_object_get(o, "birth_date")), "1985-03-15");
+	json_decref(o);
+	o = person_get(&x, id, NULL, 0, &e);
+	assert_string_not_equal(json_string_value(json_object_get(o, "id_number")), n);
+	json_decref(o);
+}
+
+/* The ids of the residents of house on date, in a fixed-size array; returns their number. */
+static size_t residents(const struct dom_ctx *x, int64_t house, const char *date, int64_t *ids)
+{
+	struct dom_err e = { 0 };
+	json_t *o = house_residents(x, house, date, 0, &e), *items;
+	size_t n;
+
+	assert_non_null(o);
+	items = json_object_get(o, "items");
+	n = json_array_size(items);
+	for (size_t i = 0; i < n && i < 8; i++)
+		ids[i] = json_integer_value(json_object_get(json_array_get(items, i), "id"));
+	json_decref(o);
+	return n;
+}
+
+static void test_history(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x = as(f, &f->op);
+	int64_t a = new_house(&x, G1), b = new_house(&x, G2), ids[8];
+	int64_t p1 = new_person(&x, "37150219700101111", a, "2025-01-10", "head");
+	int64_t p2 = new_person(&x, "37150219720202222", a, "2025-03-01", "spouse");
+	struct person_input mv = PERSON_INPUT_INIT;
+	struct dom_err e = { 0 };
+
+	mv.house = b;
+	mv.date = "2025-06-01";
+	assert_int_equal(person_update(&x, p1, &mv, &e), 0);
+	mv.house = 0;
+	mv.date = "2025-09-01";
+	assert_int_equal(person_update(&x, p2, &mv, &e), 0);
+	/* A move dated before the last one is refused and changes nothing. */
+	mv.house = a;
+	mv.date = "2025-05-01";
+	assert_int_equal(person_update(&x, p1, &mv, &e), -1);
+	assert_string_equal(e.code, "bad_date");
+
+	assert_int_equal(residents(&x, a, "2025-01-09", ids), 0);
+	assert_int_equal(residents(&x, a, "2025-01-10", ids), 1);
+	assert_int_equal(ids[0], p1);
+	assert_int_equal(residents(&x, a, "2025-04-01", ids), 2);
+	assert_int_equal(residents(&x, a, "2025-06-01", ids), 1);
+	assert_int_equal(ids[0], p2);
+	assert_int_equal(residents(&x, a, "2025-09-01", ids), 0);
+	assert_int_equal(residents(&x, b, "2025-06-01", ids), 1);
+	assert_int_equal(ids[0], p1);
+	/* The person follows the house into its grid. */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people WHERE grid_id = 2 AND "
+	                                    "status = 'present'"),
+	                 1);
+	/* The dated records are append-only. */
+	assert_int_not_equal(idfx_exec(&f->id, "DELETE FROM person_events"), 0);
+}
+
+/* The counters of every grid equal a recount from the people, houses and units. */
+static void assert_stats_in_step(struct fx *f)
+{
+	assert_int_equal(
+	        idfx_count(
+	                &f->id,
+	                "SELECT count(*) FROM grids g LEFT JOIN grid_registry_stats s ON "
+	                "s.grid_id = g.id WHERE coalesce(s.residents, 0) != (SELECT count(*) "
+	                "FROM people p WHERE p.grid_id = g.id AND p.status = 'present') OR "
+	                "coalesce(s.households, 0) != (SELECT count(*) FROM people p WHERE "
+	                "p.grid_id = g.id AND p.status = 'present' AND p.relation = 'head') OR "
+	                "coalesce(s.floating, 0) != (SELECT count(*) FROM people p WHERE "
+	                "p.grid_id = g.id AND p.status = 'present' AND p.reg_type = 'floating') "
+	                "OR coalesce(s.care, 0) != (SELECT count(*) FROM people p WHERE p.grid_id "
+	                "= g.id AND p.status = 'present' AND p.care_count > 0) OR "
+	                "coalesce(s.key_people, 0) != (SELECT count(*) FROM people p WHERE "
+	                "p.grid_id = g.id AND p.status = 'present' AND p.key_count > 0) OR "
+	                "coalesce(s.houses, 0) != (SELECT count(*) FROM houses h WHERE h.grid_id "
+	                "= g.id)"),
+	        0);
+}
+
+static void test_stats_and_key_people(void **state)
+{
+	struct fx *f = *state;
+	struct dom_ctx x = as(f, &f->op), xo = as(f, &f->officer);
+	int64_t a = new_house(&x, G1), b = new_house(&x, G2);
+	int64_t p1 = new_person(&x, "37150219600101333", a, "2025-01-01", "head");
+	int64_t p2 = new_person(&x, "37150219650101444", a, "2025-01-01", "spouse");
+	struct person_input ch = PERSON_INPUT_INIT;
+	struct dom_err e = { 0 };
+	json_t *o;
+
+	assert_stats_in_step(f);
+	ch.reg_type = "流动";
+	ch.tags_enter[0] = "独居老人";
+	ch.n_enter = 1;
+	assert_int_equal(person_update(&x, p1, &ch, &e), 0);
+	assert_stats_in_step(f);
+	/* Key categories need person.key_read, and the refusal changes nothing. */
+	ch = (struct person_input)PERSON_INPUT_INIT;
+	ch.tags_enter[0] = "严重精神障碍患者";
+	ch.n_enter = 1;
+	assert_int_equal(person_update(&x, p2, &ch, &e), -1);
+	assert_int_equal(e.status, 403);
+	assert_int_equal(person_update(&xo, p2, &ch, &e), 0);
+	assert_stats_in_step(f);
+	assert_int_equal(idfx_count(&f->id, "SELECT key_people FROM grid_registry_stats WHERE "
+	                                    "grid_id = 1"),
+	                 1);
+	/* Reading the key person: 403 without key_read, 400 without a reason, audited with it. */
+	assert_null(person_get(&x, p2, "核实", 0, &e));
+	assert_int_equal(e.status, 403);
+	assert_null(person_get(&xo, p2, NULL, 0, &e));
+	assert_string_equal(e.code, "reason_required");
+	o = person_get(&xo, p2, "走访前核实", 0, &e);
+	assert_non_null(o);
+	assert_int_equal(json_array_size(json_object_get(o, "key_categories")), 1);
+	json_decref(o);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM audit_log WHERE action = "
+	                                    "'person.key_read' AND outcome = 'success' AND detail "
+	                                    "LIKE '%走访前核实%'"),
+	                 1);
+	/* Moves across grids, leaving a category, death: still in step. */
+	ch = (struct person_input)PERSON_INPUT_INIT;
+	ch.house = b;
+	ch.tags_leave[0] = "mental_illness";
+	ch.n_leave = 1;
+	assert_int_equal(person_update(&xo, p2, &ch, &e), 0);
+	assert_stats_in_step(f);
+	o = person_get(&x, p2, NULL, 0, &e); /* no longer a key person */
+	assert_non_null(o);
+	json_decref(o);
+	ch = (struct person_input)PERSON_INPUT_INIT;
+	ch.died = "2026-05-01";
+	assert_int_equal(person_update(&x, p1, &ch, &e), 0);
+	assert_stats_in_step(f);
+	assert_int_equal(idfx_count(&f->id, "SELECT residents FROM grid_registry_stats WHERE "
+	                                    "grid_id = 1"),
+	                 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_credit_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_and_key_people, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
