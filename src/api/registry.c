@@ -332,6 +332,7 @@ void api_people_list(struct req *r)
 	f.reg_type = query(r, "reg_type");
 	f.tag = query(r, "tag");
 	f.status = query(r, "status");
+	f.name = query(r, "name");
 	if (house) {
 		f.house = strtoll(house, &end, 10);
 		if (!end || *end || f.house <= 0) {

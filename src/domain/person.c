@@ -14,6 +14,7 @@
 #include "base/idcard.h"
 #include "base/vault.h"
 #include "domain/registry.h"
+#include "store/fts_cjk.h"
 #include "domain/sealed.h"
 #include "domain/sensitive.h"
 #include "domain/worker.h" /* worker_date_valid, worker_local_date */
@@ -765,7 +766,7 @@ json_t *person_get(const struct dom_ctx *x, int64_t id, const char *reason, int 
 json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
                     const struct dom_page *pg, int unmask, struct dom_err *e)
 {
-	char scope[DOM_SCOPE_SQL_MAX], sql[2048], bidx[VAULT_INDEX_HEX];
+	char scope[DOM_SCOPE_SQL_MAX], sql[2048], bidx[VAULT_INDEX_HEX], match[512];
 	struct store_conn *c = dom_reader(x, e);
 	struct row_ctx rc = { c, unmask, 0 };
 	const char *reg = NULL, *tag = NULL, *kind = NULL, *idn = NULL;
@@ -795,6 +796,14 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 		dom_err_set(e, 400, "bad_param", "参数 status 应为 present、moved_out 或 dead");
 		return NULL;
 	}
+	if (f->name) {
+		int n = fts_cjk_query(f->name, match, sizeof match);
+
+		if (n <= 0 || dom_utf8_chars(f->name) > 40) {
+			dom_err_set(e, 400, "bad_param", "参数 name 应为 1 至 40 个字的姓名或其一部分");
+			return NULL;
+		}
+	}
 	if (f->id_number) {
 		/* An ID number is looked up in its normalised form (15 -> 18, upper-case X); a
 		   passport number as given. */
@@ -810,8 +819,10 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 	        sql, sizeof sql,
 	        "SELECT " PERSON_COLS PERSON_FROM
 	        "WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path FROM people p2 WHERE "
-	        "p2.id = ?), ?))%s%s%s%s%s%s%s%s ORDER BY p.path, p.id LIMIT ?",
+	        "p2.id = ?), ?))%s%s%s%s%s%s%s%s%s ORDER BY p.path, p.id LIMIT ?",
 	        scope, f->with_key ? "" : " AND p.key_count = 0", f->grid ? " AND g.code = ?" : "",
+	        f->name ? " AND p.id IN (SELECT rowid FROM people_names WHERE people_names MATCH ?)"
+	                : "",
 	        f->house > 0 ? " AND p.house_id = ?" : "",
 	        f->id_number ? " AND p.id_number_bidx = ?" : "", reg ? " AND p.reg_type = ?" : "",
 	        tag ? " AND EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id AND "
@@ -828,6 +839,8 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 	k = dom_scope_bind(x->caller, "p.grid_id", st, k);
 	if (f->grid)
 		store_bind_text(st, k++, f->grid, -1);
+	if (f->name)
+		store_bind_text(st, k++, match, -1);
 	if (f->house > 0)
 		store_bind_int64(st, k++, f->house);
 	if (f->id_number)

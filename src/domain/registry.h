@@ -153,6 +153,7 @@ struct person_filter {
 	const char *reg_type;
 	const char *tag;    /* a current care tag (or key category, with key access) */
 	const char *status; /* present / moved_out / dead */
+	const char *name;   /* full-text: every character typed, adjacent ones adjacent */
 	int with_key;       /* include key people (person_key_access said yes) */
 };
 /* Keyset page of the people in scope matching f. 400 bad_param for a bad filter. */

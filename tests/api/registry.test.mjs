@@ -122,6 +122,30 @@ describe('registry', () => {
     assert.equal(r.body.error.code, 'bad_id_number');
   });
 
+  test('search by name: two-character names exactly, within scope, renames followed', async () => {
+    const a = await person(op, { name: '欧阳明远', grid: workerGrid });
+    const b = await person(op, { name: '明远', grid: workerGrid });
+    const c = await person(op, { name: '远明', grid: workerGrid });
+    const d = await person(op, { name: '欧阳明远', grid: WORKER_UNBOUND_GRID });
+    const ids = async (client, q) => {
+      const r = await client.get(`/api/v1/people?name=${encodeURIComponent(q)}&limit=200`);
+      assert.equal(r.status, 200, r.text);
+      return r.body.items.map((x) => x.id).sort((x, y) => x - y);
+    };
+    assert.deepEqual(await ids(op, '明远'), [a, b, d].sort((x, y) => x - y)); // not 远明
+    assert.deepEqual(await ids(op, '欧阳'), [a, d].sort((x, y) => x - y));
+    assert.deepEqual(await ids(worker, '欧阳明远'), [a]); // the worker's grids only
+    // A rename is found by the new name at once, not by the old.
+    const p = await op.patch(`/api/v1/people/${c}`, { name: '司马远明' });
+    assert.equal(p.status, 200, p.text);
+    assert.deepEqual(await ids(op, '司马'), [c]);
+    assert.ok(!(await ids(op, '远明')).includes(b));
+    // What is typed is never FTS5 syntax; nothing to search for is a clear 400.
+    assert.deepEqual(await ids(op, '明远" OR name:*'), []);
+    const bad = await op.get('/api/v1/people?name=%22%2A%22');
+    assert.equal(bad.status, 400);
+  });
+
   test('a grid worker cannot read people outside their grids', async () => {
     const outside = await person(op, { grid: WORKER_UNBOUND_GRID });
     const inside = await person(op, { grid: workerGrid });
