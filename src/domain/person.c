@@ -800,7 +800,8 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 		int n = fts_cjk_query(f->name, match, sizeof match);
 
 		if (n <= 0 || dom_utf8_chars(f->name) > 40) {
-			dom_err_set(e, 400, "bad_param", "参数 name 应为 1 至 40 个字的姓名或其一部分");
+			dom_err_set(e, 400, "bad_param",
+			            "参数 name 应为 1 至 40 个字的姓名或其一部分");
 			return NULL;
 		}
 	}
