@@ -19,9 +19,8 @@
 #include "domain/upload.h"
 #include "http/multipart.h"
 
-static const char *const create_fields[] = {
-	"duty", "act", "at", "grid", "lng", "lat", "note", "person", NULL
-};
+static const char *const create_fields[] = { "duty", "act",  "at",     "grid", "lng",
+	                                     "lat",  "note", "person", NULL };
 
 static int allowed_field(const char *name)
 {

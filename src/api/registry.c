@@ -214,8 +214,8 @@ static int read_person(struct req *r, json_t *body, struct person_input *in, int
 		"relation", "born",      "date",     "tags",  NULL,
 	};
 	static const char *const change_fields[] = {
-		"name",     "phone", "reg_type", "house",      "unit",       "household_no",
-		"relation", "died",  "date",     "tags_enter", "tags_leave", "verify", NULL,
+		"name", "phone", "reg_type",   "house",      "unit",   "household_no", "relation",
+		"died", "date",  "tags_enter", "tags_leave", "verify", NULL,
 	};
 	json_t *born = json_object_get(body, "born");
 	json_t *verify = json_object_get(body, "verify");

@@ -152,7 +152,8 @@ static int visit_authorize(struct store_conn *c, const struct dom_ctx *x, struct
 	if (strcmp(a->in->duty, "key_group_visit") != 0)
 		return dom_err_set(e, 400, "bad_person", "只有重点人群走访记录可关联人员 person");
 	if (!access_can(x->caller, "person.key_read"))
-		return dom_err_set(e, 403, "key_person", "无权登记重点人员走访（须 person.key_read）");
+		return dom_err_set(e, 403, "key_person",
+		                   "无权登记重点人员走访（须 person.key_read）");
 	if (!(st = store_prepare(c, "SELECT 1 FROM people WHERE id = ? AND grid_id = ? AND "
 	                            "key_count > 0 AND status = 'present'")))
 		return dom_err_read(e);

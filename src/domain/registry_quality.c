@@ -17,7 +17,8 @@
 
 int registry_setting(struct store_conn *c, const char *name, int64_t *value)
 {
-	struct store_stmt *st = store_prepare(c, "SELECT value FROM registry_settings WHERE name = ?");
+	struct store_stmt *st =
+	        store_prepare(c, "SELECT value FROM registry_settings WHERE name = ?");
 	int rc = -1;
 
 	if (!st)
@@ -143,8 +144,8 @@ static json_t *quality_house_row(struct store_stmt *st, void *arg)
 	                 (json_int_t)store_col_int64(st, 3));
 }
 
-json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *grid,
-                         int with_key, const struct dom_page *pg, struct dom_err *e)
+json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *grid, int with_key,
+                         const struct dom_page *pg, struct dom_err *e)
 {
 	char scope[DOM_SCOPE_SQL_MAX], sql[2048];
 	struct store_conn *c = NULL;
@@ -177,8 +178,8 @@ json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *
 	if (!(c = dom_reader(x, e)) || dom_page_after_id(pg, &after, e) < 0)
 		return NULL;
 	if (strcmp(kind, "unverified") == 0 || houses) {
-		if (registry_setting(c, houses ? "crowded_residents" : "verify_months", &threshold) <
-		    0) {
+		if (registry_setting(c, houses ? "crowded_residents" : "verify_months",
+		                     &threshold) < 0) {
 			dom_err_read(e);
 			return NULL;
 		}
@@ -186,24 +187,26 @@ json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *
 	}
 	if (houses) {
 		dom_scope_sql(x->caller, "h.path", "h.grid_id", scope);
-		(void)snprintf(sql, sizeof sql,
-		               "SELECT id, address, code, n FROM (SELECT h.id, h.address, g.code, "
-		               "h.path, (SELECT count(*) FROM people q WHERE q.house_id = h.id AND "
-		               "q.status = 'present') AS n FROM houses h JOIN grids g ON g.id = "
-		               "h.grid_id WHERE (? = 0 OR (h.path, h.id) > ((SELECT h2.path FROM "
-		               "houses h2 WHERE h2.id = ?), ?))%s%s ORDER BY h.path, h.id) WHERE n > "
-		               "? ORDER BY path, id LIMIT ?",
-		               scope, grid ? " AND g.code = ?" : "");
+		(void)snprintf(
+		        sql, sizeof sql,
+		        "SELECT id, address, code, n FROM (SELECT h.id, h.address, g.code, "
+		        "h.path, (SELECT count(*) FROM people q WHERE q.house_id = h.id AND "
+		        "q.status = 'present') AS n FROM houses h JOIN grids g ON g.id = "
+		        "h.grid_id WHERE (? = 0 OR (h.path, h.id) > ((SELECT h2.path FROM "
+		        "houses h2 WHERE h2.id = ?), ?))%s%s ORDER BY h.path, h.id) WHERE n > "
+		        "? ORDER BY path, id LIMIT ?",
+		        scope, grid ? " AND g.code = ?" : "");
 	} else {
 		dom_scope_sql(x->caller, "p.path", "p.grid_id", scope);
-		(void)snprintf(sql, sizeof sql,
-		               "SELECT p.id, p.name, g.code, coalesce(p.house_id, 0), "
-		               "coalesce(p.verified_at, p.created_at) FROM people p JOIN grids g ON "
-		               "g.id = p.grid_id WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path "
-		               "FROM people p2 WHERE p2.id = ?), ?))%s%s%s%s ORDER BY p.path, p.id "
-		               "LIMIT ?",
-		               scope, with_key ? "" : " AND p.key_count = 0",
-		               grid ? " AND g.code = ?" : "", cond);
+		(void)snprintf(
+		        sql, sizeof sql,
+		        "SELECT p.id, p.name, g.code, coalesce(p.house_id, 0), "
+		        "coalesce(p.verified_at, p.created_at) FROM people p JOIN grids g ON "
+		        "g.id = p.grid_id WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path "
+		        "FROM people p2 WHERE p2.id = ?), ?))%s%s%s%s ORDER BY p.path, p.id "
+		        "LIMIT ?",
+		        scope, with_key ? "" : " AND p.key_count = 0",
+		        grid ? " AND g.code = ?" : "", cond);
 	}
 	if (!(st = store_prepare(c, sql))) {
 		dom_err_read(e);

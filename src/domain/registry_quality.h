@@ -42,8 +42,8 @@ json_t *person_visits_due(const struct dom_ctx *x, const char *grid, const char 
  * next_cursor}; people items {id, name, grid, house, verified_at}, house items {id, address,
  * grid, residents}. 400 bad_param for an unknown kind or a malformed grid.
  */
-json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *grid,
-                         int with_key, const struct dom_page *pg, struct dom_err *e);
+json_t *registry_quality(const struct dom_ctx *x, const char *kind, const char *grid, int with_key,
+                         const struct dom_page *pg, struct dom_err *e);
 
 #include "base/banned.h"
 #endif
