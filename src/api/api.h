@@ -158,6 +158,8 @@ void api_people_list(struct req *r);
 void api_people_create(struct req *r);
 void api_people_get(struct req *r);
 void api_people_update(struct req *r);
+void api_people_visits_due(struct req *r);
+void api_registry_quality(struct req *r);
 /* workers.c (R2; docs/api-workers.md) */
 #define WORKER_IMPORT_BODY (4u * 1024 * 1024)
 void api_workers_list(struct req *r);

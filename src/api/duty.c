@@ -19,9 +19,8 @@
 #include "domain/upload.h"
 #include "http/multipart.h"
 
-static const char *const create_fields[] = {
-	"duty", "act", "at", "grid", "lng", "lat", "note", NULL
-};
+static const char *const create_fields[] = { "duty", "act",  "at",     "grid", "lng",
+	                                     "lat",  "note", "person", NULL };
 
 static int allowed_field(const char *name)
 {
@@ -85,6 +84,13 @@ static int create_input(struct req *r, const struct multipart *m, struct duty_in
 		in->grid = multipart_value(m, "grid");
 		in->note = multipart_value(m, "note");
 		at = multipart_value(m, "at");
+		if (multipart_value(m, "person")) {
+			char *end = NULL;
+
+			in->person_id = strtoll(multipart_value(m, "person"), &end, 10);
+			if (!end || *end || in->person_id <= 0)
+				return bad(r, "bad_person", "走访对象 person 应为人员编号");
+		}
 		hl = form_number(multipart_value(m, "lng"), &lng);
 		ha = form_number(multipart_value(m, "lat"), &lat);
 	} else {
@@ -97,6 +103,13 @@ static int create_input(struct req *r, const struct multipart *m, struct duty_in
 		    body_string_or_respond(r, body, "note", &in->note) < 0 ||
 		    body_string_or_respond(r, body, "at", &at) < 0)
 			return -1;
+		if (json_object_get(body, "person")) {
+			json_t *pv = json_object_get(body, "person");
+
+			if (!json_is_integer(pv) || json_integer_value(pv) <= 0)
+				return bad(r, "bad_person", "走访对象 person 应为人员编号");
+			in->person_id = json_integer_value(pv);
+		}
 		hl = json_number(body, "lng", &lng);
 		ha = json_number(body, "lat", &lat);
 	}

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "domain/registry.h"
+#include "domain/registry_quality.h"
 
 /* Answers out (200) or the error. */
 static void answer(struct req *r, json_t *out, const struct dom_err *e)
@@ -213,10 +214,11 @@ static int read_person(struct req *r, json_t *body, struct person_input *in, int
 		"relation", "born",      "date",     "tags",  NULL,
 	};
 	static const char *const change_fields[] = {
-		"name",     "phone", "reg_type", "house",      "unit",       "household_no",
-		"relation", "died",  "date",     "tags_enter", "tags_leave", NULL,
+		"name", "phone", "reg_type",   "house",      "unit",   "household_no", "relation",
+		"died", "date",  "tags_enter", "tags_leave", "verify", NULL,
 	};
 	json_t *born = json_object_get(body, "born");
+	json_t *verify = json_object_get(body, "verify");
 
 	if (body_keys_or_respond(r, body, creating ? create_fields : change_fields, "") < 0 ||
 	    body_string_or_respond(r, body, "name", &in->name) < 0 ||
@@ -246,6 +248,11 @@ static int read_person(struct req *r, json_t *body, struct person_input *in, int
 		return -1;
 	}
 	in->born = born && json_is_true(born);
+	if (verify && !json_is_boolean(verify)) {
+		resp_error(r, 400, "bad_field", "字段 verify 应为 true 或 false");
+		return -1;
+	}
+	in->verify = verify && json_is_true(verify);
 	return 0;
 }
 
@@ -367,4 +374,43 @@ void api_grid_statistics(struct req *r)
 
 	api_ctx(r, &x);
 	answer(r, registry_grid_stats(&x, req_param(r, "code"), &e), &e);
+}
+
+/* ---- key-people visits and data quality (issue 12 parts 5 and 6) ---- */
+
+void api_people_visits_due(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+
+	if (api_page_or_respond(r, &pg) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, person_visits_due(&x, query(r, "grid"), query(r, "reason"), &pg, &e), &e);
+}
+
+void api_registry_quality(struct req *r)
+{
+	const char *reason = query(r, "reason");
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+	json_t *out;
+	int with_key;
+
+	if (api_page_or_respond(r, &pg) < 0)
+		return;
+	api_ctx(r, &x);
+	with_key = person_key_access(&x, reason);
+	if (!(out = registry_quality(&x, query(r, "kind"), query(r, "grid"), with_key, &pg, &e))) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	if (with_key && person_key_read_record(&x, "registry:quality", reason) < 0) {
+		json_decref(out);
+		resp_error(r, 503, "audit_failed", "审计记录写入失败，请稍后重试");
+		return;
+	}
+	resp_json(r, 200, out);
 }

@@ -74,6 +74,8 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/units/:id", api_units_get, "registry.read", 0, 0 },
 	{ "GET", "/api/v1/people", api_people_list, "person.read", 0, 0 },
 	{ "POST", "/api/v1/people", api_people_create, "person.write", 0, 0 },
+	{ "GET", "/api/v1/people/visits-due", api_people_visits_due, "person.key_read", 0, 0 },
+	{ "GET", "/api/v1/registry/quality", api_registry_quality, "person.read", 0, 0 },
 	{ "GET", "/api/v1/people/:id", api_people_get, "person.read", 0, 0 },
 	{ "PATCH", "/api/v1/people/:id", api_people_update, "person.write", 0, 0 },
 	/* Grid workers (R2; docs/api-workers.md). Literal paths before ":id" ones. */

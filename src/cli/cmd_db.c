@@ -20,6 +20,7 @@
 #include "domain/demo_notice.h"
 #include "domain/demo_matter_items.h"
 #include "domain/demo_matters.h"
+#include "domain/demo_people.h"
 #include "domain/matter.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
@@ -310,6 +311,37 @@ out:
 	return rc;
 }
 
+/* The demo population of the test city (domain/demo_people.h), after the accounts (which load
+   the data key that seals ID and phone numbers). 0 or -1 (message printed). */
+static int demo_population(struct store *s, const char *db)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct demo_population pop;
+	struct dom_ctx x;
+	char err[512];
+	int64_t t0 = clock_mono_ms();
+	int rc = -1;
+
+	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	dom_ctx_cli(&x, s, key, NULL);
+	if (demo_people_fill(&x, &pop, err, sizeof err) < 0) {
+		fprintf(stderr, "wangge demo: people: %s\n", err);
+	} else {
+		rc = 0;
+		if (!pop.already)
+			printf("%s: registry: %" PRId64 " people (%" PRId64 " floating, %" PRId64
+			       " key people) in %" PRId64 " houses over %" PRId64
+			       " grids, in %lld ms\n",
+			       db, pop.people, pop.floating, pop.key_people, pop.houses, pop.grids,
+			       (long long)(clock_mono_ms() - t0));
+	}
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 /* `--matters N`: N matters over the last year with their event histories (domain/demo_matters.h).
    0 or -1 (message printed). */
 static int demo_matters(struct store *s, const char *db, unsigned n, unsigned seed)
@@ -451,6 +483,9 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	/* 2b. The published matter list (issue 10), with its departments. */
 	if (demo_matter_list(s, db) < 0)
+		goto out;
+	/* 2c. The registry's population (issue 12 part 9), at the test scale only. */
+	if (scale == DEMO_TEST && demo_population(s, db) < 0)
 		goto out;
 	/* 3. Matters with their histories, when asked (benchmarks, a lively dashboard). */
 	if (matters && demo_matters(s, db, matters, seed) < 0)

@@ -141,6 +141,31 @@ struct create_arg {
 	int64_t id;
 };
 
+/* A visit of a key person: the person is a current key person in the record's grid, and the
+   caller may see key people. */
+static int visit_authorize(struct store_conn *c, const struct dom_ctx *x, struct create_arg *a,
+                           struct dom_err *e)
+{
+	struct store_stmt *st;
+	int rc;
+
+	if (strcmp(a->in->duty, "key_group_visit") != 0)
+		return dom_err_set(e, 400, "bad_person", "只有重点人群走访记录可关联人员 person");
+	if (!access_can(x->caller, "person.key_read"))
+		return dom_err_set(e, 403, "key_person",
+		                   "无权登记重点人员走访（须 person.key_read）");
+	if (!(st = store_prepare(c, "SELECT 1 FROM people WHERE id = ? AND grid_id = ? AND "
+	                            "key_count > 0 AND status = 'present'")))
+		return dom_err_read(e);
+	store_bind_int64(st, 1, a->in->person_id);
+	store_bind_int64(st, 2, a->grid_id);
+	rc = store_step(st);
+	store_reset(st);
+	if (rc == STORE_DONE)
+		return dom_err_set(e, 404, "not_found", "该网格内没有这位重点人员");
+	return rc == STORE_ROW ? 0 : dom_err_read(e);
+}
+
 static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                             struct dom_err *e)
 {
@@ -164,7 +189,7 @@ static int create_authorize(struct store_conn *c, const struct dom_ctx *x, struc
 	grid_release(&g);
 	if (rc)
 		return dom_err_set(e, 409, "grid_retired", "该网格已撤销，不能再登记履职记录");
-	return 0;
+	return a->in->person_id > 0 ? visit_authorize(c, x, a, e) : 0;
 }
 
 static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
@@ -190,8 +215,8 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 			return dom_err_read(e);
 	}
 	st = store_prepare(c, "INSERT INTO duty_records (duty, act, at, grid_id, path, worker_id, "
-	                      "lng, lat, note, photos, recorded_by, created_at) "
-	                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	                      "lng, lat, note, photos, recorded_by, created_at, person_id) "
+	                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return dom_err_store(e, STORE_ERR);
 	store_bind_text(st, 1, in->duty, -1);
@@ -217,6 +242,10 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	else
 		store_bind_null(st, 11);
 	store_bind_int64(st, 12, x->now);
+	if (in->person_id > 0)
+		store_bind_int64(st, 13, in->person_id);
+	else
+		store_bind_null(st, 13);
 	rc = dom_step_done(st);
 	if (rc < 0)
 		return dom_err_store(e, rc);

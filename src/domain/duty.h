@@ -65,6 +65,10 @@ struct duty_input {
 	const char *note; /* may be NULL */
 	const struct upload *photos;
 	size_t nphotos;
+	/* A key-people visit (issue 12 part 5): the person visited, 0 for none. Needs duty
+	   key_group_visit, a current key person in the record's grid (else 404) and
+	   person.key_read (403 key_person). */
+	int64_t person_id;
 };
 
 /* Checks what needs no database: prohibited acts first (400 prohibited_act), then duty (400

@@ -518,6 +518,12 @@ static int update_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	}
 	if (changed[0] && add_event(c, x, a, "changed", 0, 0, NULL, changed, e) < 0)
 		return -1;
+	if (in->verify) {
+		append(changed, sizeof changed, "核实 ");
+		if (dom_exec(c, e, "UPDATE people SET verified_at = ? WHERE id = ?", "ii", x->now,
+		             a->id) < 0)
+			return -1;
+	}
 	if (in->house > 0) {
 		if (dom_exec(c, e,
 		             "UPDATE people SET house_id = ?, grid_id = ?, path = ?, status = "

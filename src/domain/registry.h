@@ -105,6 +105,7 @@ struct person_input {
 	const char *died; /* change: the date of death */
 	int born;         /* create: registered by birth */
 	const char *date; /* the date of the change's records (default today) */
+	int verify;       /* change: the record was verified now (people.verified_at, part 6) */
 	const char *tags_enter[REGISTRY_TAGS_MAX];
 	size_t n_enter;
 	const char *tags_leave[REGISTRY_TAGS_MAX];
