@@ -92,7 +92,10 @@ describe('GET /api/v1/audit pages', () => {
   test('every page of a search, whole and filtered, equals the database', async () => {
     const op = accountFor(server.db, 'center_operator').username;
     const worker = accountFor(server.db, 'grid_worker').username;
-    const mid = trail[Math.floor(trail.length / 2)].at;
+    // A time in the middle of this test's own requests (the demo's records, written in one
+    // second, come before them).
+    const gets = trail.filter((r) => r.action.startsWith('GET '));
+    const mid = gets[Math.floor(gets.length / 2)].at;
     const filters = [
       {},
       { user: worker },
