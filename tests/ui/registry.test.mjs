@@ -194,6 +194,21 @@ describe('registry pages', () => {
     await p.waitForText('.person-drawer .person-card [data-field=phone]', '13912345678');
     await card.locator('[data-field=unmasked]').waitFor();
     await p.screenshot('registry-people-unmasked');
+    await page.locator('.person-drawer .el-drawer__close-btn').click();
+    await page.locator('.person-drawer').waitFor({ state: 'hidden' });
+
+    // Lists with key people need a reason too: asked once, sent as ?reason=.
+    await page.locator('[data-field=with-key]').click();
+    const rd = page.locator('.reason-dialog');
+    await rd.locator('textarea[name=key-reason]').fill('开展重点人员走访');
+    await rd.locator('[data-action=confirm-reason]').click();
+    await rd.waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('[data-field=with-key] input').isChecked(), true);
+    const [kres] = await Promise.all([
+      page.waitForResponse((r) => isCall('GET', '/api/v1/people')(r) && new URL(r.url()).searchParams.get('reason') === '开展重点人员走访'),
+      page.locator('[data-action=search]').click(),
+    ]);
+    assert.equal(kres.status(), 200);
     p.assertNoErrors();
 
     // The unmasking is in the audit trail with its reason.
@@ -201,5 +216,8 @@ describe('registry pages', () => {
     const a = await auditor.get('/api/v1/audit?action=sensitive.unmask&limit=50');
     assert.equal(a.status, 200, a.text);
     assert.ok(JSON.stringify(a.body.items).includes(REASON), 'the reason is in the audit trail');
+    const k = await auditor.get('/api/v1/audit?action=person.key_read&limit=50');
+    assert.equal(k.status, 200, k.text);
+    assert.ok(JSON.stringify(k.body.items).includes('开展重点人员走访'), 'the key-people reason is in the audit trail');
   });
 });
