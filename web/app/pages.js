@@ -31,6 +31,9 @@ import CalendarPage from './pages/calendar.js';
 import MatterItemsPage from './pages/matter-items.js';
 import { DataLine } from '@element-plus/icons-vue';
 import DashboardPage from './pages/dashboard.js';
+import { HomeFilled, Search as SearchIcon, Files } from '@element-plus/icons-vue';
+import MyGridPage from './pages/my-grid.js';
+import PeoplePage from './pages/people.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -53,6 +56,11 @@ export const pages = [
   // The matter list and the working-day calendar (issue 10). The calendar is for everyone.
   { path: '/matter-items', title: '事项清单', icon: List, component: MatterItemsPage, permission: 'matter_item.read' },
   { path: '/calendar', title: '工作日历', icon: Calendar, component: CalendarPage },
+  // The basic-information registry (issue 12): the grid worker's phone page, the centers' search.
+  { path: '/my-grid', title: '我的网格', icon: HomeFilled, component: MyGridPage, permission: 'registry.read', group: 'registry',
+    menu: (can) => can('registry.write') },
+  { path: '/people', title: '人口查询', icon: SearchIcon, component: PeoplePage, permission: 'person.read', group: 'registry',
+    menu: (can) => !can('duty.write') },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).
@@ -71,6 +79,7 @@ export const pages = [
 
 // Submenus of the navigation menu, by the `group` key of the entries above.
 export const menuGroups = [
+  { key: 'registry', title: '基础信息', icon: Files },
   { key: 'workers', title: '网格员', icon: Avatar },
   { key: 'security', title: '安全管理', icon: Lock },
 ];

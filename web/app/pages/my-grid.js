@@ -1,0 +1,207 @@
+// 我的网格 (#/my-grid): the grid worker's phone page for the basic-information registry (Art. 13(1);
+// issue 12, docs/api-registry.md). The statistics of the chosen grid (kept current by the server
+// in every registry write), its houses a page at a time (keyset "加载更多"), a house's residents
+// (from the dated residence records), a person's card (masked ID and phone), registering a house
+// and a person, and recording a move out (PATCH house: null) or a move in (PATCH house: id). The
+// server judges every field; its Chinese message is shown in the form as it is.
+import { onMounted, reactive, ref } from 'vue';
+import { ElMessage } from 'element-plus';
+import { Plus, Refresh } from '@element-plus/icons-vue';
+import { api } from '../api.js';
+import { can, reportError } from '../session.js';
+import { narrow } from '../screen.js';
+import { CARE_TAGS, PersonCard, REG_TYPES } from '../person-card.js';
+import { renderMyGridPage } from '../gen/pages/my-grid.js';
+
+const PAGE_SIZE = 20;
+const STATS = [
+  { key: 'residents', label: '实有人口' }, { key: 'households', label: '户数' },
+  { key: 'floating', label: '流动人口' }, { key: 'foreigners', label: '境外人员' },
+  { key: 'care', label: '关怀对象' }, { key: 'key_people', label: '重点人员' },
+  { key: 'houses', label: '房屋' }, { key: 'units', label: '单位' },
+];
+const HOUSE_TYPES = [{ value: 'dwelling', label: '住宅' }, { value: 'shop', label: '商铺' }, { value: 'office', label: '办公' },
+  { value: 'factory', label: '厂房' }, { value: 'other', label: '其他' }];
+const HOUSE_USES = [{ value: 'self', label: '自住' }, { value: 'rent', label: '出租' }, { value: 'vacant', label: '空置' },
+  { value: 'business', label: '经营' }];
+const RELATIONS = [{ value: 'head', label: '户主' }, { value: 'spouse', label: '配偶' }, { value: 'child', label: '子女' },
+  { value: 'parent', label: '父母' }, { value: 'grandchild', label: '孙子女' }, { value: 'sibling', label: '兄弟姐妹' },
+  { value: 'other', label: '其他' }];
+
+// 东昌路 12 号 1 栋 2 单元 301
+export function houseLine(h) {
+  if (!h) return '';
+  return [h.address, h.building && `${h.building} 栋`, h.unit_no && `${h.unit_no} 单元`, h.room].filter(Boolean).join(' ');
+}
+// The fields of a form the user left empty are not sent: the server then takes its defaults.
+function trimmed(obj) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const t = typeof v === 'string' ? v.trim() : v;
+    if (t !== '' && t !== null && t !== undefined && !(Array.isArray(t) && !t.length)) out[k] = t;
+  }
+  return out;
+}
+// 400, 404 and 409 answers are about the form: shown in it, in the server's words.
+function formError(target, e) {
+  if ([400, 404, 409].includes(e.status)) target.error = e.message; else reportError(e);
+}
+
+export default {
+  name: 'MyGridPage',
+  components: { PersonCard },
+  setup() {
+    const perms = { house: can('registry.write'), person: can('person.write') && can('person.read') };
+    const grids = ref([]);
+    const grid = ref('');
+    const stats = ref(null);
+    const statsLoading = ref(false);
+    const houses = ref([]);
+    const housesNext = ref(null);
+    const housesLoading = ref(false);
+
+    async function loadStats() {
+      if (!grid.value) return;
+      statsLoading.value = true;
+      try { stats.value = await api.get(`/api/v1/grids/${encodeURIComponent(grid.value)}/statistics`); }
+      catch (e) { reportError(e); }
+      finally { statsLoading.value = false; }
+    }
+    // first: from the start of the list; else the next page, appended.
+    async function loadHouses(first = true) {
+      if (!grid.value) return;
+      housesLoading.value = true;
+      try {
+        const r = await api.get('/api/v1/houses', { grid: grid.value, limit: PAGE_SIZE, cursor: first ? null : housesNext.value });
+        houses.value = first ? r.items : houses.value.concat(r.items);
+        housesNext.value = r.next_cursor || null;
+      } catch (e) { reportError(e); }
+      finally { housesLoading.value = false; }
+    }
+    const reload = () => Promise.all([loadStats(), loadHouses(true)]);
+
+    onMounted(async () => {
+      statsLoading.value = true;
+      try {
+        grids.value = (await api.get('/api/v1/grids', { limit: 200 })).items.filter((g) => g.status === 'active');
+        if (grids.value.length) grid.value = grids.value[0].code;
+      } catch (e) { reportError(e); }
+      statsLoading.value = false;
+      await reload();
+    });
+
+    // ---- a house and its residents ----
+    const houseCard = reactive({ open: false, house: null, residents: [], loading: false });
+    async function loadResidents() {
+      houseCard.loading = true;
+      try { houseCard.residents = (await api.get(`/api/v1/houses/${houseCard.house.id}/residents`)).items; }
+      catch (e) { reportError(e); }
+      finally { houseCard.loading = false; }
+    }
+    function openHouseCard(h) {
+      Object.assign(houseCard, { open: true, house: h, residents: [] });
+      loadResidents();
+    }
+
+    // ---- a person ----
+    const personCard = reactive({ open: false, person: null });
+    async function openPersonCard(id) {
+      try {
+        personCard.person = await api.get(`/api/v1/people/${id}`);
+        personCard.open = true;
+      } catch (e) { reportError(e); }
+    }
+
+    // After a change: the counters, the list (a house's resident count) and the open house.
+    async function refreshAfterChange() {
+      await reload();
+      if (houseCard.open && houseCard.house) {
+        houseCard.house = houses.value.find((h) => h.id === houseCard.house.id) || houseCard.house;
+        await loadResidents();
+      }
+    }
+
+    // ---- register a house ----
+    const houseBlank = () => ({ open: false, address: '', building: '', unit_no: '', room: '', type: 'dwelling', use: 'self', error: '', busy: false });
+    const houseDlg = reactive(houseBlank());
+    const openHouse = () => Object.assign(houseDlg, houseBlank(), { open: true });
+    async function saveHouse() {
+      houseDlg.error = '';
+      if (!houseDlg.address.trim()) { houseDlg.error = '请填写地址'; return; }
+      houseDlg.busy = true;
+      try {
+        const h = await api.post('/api/v1/houses', trimmed({ grid: grid.value, address: houseDlg.address,
+          building: houseDlg.building, unit_no: houseDlg.unit_no, room: houseDlg.room, type: houseDlg.type, use: houseDlg.use }));
+        houseDlg.open = false;
+        ElMessage.success(`已登记房屋 ${houseLine(h)}`);
+        await reload();
+      } catch (e) { formError(houseDlg, e); }
+      finally { houseDlg.busy = false; }
+    }
+
+    // ---- register a person (in a house, or in the grid) ----
+    const personBlank = () => ({ open: false, house: null, name: '', reg_type: 'huji', id_number: '', passport: '', nationality: '',
+      sex: '', birth_date: '', phone: '', household_no: '', relation: '', tags: [], date: '', error: '', busy: false });
+    const personDlg = reactive(personBlank());
+    const openPerson = (house) => Object.assign(personDlg, personBlank(), { open: true, house });
+    async function savePerson() {
+      personDlg.error = '';
+      if (!personDlg.name.trim()) { personDlg.error = '请填写姓名'; return; }
+      const foreign = personDlg.reg_type === 'foreign';
+      if (!foreign && !personDlg.id_number.trim()) { personDlg.error = '请填写身份证号码'; return; }
+      if (foreign && !personDlg.passport.trim()) { personDlg.error = '请填写护照号码'; return; }
+      const body = trimmed({ name: personDlg.name, reg_type: personDlg.reg_type, phone: personDlg.phone,
+        household_no: personDlg.household_no, relation: personDlg.relation, tags: personDlg.tags, date: personDlg.date });
+      if (foreign) Object.assign(body, trimmed({ passport: personDlg.passport, nationality: personDlg.nationality.toUpperCase(),
+        sex: personDlg.sex, birth_date: personDlg.birth_date }));
+      else body.id_number = personDlg.id_number.trim().toUpperCase();
+      if (personDlg.house) body.house = personDlg.house.id; else body.grid = grid.value;
+      personDlg.busy = true;
+      try {
+        await api.post('/api/v1/people', body);
+        personDlg.open = false;
+        ElMessage.success(`已登记 ${body.name}`);
+        await refreshAfterChange();
+      } catch (e) { formError(personDlg, e); }
+      finally { personDlg.busy = false; }
+    }
+
+    // ---- move out (the open person) / move in (to the open house, a person found by ID number) ----
+    const moveDlg = reactive({ open: false, out: true, name: '', house: null, id_number: '', date: '', error: '', busy: false });
+    function openMoveOut() {
+      Object.assign(moveDlg, { open: true, out: true, name: personCard.person.name, house: null, id_number: '', date: '', error: '' });
+    }
+    function openMoveIn(house) {
+      Object.assign(moveDlg, { open: true, out: false, name: '', house, id_number: '', date: '', error: '' });
+    }
+    async function saveMove() {
+      moveDlg.error = '';
+      let id;
+      moveDlg.busy = true;
+      try {
+        if (moveDlg.out) id = personCard.person.id;
+        else {
+          const idn = moveDlg.id_number.trim().toUpperCase();
+          if (!idn) { moveDlg.error = '请填写身份证号码'; return; }
+          const found = (await api.get('/api/v1/people', { id_number: idn, limit: 1 })).items;
+          if (!found.length) { moveDlg.error = '未找到该身份证号码的人员，请先登记人员'; return; }
+          id = found[0].id;
+        }
+        const body = { house: moveDlg.out ? null : moveDlg.house.id };
+        if (moveDlg.date) body.date = moveDlg.date;
+        await api.patch(`/api/v1/people/${id}`, body);
+        moveDlg.open = false;
+        ElMessage.success(moveDlg.out ? '已登记迁出' : '已登记迁入');
+        if (personCard.open && personCard.person?.id === id) personCard.person = await api.get(`/api/v1/people/${id}`);
+        await refreshAfterChange();
+      } catch (e) { formError(moveDlg, e); }
+      finally { moveDlg.busy = false; }
+    }
+
+    return { perms, grids, grid, stats, statsLoading, houses, housesNext, housesLoading, reload, loadHouses,
+      houseCard, openHouseCard, personCard, openPersonCard, houseDlg, openHouse, saveHouse,
+      personDlg, openPerson, savePerson, moveDlg, openMoveOut, openMoveIn, saveMove,
+      houseLine, narrow, STATS, REG_TYPES, CARE_TAGS, HOUSE_TYPES, HOUSE_USES, RELATIONS, Plus, Refresh };
+  },
+  render: renderMyGridPage,
+};

@@ -1,0 +1,82 @@
+// 人口查询 (#/people): the centers' search of the basic-information registry (issue 12,
+// docs/api-registry.md) by ID number (exact, through the server's blind index), grid,
+// registration type, tag and status, a keyset page at a time; a person's card with masked ID
+// number and phone, 查看原文 through the unmask dialog (a reason, audited). Key people are
+// sensitive: only holders of person.key_read see them, and only after stating a reason, which
+// goes with the request as ?reason= and is recorded by the server with every read.
+import { onMounted, reactive, ref } from 'vue';
+import { Search } from '@element-plus/icons-vue';
+import { api } from '../api.js';
+import { can, reportError } from '../session.js';
+import { narrow } from '../screen.js';
+import { CARE_TAGS, PersonCard, REG_TYPES, ReasonDialog, sexLabel, statusLabel } from '../person-card.js';
+import { CursorPager, useCursorPages } from './security-common.js';
+import { renderPeoplePage } from '../gen/pages/people.js';
+
+const PAGE_SIZE = 20;
+
+export default {
+  name: 'PeoplePage',
+  components: { PersonCard, ReasonDialog, CursorPager },
+  setup() {
+    const perms = { key: can('person.key_read') };
+    const filter = reactive({ id_number: '', grid: '', reg_type: '', tag: '', status: '', withKey: false });
+    const grids = ref([]);
+    const error = ref('');
+    // The reason given for key people in this page (lists and cards), asked once.
+    let keyReason = '';
+    const query = () => ({
+      id_number: filter.id_number.trim().toUpperCase(), grid: filter.grid, reg_type: filter.reg_type,
+      tag: filter.tag, status: filter.status, reason: filter.withKey ? keyReason : '',
+    });
+    const pages = useCursorPages((cursor) => api.get('/api/v1/people', { ...query(), limit: PAGE_SIZE, cursor }));
+    const { rows, loading, page, hasNext } = pages;
+    const run = (p) => { error.value = ''; return p.catch((e) => { if (e.status === 400) error.value = e.message; else reportError(e); }); };
+    const search = () => run(pages.first());
+    const nextPage = () => run(pages.next());
+    const prevPage = () => run(pages.prev());
+    onMounted(async () => {
+      try { grids.value = (await api.get('/api/v1/grids', { limit: 200 })).items; } catch { grids.value = []; }
+    });
+
+    // ---- the reason for key people ----
+    const reasonOpen = ref(false);
+    let afterReason = null;
+    function askReason(then) { afterReason = then; reasonOpen.value = true; }
+    function onReason(r) {
+      keyReason = r;
+      const then = afterReason;
+      afterReason = null;
+      then?.();
+    }
+    function onWithKey(v) {
+      if (v && !keyReason) {
+        filter.withKey = false;
+        askReason(() => { filter.withKey = true; });
+      }
+    }
+
+    // ---- the card ----
+    const card = ref(null);
+    const cardOpen = ref(false);
+    async function fetchCard(id, reason) {
+      try {
+        card.value = await api.get(`/api/v1/people/${id}`, { reason });
+        cardOpen.value = true;
+      } catch (e) {
+        if (e.code === 'reason_required' && perms.key) askReason(() => fetchCard(id, keyReason));
+        else reportError(e);
+      }
+    }
+    function openCard(row) {
+      // A key person's card needs the reason; ask before the request rather than after a refusal.
+      if (row.key_person && perms.key && !keyReason) askReason(() => fetchCard(row.id, keyReason));
+      else fetchCard(row.id, row.key_person ? keyReason : '');
+    }
+
+    return { perms, filter, grids, error, rows, loading, page, hasNext, search, nextPage, prevPage,
+      reasonOpen, onReason, onWithKey, card, cardOpen, openCard, narrow, sexLabel, statusLabel,
+      REG_TYPES, CARE_TAGS, Search };
+  },
+  render: renderPeoplePage,
+};
