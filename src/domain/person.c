@@ -404,6 +404,27 @@ int person_create(const struct dom_ctx *x, const struct person_input *in, int64_
 	return rc;
 }
 
+int person_insert(struct store_conn *c, const struct dom_ctx *x, const struct person_input *in,
+                  int64_t *id, struct dom_err *e)
+{
+	struct person_arg *a = calloc(1, sizeof *a);
+	struct dom_write w = { .action = "person.create", .arg = a };
+	int rc = -1;
+
+	if (!a)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	a->in = in;
+	if (in->died)
+		rc = dom_err_set(e, 400, "bad_field", "登记时不能填写死亡日期");
+	else if (validate_create(x, a, e) == 0 && validate_common(x, a, e) == 0 &&
+	         create_authorize(c, x, &w, e) == 0 && create_apply(c, x, &w, e) == 0)
+		rc = 0;
+	*id = a->id;
+	sodium_memzero(a, sizeof *a);
+	free(a);
+	return rc;
+}
+
 /* Loads the state of person id inside the caller's scope. 1, 0, -1. */
 static int load_state(struct store_conn *c, const struct dom_ctx *x, int64_t id,
                       struct person_state *s)
