@@ -361,8 +361,10 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	              in->born ? "born"
 	              : house  ? "move_in"
 	                       : "registered",
-	              house, unit, NULL, NULL, e) < 0 ||
-	    apply_tags(c, x, a, e) < 0)
+	              house, unit, NULL, NULL, e) < 0)
+		return -1;
+	/* A new person's counts are 0 (the columns' default) unless tags come with the create. */
+	if ((in->n_enter > 0 || in->n_leave > 0) && apply_tags(c, x, a, e) < 0)
 		return -1;
 	dom_copy(a->cur.status, sizeof a->cur.status, "present");
 	dom_copy(a->cur.reg_type, sizeof a->cur.reg_type, a->reg_type);
