@@ -362,8 +362,10 @@ static int create_apply(struct store_conn *c, const struct dom_ctx *x, struct do
 	              in->born ? "born"
 	              : house  ? "move_in"
 	                       : "registered",
-	              house, unit, NULL, NULL, e) < 0 ||
-	    apply_tags(c, x, a, e) < 0)
+	              house, unit, NULL, NULL, e) < 0)
+		return -1;
+	/* A new person's counts are 0 (the columns' default) unless tags come with the create. */
+	if ((in->n_enter > 0 || in->n_leave > 0) && apply_tags(c, x, a, e) < 0)
 		return -1;
 	dom_copy(a->cur.status, sizeof a->cur.status, "present");
 	dom_copy(a->cur.reg_type, sizeof a->cur.reg_type, a->reg_type);
@@ -400,6 +402,27 @@ int person_create(const struct dom_ctx *x, const struct person_input *in, int64_
 		rc = dom_write(x, &w, e);
 		*id = a->id;
 	}
+	sodium_memzero(a, sizeof *a);
+	free(a);
+	return rc;
+}
+
+int person_insert(struct store_conn *c, const struct dom_ctx *x, const struct person_input *in,
+                  int64_t *id, struct dom_err *e)
+{
+	struct person_arg *a = calloc(1, sizeof *a);
+	struct dom_write w = { .action = "person.create", .arg = a };
+	int rc = -1;
+
+	if (!a)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	a->in = in;
+	if (in->died)
+		rc = dom_err_set(e, 400, "bad_field", "登记时不能填写死亡日期");
+	else if (validate_create(x, a, e) == 0 && validate_common(x, a, e) == 0 &&
+	         create_authorize(c, x, &w, e) == 0 && create_apply(c, x, &w, e) == 0)
+		rc = 0;
+	*id = a->id;
 	sodium_memzero(a, sizeof *a);
 	free(a);
 	return rc;

@@ -122,6 +122,10 @@ struct person_input {
    duplicate (ID number already registered). */
 int person_create(const struct dom_ctx *x, const struct person_input *in, int64_t *id,
                   struct dom_err *e);
+/* person_create's validation, checks and inserts for one person, inside a write the caller
+   runs (the people import: many people in one dom_write, audited by it). Same errors. */
+int person_insert(struct store_conn *c, const struct dom_ctx *x, const struct person_input *in,
+                  int64_t *id, struct dom_err *e);
 /* Changes person id: basic fields, and the dated records (move in / out, died, unit, tags).
    -1 with e as for create, and 404 (missing or out of scope), 403 key_person (a key person, or
    a key category, without person.key_read), 409 dead (no change after death), 409 tag_current /
@@ -183,6 +187,12 @@ int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const c
 /* House id inside the caller's scope: its grid and path. 1 found, 0 not, -1 error. */
 int registry_house_locate(struct store_conn *c, const struct dom_ctx *x, int64_t id,
                           int64_t *grid_id, char *path);
+/* Inside a write (the people import): the house at address (and room, optional) in grid code,
+   found, or registered as a self-occupied dwelling (counted in the grid's houses) when there is
+   none. 0 and *id, or -1 with e as registry_grid_resolve, 400 bad_field. */
+int registry_house_find_or_add(struct store_conn *c, const struct dom_ctx *x, const char *grid,
+                               const char *address, const char *room, int64_t *id,
+                               struct dom_err *e);
 /* 1 when unit id exists inside the caller's scope, 0 not, -1 error. */
 int registry_unit_visible(struct store_conn *c, const struct dom_ctx *x, int64_t id);
 /* 1 when s (UTF-8, no control characters) has 1..max characters. */

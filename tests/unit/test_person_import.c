@@ -1,0 +1,306 @@
+/*
+ * Unit tests of the people import (domain/person_import.h) on a township with two grids: a run
+ * stopped after its first batch (as a crash would stop it) and run again goes on after the
+ * committed lines and ends with every row imported once, counters in step and one audit record
+ * per batch; a file changed in its committed part is refused; every bad row is reported with its
+ * line and nothing of a bad batch (or after it) is committed; a workbook imports as a CSV does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "base/idcard.h"
+#include "base/xlsx.h"
+#include "domain/permissions.h"
+#include "domain/person_import.h"
+#include "domain/registry.h"
+#include "idfx.h"
+
+#define TOWN "371502001000"
+#define TOWN_PATH "371500000000/371502000000/371502001000/"
+#define G1 "371502001001001"
+#define G2 "371502001001002"
+#define HEADER "姓名,身份证号码,登记类型,网格编码,联系电话,地址,房间,户号,与户主关系\n"
+
+struct fx {
+	struct idfx id;
+	struct perm_set perms;
+	struct principal op;
+	int64_t err_lines[64];
+	char err_codes[64][32];
+	size_t n_err;
+	int progress_calls;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	if (!f || idfx_open(&f->id, "person_import") < 0)
+		return -1;
+	if (idfx_exec(
+	            &f->id,
+	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
+	            "updated_at) VALUES "
+	            "('371502000000', '东昌府区', 3, '371500000000', '371500000000/371502000000/', "
+	            "0, 0),"
+	            "('371502001000', '古楼街道', 4, '371502000000', '" TOWN_PATH "', 0, 0),"
+	            "('371502001001', '湖西社区', 5, '371502001000', '" TOWN_PATH
+	            "371502001001/', 0, 0);"
+	            "INSERT INTO grids (id, code, community_code, path, kind, name, boundary, "
+	            "valid_from, created_at, updated_at) VALUES "
+	            "(1, '" G1 "', '371502001001', '" TOWN_PATH
+	            "371502001001/', 1, '湖西一网格', '{}', 0, 0, 0),"
+	            "(2, '" G2 "', '371502001001', '" TOWN_PATH
+	            "371502001001/', 1, '湖西二网格', '{}', 0, 0, 0);") != 0)
+		return -1;
+	perm_set_add_name(&f->perms, "person.write");
+	perm_set_add_name(&f->perms, "person.read");
+	f->op = (struct principal){ .user_id = 1,
+		                    .org_kind = ORG_CENTER,
+		                    .region_code = TOWN,
+		                    .region_path = TOWN_PATH,
+		                    .impl = &f->perms };
+	f->id.x.now = 1780286400; /* 2026-06-01 12:00 +08:00 */
+	f->id.x.caller = &f->op;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	int rc = idfx_close(&f->id);
+
+	free(f);
+	return rc;
+}
+
+static void on_error(void *arg, int64_t line, const char *code, const char *message)
+{
+	struct fx *f = arg;
+
+	(void)message;
+	if (f->n_err < 64) {
+		f->err_lines[f->n_err] = line;
+		(void)snprintf(f->err_codes[f->n_err], sizeof f->err_codes[0], "%s", code);
+		f->n_err++;
+	}
+}
+
+static void on_progress(void *arg, const struct person_import_result *r)
+{
+	struct fx *f = arg;
+
+	(void)r;
+	f->progress_calls++;
+}
+
+/* The ID number of person i: born 1980-01-01 in 东昌府区, sequence i, with its check char. */
+static const char *idn(int i, char out[19])
+{
+	(void)snprintf(out, 19, "37150219800101%03d", i);
+	out[17] = idcard_check_char(out);
+	out[18] = '\0';
+	return out;
+}
+
+/* A CSV of n people (lines 2..n+1), two to a house, alternating grids. */
+static void make_csv(struct buf *b, int n)
+{
+	char id[19];
+
+	buf_reset(b);
+	buf_puts(b, HEADER);
+	for (int i = 0; i < n; i++)
+		buf_printf(b, "居民%d,%s,%s,%s,1391234%04d,湖西路 %d 号,%d,H%d,%s\n", i, idn(i, id),
+		           i % 3 ? "户籍" : "流动", (i / 2) % 2 ? G2 : G1, i, i / 2, 100 + i / 2,
+		           i / 2, i % 2 ? "配偶" : "户主");
+}
+
+static int run(struct fx *f, const struct buf *b, size_t batch, int64_t stop_after,
+               struct person_import_result *r, struct dom_err *e)
+{
+	struct person_import_opts o = { .source = "/data/people.csv",
+		                        .batch = batch,
+		                        .stop_after = stop_after,
+		                        .on_error = on_error,
+		                        .on_progress = on_progress,
+		                        .arg = f };
+
+	f->n_err = 0;
+	return person_import_csv(&f->id.x, b->data, b->len, &o, r, e);
+}
+
+static void assert_stats_in_step(struct fx *f)
+{
+	assert_int_equal(
+	        idfx_count(&f->id,
+	                   "SELECT count(*) FROM grids g LEFT JOIN grid_registry_stats s ON "
+	                   "s.grid_id = g.id WHERE coalesce(s.residents, 0) != (SELECT count(*) "
+	                   "FROM people p WHERE p.grid_id = g.id AND p.status = 'present') OR "
+	                   "coalesce(s.households, 0) != (SELECT count(*) FROM people p WHERE "
+	                   "p.grid_id = g.id AND p.relation = 'head') OR coalesce(s.floating, 0) "
+	                   "!= (SELECT count(*) FROM people p WHERE p.grid_id = g.id AND "
+	                   "p.reg_type = 'floating') OR coalesce(s.houses, 0) != (SELECT count(*) "
+	                   "FROM houses h WHERE h.grid_id = g.id)"),
+	        0);
+}
+
+static void test_stop_and_resume(void **state)
+{
+	struct fx *f = *state;
+	struct person_import_result r;
+	struct dom_err e = { 0 };
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	make_csv(&b, 12);
+	/* Stopped after the first batch of 5: lines 2..6 are in, with their progress. */
+	assert_int_equal(run(f, &b, 5, 1, &r, &e), -1);
+	assert_string_equal(e.code, "stopped");
+	assert_int_equal(r.imported, 5);
+	assert_int_equal(r.last_line, 6);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 5);
+	assert_int_equal(idfx_count(&f->id, "SELECT last_line * 100 + rows FROM import_progress "
+	                                    "WHERE source = '/data/people.csv'"),
+	                 605);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM audit_log WHERE action = "
+	                                    "'person.import' AND outcome = 'success'"),
+	                 1);
+	/* The re-run skips the committed lines and imports the other 7, once each. */
+	assert_int_equal(run(f, &b, 5, 0, &r, &e), 0);
+	assert_int_equal(r.resumed_after, 6);
+	assert_int_equal(r.rows, 7);
+	assert_int_equal(r.imported, 7);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(r.last_line, 13);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 12);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(DISTINCT id_number_bidx) FROM people"),
+	                 12);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 6);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM person_events WHERE kind = "
+	                                    "'move_in'"),
+	                 12);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM audit_log WHERE action = "
+	                                    "'person.import'"),
+	                 3);
+	assert_stats_in_step(f);
+	/* No plaintext ID number in the table. */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people WHERE id_number LIKE "
+	                                    "'3715%' OR phone LIKE '139%'"),
+	                 0);
+	/* Once more: nothing to do. */
+	assert_int_equal(run(f, &b, 5, 0, &r, &e), 0);
+	assert_true(r.already_complete);
+	assert_int_equal(r.imported, 0);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 12);
+	/* A file changed in its committed part is refused, nothing written. */
+	b.data[strlen(HEADER) + 2] = 'X';
+	assert_int_equal(run(f, &b, 5, 0, &r, &e), -1);
+	assert_string_equal(e.code, "file_changed");
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 12);
+	assert_true(f->progress_calls > 0);
+	buf_release(&b);
+}
+
+static void test_bad_rows(void **state)
+{
+	struct fx *f = *state;
+	struct person_import_result r;
+	struct dom_err e = { 0 };
+	struct buf b;
+	char id[19];
+
+	buf_init(&b, 1u << 20);
+	buf_puts(&b, HEADER);
+	for (int i = 0; i < 12; i++) {
+		const char *grid = i == 7 ? "371502001009009" : G1;
+
+		if (i == 2) /* line 4: a wrong check character */
+			buf_printf(&b, "居民%d,371502198001010000,户籍,%s,,,,,\n", i, grid);
+		else if (i == 8) /* line 10: the ID number of line 8 again (the same batch: a
+		                    batch after a bad one is only checked, so what earlier batches
+		                    would have added is not there to compare with) */
+			buf_printf(&b, "居民%d,%s,户籍,%s,,,,,\n", i, idn(6, id), grid);
+		else if (i == 10) /* line 12: no such registration type */
+			buf_printf(&b, "居民%d,%s,暂住,%s,,,,,\n", i, idn(i, id), grid);
+		else /* line 9 (i == 7): a grid that does not exist */
+			buf_printf(&b, "居民%d,%s,户籍,%s,,湖西路 1 号,,,\n", i, idn(i, id), grid);
+	}
+	assert_int_equal(run(f, &b, 5, 0, &r, &e), -1);
+	assert_string_equal(e.code, "import_failed");
+	assert_int_equal(r.imported, 0);
+	assert_int_equal(r.bad, 4);
+	assert_int_equal(f->n_err, 4);
+	assert_int_equal(f->err_lines[0], 4);
+	assert_string_equal(f->err_codes[0], "bad_id_number");
+	assert_int_equal(f->err_lines[1], 9);
+	assert_string_equal(f->err_codes[1], "not_found");
+	assert_int_equal(f->err_lines[2], 10);
+	assert_string_equal(f->err_codes[2], "duplicate");
+	assert_int_equal(f->err_lines[3], 12);
+	assert_string_equal(f->err_codes[3], "bad_reg_type");
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 0);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 0);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM import_progress"), 0);
+	/* Three batches, three records (failures: nothing kept). */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM audit_log WHERE action = "
+	                                    "'person.import' AND outcome = 'failure'"),
+	                 3);
+	/* A header without a required column. */
+	buf_reset(&b);
+	buf_puts(&b, "姓名,身份证号码,网格编码\n张三,x,y\n");
+	assert_int_equal(run(f, &b, 5, 0, &r, &e), -1);
+	assert_string_equal(e.code, "bad_header");
+	assert_int_equal(f->err_lines[0], 1);
+	buf_release(&b);
+	assert_stats_in_step(f);
+}
+
+static void test_xlsx(void **state)
+{
+	struct fx *f = *state;
+	static const char *const cols[] = { "name", "id_number", "reg_type", "grid", "address" };
+	struct person_import_opts o = { .source = "/data/people.xlsx",
+		                        .on_error = on_error,
+		                        .arg = f };
+	struct person_import_result r;
+	struct dom_err e = { 0 };
+	struct xlsx *wb = xlsx_new();
+	char id[3][19], *data = NULL;
+	size_t len = 0;
+
+	assert_non_null(wb);
+	assert_int_equal(xlsx_sheet(wb, "人口", cols, 5), 0);
+	for (int i = 0; i < 3; i++) {
+		const char *row[5] = { "李四", idn(100 + i, id[i]), "户籍", G2, "湖西路 9 号" };
+
+		assert_int_equal(xlsx_row(wb, row, 5), 0);
+	}
+	assert_int_equal(xlsx_finish(wb, &data, &len), 0);
+	assert_int_equal(person_import_xlsx(&f->id.x, data, len, &o, &r, &e), 0);
+	assert_int_equal(r.imported, 3);
+	assert_int_equal(r.last_line, 4);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people WHERE grid_id = 2"), 3);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 1);
+	assert_stats_in_step(f);
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stop_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xlsx, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
