@@ -92,6 +92,37 @@ static int locate_grid(struct req *r, double lng, double lat, char *code, size_t
 	return 1;
 }
 
+/* The optional "location" {lng, lat} of a report into in; a location without a grid is placed
+   in its grid through the locate index (grid gets the code). 0, or -1 after answering 400. */
+static int location_or_respond(struct req *r, json_t *loc, struct matter_report *in, char *grid,
+                               size_t grid_size)
+{
+	static const char *const loc_allowed[] = { "lng", "lat", NULL };
+	json_t *lng, *lat;
+
+	if (!loc || json_is_null(loc))
+		return 0;
+	if (json_is_object(loc) && body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
+		return -1;
+	lng = json_object_get(loc, "lng");
+	lat = json_object_get(loc, "lat");
+	if (!json_is_object(loc) || !json_is_number(lng) || !json_is_number(lat) ||
+	    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
+	    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
+		resp_error(r, 400, "bad_coordinates", "位置 location 应为有效的经纬度 {lng, lat}");
+		return -1;
+	}
+	in->has_location = 1;
+	in->lng = json_number_value(lng);
+	in->lat = json_number_value(lat);
+	if (!in->grid_code) {
+		if (!locate_grid(r, in->lng, in->lat, grid, grid_size))
+			return -1;
+		in->grid_code = grid;
+	}
+	return 0;
+}
+
 /* The text fields of a multipart form as a JSON object, so a form goes through the same checks
    as a JSON body: every value a string, except the names in ints (an integer) and reals (a
    number). A name given twice is refused. A new reference, or NULL after answering. */
@@ -180,8 +211,7 @@ static int report_input(struct req *r, json_t *body, struct matter_report *in, c
 	static const char *const allowed[] = { "source",      "item",    "title",
 		                               "description", "address", "grid",
 		                               "location",    "urgency", NULL };
-	static const char *const loc_allowed[] = { "lng", "lat", NULL };
-	json_t *loc, *urg;
+	json_t *urg;
 
 	if (body_keys_or_respond(r, body, allowed, "") < 0 ||
 	    body_string_or_respond(r, body, "source", &in->source) < 0 ||
@@ -200,29 +230,8 @@ static int report_input(struct req *r, json_t *body, struct matter_report *in, c
 		return -1;
 	}
 	in->urgency = urg ? (int)json_integer_value(urg) : 0;
-	loc = json_object_get(body, "location");
-	if (loc && !json_is_null(loc)) {
-		json_t *lng = json_object_get(loc, "lng"), *lat = json_object_get(loc, "lat");
-
-		if (json_is_object(loc) &&
-		    body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
-			return -1;
-		if (!json_is_object(loc) || !json_is_number(lng) || !json_is_number(lat) ||
-		    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
-		    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
-			resp_error(r, 400, "bad_coordinates",
-			           "位置 location 应为有效的经纬度 {lng, lat}");
-			return -1;
-		}
-		in->has_location = 1;
-		in->lng = json_number_value(lng);
-		in->lat = json_number_value(lat);
-		if (!in->grid_code) {
-			if (!locate_grid(r, in->lng, in->lat, grid, grid_size))
-				return -1;
-			in->grid_code = grid;
-		}
-	}
+	if (location_or_respond(r, json_object_get(body, "location"), in, grid, grid_size) < 0)
+		return -1;
 	return 0;
 }
 
@@ -419,8 +428,7 @@ void api_public_report(struct req *r)
 {
 	static const char *const allowed[] = { "item", "title",    "description", "address",
 		                               "grid", "location", "contact",     NULL };
-	static const char *const loc_allowed[] = { "lng", "lat", NULL };
-	json_t *body = req_json_or_respond(r), *loc;
+	json_t *body = req_json_or_respond(r);
 	struct matter_report in = { .source = "resident" };
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
@@ -436,29 +444,8 @@ void api_public_report(struct req *r)
 	    body_string_or_respond(r, body, "grid", &in.grid_code) < 0 ||
 	    body_string_or_respond(r, body, "contact", &contact) < 0)
 		return;
-	loc = json_object_get(body, "location");
-	if (loc && !json_is_null(loc)) {
-		json_t *lng = json_object_get(loc, "lng"), *lat = json_object_get(loc, "lat");
-
-		if (!json_is_object(loc) ||
-		    body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
-			return;
-		if (!json_is_number(lng) || !json_is_number(lat) ||
-		    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
-		    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
-			resp_error(r, 400, "bad_coordinates",
-			           "位置 location 应为有效的经纬度 {lng, lat}");
-			return;
-		}
-		in.has_location = 1;
-		in.lng = json_number_value(lng);
-		in.lat = json_number_value(lat);
-		if (!in.grid_code) {
-			if (!locate_grid(r, in.lng, in.lat, grid, sizeof grid))
-				return;
-			in.grid_code = grid;
-		}
-	}
+	if (location_or_respond(r, json_object_get(body, "location"), &in, grid, sizeof grid) < 0)
+		return;
 	if (api_resident_quota_or_respond(r, in.grid_code) < 0)
 		return;
 	api_public_ctx(r, &x);

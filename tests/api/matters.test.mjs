@@ -17,6 +17,7 @@ let grid, otherGrid;
 // report-only, and one that is not (or no longer) on the published list.
 const RESOLVABLE = 'CG-001';
 const REPORT_ONLY = 'CG-004';
+const RESIDENT_ITEM = 'CG-001';
 const NOT_PUBLISHED = 'QT-001'; // published to take effect a month from now
 
 async function report(client, extra = {}) {
@@ -326,5 +327,20 @@ describe('counters and the rebuild', () => {
     const r = await runCli(['check', '--db', server.db]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /healthy/);
+  });
+});
+
+describe('locations', () => {
+  test('a location that is not {lng, lat} is 400 bad_coordinates, from staff and from residents', async () => {
+    const { clientFor } = await import('../lib/auth.mjs');
+    for (const location of ['here', 5, [1, 2], { lng: 116 }, { lng: 'x', lat: 36 }, { lng: 116, lat: 36, z: 1 }]) {
+      const staff = await report(worker, { grid: undefined, location });
+      assert.equal(staff.status, 400, `${JSON.stringify(location)}: ${staff.text}`);
+      const pub = await clientFor(server, {}).post('/api/v1/public/reports', {
+        item: RESIDENT_ITEM, title: '路灯不亮', description: '门口路灯不亮', contact: '13900003333', location,
+      });
+      assert.equal(pub.status, 400, `${JSON.stringify(location)}: ${pub.text}`);
+      assert.ok(['bad_coordinates', 'unknown_field'].includes(pub.body.error.code), pub.text);
+    }
   });
 });
