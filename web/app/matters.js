@@ -5,8 +5,8 @@
 // `required` list of the action the server offers (GET /api/v1/matters/:id answers `actions`:
 // what this user may do now); and the small map of a matter.
 //
-// Two interfaces are being built on other branches and are wired here behind one function each,
-// with a fallback while they answer 404 (INTEGRATOR marks the places):
+// Two other modules are read behind one function each, with a fallback when the caller may not
+// read them:
 //   publishedItems()  GET /api/v1/matter-items?state=in_force  (the item picker; else a code field)
 //   defaultDueDate()  GET /api/v1/calendar/due?from=&working_days= (else "按事项默认时限")
 import { computed, onBeforeUnmount, onMounted, reactive, ref, watch } from 'vue';
