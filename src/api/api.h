@@ -155,6 +155,7 @@ void api_units_list(struct req *r);
 void api_units_create(struct req *r);
 void api_units_get(struct req *r);
 void api_people_list(struct req *r);
+void api_people_export_xlsx(struct req *r);
 void api_people_create(struct req *r);
 void api_people_get(struct req *r);
 void api_people_update(struct req *r);

@@ -12,6 +12,7 @@
 #include "api/params.h"
 #include "base/buf.h"
 #include "domain/dom.h"
+#include "domain/worker.h" /* worker_local_date */
 
 void respond_dom_err(struct req *r, const struct dom_err *e)
 {
@@ -24,6 +25,17 @@ void respond_dom_err(struct req *r, const struct dom_err *e)
 void api_written(struct req *r)
 {
 	req_set_audited(r);
+}
+
+void api_respond_xlsx(struct req *r, int64_t now, const char *name, char *data, size_t len)
+{
+	char cd[160], day[WORKER_DATE_LEN + 1];
+
+	(void)snprintf(cd, sizeof cd, "attachment; filename=\"%s-%s.xlsx\"", name,
+	               worker_local_date(now, day));
+	resp_header(r, "Content-Disposition", cd);
+	resp_bytes(r, 200, XLSX_MIME, data, len);
+	free(data);
 }
 
 int api_page_or_respond(struct req *r, struct dom_page *pg)

@@ -25,6 +25,11 @@ struct principal;
 void respond_dom_err(struct req *r, const struct dom_err *e);
 /* After a successful domain write (dom_write recorded it): marks the request audited. */
 void api_written(struct req *r);
+/* The media type of an .xlsx workbook. */
+#define XLSX_MIME "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+/* Answers 200 with the workbook data[0..len) (malloc'd; freed here) as an attachment named
+   name-<the Asia/Shanghai date of now>.xlsx. */
+void api_respond_xlsx(struct req *r, int64_t now, const char *name, char *data, size_t len);
 /* ?limit= (1..DOM_PAGE_MAX) and ?cursor= of a keyset list into pg. -1 after answering 400. */
 struct dom_page;
 int api_page_or_respond(struct req *r, struct dom_page *pg);

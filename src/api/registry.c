@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "domain/person_export.h"
 #include "domain/registry.h"
 #include "domain/registry_quality.h"
 
@@ -323,31 +324,40 @@ void api_people_get(struct req *r)
 	resp_json(r, 200, o);
 }
 
+/* The list's filters from the query string (with_key left to the caller). -1 after answering
+   400. */
+static int people_filter_or_respond(struct req *r, struct person_filter *f)
+{
+	const char *house = query(r, "house");
+	char *end = NULL;
+
+	f->grid = query(r, "grid");
+	f->id_number = query(r, "id_number");
+	f->reg_type = query(r, "reg_type");
+	f->tag = query(r, "tag");
+	f->status = query(r, "status");
+	f->name = query(r, "name");
+	if (house) {
+		f->house = strtoll(house, &end, 10);
+		if (!end || *end || f->house <= 0) {
+			resp_error(r, 400, "bad_param", "参数 house 应为房屋编号");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void api_people_list(struct req *r)
 {
 	struct person_filter f = { 0 };
-	const char *house = query(r, "house");
 	struct dom_err e = { 0 };
 	struct dom_page pg;
 	struct dom_ctx x;
 	json_t *out;
-	char *end = NULL;
 	int um;
 
-	f.grid = query(r, "grid");
-	f.id_number = query(r, "id_number");
-	f.reg_type = query(r, "reg_type");
-	f.tag = query(r, "tag");
-	f.status = query(r, "status");
-	f.name = query(r, "name");
-	if (house) {
-		f.house = strtoll(house, &end, 10);
-		if (!end || *end || f.house <= 0) {
-			resp_error(r, 400, "bad_param", "参数 house 应为房屋编号");
-			return;
-		}
-	}
-	if (api_page_or_respond(r, &pg) < 0 || (um = api_unmask_requested(r)) < 0)
+	if (people_filter_or_respond(r, &f) < 0 || api_page_or_respond(r, &pg) < 0 ||
+	    (um = api_unmask_requested(r)) < 0)
 		return;
 	api_ctx(r, &x);
 	f.with_key = person_key_access(&x, query(r, "reason"));
@@ -363,6 +373,45 @@ void api_people_list(struct req *r)
 	if (um)
 		api_unmask_record(r, "people:list");
 	resp_json(r, 200, out);
+}
+
+/* The cap of one export: WANGGE_PEOPLE_EXPORT_MAX_ROWS (1..PERSON_EXPORT_MAX_ROWS; tests lower
+   it), else PERSON_EXPORT_MAX_ROWS. */
+static int64_t export_max_rows(void)
+{
+	const char *v = getenv("WANGGE_PEOPLE_EXPORT_MAX_ROWS");
+	char *end = NULL;
+	long long n;
+
+	if (!v || !*v)
+		return PERSON_EXPORT_MAX_ROWS;
+	n = strtoll(v, &end, 10);
+	return end && !*end && n >= 1 && n <= PERSON_EXPORT_MAX_ROWS ? (int64_t)n
+	                                                             : PERSON_EXPORT_MAX_ROWS;
+}
+
+void api_people_export_xlsx(struct req *r)
+{
+	struct person_filter f = { 0 };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	char *data;
+	size_t len;
+
+	if (people_filter_or_respond(r, &f) < 0)
+		return;
+	api_ctx(r, &x);
+	f.with_key = person_key_access(&x, query(r, "reason"));
+	if (person_export_xlsx(&x, &f, export_max_rows(), &data, &len, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	if (f.with_key && person_key_read_record(&x, "people:export", query(r, "reason")) < 0) {
+		free(data);
+		resp_error(r, 503, "audit_failed", "审计记录写入失败，请稍后重试");
+		return;
+	}
+	api_respond_xlsx(r, x.now, "people", data, len);
 }
 
 /* ---- statistics ---- */

@@ -74,6 +74,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/units/:id", api_units_get, "registry.read", 0, 0 },
 	{ "GET", "/api/v1/people", api_people_list, "person.read", 0, 0 },
 	{ "POST", "/api/v1/people", api_people_create, "person.write", 0, 0 },
+	{ "GET", "/api/v1/people/export.xlsx", api_people_export_xlsx, "person.export", 0, 0 },
 	{ "GET", "/api/v1/people/visits-due", api_people_visits_due, "person.key_read", 0, 0 },
 	{ "GET", "/api/v1/registry/quality", api_registry_quality, "person.read", 0, 0 },
 	{ "GET", "/api/v1/people/:id", api_people_get, "person.read", 0, 0 },

@@ -22,8 +22,6 @@
 #include "domain/worker.h"
 #include "domain/worker_import.h"
 
-#define XLSX_MIME "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 /* ---- the worker ---- */
 
 static const char *const worker_fields[] = {
@@ -475,19 +473,6 @@ void api_workers_compliance(struct req *r)
 	resp_json(r, 200, out);
 }
 
-/* Answers an .xlsx attachment named name-<date>.xlsx. */
-static void respond_xlsx(struct req *r, const struct dom_ctx *x, const char *name, char *data,
-                         size_t len)
-{
-	char cd[160], day[WORKER_DATE_LEN + 1];
-
-	(void)snprintf(cd, sizeof cd, "attachment; filename=\"%s-%s.xlsx\"", name,
-	               worker_local_date(x->now, day));
-	resp_header(r, "Content-Disposition", cd);
-	resp_bytes(r, 200, XLSX_MIME, data, len);
-	free(data);
-}
-
 void api_workers_compliance_xlsx(struct req *r)
 {
 	struct dom_err e = { 0 };
@@ -500,7 +485,7 @@ void api_workers_compliance_xlsx(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	respond_xlsx(r, &x, "staffing", data, len);
+	api_respond_xlsx(r, x.now, "staffing", data, len);
 }
 
 void api_workers_export_xlsx(struct req *r)
@@ -517,7 +502,7 @@ void api_workers_export_xlsx(struct req *r)
 		respond_dom_err(r, &e);
 		return;
 	}
-	respond_xlsx(r, &x, "workers", data, len);
+	api_respond_xlsx(r, x.now, "workers", data, len);
 }
 
 void api_workers_import(struct req *r)

@@ -792,21 +792,20 @@ json_t *person_get(const struct dom_ctx *x, int64_t id, const char *reason, int 
 	return o;
 }
 
-json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
-                    const struct dom_page *pg, int unmask, struct dom_err *e)
+/* The statement of the people in scope matching f after id `after` (0: from the start), in
+   (path, id) order, at most limit rows; NULL with e (400 bad_param for a bad filter). Shared by
+   the list (one page) and the export (every row, up to its cap). */
+static struct store_stmt *people_stmt(struct store_conn *c, const struct dom_ctx *x,
+                                      const struct person_filter *f, int64_t after, int64_t limit,
+                                      struct dom_err *e)
 {
 	char scope[DOM_SCOPE_SQL_MAX], sql[2048], bidx[VAULT_INDEX_HEX], match[512];
-	struct store_conn *c = dom_reader(x, e);
-	struct row_ctx rc = { c, unmask, 0 };
 	const char *reg = NULL, *tag = NULL, *kind = NULL, *idn = NULL;
 	struct code_error ce = { 0 };
 	struct idcard card;
 	struct store_stmt *st;
-	int64_t after;
 	int k = 1;
 
-	if (!c || dom_page_after_id(pg, &after, e) < 0)
-		return NULL;
 	if (f->grid && strlen(f->grid) != 15) {
 		dom_err_set(e, 400, "bad_param", "参数 grid 应为 15 位网格编码");
 		return NULL;
@@ -881,6 +880,58 @@ json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
 		store_bind_text(st, k++, tag, -1);
 	if (f->status)
 		store_bind_text(st, k++, f->status, -1);
-	store_bind_int64(st, k, pg->limit + 1);
+	store_bind_int64(st, k, limit);
+	return st;
+}
+
+json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
+                    const struct dom_page *pg, int unmask, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	struct row_ctx rc = { c, unmask, 0 };
+	struct store_stmt *st;
+	int64_t after;
+
+	if (!c || dom_page_after_id(pg, &after, e) < 0 ||
+	    !(st = people_stmt(c, x, f, after, (int64_t)pg->limit + 1, e)))
+		return NULL;
 	return dom_page_collect(st, pg, person_row, &rc, e);
+}
+
+int person_each(const struct dom_ctx *x, const struct person_filter *f, int64_t max,
+                person_each_fn fn, void *arg, struct dom_err *e)
+{
+	struct store_conn *c = dom_reader(x, e);
+	struct row_ctx rc = { c, 0, 0 };
+	struct store_stmt *st;
+	int64_t n = 0;
+	int r = STORE_ERR, result = 0;
+
+	if (!c || !(st = people_stmt(c, x, f, 0, max + 1, e)))
+		return -1;
+	while ((r = store_step(st)) == STORE_ROW) {
+		json_t *o;
+
+		/* The extra row only says the cap is exceeded. */
+		if (n == max) {
+			result = dom_err_set(e, 413, "too_many_rows",
+			                     "符合条件的人员超过 %" PRId64
+			                     " 人，请缩小范围（如按网格导出）",
+			                     max);
+			break;
+		}
+		if (!(o = person_row(st, &rc))) {
+			result = dom_err_set(e, 500, "internal", "内部错误");
+			break;
+		}
+		result = fn(o, arg);
+		json_decref(o);
+		if (result)
+			break;
+		n++;
+	}
+	store_reset(st);
+	if (!result && r != STORE_DONE)
+		return dom_err_read(e);
+	return result ? -1 : 0;
 }

@@ -164,6 +164,13 @@ struct person_filter {
 /* Keyset page of the people in scope matching f. 400 bad_param for a bad filter. */
 json_t *person_list(const struct dom_ctx *x, const struct person_filter *f,
                     const struct dom_page *pg, int unmask, struct dom_err *e);
+/* Calls fn with each person in scope matching f (as person_list answers them, masked; fn does
+   not keep the object), in the list's order, stopping at fn's non-zero answer. 0, or -1 with e:
+   as person_list, 413 too_many_rows when more than max people match (before fn has seen them
+   all: the caller discards what it made). */
+typedef int (*person_each_fn)(const json_t *person, void *arg);
+int person_each(const struct dom_ctx *x, const struct person_filter *f, int64_t max,
+                person_each_fn fn, void *arg, struct dom_err *e);
 
 /* ---- per-grid statistics ---- */
 
