@@ -366,32 +366,30 @@ void api_matters_photo(struct req *r)
 	api_photo_send(r, hash, mime);
 }
 
-void api_matters_counts(struct req *r)
+/* A region's numbers for the caller (?region=, default its own): counters or the dashboard. */
+static void respond_region_numbers(struct req *r, json_t *(*read)(const struct dom_ctx *,
+                                                                  const char *, struct dom_err *))
 {
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
 	json_t *o;
 
 	api_ctx(r, &x);
-	o = matter_counts(&x, req_query(r, "region"), &e);
+	o = read(&x, req_query(r, "region"), &e);
 	if (!o)
 		respond_dom_err(r, &e);
 	else
 		resp_json(r, 200, o);
 }
 
+void api_matters_counts(struct req *r)
+{
+	respond_region_numbers(r, matter_counts);
+}
+
 void api_matters_dashboard(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct dom_ctx x;
-	json_t *o;
-
-	api_ctx(r, &x);
-	o = matter_dashboard(&x, req_query(r, "region"), &e);
-	if (!o)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 200, o);
+	respond_region_numbers(r, matter_dashboard);
 }
 
 void api_matters_flow(struct req *r)

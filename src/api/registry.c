@@ -16,12 +16,17 @@
 #include "domain/registry_quality.h"
 
 /* Answers out (200) or the error. */
-static void answer(struct req *r, json_t *out, const struct dom_err *e)
+static void answer_status(struct req *r, int status, json_t *out, const struct dom_err *e)
 {
 	if (!out)
 		respond_dom_err(r, e);
 	else
-		resp_json(r, 200, out);
+		resp_json(r, status, out);
+}
+
+static void answer(struct req *r, json_t *out, const struct dom_err *e)
+{
+	answer_status(r, 200, out, e);
 }
 
 /* The optional integer member key of body as an id: -1 absent, 0 null, > 0 the id. -2 after
@@ -76,11 +81,7 @@ void api_houses_create(struct req *r)
 		return;
 	}
 	api_written(r);
-	json_t *o = house_get(&x, id, &e);
-	if (!o)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 201, o);
+	answer_status(r, 201, house_get(&x, id, &e), &e);
 }
 
 void api_houses_list(struct req *r)
@@ -161,11 +162,7 @@ void api_units_create(struct req *r)
 		return;
 	}
 	api_written(r);
-	json_t *o = unit_get(&x, id, &e);
-	if (!o)
-		respond_dom_err(r, &e);
-	else
-		resp_json(r, 201, o);
+	answer_status(r, 201, unit_get(&x, id, &e), &e);
 }
 
 void api_units_list(struct req *r)
