@@ -1,7 +1,9 @@
 // Writes a CSV of N plausible people for `wangge import people` (bench/people.sh) to stdout:
 // valid resident ID numbers (GB 11643 check character) with Liaocheng's county codes and birth
 // dates from 1945 to 2013, unique by construction (county, birth date, sequence); mobile
-// numbers; households of one to five people in houses of the grids given.
+// numbers; households of one to five people in houses of the grids given. The grids are filled
+// one after the other (about N / grids people each), as a registry exported community by
+// community lists them.
 //   node bench/gen_people.mjs N GRID_CODE...
 import { writeSync } from "node:fs";
 
@@ -35,14 +37,14 @@ function idNumber(i) {
 
 const out = [];
 let pending = "姓名,身份证号码,登记类型,网格编码,联系电话,地址,房间,户号,与户主关系\n";
-let house = 0, left = 0, member = 0;
+let house = 0, left = 0, member = 0, grid = grids[0];
 for (let i = 0; i < n; i++) {
   if (left === 0) {
     house++;
     left = 1 + (house * 7919) % 5;
     member = 0;
   }
-  const grid = grids[house % grids.length];
+  if (member === 0) grid = grids[Math.min(grids.length - 1, Math.floor(i * grids.length / n))];
   const name = surnames[(i * 31) % surnames.length] + given[(i * 17) % given.length] +
     (i % 3 ? given[(i * 13) % given.length] : "");
   const phone = "1" + (3 + (i % 6)) + String(100000000 + ((i * 7919) % 900000000)).slice(0, 9);

@@ -136,6 +136,18 @@ struct write_run {
 	struct dom_err *e;
 };
 
+/* What write_fn answers when a write alone failed: its transaction is to be rolled back and the
+   failure recorded by a write of its own (record_fn). Distinct from every store_rc. */
+#define ROLLED_BACK 7
+
+/* The audit record of a write alone that failed, in a transaction of its own. */
+static int record_fn(struct store_conn *c, void *arg)
+{
+	struct write_run *r = arg;
+
+	return append_record(c, r->x, r->w, r->w->outcome, r->e) == 0 ? 0 : STORE_ERR;
+}
+
 static int write_fn(struct store_conn *c, void *arg)
 {
 	struct write_run *r = arg;
@@ -151,7 +163,7 @@ static int write_fn(struct store_conn *c, void *arg)
 		w->outcome = "denied";
 		goto record;
 	}
-	if (store_exec(c, "SAVEPOINT dom_change") != STORE_OK)
+	if (!w->alone && store_exec(c, "SAVEPOINT dom_change") != STORE_OK)
 		return STORE_ERR;
 	rc = w->authorize(c, x, w, e);
 	if (rc == 0)
@@ -159,12 +171,16 @@ static int write_fn(struct store_conn *c, void *arg)
 	if (rc != 0) {
 		if (e->status == 0)
 			dom_err_set(e, 500, "internal", "内部错误");
+		w->outcome = dom_err_is_refusal(e) ? "denied" : "failure";
+		/* A write alone: the store rolls its transaction back, dom_write records it after.
+		 */
+		if (w->alone)
+			return ROLLED_BACK;
 		if (store_exec(c, "ROLLBACK TO dom_change") != STORE_OK ||
 		    store_exec(c, "RELEASE dom_change") != STORE_OK)
 			return STORE_ERR;
-		w->outcome = dom_err_is_refusal(e) ? "denied" : "failure";
 	} else {
-		if (store_exec(c, "RELEASE dom_change") != STORE_OK)
+		if (!w->alone && store_exec(c, "RELEASE dom_change") != STORE_OK)
 			return STORE_ERR;
 		if (w->keep_error.status) {
 			*e = w->keep_error;
@@ -192,7 +208,10 @@ int dom_write(const struct dom_ctx *x, struct dom_write *w, struct dom_err *e)
 		log_error("dom.write_incomplete", "action=%s", w->action ? w->action : "");
 		return dom_err_set(e, 500, "internal", "内部错误：写操作缺少授权步骤或审计");
 	}
-	rc = store_write(x->store, write_fn, &r);
+	rc = w->alone ? store_write_alone(x->store, write_fn, &r)
+	              : store_write(x->store, write_fn, &r);
+	if (rc == ROLLED_BACK)
+		rc = store_write(x->store, record_fn, &r);
 	/* The record is committed: the head record beside the database follows (domain/audit.h). */
 	audit_head_sync();
 	/* A committed change may have changed a caller: cached callers are loaded again from the

@@ -117,6 +117,10 @@ struct dom_write {
 	   caller cache (domain/caller_cache.h) is then kept. Left 0, every cached caller is loaded
 	   again after the commit, so forgetting it costs time, never a stale right. */
 	int callers_unchanged;
+	/* Set for a big write (thousands of rows: an import batch): it runs in a transaction of its
+	   own without a savepoint (store_write_alone). A failure then rolls everything back, and
+	   its audit record is committed by a second write of its own. */
+	int alone;
 };
 
 /* The authorize step for writes whose route permission is the whole rule. */

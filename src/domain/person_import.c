@@ -2,7 +2,7 @@
  * The people import (person_import.h): records read from a CSV text or an .xlsx sheet are
  * mapped to columns by the header, hashed (for the resume check), skipped up to the committed
  * line of an earlier run, and gathered into batches; each batch is one dom_write whose apply
- * registers its rows with person_insert and, when every row was good, records the progress.
+ * registers its rows with person_insert_many and, when every row was good, records the progress.
  */
 #include <inttypes.h>
 #include <sodium.h>
@@ -61,6 +61,7 @@ struct imp {
 	/* The batch being gathered. */
 	struct buf arena;
 	struct prow *rows;
+	struct person_bulk_row *bulk; /* rows as person_insert_many takes them (cap of them) */
 	size_t n, cap;
 	int64_t batch_bad;
 	int failed;         /* a batch had bad rows: nothing more is committed */
@@ -97,8 +98,16 @@ static const char *val(const struct imp *im, const struct prow *p, enum col k)
 	return p->off[k] ? im->arena.data + p->off[k] - 1 : NULL;
 }
 
-/* Registers the rows of the batch; any bad row fails the write (the kernel rolls it back and
-   records the failure), as does the check-only mode after a bad batch. */
+static void bad_row(void *arg, int64_t line, const char *code, const char *message)
+{
+	struct imp *im = arg;
+
+	report(im, line, code, message);
+	im->batch_bad++;
+}
+
+/* Registers the rows of the batch (person_insert_many); any bad row fails the write (the kernel
+   rolls it back and records the failure), as does the check-only mode after a bad batch. */
 static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                        struct dom_err *e)
 {
@@ -109,35 +118,25 @@ static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	im->batch_bad = 0;
 	for (size_t i = 0; i < im->n; i++) {
 		const struct prow *p = &im->rows[i];
-		struct person_input in = PERSON_INPUT_INIT;
-		struct dom_err re = { 0 };
+		struct person_bulk_row *b = &im->bulk[i];
 		const char *rt = person_reg_type_parse(val(im, p, C_REG));
-		int64_t id = 0, house = 0;
 
-		in.name = val(im, p, C_NAME) ? val(im, p, C_NAME) : "";
-		in.reg_type = val(im, p, C_REG) ? val(im, p, C_REG) : "";
+		*b = (struct person_bulk_row){ .in = PERSON_INPUT_INIT, .line = p->line };
+		b->in.name = val(im, p, C_NAME) ? val(im, p, C_NAME) : "";
+		b->in.reg_type = val(im, p, C_REG) ? val(im, p, C_REG) : "";
 		if (rt && strcmp(rt, "foreign") == 0)
-			in.passport = val(im, p, C_ID) ? val(im, p, C_ID) : "";
+			b->in.passport = val(im, p, C_ID) ? val(im, p, C_ID) : "";
 		else
-			in.id_number = val(im, p, C_ID) ? val(im, p, C_ID) : "";
-		in.phone = val(im, p, C_PHONE);
-		in.household_no = val(im, p, C_HOUSEHOLD);
-		in.relation = val(im, p, C_RELATION);
-		in.grid = val(im, p, C_GRID) ? val(im, p, C_GRID) : "";
-		if (val(im, p, C_ADDRESS) &&
-		    registry_house_find_or_add(c, x, in.grid, val(im, p, C_ADDRESS),
-		                               val(im, p, C_ROOM), &house, &re) < 0) {
-			report(im, p->line, re.code, re.message);
-			im->batch_bad++;
-			continue;
-		}
-		if (house > 0)
-			in.house = house;
-		if (person_insert(c, x, &in, &id, &re) < 0) {
-			report(im, p->line, re.code, re.message);
-			im->batch_bad++;
-		}
+			b->in.id_number = val(im, p, C_ID) ? val(im, p, C_ID) : "";
+		b->in.phone = val(im, p, C_PHONE);
+		b->in.household_no = val(im, p, C_HOUSEHOLD);
+		b->in.relation = val(im, p, C_RELATION);
+		b->in.grid = val(im, p, C_GRID) ? val(im, p, C_GRID) : "";
+		b->address = val(im, p, C_ADDRESS);
+		b->room = val(im, p, C_ROOM);
 	}
+	if (person_insert_many(c, x, im->bulk, im->n, bad_row, im, e) < 0)
+		return -1;
 	if (im->batch_bad > 0)
 		return dom_err_set(e, 400, "import_failed",
 		                   "第 %" PRId64 "–%" PRId64 " 行这一批有 %" PRId64
@@ -166,12 +165,13 @@ static void flush(struct imp *im)
 	struct dom_write w = { .action = "person.import",
 		               .permission = "person.write",
 		               /* Every row's grid, house and duplicate are checked in apply by
-		                  person_insert, inside the caller's scope, and reported on the
+		                  person_insert_many, inside the caller's scope, and reported on the
 		                  row's line; the permission is the rule for the file. */
 		               .authorize = dom_authorize_any,
 		               .apply = batch_apply,
 		               .arg = im,
-		               .callers_unchanged = 1 };
+		               .callers_unchanged = 1,
+		               .alone = 1 };
 	struct dom_err e = { 0 };
 
 	if (im->n == 0)
@@ -295,13 +295,16 @@ static void take(struct imp *im, struct buf *fields, int nf, int64_t line)
 	if (im->n == im->cap) {
 		size_t ncap = im->cap ? im->cap * 2 : 256;
 		struct prow *nr = realloc(im->rows, ncap * sizeof *nr);
+		struct person_bulk_row *nb = nr ? realloc(im->bulk, ncap * sizeof *nb) : NULL;
 
-		if (!nr) {
+		if (nr)
+			im->rows = nr;
+		if (!nb) {
 			dom_err_set(&im->err, 500, "internal", "内存不足");
 			im->stop = 1;
 			return;
 		}
-		im->rows = nr;
+		im->bulk = nb;
 		im->cap = ncap;
 	}
 	p = &im->rows[im->n++];
@@ -390,6 +393,7 @@ static int finish(struct imp *im, struct dom_err *e)
 	sodium_memzero(im->arena.data, im->arena.len);
 	buf_release(&im->arena);
 	free(im->rows);
+	free(im->bulk);
 	return rc;
 }
 

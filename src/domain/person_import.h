@@ -4,9 +4,12 @@
  *
  *   - Streamed: the CSV reader walks the text record by record (the command maps the file, so
  *     only the pages being read are resident); rows are held one batch at a time.
- *   - Batched: every `batch` rows (default 5,000) are one dom_write ("person.import", one audit
- *     record per batch). Each row is registered as person_create would (person_insert: ID and
- *     phone sealed, blind index, dated record, grid counters in the same transaction).
+ *   - Batched: every `batch` rows (default 20,000) are one dom_write ("person.import", one audit
+ *     record per batch) that runs alone in its transaction (dom_write.alone: no savepoint; a
+ *     failed batch is rolled back whole and its failure recorded after). The rows are registered
+ *     by person_insert_many: checked as person_create checks one (ID and phone sealed, blind
+ *     index, house found or registered, dated record), with multi-row statements, names indexed
+ *     and grid counters added once per batch.
  *   - Every bad row is reported through on_error with its line and reason. A batch is
  *     all-or-nothing: one bad row rolls its batch back. After the first bad batch nothing more is
  *     committed, but the remaining rows are still checked (in writes that are rolled back), so
@@ -21,7 +24,7 @@
  * 身份证号码 id_number (a foreigner's passport number), 登记类型 reg_type, 网格编码 grid (all
  * required); 联系电话 phone, 地址 address, 房间 room, 户号 household_no, 与户主关系 relation. A row
  * with an address lives in the house of that grid, address and room, registered when missing
- * (registry_house_find_or_add); without one the person is registered in the grid.
+ * (person_insert_many); without one the person is registered in the grid.
  */
 #ifndef WANGGE_DOMAIN_PERSON_IMPORT_H
 #define WANGGE_DOMAIN_PERSON_IMPORT_H
@@ -31,7 +34,8 @@
 
 #include "domain/dom.h"
 
-#define PERSON_IMPORT_BATCH 5000
+/* A batch takes about half a second: other writes (a running server's) wait that long. */
+#define PERSON_IMPORT_BATCH 20000
 
 struct person_import_result {
 	int64_t resumed_after; /* the line the run started after (0: the start of the file) */

@@ -285,48 +285,6 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	return 0;
 }
 
-int registry_house_find_or_add(struct store_conn *c, const struct dom_ctx *x, const char *grid,
-                               const char *address, const char *room, int64_t *id,
-                               struct dom_err *e)
-{
-	struct place_arg a = { 0 };
-	struct store_stmt *st;
-	struct registry_counts d = { .houses = 1 };
-	int rc;
-
-	if (!registry_text_ok(address, REGISTRY_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "地址应为 1 到 %d 个字",
-		                   REGISTRY_TEXT_CHARS);
-	if (nz(room) && !registry_text_ok(room, REGISTRY_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "房间号过长或含有控制字符");
-	if (registry_grid_resolve(c, x, grid, &a.grid_id, a.path, e) < 0)
-		return -1;
-	if (!(st = store_prepare(c, "SELECT id FROM houses WHERE grid_id = ? AND address = ? AND "
-	                            "room IS ? ORDER BY id LIMIT 1")))
-		return dom_err_read(e);
-	store_bind_int64(st, 1, a.grid_id);
-	store_bind_text(st, 2, address, -1);
-	if (nz(room))
-		store_bind_text(st, 3, room, -1);
-	else
-		store_bind_null(st, 3);
-	rc = store_step(st);
-	if (rc == STORE_ROW)
-		*id = store_col_int64(st, 0);
-	store_reset(st);
-	if (rc == STORE_ROW)
-		return 0;
-	if (rc != STORE_DONE)
-		return dom_err_read(e);
-	if (dom_exec(c, e,
-	             "INSERT INTO houses (grid_id, path, address, room, type, use, created_at, "
-	             "updated_at) VALUES (?, ?, ?, ?, 'dwelling', 'self', ?, ?)",
-	             "itttii", a.grid_id, a.path, address, nz(room), x->now, x->now) < 0)
-		return -1;
-	*id = store_last_insert_id(c);
-	return registry_stats_add(c, a.grid_id, &d, 1, e);
-}
-
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
                  struct dom_err *e)
 {

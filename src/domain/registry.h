@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "domain/access.h"
+#include "base/vault.h"
 #include "domain/dom.h"
 
 #define REGISTRY_TEXT_CHARS 100 /* names, addresses */
@@ -122,10 +123,41 @@ struct person_input {
    duplicate (ID number already registered). */
 int person_create(const struct dom_ctx *x, const struct person_input *in, int64_t *id,
                   struct dom_err *e);
-/* person_create's validation, checks and inserts for one person, inside a write the caller
-   runs (the people import: many people in one dom_write, audited by it). Same errors. */
-int person_insert(struct store_conn *c, const struct dom_ctx *x, const struct person_input *in,
-                  int64_t *id, struct dom_err *e);
+/* What a create's input gives once checked, without the database (person_check_new). */
+struct person_new {
+	const char *doc_type, *reg_type, *relation; /* static strings; relation NULL: none */
+	char idn[40], sex[2], birth[11], date[11];  /* normalised ID or passport number */
+	char bidx[VAULT_INDEX_HEX];                 /* its blind index */
+};
+/* person_create's validation of in, with the blind index of its document number, for a write
+   that registers many people at once (person_insert_many). Tags and a death date are refused.
+   0, or -1 with e (the same 400s as person_create; 503 vault_unavailable). */
+int person_check_new(const struct dom_ctx *x, const struct person_input *in, struct person_new *out,
+                     struct dom_err *e);
+/* Indexes the names of people first..last for name search (people_names), inside the write
+   that inserted them: one statement, so a bulk write indexes its rows at once. */
+int person_names_index(struct store_conn *c, int64_t first, int64_t last, struct dom_err *e);
+
+/* One row of a bulk registration: the person, the house it lives in (address and optional room
+   in in.grid; NULL: none) and the source line for reports. */
+struct person_bulk_row {
+	struct person_input in;
+	const char *address, *room;
+	int64_t line;
+};
+typedef void (*person_bulk_bad_fn)(void *arg, int64_t line, const char *code, const char *message);
+/*
+ * Inside a write the caller runs (the people import): registers rows[0..n) as person_create
+ * registers one (checked by person_check_new, grid in the caller's scope, house found or
+ * registered as a self-occupied dwelling (住宅, 自住) when there is none, duplicates refused, ID
+ * and phone sealed, a dated record, the grid counters), with multi-row statements. Every bad row is
+ * reported through bad (the rest are still checked) and then nothing is written: the return is the
+ * number of bad rows
+ * (> 0), and the caller fails its write. 0 when all are registered; -1 with e on a store error.
+ */
+int person_insert_many(struct store_conn *c, const struct dom_ctx *x,
+                       const struct person_bulk_row *rows, size_t n, person_bulk_bad_fn bad,
+                       void *arg, struct dom_err *e);
 /* Changes person id: basic fields, and the dated records (move in / out, died, unit, tags).
    -1 with e as for create, and 404 (missing or out of scope), 403 key_person (a key person, or
    a key category, without person.key_read), 409 dead (no change after death), 409 tag_current /
@@ -194,12 +226,6 @@ int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const c
 /* House id inside the caller's scope: its grid and path. 1 found, 0 not, -1 error. */
 int registry_house_locate(struct store_conn *c, const struct dom_ctx *x, int64_t id,
                           int64_t *grid_id, char *path);
-/* Inside a write (the people import): the house at address (and room, optional) in grid code,
-   found, or registered as a self-occupied dwelling (counted in the grid's houses) when there is
-   none. 0 and *id, or -1 with e as registry_grid_resolve, 400 bad_field. */
-int registry_house_find_or_add(struct store_conn *c, const struct dom_ctx *x, const char *grid,
-                               const char *address, const char *room, int64_t *id,
-                               struct dom_err *e);
 /* 1 when unit id exists inside the caller's scope, 0 not, -1 error. */
 int registry_unit_visible(struct store_conn *c, const struct dom_ctx *x, int64_t id);
 /* 1 when s (UTF-8, no control characters) has 1..max characters. */

@@ -723,6 +723,32 @@ int sealed_index(const char *label, const char *value, char *out)
 	return 0;
 }
 
+int sealed_value(const char *label, int64_t row, const char *value, char *sealed, size_t n,
+                 char *bidx, struct dom_err *e)
+{
+	const struct vault *v = vault_global();
+	const struct sealed_column *col = NULL;
+
+	for (size_t i = 0; i < REGISTRY_N && !col; i++)
+		if (strcmp(registry[i].label, label) == 0)
+			col = &registry[i];
+	if (!col || n == 0)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	sealed[0] = '\0';
+	if (bidx)
+		bidx[0] = '\0';
+	if (!value || !*value)
+		return 0;
+	if (!v)
+		return dom_err_set(e, 503, "vault_unavailable",
+		                   "敏感信息加密密钥未加载，暂时无法保存电话号码或身份证号码");
+	if (vault_seal(v, label, row, value, sealed, n) < 0)
+		return dom_err_set(e, 500, "internal", "内部错误");
+	if (bidx && col->bidx_column)
+		vault_blind_index(v, label, value, bidx);
+	return 0;
+}
+
 int sealed_put(struct store_conn *c, const char *label, int64_t row, const char *value,
                struct dom_err *e)
 {

@@ -68,6 +68,12 @@ int sealed_id_number_index(const char *id_number, char *out);
    with e (500 for a label not in the registry, 503 vault_unavailable without a data key). */
 int sealed_put(struct store_conn *c, const char *label, int64_t row, const char *value,
                struct dom_err *e);
+/* value sealed for the registered column label of row into sealed (n bytes), and its blind
+   index into bidx (VAULT_INDEX_HEX bytes) when the column has one, for a multi-row INSERT that
+   writes the column itself (person_insert_many). NULL or "" gives "" in both. 0, or -1 with e
+   (500 for a label not in the registry or too small a buffer, 503 vault_unavailable). */
+int sealed_value(const char *label, int64_t row, const char *value, char *sealed, size_t n,
+                 char *bidx, struct dom_err *e);
 /* The blind index of value for the registered column label into out (VAULT_INDEX_HEX bytes), for
    exact lookup and duplicate refusal. 0, or -1 when no vault is loaded. */
 int sealed_index(const char *label, const char *value, char *out);

@@ -39,6 +39,7 @@ struct write_req {
 	void *ctx;
 	int rc;
 	int done;
+	int alone;              /* store_write_alone: a transaction of its own, no savepoint */
 	pthread_cond_t done_cv; /* signalled for this write alone, so a commit wakes only its own */
 	struct write_req *next;
 };
@@ -133,6 +134,13 @@ static struct store_conn *conn_open(struct store *s, int reader, char *err, size
 	         "%sPRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;%s",
 	         !reader && s->opt.exclusive ? "PRAGMA locking_mode=EXCLUSIVE; " : "",
 	         reader ? " PRAGMA query_only=1;" : "");
+	if (!reader && s->opt.bulk_load) {
+		size_t at = strlen(pragmas);
+
+		snprintf(pragmas + at, sizeof pragmas - at,
+		         " PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;",
+		         STORE_BULK_CACHE_MIB * 1024, STORE_BULK_CHECKPOINT_PAGES);
+	}
 	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		if (s->opt.exclusive && (sqlite3_errcode(c->db) & 0xff) == SQLITE_BUSY)
 			snprintf(err, errlen, "%s is in use by another process", s->path);
@@ -370,13 +378,22 @@ fail:
 	return -1;
 }
 
-/* Runs one batch: BEGIN, each write in its savepoint, COMMIT. Sets every request's rc. */
+/* Runs one batch: BEGIN, each write in its savepoint, COMMIT; a write alone (store_write_alone)
+   without the savepoint, its failure rolling the transaction back. Sets every request's rc. */
 static void run_batch(struct store *s, struct write_req *batch)
 {
 	struct store_conn *c = s->writer;
 	int ok = store_exec(c, "BEGIN IMMEDIATE") == STORE_OK;
 
-	for (struct write_req *r = batch; r; r = r->next) {
+	if (ok && batch->alone) {
+		batch->rc = batch->fn(c, batch->ctx);
+		if (batch->rc != 0) {
+			store_exec(c, "ROLLBACK");
+			ok = 0; /* nothing committed; the write's own rc is handed back */
+			goto count;
+		}
+	}
+	for (struct write_req *r = batch; r && !batch->alone; r = r->next) {
 		if (!ok) {
 			r->rc = STORE_ERR;
 			continue;
@@ -398,6 +415,7 @@ static void run_batch(struct store *s, struct write_req *batch)
 	for (struct write_req *r = batch; r; r = r->next)
 		if (!ok)
 			r->rc = STORE_ERR;
+count:
 	pthread_mutex_lock(&s->lock);
 	if (ok)
 		s->stats.commits++;
@@ -423,7 +441,8 @@ static void *writer_main(void *arg)
 		if (!s->head)
 			break;
 		batch = last = s->head;
-		while (last->next && n < s->opt.max_batch) {
+		/* A write alone is a batch of one; others never join it. */
+		while (!batch->alone && last->next && !last->next->alone && n < s->opt.max_batch) {
 			last = last->next;
 			n++;
 		}
@@ -448,9 +467,9 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int store_write(struct store *s, store_write_fn fn, void *ctx)
+static int queue_write(struct store *s, store_write_fn fn, void *ctx, int alone)
 {
-	struct write_req req = { .fn = fn, .ctx = ctx };
+	struct write_req req = { .fn = fn, .ctx = ctx, .alone = alone };
 
 	if (s->opt.readonly)
 		return STORE_ERR;
@@ -473,6 +492,16 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
 	pthread_mutex_unlock(&s->lock);
 	pthread_cond_destroy(&req.done_cv);
 	return req.rc;
+}
+
+int store_write(struct store *s, store_write_fn fn, void *ctx)
+{
+	return queue_write(s, fn, ctx, 0);
+}
+
+int store_write_alone(struct store *s, store_write_fn fn, void *ctx)
+{
+	return queue_write(s, fn, ctx, 1);
 }
 
 int store_open(const struct store_options *o, struct store **out, char *err, size_t errlen)

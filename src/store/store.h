@@ -38,7 +38,16 @@ struct store_options {
 	   open fails when another process has it open (a running server), and no other process can
 	   open it meanwhile. Only the writer may be used (store_write); readers would wait. */
 	int exclusive;
+	/* Set by a bulk import (`wangge import people`): the writer keeps a page cache of
+	   STORE_BULK_CACHE_MIB, so a batch's pages stay in memory until its commit instead of
+	   spilling mid-write, and lets the WAL grow to STORE_BULK_CHECKPOINT_PAGES pages before a
+	   checkpoint, so an index page that many batches change is copied into the database once
+	   instead of after every batch. (Defaults: SQLite's 2 MiB cache, a checkpoint every 1,000
+	   pages.) */
+	int bulk_load;
 };
+#define STORE_BULK_CACHE_MIB 256
+#define STORE_BULK_CHECKPOINT_PAGES 100000 /* 4 KiB pages: about 400 MiB of WAL */
 
 /* Default options for a path: max_batch 256, busy timeout 5000 ms. */
 void store_options_default(struct store_options *o, const char *path);
@@ -62,6 +71,12 @@ typedef int (*store_write_fn)(struct store_conn *c, void *ctx);
    closing (then nothing of fn is kept). */
 int store_write(struct store *s, store_write_fn fn, void *ctx);
 
+/* Like store_write, but fn runs in a transaction of its own, never grouped with other writes
+   and without a savepoint: a nonzero return rolls the whole transaction back. For big writes
+   (thousands of rows): inside a savepoint SQLite copies every page first touched to an in-memory
+   sub-journal and walks that journal at the end of each statement that adds to it, so a big
+   write's cost grew with the square of its size. Others' writes wait while it runs. */
+int store_write_alone(struct store *s, store_write_fn fn, void *ctx);
 /* Statements. store_prepare returns the connection's cached statement for this SQL text, reset and
    with no bindings; it stays owned by the connection. NULL on a syntax error (see store_errmsg).
    Do not prepare the same SQL again while iterating it. Bind indexes start at 1. */

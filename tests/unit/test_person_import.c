@@ -19,6 +19,8 @@
 #include "base/xlsx.h"
 #include "domain/permissions.h"
 #include "domain/person_import.h"
+#include "domain/sealed.h"
+#include "base/vault.h"
 #include "domain/registry.h"
 #include "idfx.h"
 
@@ -294,12 +296,68 @@ static void test_xlsx(void **state)
 	free(data);
 }
 
+/* A batch big enough for the parallel checks and sealing and for several multi-row statements
+   (300 rows: 4 statements of 64 and 44 of one): every row as person_create would leave it. */
+static void test_big_batch(void **state)
+{
+	struct fx *f = *state;
+	struct person_import_result r;
+	struct dom_err e = { 0 };
+	struct buf b, report;
+	struct store_conn *c;
+	const struct vault *v = vault_global();
+	char id[19];
+
+	buf_init(&b, 1u << 20);
+	buf_init(&report, 1u << 16);
+	make_csv(&b, 300);
+	assert_int_equal(run(f, &b, 1000, 0, &r, &e), 0);
+	assert_int_equal(r.imported, 300);
+	assert_int_equal(r.batches, 1);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 300);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 150);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(DISTINCT house_id) FROM people"), 150);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM person_events e JOIN people p ON "
+	                                    "p.id = e.person_id AND e.house_id = p.house_id AND "
+	                                    "e.kind = 'move_in'"),
+	                 300);
+	assert_stats_in_step(f);
+	/* Ids follow the file: the ID number of line k + 2 is person k's. */
+	c = store_reader(f->id.s);
+	assert_non_null(c);
+	{
+		struct store_stmt *st = store_prepare(
+		        c, "SELECT id, id_number, name FROM people ORDER BY id LIMIT 1 OFFSET 123");
+		char plain[64];
+		int64_t row;
+
+		assert_non_null(st);
+		assert_int_equal(store_step(st), STORE_ROW);
+		row = store_col_int64(st, 0);
+		assert_int_equal(vault_open(v, "people.id_number", row, store_col_text(st, 1),
+		                            plain, sizeof plain),
+		                 0);
+		assert_string_equal(plain, idn(123, id));
+		assert_string_equal(store_col_text(st, 2), "居民123");
+		store_reset(st);
+	}
+	/* Every sealed value opens for its row and every blind index matches. */
+	assert_int_equal(sealed_check(c, v, &report), 0);
+	/* The names are indexed: one statement per batch, not a trigger. */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people_names WHERE people_names "
+	                                    "MATCH '居民'"),
+	                 300);
+	buf_release(&report);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stop_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xlsx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

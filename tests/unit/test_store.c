@@ -390,13 +390,15 @@ struct writer_arg {
 	store_write_fn fn;
 	void *ctx;
 	int rc;
+	int alone; /* store_write_alone */
 };
 
 static void *writer_thread(void *arg)
 {
 	struct writer_arg *w = arg;
 
-	w->rc = store_write(w->s, w->fn, w->ctx);
+	w->rc = w->alone ? store_write_alone(w->s, w->fn, w->ctx)
+	                 : store_write(w->s, w->fn, w->ctx);
 	return NULL;
 }
 
@@ -422,8 +424,8 @@ static void test_rollback_only_itself(void **state)
 	struct put pg = { .key = "gate" }, pa = { .key = "a" }, pb = { .key = "b", .ret = 7 },
 	           pc = { .key = "c" }, pd = { .key = "gate" }, pe = { .key = "e", .ret = -1 };
 	struct writer_arg w[6] = {
-		{ s, gate_fn, &pg, 99 }, { s, put_fn, &pa, 99 }, { s, put_fn, &pb, 99 },
-		{ s, put_fn, &pc, 99 },  { s, put_fn, &pd, 99 }, { s, put_fn, &pe, 99 },
+		{ s, gate_fn, &pg, 99, 0 }, { s, put_fn, &pa, 99, 0 }, { s, put_fn, &pb, 99, 0 },
+		{ s, put_fn, &pc, 99, 0 },  { s, put_fn, &pd, 99, 0 }, { s, put_fn, &pe, 99, 0 },
 	};
 	pthread_t t[6];
 	struct store_stats before, after;
@@ -459,6 +461,49 @@ static void test_rollback_only_itself(void **state)
 	/* The five queued writes shared one transaction: two commits for six writes. */
 	assert_int_equal(after.writes - before.writes, 6);
 	assert_int_equal(after.commits - before.commits, 2);
+	sem_destroy(&gate);
+	sem_destroy(&gate_entered);
+	store_close(s);
+}
+
+/* A write alone is a transaction of its own: the writes queued before it commit without it,
+   those after it wait, and its failure rolls back all it did (no savepoint needed). */
+static void test_write_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_store(f->db, 0, 0);
+	struct put pg = { .key = "gate" }, pa = { .key = "a" }, px = { .key = "x" },
+	           pb = { .key = "b" }, py = { .key = "y", .ret = 7 }, pc = { .key = "c" };
+	struct writer_arg w[6] = {
+		{ s, gate_fn, &pg, 99, 0 }, { s, put_fn, &pa, 99, 0 }, { s, put_fn, &px, 99, 1 },
+		{ s, put_fn, &pb, 99, 0 },  { s, put_fn, &py, 99, 1 }, { s, put_fn, &pc, 99, 0 },
+	};
+	pthread_t t[6];
+	struct store_stats before, after;
+
+	assert_int_equal(sem_init(&gate, 0, 0), 0);
+	assert_int_equal(sem_init(&gate_entered, 0, 0), 0);
+	store_stats(s, &before);
+	assert_int_equal(pthread_create(&t[0], NULL, writer_thread, &w[0]), 0);
+	while (sem_wait(&gate_entered) != 0)
+		;
+	for (int i = 1; i < 6; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, writer_thread, &w[i]), 0);
+		wait_queued(s, (uint64_t)i);
+	}
+	sem_post(&gate);
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	store_stats(s, &after);
+	assert_int_equal(w[2].rc, 0);
+	assert_int_equal(w[4].rc, 7); /* the fn's own value comes back */
+	assert_int_equal(count_rows(s, "x"), 1);
+	assert_int_equal(count_rows(s, "y"), 0); /* inserted, then the transaction rolled back */
+	assert_int_equal(count_rows(s, NULL), 5);
+	/* gate | a | x alone | b | y alone, rolled back | c: five commits, not the two of a
+	   shared batch. */
+	assert_int_equal(after.commits - before.commits, 5);
+	assert_int_equal(after.writes - before.writes, 6);
 	sem_destroy(&gate);
 	sem_destroy(&gate_entered);
 	store_close(s);
@@ -781,14 +826,23 @@ int main(void)
 	log_set_level(LOG_WARN); /* migrations log at info; keep the output to what matters */
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_open_migrates),        T(test_reopen_idempotent),
-		T(test_newer_schema_refused), T(test_open_failure),
-		T(test_statements),           T(test_constraint),
-		T(test_rollback_only_itself), T(test_group_commit),
-		T(test_max_batch_one),        T(test_check_healthy_and_schema),
-		T(test_check_foreign_key),    T(test_foreign_keys_enforced),
-		T(test_check_corruption),     T(test_readonly),
-		T(test_readers_many_stores),  T(test_reader_per_thread),
+		T(test_open_migrates),
+		T(test_reopen_idempotent),
+		T(test_newer_schema_refused),
+		T(test_open_failure),
+		T(test_statements),
+		T(test_constraint),
+		T(test_rollback_only_itself),
+		T(test_write_alone),
+		T(test_group_commit),
+		T(test_max_batch_one),
+		T(test_check_healthy_and_schema),
+		T(test_check_foreign_key),
+		T(test_foreign_keys_enforced),
+		T(test_check_corruption),
+		T(test_readonly),
+		T(test_readers_many_stores),
+		T(test_reader_per_thread),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
