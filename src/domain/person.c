@@ -865,32 +865,41 @@ static struct store_stmt *people_stmt(struct store_conn *c, const struct dom_ctx
 		sodium_memzero(&card, sizeof card);
 	}
 	dom_scope_sql(x->caller, "p.path", "p.grid_id", scope);
+	/* A name search walks the name index in id order and stops at the page's end, so a common
+	   name costs a page, not a sort of every person bearing it; other lists go in (path, id)
+	   order along the scope's index. */
 	(void)snprintf(
-	        sql, sizeof sql,
-	        "SELECT " PERSON_COLS PERSON_FROM
-	        "WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path FROM people p2 WHERE "
-	        "p2.id = ?), ?))%s%s%s%s%s%s%s%s%s ORDER BY p.path, p.id LIMIT ?",
+	        sql, sizeof sql, "SELECT " PERSON_COLS "%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?",
+	        f->name ? " FROM people_names CROSS JOIN people p ON p.id = people_names.rowid "
+	                  "JOIN "
+	                  "grids g ON g.id = p.grid_id LEFT JOIN houses h ON h.id = p.house_id "
+	                  "LEFT JOIN units u ON u.id = p.unit_id WHERE people_names MATCH ? AND "
+	                  "people_names.rowid > ?"
+	                : PERSON_FROM "WHERE (? = 0 OR (p.path, p.id) > ((SELECT p2.path FROM "
+	                              "people p2 WHERE p2.id = ?), ?))",
 	        scope, f->with_key ? "" : " AND p.key_count = 0", f->grid ? " AND g.code = ?" : "",
-	        f->name ? " AND p.id IN (SELECT rowid FROM people_names WHERE people_names MATCH ?)"
-	                : "",
 	        f->house > 0 ? " AND p.house_id = ?" : "",
 	        f->id_number ? " AND p.id_number_bidx = ?" : "", reg ? " AND p.reg_type = ?" : "",
 	        tag ? " AND EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id AND "
 	              "t.tag = ? AND t.left_on IS NULL)"
 	            : "",
-	        f->status ? " AND p.status = ?" : "");
+	        f->status ? " AND p.status = ?" : "",
+	        f->name ? "people_names.rowid" : "p.path, p.id");
 	if (!(st = store_prepare(c, sql))) {
 		dom_err_read(e);
 		return NULL;
 	}
-	store_bind_int64(st, k++, after);
-	store_bind_int64(st, k++, after);
-	store_bind_int64(st, k++, after);
+	if (f->name) {
+		store_bind_text(st, k++, match, -1);
+		store_bind_int64(st, k++, after);
+	} else {
+		store_bind_int64(st, k++, after);
+		store_bind_int64(st, k++, after);
+		store_bind_int64(st, k++, after);
+	}
 	k = dom_scope_bind(x->caller, "p.grid_id", st, k);
 	if (f->grid)
 		store_bind_text(st, k++, f->grid, -1);
-	if (f->name)
-		store_bind_text(st, k++, match, -1);
 	if (f->house > 0)
 		store_bind_int64(st, k++, f->house);
 	if (f->id_number)
