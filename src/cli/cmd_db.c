@@ -20,6 +20,7 @@
 #include "domain/demo_notice.h"
 #include "domain/demo_matter_items.h"
 #include "domain/demo_matters.h"
+#include "domain/demo_city_people.h"
 #include "domain/demo_people.h"
 #include "domain/matter.h"
 #include "domain/dom.h"
@@ -200,11 +201,15 @@ int cmd_check(int argc, char **argv)
 
 static void demo_usage(FILE *f)
 {
-	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N] [--matters N]\n"
+	fputs("usage: wangge demo [--db PATH] [--scale test|city] [--seed N] [--people] "
+	      "[--matters N]\n"
 	      "  --db PATH      database file (WANGGE_DB, default wangge.db)\n"
 	      "  --scale SCALE  test: a few dozen grids (default); city: about 6,000 grids\n"
 	      "  --seed N       random seed of the generated townships, names and grids (default "
 	      "1)\n"
+	      "  --people       with --scale city: every grid filled up to its declared residents\n"
+	      "                 (about 6,000,000 people; a few minutes; a re-run finishes an\n"
+	      "                 interrupted one)\n"
 	      "  --matters N    also N matters over the last year with their event histories\n",
 	      f);
 }
@@ -342,6 +347,50 @@ static int demo_population(struct store *s, const char *db)
 	return rc;
 }
 
+static void city_progress(void *arg, const struct demo_city_population *p, int64_t grids_total)
+{
+	const int64_t *t0 = arg;
+	double s = (double)(clock_mono_ms() - *t0) / 1000.0;
+
+	fprintf(stderr, "%s人口：%" PRId64 " / %" PRId64 " 个网格，%" PRId64 " 人，%.0f 人/秒%s",
+	        isatty(2) ? "\r" : "", p->grids, grids_total, p->people,
+	        s > 0 ? (double)p->people / s : 0.0, isatty(2) ? "" : "\n");
+}
+
+/* `--people` at the city scale (domain/demo_city_people.h). 0 or -1 (message printed). */
+static int demo_city_population(struct store *s, const char *db, unsigned seed)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct demo_city_population pop;
+	struct dom_ctx x;
+	char err[512];
+	int64_t t0 = clock_mono_ms();
+	int rc = -1;
+
+	if (audit_key_load(db, 1, key, err, sizeof err) != 0) {
+		fprintf(stderr, "wangge demo: %s\n", err);
+		return -1;
+	}
+	dom_ctx_cli(&x, s, key, NULL);
+	if (demo_city_people_fill(&x, seed, city_progress, &t0, &pop, err, sizeof err) < 0) {
+		fprintf(stderr, "%swangge demo: people: %s\n", isatty(2) ? "\n" : "", err);
+	} else {
+		rc = 0;
+		if (isatty(2) && !pop.already)
+			fputc('\n', stderr);
+		if (pop.already)
+			printf("%s: the city's population is already there; nothing added\n", db);
+		else
+			printf("%s: registry: %" PRId64 " people (%" PRId64 " floating, %" PRId64
+			       " foreigners, %" PRId64 " aged 60 or over, %" PRId64
+			       " under 15) in %" PRId64 " houses over %" PRId64 " grids, in %.1f s\n",
+			       db, pop.people, pop.floating, pop.foreigners, pop.elderly, pop.children,
+			       pop.houses, pop.grids, (double)(clock_mono_ms() - t0) / 1000.0);
+	}
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 /* `--matters N`: N matters over the last year with their event histories (domain/demo_matters.h).
    0 or -1 (message printed). */
 static int demo_matters(struct store *s, const char *db, unsigned n, unsigned seed)
@@ -414,6 +463,7 @@ int cmd_demo(int argc, char **argv)
 		{ "scale", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'r' },
 		{ "matters", required_argument, NULL, 'm' },
+		{ "people", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -421,7 +471,7 @@ int cmd_demo(int argc, char **argv)
 	struct store *s = NULL;
 	struct demo_summary sum;
 	const char *db = cli_env("WANGGE_DB", "wangge.db");
-	int scale = DEMO_TEST, c, rc = 1;
+	int scale = DEMO_TEST, c, rc = 1, people = 0;
 	unsigned seed = 1, matters = 0;
 	char err[512];
 
@@ -450,6 +500,7 @@ int cmd_demo(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'p': people = 1; break;
 		case 'h': demo_usage(stdout); return 0;
 		default: demo_usage(stderr); return 2;
 		}
@@ -459,7 +510,13 @@ int cmd_demo(int argc, char **argv)
 		demo_usage(stderr);
 		return 2;
 	}
+	if (people && scale != DEMO_CITY) {
+		fprintf(stderr, "wangge demo: --people goes with --scale city (the test scale always "
+		                "has its small population)\n");
+		return 2;
+	}
 	store_options_default(&so, db);
+	so.bulk_load = people;
 	if (store_open(&so, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge demo: %s\n", err);
 		return 1;
@@ -486,6 +543,9 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	/* 2c. The registry's population (issue 12 part 9), at the test scale only. */
 	if (scale == DEMO_TEST && demo_population(s, db) < 0)
+		goto out;
+	/* 2d. The city's population, when asked (issue 12 part 9). */
+	if (people && demo_city_population(s, db, seed) < 0)
 		goto out;
 	/* 3. Matters with their histories, when asked (benchmarks, a lively dashboard). */
 	if (matters && demo_matters(s, db, matters, seed) < 0)
