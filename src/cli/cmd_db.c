@@ -383,9 +383,11 @@ static int demo_city_population(struct store *s, const char *db, unsigned seed)
 		else
 			printf("%s: registry: %" PRId64 " people (%" PRId64 " floating, %" PRId64
 			       " foreigners, %" PRId64 " aged 60 or over, %" PRId64
-			       " under 15) in %" PRId64 " houses over %" PRId64 " grids, in %.1f s\n",
-			       db, pop.people, pop.floating, pop.foreigners, pop.elderly, pop.children,
-			       pop.houses, pop.grids, (double)(clock_mono_ms() - t0) / 1000.0);
+			       " under 15) in %" PRId64 " houses over %" PRId64
+			       " grids, in %.1f s\n",
+			       db, pop.people, pop.floating, pop.foreigners, pop.elderly,
+			       pop.children, pop.houses, pop.grids,
+			       (double)(clock_mono_ms() - t0) / 1000.0);
 	}
 	sodium_memzero(key, sizeof key);
 	return rc;
@@ -511,8 +513,9 @@ int cmd_demo(int argc, char **argv)
 		return 2;
 	}
 	if (people && scale != DEMO_CITY) {
-		fprintf(stderr, "wangge demo: --people goes with --scale city (the test scale always "
-		                "has its small population)\n");
+		fprintf(stderr,
+		        "wangge demo: --people goes with --scale city (the test scale always "
+		        "has its small population)\n");
 		return 2;
 	}
 	store_options_default(&so, db);

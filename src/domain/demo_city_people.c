@@ -84,7 +84,8 @@ static void civil(int days, int *y, int *m, int *d)
 		(*y)++;
 	}
 	for (*m = 1;; (*m)++) {
-		int len = mdays[*m - 1] + (*m == 2 && (*y % 4 == 0 && (*y % 100 != 0 || *y % 400 == 0)));
+		int len = mdays[*m - 1] +
+		          (*m == 2 && (*y % 4 == 0 && (*y % 100 != 0 || *y % 400 == 0)));
 
 		if (days < len)
 			break;
@@ -152,8 +153,8 @@ static const char *keep(struct gen *g, const char *s)
 
 /* One person of the household. 0, or -1 when out of room. */
 static int person(struct gen *g, struct rng *r, const char *grid, const char *address,
-                  const char *room, const char *household, const char *area, int age, int male, const char *surname,
-                  int relation, int reg, int moved_in)
+                  const char *room, const char *household, const char *area, int age, int male,
+                  const char *surname, int relation, int reg, int moved_in)
 {
 	struct person_bulk_row *p;
 	char id[19], name[32], phone[16], date[11], born[11];
@@ -175,7 +176,8 @@ static int person(struct gen *g, struct rng *r, const char *grid, const char *ad
 	civil(day, &y, &m, &d);
 	(void)snprintf(born, sizeof born, "%04d-%02d-%02d", y, m, d);
 	if (reg == 2) {
-		(void)snprintf(id, sizeof id, "E%08u", (unsigned)(g->out->foreigners + 1) % 100000000u);
+		(void)snprintf(id, sizeof id, "E%08u",
+		               (unsigned)(g->out->foreigners + 1) % 100000000u);
 	} else {
 		(void)snprintf(id, sizeof id, "%s%04d%02d%02d%03d", area, y, m, d, seq);
 		id[17] = idcard_check_char(id);
@@ -233,8 +235,8 @@ static int person(struct gen *g, struct rng *r, const char *grid, const char *ad
 }
 
 /* One household of the grid: a house (address, room) and its people. 0 or -1. */
-static int household(struct gen *g, struct rng *r, const char *grid, const char *grid_name,
-                     int k, int *left)
+static int household(struct gen *g, struct rng *r, const char *grid, const char *grid_name, int k,
+                     int *left)
 {
 	char text[160], room[16], hh[40];
 	const char *address, *roomk, *hhk;
@@ -248,7 +250,12 @@ static int household(struct gen *g, struct rng *r, const char *grid, const char 
 	int moved_in, rc = 0;
 
 	/* 20% one person, 30% two, 22% three, 15% four, 9% five, 4% six. */
-	size = shape < 20 ? 1 : shape < 50 ? 2 : shape < 72 ? 3 : shape < 87 ? 4 : shape < 96 ? 5 : 6;
+	size = shape < 20   ? 1
+	       : shape < 50 ? 2
+	       : shape < 72 ? 3
+	       : shape < 87 ? 4
+	       : shape < 96 ? 5
+	                    : 6;
 	if ((int)size > *left)
 		size = (unsigned)*left;
 	if (reg == 1 && below(r, 200) == 0)
@@ -268,8 +275,7 @@ static int household(struct gen *g, struct rng *r, const char *grid, const char 
 	else
 		head_age = 28 + (int)below(r, 25);
 	moved_in = g->today - (int)below(r, 15 * 365);
-	(void)snprintf(text, sizeof text, "%s%d号楼%d单元", grid_name, 1 + k / 24,
-	               1 + (k / 8) % 3);
+	(void)snprintf(text, sizeof text, "%s%d号楼%d单元", grid_name, 1 + k / 24, 1 + (k / 8) % 3);
 	(void)snprintf(room, sizeof room, "%d0%d", 1 + (k / 2) % 6, 1 + k % 2);
 	(void)snprintf(hh, sizeof hh, "%s-%04d", grid, k + 1);
 	address = keep(g, text);
@@ -279,24 +285,23 @@ static int household(struct gen *g, struct rng *r, const char *grid, const char 
 	rc |= person(g, r, grid, address, roomk, hhk, area6, head_age, head_male, surname, 0, reg,
 	             moved_in);
 	if (size >= 2)
-		rc |= person(g, r, grid, address, roomk, hhk, area6,
-		             head_age - 3 + (int)below(r, 7) < 18 ? 18
-		                                                 : head_age - 3 + (int)below(r, 7),
-		             !head_male, surnames[below(r, (unsigned)N_OF(surnames))], 1, reg,
-		             moved_in);
+		rc |= person(
+		        g, r, grid, address, roomk, hhk, area6,
+		        head_age - 3 + (int)below(r, 7) < 18 ? 18 : head_age - 3 + (int)below(r, 7),
+		        !head_male, surnames[below(r, (unsigned)N_OF(surnames))], 1, reg, moved_in);
 	for (unsigned c = 2; c < size && c < 4; c++) {
 		int age = head_age - 22 - (int)below(r, 12);
 
-		rc |= person(g, r, grid, address, roomk, hhk, area6, age < 0 ? (int)below(r, 3) : age,
-		             below(r, 2), surname, 2, reg, moved_in);
+		rc |= person(g, r, grid, address, roomk, hhk, area6,
+		             age < 0 ? (int)below(r, 3) : age, below(r, 2), surname, 2, reg,
+		             moved_in);
 	}
 	for (unsigned c = 4; c < size; c++)
-		rc |= person(g, r, grid, address, roomk, hhk, area6, head_age + 24 + (int)below(r, 8),
-		             c == 4, surname, 3, reg, moved_in);
+		rc |= person(g, r, grid, address, roomk, hhk, area6,
+		             head_age + 24 + (int)below(r, 8), c == 4, surname, 3, reg, moved_in);
 	*left -= (int)size;
 	return rc ? -1 : 0;
 }
-
 
 struct grid_row {
 	int64_t id, residents;
@@ -304,8 +309,7 @@ struct grid_row {
 	int has_people;
 };
 
-static int load_grids(const struct dom_ctx *x, struct grid_row **out, size_t *n,
-                      struct dom_err *e)
+static int load_grids(const struct dom_ctx *x, struct grid_row **out, size_t *n, struct dom_err *e)
 {
 	struct store_conn *c = dom_reader(x, e);
 	struct store_stmt *st;
@@ -424,7 +428,8 @@ int demo_city_people_fill(const struct dom_ctx *x, unsigned seed, demo_city_prog
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct grid_row *gr = &grids[i];
-		struct rng r = { ((uint64_t)seed << 32) ^ (uint64_t)gr->id * 0x9E3779B97F4A7C15ULL };
+		struct rng r = { ((uint64_t)seed << 32) ^
+			         (uint64_t)gr->id * 0x9E3779B97F4A7C15ULL };
 		size_t mark_n = g.n, mark_used = g.used;
 		struct demo_city_population before = *out;
 		int left = (int)(gr->residents > 5000 ? 5000 : gr->residents);
@@ -435,7 +440,8 @@ int demo_city_people_fill(const struct dom_ctx *x, unsigned seed, demo_city_prog
 				            gr->code);
 				goto out;
 			}
-		if (gr->has_people) { /* filled by an earlier run: generated for the counters only */
+		if (gr->has_people) { /* filled by an earlier run: generated for the counters only
+			               */
 			sodium_memzero(g.arena + mark_used, g.used - mark_used);
 			g.n = mark_n;
 			g.used = mark_used;
