@@ -4,8 +4,8 @@
  * grid workers from a CSV or the first sheet of an .xlsx workbook with the columns the web
  * export names (domain/worker_import.h). Every bad row is
  * reported on stderr with its line number and nothing is imported unless every row is good.
- * `wangge import people --db PATH FILE.csv|FILE.xlsx`: the registry's people at city size
- * (domain/person_import.h): the CSV is mapped, not read into memory, and imported in batches of
+ * `wangge import people|houses|units --db PATH FILE.csv|FILE.xlsx`: the registry at city size
+ * (domain/registry_import.h): the CSV is mapped, not read into memory, and imported in batches of
  * 20,000, each all-or-nothing; a re-run goes on after the last committed batch.
  */
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include "cli/cli.h"
 #include "domain/audit.h"
 #include "domain/dom.h"
-#include "domain/person_import.h"
+#include "domain/registry_import.h"
 #include "domain/region.h"
 #include "domain/sealed.h"
 #include "domain/worker_import.h"
@@ -49,10 +49,14 @@ static void import_usage(FILE *f)
 	      "            工作电话,兼职来源,文化程度,上岗证编号,上岗证有效期,到岗日期 (any "
 	      "order);\n"
 	      "            a CSV or an .xlsx workbook (its first sheet, lines = row numbers)\n"
-	      "       wangge import people [--db PATH] FILE.csv|FILE.xlsx\n"
+	      "       wangge import people|houses|units [--db PATH] FILE.csv|FILE.xlsx\n"
 	      "  people    header 姓名,身份证号码,登记类型,网格编码 and optionally 联系电话,地址,\n"
-	      "            房间,户号,与户主关系; batches of 20,000 rows, each all-or-nothing; a\n"
-	      "            re-run of the same file goes on after the last committed batch\n"
+	      "            房间,户号,与户主关系\n"
+	      "  houses    header 网格编码,地址,房屋类型,房屋用途 and optionally 楼栋,单元,房号\n"
+	      "  units     header 单位名称,统一社会信用代码,单位类别,地址,网格编码 and optionally\n"
+	      "            联系人,联系电话\n"
+	      "            (people, houses, units: batches of 20,000 rows, each all-or-nothing; a\n"
+	      "            re-run of the same file goes on after the last committed batch)\n"
 	      "Regions and workers: nothing is imported if any row is bad. Every bad row is\n"
 	      "listed with its line.\n",
 	      f);
@@ -116,7 +120,7 @@ static int import_workers(const struct dom_ctx *x, const char *db, struct store 
 	return n;
 }
 
-struct people_run {
+struct registry_run {
 	struct timespec t0;
 	int tty;
 	int64_t shown;
@@ -130,9 +134,9 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void people_error(void *arg, int64_t line, const char *code, const char *message)
+static void registry_error(void *arg, int64_t line, const char *code, const char *message)
 {
-	struct people_run *pr = arg;
+	struct registry_run *pr = arg;
 
 	if (pr->tty && pr->shown)
 		fputc('\n', stderr);
@@ -141,26 +145,30 @@ static void people_error(void *arg, int64_t line, const char *code, const char *
 }
 
 /* One progress line per batch: on a terminal it is rewritten in place. */
-static void people_progress(void *arg, const struct person_import_result *r)
+static void registry_progress(void *arg, const struct registry_import_result *r)
 {
-	struct people_run *pr = arg;
+	struct registry_run *pr = arg;
 	double s = seconds_since(&pr->t0);
 
 	fprintf(stderr,
-	        "%s导入中：已提交 %" PRId64 " 人，已读 %" PRId64 " 行，错误 %" PRId64
+	        "%s导入中：已提交 %" PRId64 " 条，已读 %" PRId64 " 行，错误 %" PRId64
 	        " 行，%.0f 行/秒，至第 %" PRId64 " 行%s",
 	        pr->tty ? "\r" : "", r->imported, r->rows, r->bad,
 	        s > 0 ? (double)r->rows / s : 0.0, r->last_line, pr->tty ? "" : "\n");
 	pr->shown = 1;
 }
 
-/* The people of path: a CSV is mapped (the kernel pages it in as the reader walks it and may
+/* The people, houses or units (kind) of path: a CSV is mapped (the kernel pages it in as the
+   reader walks it and may
    drop what was read), a workbook is read whole (bounded by XLSX_READ_MAX_FILE). */
-static int import_people(const struct dom_ctx *x, const char *db, struct store *s, const char *path)
+static int import_registry(const struct dom_ctx *x, const char *db, struct store *s,
+                           enum registry_import_kind kind, const char *what, const char *path)
 {
-	struct person_import_opts o = { .on_error = people_error, .on_progress = people_progress };
-	struct person_import_result r;
-	struct people_run pr = { .tty = isatty(2) };
+	struct registry_import_opts o = { .kind = kind,
+		                          .on_error = registry_error,
+		                          .on_progress = registry_progress };
+	struct registry_import_result r;
+	struct registry_run pr = { .tty = isatty(2) };
 	struct dom_err e = { 0 };
 	char full[PATH_MAX], err[512];
 	int64_t sealed = sealed_count(store_reader(s));
@@ -193,9 +201,9 @@ static int import_people(const struct dom_ctx *x, const char *db, struct store *
 	o.source = full;
 	clock_gettime(CLOCK_MONOTONIC, &pr.t0);
 	if (xlsx_looks_like_zip(map, (size_t)sb.st_size))
-		rc = person_import_xlsx(x, map, (size_t)sb.st_size, &o, &r, &e);
+		rc = registry_import_xlsx(x, map, (size_t)sb.st_size, &o, &r, &e);
 	else
-		rc = person_import_csv(x, map, (size_t)sb.st_size, &o, &r, &e);
+		rc = registry_import_csv(x, map, (size_t)sb.st_size, &o, &r, &e);
 	secs = seconds_since(&pr.t0);
 	if (pr.tty && pr.shown)
 		fputc('\n', stderr);
@@ -203,14 +211,14 @@ static int import_people(const struct dom_ctx *x, const char *db, struct store *
 		fprintf(stderr, "续导：第 %" PRId64 " 行及之前已在上次导入\n", r.resumed_after);
 	if (rc < 0)
 		fprintf(stderr,
-		        "wangge import: %s（%s）；本次提交 %" PRId64 " 人，已提交至第 %" PRId64
+		        "wangge import: %s（%s）；本次提交 %" PRId64 " 条，已提交至第 %" PRId64
 		        " 行，重新运行将从其后继续\n",
 		        e.message, e.code, r.imported, r.last_line);
 	else if (r.already_complete)
 		printf("%s: %s was imported completely before; nothing to do\n", db, path);
 	else
-		printf("%s: imported %" PRId64 " people from %s in %.2f s (%.0f rows/s)\n", db,
-		       r.imported, path, secs, secs > 0 ? (double)r.imported / secs : 0.0);
+		printf("%s: imported %" PRId64 " %s from %s in %.2f s (%.0f rows/s)\n", db,
+		       r.imported, what, path, secs, secs > 0 ? (double)r.imported / secs : 0.0);
 out:
 	if (map != MAP_FAILED)
 		munmap(map, (size_t)sb.st_size);
@@ -233,7 +241,8 @@ int cmd_import(int argc, char **argv)
 	struct dom_ctx x;
 	unsigned char key[AUDIT_KEY_LEN];
 	char err[512];
-	int c, n, rc = 1, people;
+	int c, n, rc = 1, registry;
+	enum registry_import_kind kind = REGISTRY_IMPORT_PEOPLE;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -245,18 +254,23 @@ int cmd_import(int argc, char **argv)
 	}
 	if (argc - optind != 2 ||
 	    (strcmp(argv[optind], "regions") != 0 && strcmp(argv[optind], "workers") != 0 &&
-	     strcmp(argv[optind], "people") != 0)) {
+	     strcmp(argv[optind], "people") != 0 && strcmp(argv[optind], "houses") != 0 &&
+	     strcmp(argv[optind], "units") != 0)) {
 		import_usage(stderr);
 		return 2;
 	}
-	people = strcmp(argv[optind], "people") == 0;
+	registry = strcmp(argv[optind], "regions") != 0 && strcmp(argv[optind], "workers") != 0;
+	if (strcmp(argv[optind], "houses") == 0)
+		kind = REGISTRY_IMPORT_HOUSES;
+	else if (strcmp(argv[optind], "units") == 0)
+		kind = REGISTRY_IMPORT_UNITS;
 	buf_init(&data, IMPORT_MAX_FILE);
 	buf_init(&report, 16u * 1024 * 1024);
-	if (!people && read_file(argv[optind + 1], &data) < 0)
+	if (!registry && read_file(argv[optind + 1], &data) < 0)
 		goto out;
 	store_options_default(&so, db);
-	/* A city's people: thousands of rows per write (store.h, bulk_load). */
-	so.bulk_load = people;
+	/* A city's registry: thousands of rows per write (store.h, bulk_load). */
+	so.bulk_load = registry;
 	if (store_open(&so, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "wangge import: %s\n", err);
 		goto out;
@@ -269,8 +283,8 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	dom_ctx_cli(&x, s, key, NULL);
-	if (people) {
-		rc = import_people(&x, db, s, argv[optind + 1]) == 0 ? 0 : 1;
+	if (registry) {
+		rc = import_registry(&x, db, s, kind, argv[optind], argv[optind + 1]) == 0 ? 0 : 1;
 		goto head;
 	}
 	if (strcmp(argv[optind], "workers") == 0)

@@ -93,6 +93,13 @@ const char *person_tag_parse(const char *s, const char **kind)
 	return c ? c->code : NULL;
 }
 
+const char *unit_kind_label(const char *code)
+{
+	const struct code_label *c = find(unit_kinds, N(unit_kinds), code);
+
+	return c ? c->label : "";
+}
+
 const char *registry_label(const char *code)
 {
 	static const struct {
@@ -285,6 +292,24 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	return 0;
 }
 
+/* A house's fields, before the database: 0, or -1 with e. */
+static int house_check(const struct house_input *in, struct place_arg *a, struct dom_err *e)
+{
+	if (!registry_text_ok(in->address, REGISTRY_TEXT_CHARS))
+		return dom_err_set(e, 400, "bad_field", "须填写地址 address（1 到 %d 个字）",
+		                   REGISTRY_TEXT_CHARS);
+	if ((in->building && *in->building && !registry_text_ok(in->building, 20)) ||
+	    (in->unit_no && *in->unit_no && !registry_text_ok(in->unit_no, 20)) ||
+	    (in->room && *in->room && !registry_text_ok(in->room, 20)))
+		return dom_err_set(e, 400, "bad_field", "楼栋、单元、房号各不超过 20 个字");
+	if (!(a->type = house_type_parse(in->type)))
+		return dom_err_set(e, 400, "bad_type",
+		                   "房屋类型 type 应为 住宅、商铺、办公、厂房 或 其他");
+	if (!(a->use = house_use_parse(in->use)))
+		return dom_err_set(e, 400, "bad_use", "房屋用途 use 应为 自住、出租、空置 或 经营");
+	return 0;
+}
+
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
                  struct dom_err *e)
 {
@@ -296,20 +321,23 @@ int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t 
 		               .arg = &a,
 		               .callers_unchanged = 1 };
 
-	if (!registry_text_ok(in->address, REGISTRY_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "须填写地址 address（1 到 %d 个字）",
-		                   REGISTRY_TEXT_CHARS);
-	if ((in->building && *in->building && !registry_text_ok(in->building, 20)) ||
-	    (in->unit_no && *in->unit_no && !registry_text_ok(in->unit_no, 20)) ||
-	    (in->room && *in->room && !registry_text_ok(in->room, 20)))
-		return dom_err_set(e, 400, "bad_field", "楼栋、单元、房号各不超过 20 个字");
-	if (!(a.type = house_type_parse(in->type)))
-		return dom_err_set(e, 400, "bad_type",
-		                   "房屋类型 type 应为 住宅、商铺、办公、厂房 或 其他");
-	if (!(a.use = house_use_parse(in->use)))
-		return dom_err_set(e, 400, "bad_use", "房屋用途 use 应为 自住、出租、空置 或 经营");
+	if (house_check(in, &a, e) < 0)
+		return -1;
 	dom_write_object(&w, "house:new");
 	if (dom_write(x, &w, e) < 0)
+		return -1;
+	*id = a.id;
+	return 0;
+}
+
+int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct house_input *in,
+                 int64_t *id, struct dom_err *e)
+{
+	struct place_arg a = { .house = in };
+	struct dom_write w = { .arg = &a }; /* object and detail: the caller's write has its own */
+
+	if (house_check(in, &a, e) < 0 || place_authorize(c, x, &w, e) < 0 ||
+	    house_apply(c, x, &w, e) < 0)
 		return -1;
 	*id = a.id;
 	return 0;
@@ -511,7 +539,32 @@ static int unit_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_
 	if (registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
 		return -1;
 	dom_write_object(w, "unit:%" PRId64, a->id);
-	dom_write_detail(w, "登记单位 %s（%s）", in->name, registry_label(a->kind));
+	dom_write_detail(w, "登记单位 %s（%s）", in->name, unit_kind_label(a->kind));
+	return 0;
+}
+
+/* A unit's fields, before the database: 0, or -1 with e. */
+static int unit_check(const struct unit_input *in, struct place_arg *a, struct dom_err *e)
+{
+	struct code_error ce = { 0 };
+
+	if (!registry_text_ok(in->name, REGISTRY_TEXT_CHARS))
+		return dom_err_set(e, 400, "bad_name", "须填写单位名称 name（1 到 %d 个字）",
+		                   REGISTRY_TEXT_CHARS);
+	if (!registry_text_ok(in->address, REGISTRY_TEXT_CHARS))
+		return dom_err_set(e, 400, "bad_field", "须填写地址 address（1 到 %d 个字）",
+		                   REGISTRY_TEXT_CHARS);
+	if (uscc_parse(in->credit_code, a->credit, &ce) < 0)
+		return dom_err_set(e, 400, "bad_credit_code", "统一社会信用代码有误：%s",
+		                   ce.message ? ce.message : "格式不正确");
+	if (!(a->kind = unit_kind_parse(in->kind)))
+		return dom_err_set(e, 400, "bad_kind",
+		                   "单位类别 kind 应为 企业、商户、学校、医院、社会组织、"
+		                   "机关事业单位 或 其他");
+	if ((in->contact_name && *in->contact_name && !registry_text_ok(in->contact_name, 32)) ||
+	    (in->contact_phone && *in->contact_phone && !registry_text_ok(in->contact_phone, 20)))
+		return dom_err_set(e, 400, "bad_field",
+		                   "联系人不超过 32 个字，联系电话不超过 20 位");
 	return 0;
 }
 
@@ -525,27 +578,24 @@ int unit_create(const struct dom_ctx *x, const struct unit_input *in, int64_t *i
 		               .apply = unit_apply,
 		               .arg = &a,
 		               .callers_unchanged = 1 };
-	struct code_error ce = { 0 };
 
-	if (!registry_text_ok(in->name, REGISTRY_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_name", "须填写单位名称 name（1 到 %d 个字）",
-		                   REGISTRY_TEXT_CHARS);
-	if (!registry_text_ok(in->address, REGISTRY_TEXT_CHARS))
-		return dom_err_set(e, 400, "bad_field", "须填写地址 address（1 到 %d 个字）",
-		                   REGISTRY_TEXT_CHARS);
-	if (uscc_parse(in->credit_code, a.credit, &ce) < 0)
-		return dom_err_set(e, 400, "bad_credit_code", "统一社会信用代码有误：%s",
-		                   ce.message ? ce.message : "格式不正确");
-	if (!(a.kind = unit_kind_parse(in->kind)))
-		return dom_err_set(e, 400, "bad_kind",
-		                   "单位类别 kind 应为 企业、商户、学校、医院、社会组织、"
-		                   "机关事业单位 或 其他");
-	if ((in->contact_name && *in->contact_name && !registry_text_ok(in->contact_name, 32)) ||
-	    (in->contact_phone && *in->contact_phone && !registry_text_ok(in->contact_phone, 20)))
-		return dom_err_set(e, 400, "bad_field",
-		                   "联系人不超过 32 个字，联系电话不超过 20 位");
+	if (unit_check(in, &a, e) < 0)
+		return -1;
 	dom_write_object(&w, "unit:new");
 	if (dom_write(x, &w, e) < 0)
+		return -1;
+	*id = a.id;
+	return 0;
+}
+
+int unit_insert(struct store_conn *c, const struct dom_ctx *x, const struct unit_input *in,
+                int64_t *id, struct dom_err *e)
+{
+	struct place_arg a = { .unit = in };
+	struct dom_write w = { .arg = &a }; /* object and detail: the caller's write has its own */
+
+	if (unit_check(in, &a, e) < 0 || place_authorize(c, x, &w, e) < 0 ||
+	    unit_apply(c, x, &w, e) < 0)
 		return -1;
 	*id = a.id;
 	return 0;
@@ -566,9 +616,9 @@ static json_t *unit_row(struct store_stmt *st, void *arg)
 	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s}", "id",
 	                 (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "name",
 	                 store_col_text(st, 2), "credit_code", store_col_text(st, 3), "kind",
-	                 store_col_text(st, 4), "kind_label", registry_label(store_col_text(st, 4)),
-	                 "address", store_col_text(st, 5), "contact_name",
-	                 registry_opt(store_col_text(st, 6)), "contact_phone",
+	                 store_col_text(st, 4), "kind_label",
+	                 unit_kind_label(store_col_text(st, 4)), "address", store_col_text(st, 5),
+	                 "contact_name", registry_opt(store_col_text(st, 6)), "contact_phone",
 	                 registry_opt(store_col_text(st, 7)), "created_at", t1, "updated_at", t2);
 }
 

@@ -47,8 +47,10 @@ const char *person_reg_type_parse(const char *s); /* huji 户籍, floating 流�
 const char *person_relation_parse(const char *s); /* head 户主, spouse 配偶, child 子女, ... */
 /* A care tag or key-people category: the code, and *kind "care" or "key". NULL when unknown. */
 const char *person_tag_parse(const char *s, const char **kind);
-/* The Chinese label of any of the codes above ("" when unknown). */
+/* The Chinese label of any of the codes above ("" when unknown). A unit kind shares the code
+   shop with a house type (商户, 商铺): units use unit_kind_label. */
 const char *registry_label(const char *code);
+const char *unit_kind_label(const char *code);
 
 /* ---- houses ---- */
 
@@ -61,6 +63,10 @@ struct house_input {
 /* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use. */
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
                  struct dom_err *e);
+/* house_create's checks and insert inside a write the caller runs (the houses import: many in
+   one audited write). Same errors. */
+int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct house_input *in,
+                 int64_t *id, struct dom_err *e);
 /* The house as JSON, or NULL with e (404 when missing or out of scope). */
 json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 /* Keyset page of the houses in scope, optionally of one grid (code). */
@@ -85,6 +91,10 @@ struct unit_input {
    (the credit code is registered). */
 int unit_create(const struct dom_ctx *x, const struct unit_input *in, int64_t *id,
                 struct dom_err *e);
+/* unit_create's checks and insert inside a write the caller runs (the units import). Same
+   errors. */
+int unit_insert(struct store_conn *c, const struct dom_ctx *x, const struct unit_input *in,
+                int64_t *id, struct dom_err *e);
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 json_t *unit_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                   struct dom_err *e);

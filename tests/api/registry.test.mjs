@@ -89,6 +89,9 @@ describe('registry', () => {
     assert.equal(r.body.error.code, 'bad_credit_code');
     r = await op.post('/api/v1/units', { grid: workerGrid, name: '测试商店', credit_code: '91350100M000100Y43', kind: '商户', address: '测试路 4 号' });
     assert.equal(r.status, 201, r.text);
+    // shop is a unit kind (商户) and a house type (商铺): a unit answers its own label.
+    assert.equal(r.body.kind, 'shop');
+    assert.equal(r.body.kind_label, '商户');
     r = await op.post('/api/v1/units', { grid: workerGrid, name: '测试商店二', credit_code: '91350100M000100Y43', kind: '商户', address: '测试路 5 号' });
     assert.equal(r.status, 409);
     r = await worker.get('/api/v1/houses?limit=1');

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the people import (domain/person_import.h) on a township with two grids: a run
+ * Unit tests of the people import (domain/registry_import.h) on a township with two grids: a run
  * stopped after its first batch (as a crash would stop it) and run again goes on after the
  * committed lines and ends with every row imported once, counters in step and one audit record
  * per batch; a file changed in its committed part is refused; every bad row is reported with its
@@ -18,7 +18,8 @@
 #include "base/idcard.h"
 #include "base/xlsx.h"
 #include "domain/permissions.h"
-#include "domain/person_import.h"
+#include "base/codes.h"
+#include "domain/registry_import.h"
 #include "domain/sealed.h"
 #include "base/vault.h"
 #include "domain/registry.h"
@@ -44,7 +45,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 
-	if (!f || idfx_open(&f->id, "person_import") < 0)
+	if (!f || idfx_open(&f->id, "registry_import") < 0)
 		return -1;
 	if (idfx_exec(
 	            &f->id,
@@ -64,6 +65,7 @@ static int setup(void **state)
 		return -1;
 	perm_set_add_name(&f->perms, "person.write");
 	perm_set_add_name(&f->perms, "person.read");
+	perm_set_add_name(&f->perms, "registry.write");
 	f->op = (struct principal){ .user_id = 1,
 		                    .org_kind = ORG_CENTER,
 		                    .region_code = TOWN,
@@ -96,7 +98,7 @@ static void on_error(void *arg, int64_t line, const char *code, const char *mess
 	}
 }
 
-static void on_progress(void *arg, const struct person_import_result *r)
+static void on_progress(void *arg, const struct registry_import_result *r)
 {
 	struct fx *f = arg;
 
@@ -127,17 +129,17 @@ static void make_csv(struct buf *b, int n)
 }
 
 static int run(struct fx *f, const struct buf *b, size_t batch, int64_t stop_after,
-               struct person_import_result *r, struct dom_err *e)
+               struct registry_import_result *r, struct dom_err *e)
 {
-	struct person_import_opts o = { .source = "/data/people.csv",
-		                        .batch = batch,
-		                        .stop_after = stop_after,
-		                        .on_error = on_error,
-		                        .on_progress = on_progress,
-		                        .arg = f };
+	struct registry_import_opts o = { .source = "/data/people.csv",
+		                          .batch = batch,
+		                          .stop_after = stop_after,
+		                          .on_error = on_error,
+		                          .on_progress = on_progress,
+		                          .arg = f };
 
 	f->n_err = 0;
-	return person_import_csv(&f->id.x, b->data, b->len, &o, r, e);
+	return registry_import_csv(&f->id.x, b->data, b->len, &o, r, e);
 }
 
 static void assert_stats_in_step(struct fx *f)
@@ -158,7 +160,7 @@ static void assert_stats_in_step(struct fx *f)
 static void test_stop_and_resume(void **state)
 {
 	struct fx *f = *state;
-	struct person_import_result r;
+	struct registry_import_result r;
 	struct dom_err e = { 0 };
 	struct buf b;
 
@@ -215,7 +217,7 @@ static void test_stop_and_resume(void **state)
 static void test_bad_rows(void **state)
 {
 	struct fx *f = *state;
-	struct person_import_result r;
+	struct registry_import_result r;
 	struct dom_err e = { 0 };
 	struct buf b;
 	char id[19];
@@ -270,10 +272,10 @@ static void test_xlsx(void **state)
 {
 	struct fx *f = *state;
 	static const char *const cols[] = { "name", "id_number", "reg_type", "grid", "address" };
-	struct person_import_opts o = { .source = "/data/people.xlsx",
-		                        .on_error = on_error,
-		                        .arg = f };
-	struct person_import_result r;
+	struct registry_import_opts o = { .source = "/data/people.xlsx",
+		                          .on_error = on_error,
+		                          .arg = f };
+	struct registry_import_result r;
 	struct dom_err e = { 0 };
 	struct xlsx *wb = xlsx_new();
 	char id[3][19], *data = NULL;
@@ -287,7 +289,7 @@ static void test_xlsx(void **state)
 		assert_int_equal(xlsx_row(wb, row, 5), 0);
 	}
 	assert_int_equal(xlsx_finish(wb, &data, &len), 0);
-	assert_int_equal(person_import_xlsx(&f->id.x, data, len, &o, &r, &e), 0);
+	assert_int_equal(registry_import_xlsx(&f->id.x, data, len, &o, &r, &e), 0);
 	assert_int_equal(r.imported, 3);
 	assert_int_equal(r.last_line, 4);
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people WHERE grid_id = 2"), 3);
@@ -301,7 +303,7 @@ static void test_xlsx(void **state)
 static void test_big_batch(void **state)
 {
 	struct fx *f = *state;
-	struct person_import_result r;
+	struct registry_import_result r;
 	struct dom_err e = { 0 };
 	struct buf b, report;
 	struct store_conn *c;
@@ -351,6 +353,108 @@ static void test_big_batch(void **state)
 	buf_release(&b);
 }
 
+static int run_kind(struct fx *f, const struct buf *b, enum registry_import_kind kind,
+                    struct registry_import_result *r, struct dom_err *e)
+{
+	struct registry_import_opts o = { .kind = kind,
+		                          .source = "/data/registry.csv",
+		                          .on_error = on_error,
+		                          .on_progress = on_progress,
+		                          .arg = f };
+
+	f->n_err = 0;
+	return registry_import_csv(&f->id.x, b->data, b->len, &o, r, e);
+}
+
+/* A unified social credit code of sequence i (valid check character). */
+static const char *credit(int i, char out[19])
+{
+	(void)snprintf(out, 19, "91371502MA3C%05d", i);
+	out[17] = uscc_check_char(out);
+	out[18] = '\0';
+	return out;
+}
+
+/* Houses and units from their own files: every bad row named, nothing written until the file
+   is good, then the counters; a unit's credit code is unique; and the progress of one path is
+   kept per kind (the same path imported as people after houses starts from its first line). */
+static void test_houses_and_units(void **state)
+{
+	struct fx *f = *state;
+	struct registry_import_result r;
+	struct dom_err e = { 0 };
+	struct buf b;
+	char code[19], code2[19];
+
+	buf_init(&b, 1u << 20);
+	buf_puts(&b, "网格编码,地址,楼栋,单元,房号,房屋类型,房屋用途\n");
+	buf_printf(&b, "%s,湖西路 1 号,1,1,101,住宅,自住\n", G1);
+	buf_printf(&b, "%s,湖西路 1 号,1,1,102,住宅,出租\n", G1);
+	buf_printf(&b, "%s,湖西路 2 号,,,,商铺,经营\n", G2);
+	buf_printf(&b, "%s,湖西路 3 号,,,,别墅,自住\n", G2);          /* line 5: no such type */
+	buf_printf(&b, "371502001009009,湖西路 4 号,,,,住宅,自住\n"); /* line 6: no such grid */
+	assert_int_equal(run_kind(f, &b, REGISTRY_IMPORT_HOUSES, &r, &e), -1);
+	assert_string_equal(e.code, "import_failed");
+	assert_int_equal(f->n_err, 2);
+	assert_int_equal(f->err_lines[0], 5);
+	assert_string_equal(f->err_codes[0], "bad_type");
+	assert_int_equal(f->err_lines[1], 6);
+	assert_string_equal(f->err_codes[1], "not_found");
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 0);
+	/* Fixed (the bad lines dropped): all in, counted in their grids. */
+	b.len = 0;
+	buf_puts(&b, "grid,address,building,unit_no,room,type,use\n");
+	buf_printf(&b, "%s,湖西路 1 号,1,1,101,住宅,自住\n", G1);
+	buf_printf(&b, "%s,湖西路 1 号,1,1,102,dwelling,rent\n", G1);
+	buf_printf(&b, "%s,湖西路 2 号,,,,商铺,经营\n", G2);
+	assert_int_equal(run_kind(f, &b, REGISTRY_IMPORT_HOUSES, &r, &e), 0);
+	assert_int_equal(r.imported, 3);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses WHERE use = 'rent' AND "
+	                                    "building = '1' AND room = '102'"),
+	                 1);
+	assert_int_equal(idfx_count(&f->id, "SELECT houses FROM grid_registry_stats WHERE "
+	                                    "grid_id = 1"),
+	                 2);
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM audit_log WHERE action = "
+	                                    "'house.import' AND outcome = 'success'"),
+	                 1);
+
+	b.len = 0;
+	buf_puts(&b, "单位名称,统一社会信用代码,单位类别,地址,网格编码,联系人,联系电话\n");
+	buf_printf(&b, "湖西超市,%s,商户,湖西路 2 号,%s,张三,13912345678\n", credit(1, code), G2);
+	buf_printf(&b, "湖西小学,%s,学校,湖西路 9 号,%s,,\n", credit(2, code2), G1);
+	buf_printf(&b, "假公司,91371502MA3C000010,企业,湖西路 5 号,%s,,\n", G1); /* line 4 */
+	buf_printf(&b, "又一超市,%s,商户,湖西路 6 号,%s,,\n", code, G1); /* line 5: line 2's code */
+	assert_int_equal(run_kind(f, &b, REGISTRY_IMPORT_UNITS, &r, &e), -1);
+	assert_int_equal(f->n_err, 2);
+	assert_int_equal(f->err_lines[0], 4);
+	assert_string_equal(f->err_codes[0], "bad_credit_code");
+	assert_int_equal(f->err_lines[1], 5);
+	assert_string_equal(f->err_codes[1], "duplicate");
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM units"), 0);
+	b.len = 0;
+	buf_puts(&b, "单位名称,统一社会信用代码,单位类别,地址,网格编码\n");
+	buf_printf(&b, "湖西超市,%s,商户,湖西路 2 号,%s\n", code, G2);
+	buf_printf(&b, "湖西小学,%s,学校,湖西路 9 号,%s\n", code2, G1);
+	assert_int_equal(run_kind(f, &b, REGISTRY_IMPORT_UNITS, &r, &e), 0);
+	assert_int_equal(r.imported, 2);
+	assert_int_equal(idfx_count(&f->id, "SELECT units FROM grid_registry_stats WHERE grid_id = "
+	                                    "2"),
+	                 1);
+	/* The progress of /data/registry.csv is kept per kind. */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM import_progress WHERE source = "
+	                                    "'/data/registry.csv'"),
+	                 2);
+	b.len = 0;
+	buf_puts(&b, HEADER);
+	buf_printf(&b, "居民,%s,户籍,%s,,,,,\n", idn(1, code), G1);
+	assert_int_equal(run_kind(f, &b, REGISTRY_IMPORT_PEOPLE, &r, &e), 0);
+	assert_int_equal(r.resumed_after, 0);
+	assert_int_equal(r.imported, 1);
+	assert_stats_in_step(f);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xlsx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_houses_and_units, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * The people import (person_import.h): records read from a CSV text or an .xlsx sheet are
+ * The registry import (registry_import.h): records read from a CSV text or an .xlsx sheet are
  * mapped to columns by the header, hashed (for the resume check), skipped up to the committed
  * line of an earlier run, and gathered into batches; each batch is one dom_write whose apply
  * registers its rows with person_insert_many and, when every row was good, records the progress.
@@ -14,7 +14,7 @@
 #include "base/buf.h"
 #include "base/csv.h"
 #include "base/xlsx_read.h"
-#include "domain/person_import.h"
+#include "domain/registry_import.h"
 #include "domain/registry.h"
 #include "store/store.h"
 
@@ -23,33 +23,90 @@
 #define ARENA_MAX (256u * 1024 * 1024)
 #define HASH_HEX (crypto_generichash_BYTES * 2 + 1)
 
-enum col { C_NAME, C_ID, C_REG, C_GRID, C_PHONE, C_ADDRESS, C_ROOM, C_HOUSEHOLD, C_RELATION, C_N };
+/* The columns of each kind, by their index in the kind's table. */
+enum { C_NAME, C_ID, C_REG, C_GRID, C_PHONE, C_ADDRESS, C_ROOM, C_HOUSEHOLD, C_RELATION };
+enum { H_GRID, H_ADDRESS, H_BUILDING, H_UNIT, H_ROOM, H_TYPE, H_USE };
+enum { U_NAME, U_CREDIT, U_KIND, U_ADDRESS, U_GRID, U_CONTACT, U_PHONE };
+#define COLS_MAX 9
 
-static const struct {
+struct imp;
+struct column {
 	const char *zh, *en;
 	int required;
-} columns[C_N] = {
-	[C_NAME] = { "姓名", "name", 1 },
-	[C_ID] = { "身份证号码", "id_number", 1 },
-	[C_REG] = { "登记类型", "reg_type", 1 },
-	[C_GRID] = { "网格编码", "grid", 1 },
-	[C_PHONE] = { "联系电话", "phone", 0 },
-	[C_ADDRESS] = { "地址", "address", 0 },
-	[C_ROOM] = { "房间", "room", 0 },
-	[C_HOUSEHOLD] = { "户号", "household_no", 0 },
-	[C_RELATION] = { "与户主关系", "relation", 0 },
+};
+/* What differs between people, houses and units. */
+struct kind {
+	const char *name; /* import_progress.kind */
+	const char *action, *permission, *object, *noun;
+	struct column cols[COLS_MAX]; /* ends at the first without a name */
+	/* Registers the batch's rows inside the write, reporting each bad row (bad_row); -1 only
+	   for a store error. */
+	int (*apply)(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+	             struct dom_err *e);
+};
+
+static int people_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                        struct dom_err *e);
+static int houses_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                        struct dom_err *e);
+static int units_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                       struct dom_err *e);
+
+static const struct kind kinds[] = {
+	[REGISTRY_IMPORT_PEOPLE] = { "people",
+	                             "person.import",
+	                             "person.write",
+	                             "people:import",
+	                             "实有人口",
+	                             { [C_NAME] = { "姓名", "name", 1 },
+	                               [C_ID] = { "身份证号码", "id_number", 1 },
+	                               [C_REG] = { "登记类型", "reg_type", 1 },
+	                               [C_GRID] = { "网格编码", "grid", 1 },
+	                               [C_PHONE] = { "联系电话", "phone", 0 },
+	                               [C_ADDRESS] = { "地址", "address", 0 },
+	                               [C_ROOM] = { "房间", "room", 0 },
+	                               [C_HOUSEHOLD] = { "户号", "household_no", 0 },
+	                               [C_RELATION] = { "与户主关系", "relation", 0 } },
+	                             people_apply },
+	[REGISTRY_IMPORT_HOUSES] = { "houses",
+	                             "house.import",
+	                             "registry.write",
+	                             "houses:import",
+	                             "房屋",
+	                             { [H_GRID] = { "网格编码", "grid", 1 },
+	                               [H_ADDRESS] = { "地址", "address", 1 },
+	                               [H_BUILDING] = { "楼栋", "building", 0 },
+	                               [H_UNIT] = { "单元", "unit_no", 0 },
+	                               [H_ROOM] = { "房号", "room", 0 },
+	                               [H_TYPE] = { "房屋类型", "type", 1 },
+	                               [H_USE] = { "房屋用途", "use", 1 } },
+	                             houses_apply },
+	[REGISTRY_IMPORT_UNITS] = { "units",
+	                            "unit.import",
+	                            "registry.write",
+	                            "units:import",
+	                            "单位",
+	                            { [U_NAME] = { "单位名称", "name", 1 },
+	                              [U_CREDIT] = { "统一社会信用代码", "credit_code", 1 },
+	                              [U_KIND] = { "单位类别", "kind", 1 },
+	                              [U_ADDRESS] = { "地址", "address", 1 },
+	                              [U_GRID] = { "网格编码", "grid", 1 },
+	                              [U_CONTACT] = { "联系人", "contact_name", 0 },
+	                              [U_PHONE] = { "联系电话", "contact_phone", 0 } },
+	                            units_apply },
 };
 
 /* A row of the current batch: its line and each column's offset + 1 in the arena (0: empty). */
 struct prow {
 	int64_t line;
-	size_t off[C_N];
+	size_t off[COLS_MAX];
 };
 
 struct imp {
+	const struct kind *k;
 	const struct dom_ctx *x;
-	const struct person_import_opts *o;
-	struct person_import_result *r;
+	const struct registry_import_opts *o;
+	struct registry_import_result *r;
 	size_t batch;
 	int first; /* the header row is still to come */
 	int map[MAX_FIELDS];
@@ -93,7 +150,7 @@ static void hash_now(const struct imp *im, char out[HASH_HEX])
 	sodium_bin2hex(out, HASH_HEX, d, sizeof d);
 }
 
-static const char *val(const struct imp *im, const struct prow *p, enum col k)
+static const char *val(const struct imp *im, const struct prow *p, int k)
 {
 	return p->off[k] ? im->arena.data + p->off[k] - 1 : NULL;
 }
@@ -106,16 +163,10 @@ static void bad_row(void *arg, int64_t line, const char *code, const char *messa
 	im->batch_bad++;
 }
 
-/* Registers the rows of the batch (person_insert_many); any bad row fails the write (the kernel
-   rolls it back and records the failure), as does the check-only mode after a bad batch. */
-static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
-                       struct dom_err *e)
+/* People: person_insert_many, the whole batch at once. */
+static int people_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                        struct dom_err *e)
 {
-	struct imp *im = w->arg;
-	char hash[HASH_HEX];
-	int64_t last;
-
-	im->batch_bad = 0;
 	for (size_t i = 0; i < im->n; i++) {
 		const struct prow *p = &im->rows[i];
 		struct person_bulk_row *b = &im->bulk[i];
@@ -135,7 +186,70 @@ static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 		b->address = val(im, p, C_ADDRESS);
 		b->room = val(im, p, C_ROOM);
 	}
-	if (person_insert_many(c, x, im->bulk, im->n, bad_row, im, e) < 0)
+	return person_insert_many(c, x, im->bulk, im->n, bad_row, im, e) < 0 ? -1 : 0;
+}
+
+/* A row's own failure is reported and the batch goes on being checked; a store error ends it. */
+static int row_failed(struct imp *im, const struct prow *p, struct dom_err *re, struct dom_err *e)
+{
+	if (re->status >= 500) {
+		*e = *re;
+		return -1;
+	}
+	bad_row(im, p->line, re->code, re->message);
+	return 0;
+}
+
+/* Houses: house_insert row by row (a city has a few million; no bulk path needed yet). */
+static int houses_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                        struct dom_err *e)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		const struct prow *p = &im->rows[i];
+		struct house_input in = { val(im, p, H_GRID),     val(im, p, H_ADDRESS),
+			                  val(im, p, H_BUILDING), val(im, p, H_UNIT),
+			                  val(im, p, H_ROOM),     val(im, p, H_TYPE),
+			                  val(im, p, H_USE) };
+		struct dom_err re = { 0 };
+		int64_t id;
+
+		if (house_insert(c, x, &in, &id, &re) < 0 && row_failed(im, p, &re, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Units: unit_insert row by row; a credit code already registered (or twice in the file) is a
+   bad row (409 duplicate). */
+static int units_apply(struct store_conn *c, const struct dom_ctx *x, struct imp *im,
+                       struct dom_err *e)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		const struct prow *p = &im->rows[i];
+		struct unit_input in = { val(im, p, U_GRID),    val(im, p, U_NAME),
+			                 val(im, p, U_CREDIT),  val(im, p, U_KIND),
+			                 val(im, p, U_ADDRESS), val(im, p, U_CONTACT),
+			                 val(im, p, U_PHONE) };
+		struct dom_err re = { 0 };
+		int64_t id;
+
+		if (unit_insert(c, x, &in, &id, &re) < 0 && row_failed(im, p, &re, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Registers the rows of the batch by the kind's apply; any bad row fails the write (the kernel
+   rolls it back and records the failure), as does the check-only mode after a bad batch. */
+static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
+                       struct dom_err *e)
+{
+	struct imp *im = w->arg;
+	char hash[HASH_HEX];
+	int64_t last;
+
+	im->batch_bad = 0;
+	if (im->k->apply(c, x, im, e) < 0)
 		return -1;
 	if (im->batch_bad > 0)
 		return dom_err_set(e, 400, "import_failed",
@@ -148,22 +262,22 @@ static int batch_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	hash_now(im, hash);
 	if (dom_exec(c, e,
 	             "INSERT INTO import_progress (source, kind, last_line, rows, prefix_hash, "
-	             "updated_at) VALUES (?, 'people', ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE "
+	             "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, kind) DO UPDATE "
 	             "SET last_line = excluded.last_line, rows = excluded.rows, prefix_hash = "
 	             "excluded.prefix_hash, updated_at = excluded.updated_at",
-	             "tiiti", im->o->source, last,
+	             "ttiiti", im->o->source, im->k->name, last,
 	             im->prior_rows + im->r->imported + (int64_t)im->n, hash, x->now) < 0)
 		return -1;
-	dom_write_detail(w, "批量导入实有人口 %zu 人（第 %" PRId64 "–%" PRId64 " 行）", im->n,
-	                 im->rows[0].line, last);
+	dom_write_detail(w, "批量导入%s %zu 条（第 %" PRId64 "–%" PRId64 " 行）", im->k->noun,
+	                 im->n, im->rows[0].line, last);
 	return 0;
 }
 
 /* Writes the gathered batch as one dom_write. */
 static void flush(struct imp *im)
 {
-	struct dom_write w = { .action = "person.import",
-		               .permission = "person.write",
+	struct dom_write w = { .action = im->k->action,
+		               .permission = im->k->permission,
 		               /* Every row's grid, house and duplicate are checked in apply by
 		                  person_insert_many, inside the caller's scope, and reported on the
 		                  row's line; the permission is the rule for the file. */
@@ -176,7 +290,7 @@ static void flush(struct imp *im)
 
 	if (im->n == 0)
 		return;
-	dom_write_object(&w, "people:import");
+	dom_write_object(&w, "%s", im->k->object);
 	if (dom_write(im->x, &w, &e) == 0) {
 		im->r->imported += (int64_t)im->n;
 		im->r->batches++;
@@ -237,20 +351,21 @@ static void trim(struct buf *b)
 
 static void read_header(struct imp *im, struct buf *fields, int nf, int64_t line)
 {
-	int seen[C_N] = { 0 };
+	int seen[COLS_MAX] = { 0 };
+	const struct column *columns = im->k->cols;
 	char msg[128];
 	struct dom_err e = { 0 };
 
 	for (int i = 0; i < MAX_FIELDS; i++)
 		im->map[i] = -1;
 	for (int i = 0; i < nf && i < MAX_FIELDS; i++)
-		for (int k = 0; k < C_N; k++)
+		for (int k = 0; k < COLS_MAX && columns[k].zh; k++)
 			if (strcmp(fields[i].data, columns[k].zh) == 0 ||
 			    strcmp(fields[i].data, columns[k].en) == 0) {
 				im->map[i] = k;
 				seen[k] = 1;
 			}
-	for (int k = 0; k < C_N; k++)
+	for (int k = 0; k < COLS_MAX && columns[k].zh; k++)
 		if (columns[k].required && !seen[k]) {
 			(void)snprintf(msg, sizeof msg, "表头缺少“%s”列", columns[k].zh);
 			report(im, line, "bad_header", msg);
@@ -327,8 +442,8 @@ static void take(struct imp *im, struct buf *fields, int nf, int64_t line)
 }
 
 /* Loads the committed part of an earlier run of the same source. */
-static int start(struct imp *im, const struct dom_ctx *x, const struct person_import_opts *o,
-                 struct person_import_result *r, struct dom_err *e)
+static int start(struct imp *im, const struct dom_ctx *x, const struct registry_import_opts *o,
+                 struct registry_import_result *r, struct dom_err *e)
 {
 	struct store_conn *c;
 	struct store_stmt *st;
@@ -339,8 +454,9 @@ static int start(struct imp *im, const struct dom_ctx *x, const struct person_im
 	im->x = x;
 	im->o = o;
 	im->r = r;
+	im->k = &kinds[o->kind <= REGISTRY_IMPORT_UNITS ? o->kind : REGISTRY_IMPORT_PEOPLE];
 	im->first = 1;
-	im->batch = o->batch ? o->batch : PERSON_IMPORT_BATCH;
+	im->batch = o->batch ? o->batch : REGISTRY_IMPORT_BATCH;
 	buf_init(&im->arena, ARENA_MAX);
 	crypto_generichash_init(&im->h, NULL, 0, crypto_generichash_BYTES);
 	if (!o->source || !*o->source)
@@ -348,9 +464,10 @@ static int start(struct imp *im, const struct dom_ctx *x, const struct person_im
 	if (!(c = dom_reader(x, e)))
 		return -1;
 	if (!(st = store_prepare(c, "SELECT last_line, rows, prefix_hash FROM import_progress "
-	                            "WHERE source = ? AND kind = 'people'")))
+	                            "WHERE source = ? AND kind = ?")))
 		return dom_err_read(e);
 	store_bind_text(st, 1, o->source, -1);
+	store_bind_text(st, 2, im->k->name, -1);
 	rc = store_step(st);
 	if (rc == STORE_ROW) {
 		im->resume_line = store_col_int64(st, 0);
@@ -381,7 +498,7 @@ static int finish(struct imp *im, struct dom_err *e)
 		keep(im, &fe);
 	}
 	if (!im->err.status && im->r->rows == 0 && im->resume_line == 0) {
-		dom_err_set(&fe, 400, "empty", "文件中没有人员数据");
+		dom_err_set(&fe, 400, "empty", "文件中没有%s数据", im->k->noun);
 		keep(im, &fe);
 	}
 	if (im->err.status) {
@@ -397,9 +514,9 @@ static int finish(struct imp *im, struct dom_err *e)
 	return rc;
 }
 
-int person_import_csv(const struct dom_ctx *x, const char *data, size_t len,
-                      const struct person_import_opts *o, struct person_import_result *r,
-                      struct dom_err *e)
+int registry_import_csv(const struct dom_ctx *x, const char *data, size_t len,
+                        const struct registry_import_opts *o, struct registry_import_result *r,
+                        struct dom_err *e)
 {
 	struct imp *im = malloc(sizeof *im);
 	struct buf fields[MAX_FIELDS];
@@ -435,9 +552,9 @@ int person_import_csv(const struct dom_ctx *x, const char *data, size_t len,
 	return rc;
 }
 
-int person_import_xlsx(const struct dom_ctx *x, const char *data, size_t len,
-                       const struct person_import_opts *o, struct person_import_result *r,
-                       struct dom_err *e)
+int registry_import_xlsx(const struct dom_ctx *x, const char *data, size_t len,
+                         const struct registry_import_opts *o, struct registry_import_result *r,
+                         struct dom_err *e)
 {
 	struct imp *im = malloc(sizeof *im);
 	struct buf fields[MAX_FIELDS];
