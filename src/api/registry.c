@@ -86,8 +86,8 @@ static const char *query(struct req *r, const char *name)
 
 void api_houses_create(struct req *r)
 {
-	static const char *const allowed[] = { "grid", "address", "building", "unit_no",
-		                               "room", "type",    "use",      NULL };
+	static const char *const allowed[] = { "grid", "address", "building", "unit_no", "room",
+		                               "type", "use",     "date",     NULL };
 	json_t *body = req_json_or_respond(r);
 	struct house_input in = { 0 };
 	struct dom_err e = { 0 };
@@ -101,7 +101,8 @@ void api_houses_create(struct req *r)
 	    body_string_or_respond(r, body, "unit_no", &in.unit_no) < 0 ||
 	    body_string_or_respond(r, body, "room", &in.room) < 0 ||
 	    body_string_or_respond(r, body, "type", &in.type) < 0 ||
-	    body_string_or_respond(r, body, "use", &in.use) < 0)
+	    body_string_or_respond(r, body, "use", &in.use) < 0 ||
+	    body_string_or_respond(r, body, "date", &in.date) < 0)
 		return;
 	api_ctx(r, &x);
 	if (house_create(&x, &in, &id, &e) < 0) {

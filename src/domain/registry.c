@@ -254,6 +254,7 @@ struct place_arg {
 	const struct unit_input *unit;
 	char credit[19];
 	const char *type, *use, *kind;
+	char date[WORKER_DATE_LEN + 1]; /* a house: the date its use began */
 	int64_t grid_id, id;
 	char path[ACCESS_PATH_MAX];
 };
@@ -279,7 +280,6 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	struct place_arg *a = w->arg;
 	const struct house_input *in = a->house;
 	struct registry_counts d = { .houses = 1 };
-	char today[WORKER_DATE_LEN + 1];
 
 	if (dom_exec(c, e,
 	             "INSERT INTO houses (grid_id, path, address, building, unit_no, room, type, "
@@ -288,7 +288,7 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	             nz(in->unit_no), nz(in->room), a->type, a->use, x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
-	if (registry_house_use_add(c, x, a->id, a->use, worker_local_date(x->now, today), e) < 0 ||
+	if (registry_house_use_add(c, x, a->id, a->use, a->date, e) < 0 ||
 	    registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
 		return -1;
 	dom_write_object(w, "house:%" PRId64, a->id);
@@ -364,6 +364,13 @@ int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t 
 		                   "房屋类型 type 应为 住宅、商铺、办公、厂房 或 其他");
 	if (!(a.use = house_use_parse(in->use)))
 		return dom_err_set(e, 400, "bad_use", "房屋用途 use 应为 自住、出租、空置 或 经营");
+	worker_local_date(x->now, a.date);
+	if (in->date && *in->date) {
+		if (!worker_date_valid(in->date) || strcmp(in->date, a.date) > 0)
+			return dom_err_set(e, 400, "bad_date", "日期 %.20s 无效或晚于今天",
+			                   in->date);
+		dom_copy(a.date, sizeof a.date, in->date);
+	}
 	dom_write_object(&w, "house:new");
 	if (dom_write(x, &w, e) < 0)
 		return -1;

@@ -56,8 +56,9 @@ struct house_input {
 	const char *address;
 	const char *building, *unit_no, *room; /* optional */
 	const char *type, *use;                /* codes or labels; required */
+	const char *date; /* the date the use began (house_uses; default today, not later) */
 };
-/* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use. */
+/* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use / bad_date. */
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
                  struct dom_err *e);
 /* The house as JSON, or NULL with e (404 when missing or out of scope). */
