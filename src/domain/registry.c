@@ -464,9 +464,9 @@ json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	json_t *uses, *last;
 
 	/* One house answers the dated history of its use too; a list does not. */
-	if (!o || !(c = dom_reader(x, e)))
-		return o;
-	if (!(uses = house_uses_json(c, id))) {
+	if (!o)
+		return NULL;
+	if (!(c = dom_reader(x, e)) || !(uses = house_uses_json(c, id))) {
 		json_decref(o);
 		dom_err_read(e);
 		return NULL;
