@@ -150,15 +150,18 @@ void api_grid_statistics(struct req *r);
 void api_houses_list(struct req *r);
 void api_houses_create(struct req *r);
 void api_houses_get(struct req *r);
+void api_houses_update(struct req *r);
 void api_houses_residents(struct req *r);
 void api_units_list(struct req *r);
 void api_units_create(struct req *r);
 void api_units_get(struct req *r);
+void api_units_update(struct req *r);
 void api_people_list(struct req *r);
 void api_people_export_xlsx(struct req *r);
 void api_people_create(struct req *r);
 void api_people_get(struct req *r);
 void api_people_update(struct req *r);
+void api_people_history(struct req *r);
 void api_people_visits_due(struct req *r);
 void api_registry_quality(struct req *r);
 /* workers.c (R2; docs/api-workers.md) */

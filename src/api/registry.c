@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "domain/person_export.h"
+#include "domain/person_history.h"
 #include "domain/registry.h"
 #include "domain/registry_quality.h"
 
@@ -47,6 +48,33 @@ static int64_t body_ref(struct req *r, json_t *body, const char *key)
 	return -2;
 }
 
+/* The optional string member key of body that null or "" clears: NULL absent, "" null or empty,
+   else the string. -1 after answering 400. */
+static int clearable_or_respond(struct req *r, json_t *body, const char *key, const char **out)
+{
+	json_t *v = json_object_get(body, key);
+
+	if (body_string_or_respond(r, body, key, out) < 0)
+		return -1;
+	if (v && json_is_null(v))
+		*out = "";
+	return 0;
+}
+
+/* The required member version (the version of the record the change was made on): a positive
+   integer into *out. -1 after answering 400. */
+static int version_or_respond(struct req *r, json_t *body, int64_t *out)
+{
+	json_t *v = json_object_get(body, "version");
+
+	if (!v || !json_is_integer(v) || json_integer_value(v) <= 0) {
+		resp_error(r, 400, "bad_field", "须提供所修改记录的版本 version（正整数）");
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
 static const char *query(struct req *r, const char *name)
 {
 	const char *v = req_query(r, name);
@@ -58,8 +86,8 @@ static const char *query(struct req *r, const char *name)
 
 void api_houses_create(struct req *r)
 {
-	static const char *const allowed[] = { "grid", "address", "building", "unit_no",
-		                               "room", "type",    "use",      NULL };
+	static const char *const allowed[] = { "grid", "address", "building", "unit_no", "room",
+		                               "type", "use",     "date",     NULL };
 	json_t *body = req_json_or_respond(r);
 	struct house_input in = { 0 };
 	struct dom_err e = { 0 };
@@ -73,7 +101,8 @@ void api_houses_create(struct req *r)
 	    body_string_or_respond(r, body, "unit_no", &in.unit_no) < 0 ||
 	    body_string_or_respond(r, body, "room", &in.room) < 0 ||
 	    body_string_or_respond(r, body, "type", &in.type) < 0 ||
-	    body_string_or_respond(r, body, "use", &in.use) < 0)
+	    body_string_or_respond(r, body, "use", &in.use) < 0 ||
+	    body_string_or_respond(r, body, "date", &in.date) < 0)
 		return;
 	api_ctx(r, &x);
 	if (house_create(&x, &in, &id, &e) < 0) {
@@ -105,6 +134,37 @@ void api_houses_get(struct req *r)
 	if (api_id_param(r, "id", &id) < 0)
 		return;
 	api_ctx(r, &x);
+	answer(r, house_get(&x, id, &e), &e);
+}
+
+void api_houses_update(struct req *r)
+{
+	static const char *const allowed[] = { "address", "building", "unit_no", "room",    "type",
+		                               "use",     "grid",     "date",    "version", NULL };
+	json_t *body = req_json_or_respond(r);
+	struct house_change in = { 0 };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
+	    clearable_or_respond(r, body, "building", &in.building) < 0 ||
+	    clearable_or_respond(r, body, "unit_no", &in.unit_no) < 0 ||
+	    clearable_or_respond(r, body, "room", &in.room) < 0 ||
+	    body_string_or_respond(r, body, "type", &in.type) < 0 ||
+	    body_string_or_respond(r, body, "use", &in.use) < 0 ||
+	    body_string_or_respond(r, body, "grid", &in.grid) < 0 ||
+	    body_string_or_respond(r, body, "date", &in.date) < 0 ||
+	    version_or_respond(r, body, &in.version) < 0)
+		return;
+	api_ctx(r, &x);
+	if (house_update(&x, id, &in, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
 	answer(r, house_get(&x, id, &e), &e);
 }
 
@@ -163,6 +223,37 @@ void api_units_create(struct req *r)
 	}
 	api_written(r);
 	answer_status(r, 201, unit_get(&x, id, &e), &e);
+}
+
+void api_units_update(struct req *r)
+{
+	static const char *const allowed[] = { "name",          "credit_code", "kind",
+		                               "address",       "grid",        "contact_name",
+		                               "contact_phone", "version",     NULL };
+	json_t *body = req_json_or_respond(r);
+	struct unit_change in = { 0 };
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	int64_t id;
+
+	if (!body || api_id_param(r, "id", &id) < 0 ||
+	    body_keys_or_respond(r, body, allowed, "") < 0 ||
+	    body_string_or_respond(r, body, "name", &in.name) < 0 ||
+	    body_string_or_respond(r, body, "credit_code", &in.credit_code) < 0 ||
+	    body_string_or_respond(r, body, "kind", &in.kind) < 0 ||
+	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
+	    body_string_or_respond(r, body, "grid", &in.grid) < 0 ||
+	    clearable_or_respond(r, body, "contact_name", &in.contact_name) < 0 ||
+	    clearable_or_respond(r, body, "contact_phone", &in.contact_phone) < 0 ||
+	    version_or_respond(r, body, &in.version) < 0)
+		return;
+	api_ctx(r, &x);
+	if (unit_update(&x, id, &in, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_written(r);
+	answer(r, unit_get(&x, id, &e), &e);
 }
 
 void api_units_list(struct req *r)
@@ -319,6 +410,20 @@ void api_people_get(struct req *r)
 		api_unmask_record(r, obj);
 	}
 	resp_json(r, 200, o);
+}
+
+/* ?reason= for a key person (the domain records the read); keyset-paged. */
+void api_people_history(struct req *r)
+{
+	struct dom_err e = { 0 };
+	struct dom_page pg;
+	struct dom_ctx x;
+	int64_t id;
+
+	if (api_id_param(r, "id", &id) < 0 || api_page_or_respond(r, &pg) < 0)
+		return;
+	api_ctx(r, &x);
+	answer(r, person_history(&x, id, query(r, "reason"), &pg, &e), &e);
 }
 
 /* The list's filters from the query string (with_key left to the caller). -1 after answering

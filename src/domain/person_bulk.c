@@ -38,6 +38,8 @@
 #define EVENT_N 6
 #define HOUSE_COLS "id, grid_id, path, address, room, type, use, created_at, updated_at"
 #define HOUSE_N 9
+#define USE_COLS "house_id, use, since, user_id, created_at"
+#define USE_N 5
 
 /* A grid met in this batch: its id and path inside the caller's scope. */
 struct grid_slot {
@@ -53,6 +55,7 @@ struct grid_slot {
 struct new_house {
 	int64_t id, grid;
 	const char *path, *address, *room; /* borrowed */
+	const char *since;                 /* the date of the row that planned it (borrowed) */
 };
 
 /* Room for a sealed ID, passport or phone number (at most 39 characters: person_check_new and
@@ -144,7 +147,7 @@ static int same_opt(const char *a, const char *b)
 /* The house at address/room of grid g: an existing one, one this batch already plans, or a new
    one planned now. 0 with *id, or -1 with e. */
 static int house_of(struct bulk *b, struct grid_slot *g, const char *address, const char *room,
-                    int64_t *id, struct dom_err *e)
+                    const char *since, int64_t *id, struct dom_err *e)
 {
 	size_t m = b->house_cap - 1, k;
 	struct store_stmt *st;
@@ -180,9 +183,12 @@ static int house_of(struct bulk *b, struct grid_slot *g, const char *address, co
 		return dom_err_read(e);
 	/* Remembered either way, so the next row of the same house asks nothing. */
 	h = &b->houses[b->nhouses];
-	*h = (struct new_house){
-		.id = *id, .grid = g->id, .path = g->path, .address = address, .room = r
-	};
+	*h = (struct new_house){ .id = *id,
+		                 .grid = g->id,
+		                 .path = g->path,
+		                 .address = address,
+		                 .room = r,
+		                 .since = since };
 	b->house_map[k] = ++b->nhouses;
 	if (rc == STORE_DONE) {
 		b->next_house++;
@@ -231,7 +237,7 @@ static int check_row(struct bulk *b, size_t i, struct dom_err *e)
 	}
 	if (!(p->grid = grid_of(b, r->in.grid ? r->in.grid : "", e)))
 		return -1;
-	if (r->address && house_of(b, p->grid, r->address, r->room, &p->house, e) < 0)
+	if (r->address && house_of(b, p->grid, r->address, r->room, p->n.date, &p->house, e) < 0)
 		return -1;
 	if (unique_id(b, i, e) < 0)
 		return -1;
@@ -341,8 +347,11 @@ static void values_sql(char *sql, size_t len, const char *table, const char *col
 static struct store_stmt *insert_stmt(struct store_conn *c, const char *table, const char *cols,
                                       int ncols, size_t rows)
 {
-	static char sql[3][2][CHUNK * (PEOPLE_N * 3 + 4) + 256];
-	int t = strcmp(table, "people") == 0 ? 0 : strcmp(table, "person_events") == 0 ? 1 : 2;
+	static char sql[4][2][CHUNK * (PEOPLE_N * 3 + 4) + 256];
+	int t = strcmp(table, "people") == 0          ? 0
+	        : strcmp(table, "person_events") == 0 ? 1
+	        : strcmp(table, "houses") == 0        ? 2
+	                                              : 3;
 	int one = rows == 1;
 
 	/* Built once per process, on the writer thread (the only one that runs writes). */
@@ -359,44 +368,56 @@ static int run(struct store_stmt *st, struct dom_err *e)
 	return rc == STORE_DONE ? 0 : dom_err_store(e, rc == STORE_ROW ? STORE_ERR : rc);
 }
 
+/* Inserts the new houses (ids first_new..) and their first use (self-occupied since the day
+   the first of their people moved in), CHUNK at a time (or one). */
 static int insert_houses(struct bulk *b, int64_t first_new, struct dom_err *e)
 {
 	const int64_t now = b->x->now;
-	size_t i = 0;
 
-	while (i < b->nhouses) {
-		size_t take = 0, j = i;
-		struct store_stmt *st;
-		int at = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = 0;
 
-		/* The houses planned in this batch that are new, CHUNK at a time (or one). */
-		for (size_t q = i; q < b->nhouses && take < CHUNK; q++)
-			take += b->houses[q].id >= first_new;
-		if (take == 0)
-			break;
-		if (take < CHUNK)
-			take = 1;
-		if (!(st = insert_stmt(b->c, "houses", HOUSE_COLS, HOUSE_N, take)))
-			return dom_err_store(e, STORE_ERR);
-		for (size_t done = 0; done < take; j++) {
-			const struct new_house *h = &b->houses[j];
+		while (i < b->nhouses) {
+			size_t take = 0, j = i;
+			struct store_stmt *st;
+			int at = 1;
 
-			if (h->id < first_new)
-				continue;
-			store_bind_int64(st, at++, h->id);
-			store_bind_int64(st, at++, h->grid);
-			store_bind_text(st, at++, h->path, -1);
-			store_bind_text(st, at++, h->address, -1);
-			store_bind_text(st, at++, h->room, -1);
-			store_bind_text(st, at++, "dwelling", -1);
-			store_bind_text(st, at++, "self", -1);
-			store_bind_int64(st, at++, now);
-			store_bind_int64(st, at++, now);
-			done++;
+			for (size_t q = i; q < b->nhouses && take < CHUNK; q++)
+				take += b->houses[q].id >= first_new;
+			if (take == 0)
+				break;
+			if (take < CHUNK)
+				take = 1;
+			st = pass == 0 ? insert_stmt(b->c, "houses", HOUSE_COLS, HOUSE_N, take)
+			               : insert_stmt(b->c, "house_uses", USE_COLS, USE_N, take);
+			if (!st)
+				return dom_err_store(e, STORE_ERR);
+			for (size_t done = 0; done < take; j++) {
+				const struct new_house *h = &b->houses[j];
+
+				if (h->id < first_new)
+					continue;
+				store_bind_int64(st, at++, h->id);
+				if (pass == 0) {
+					store_bind_int64(st, at++, h->grid);
+					store_bind_text(st, at++, h->path, -1);
+					store_bind_text(st, at++, h->address, -1);
+					store_bind_text(st, at++, h->room, -1);
+					store_bind_text(st, at++, "dwelling", -1);
+					store_bind_text(st, at++, "self", -1);
+					store_bind_int64(st, at++, now);
+				} else {
+					store_bind_text(st, at++, "self", -1);
+					store_bind_text(st, at++, h->since, -1);
+					store_bind_int64(st, at++, b->x->caller->user_id);
+				}
+				store_bind_int64(st, at++, now);
+				done++;
+			}
+			if (run(st, e) < 0)
+				return -1;
+			i = j;
 		}
-		if (run(st, e) < 0)
-			return -1;
-		i = j;
 	}
 	return 0;
 }

@@ -245,6 +245,15 @@ int registry_unit_visible(struct store_conn *c, const struct dom_ctx *x, int64_t
 	return rc;
 }
 
+int registry_house_use_add(struct store_conn *c, const struct dom_ctx *x, int64_t id,
+                           const char *use, const char *since, struct dom_err *e)
+{
+	return dom_exec(c, e,
+	                "INSERT INTO house_uses (house_id, use, since, user_id, created_at) VALUES "
+	                "(?, ?, ?, ?, ?)",
+	                "ittni", id, use, since, x->caller->user_id, x->now);
+}
+
 /* ---- houses ---- */
 
 struct place_arg {
@@ -252,6 +261,7 @@ struct place_arg {
 	const struct unit_input *unit;
 	char credit[19];
 	const char *type, *use, *kind;
+	char date[WORKER_DATE_LEN + 1]; /* a house: the date its use began */
 	int64_t grid_id, id;
 	char path[ACCESS_PATH_MAX];
 };
@@ -285,7 +295,8 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	             nz(in->unit_no), nz(in->room), a->type, a->use, x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
-	if (registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
+	if (registry_house_use_add(c, x, a->id, a->use, a->date, e) < 0 ||
+	    registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
 		return -1;
 	dom_write_object(w, "house:%" PRId64, a->id);
 	dom_write_detail(w, "登记房屋（%s，%s）", registry_label(a->type), registry_label(a->use));
@@ -293,7 +304,8 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 }
 
 /* A house's fields, before the database: 0, or -1 with e. */
-static int house_check(const struct house_input *in, struct place_arg *a, struct dom_err *e)
+static int house_check(const struct dom_ctx *x, const struct house_input *in, struct place_arg *a,
+                       struct dom_err *e)
 {
 	if (!registry_text_ok(in->address, REGISTRY_TEXT_CHARS))
 		return dom_err_set(e, 400, "bad_field", "须填写地址 address（1 到 %d 个字）",
@@ -307,6 +319,13 @@ static int house_check(const struct house_input *in, struct place_arg *a, struct
 		                   "房屋类型 type 应为 住宅、商铺、办公、厂房 或 其他");
 	if (!(a->use = house_use_parse(in->use)))
 		return dom_err_set(e, 400, "bad_use", "房屋用途 use 应为 自住、出租、空置 或 经营");
+	worker_local_date(x->now, a->date);
+	if (in->date && *in->date) {
+		if (!worker_date_valid(in->date) || strcmp(in->date, a->date) > 0)
+			return dom_err_set(e, 400, "bad_date", "日期 %.20s 无效或晚于今天",
+			                   in->date);
+		dom_copy(a->date, sizeof a->date, in->date);
+	}
 	return 0;
 }
 
@@ -321,7 +340,7 @@ int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t 
 		               .arg = &a,
 		               .callers_unchanged = 1 };
 
-	if (house_check(in, &a, e) < 0)
+	if (house_check(x, in, &a, e) < 0)
 		return -1;
 	dom_write_object(&w, "house:new");
 	if (dom_write(x, &w, e) < 0)
@@ -336,7 +355,7 @@ int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct hou
 	struct place_arg a = { .house = in };
 	struct dom_write w = { .arg = &a }; /* object and detail: the caller's write has its own */
 
-	if (house_check(in, &a, e) < 0 || place_authorize(c, x, &w, e) < 0 ||
+	if (house_check(x, in, &a, e) < 0 || place_authorize(c, x, &w, e) < 0 ||
 	    house_apply(c, x, &w, e) < 0)
 		return -1;
 	*id = a.id;
@@ -346,7 +365,8 @@ int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct hou
 #define HOUSE_COLS                                                                                 \
 	"t.id, g.code, t.address, coalesce(t.building, ''), coalesce(t.unit_no, ''), "             \
 	"coalesce(t.room, ''), t.type, t.use, t.created_at, t.updated_at, "                        \
-	"(SELECT count(*) FROM people p WHERE p.house_id = t.id AND p.status = 'present')"
+	"(SELECT count(*) FROM people p WHERE p.house_id = t.id AND p.status = 'present'), "       \
+	"t.version"
 #define HOUSE_FROM "houses t JOIN grids g ON g.id = t.grid_id"
 
 static json_t *house_row(struct store_stmt *st, void *arg)
@@ -357,14 +377,14 @@ static json_t *house_row(struct store_stmt *st, void *arg)
 	clock_format_local(store_col_int64(st, 8), t1, sizeof t1);
 	clock_format_local(store_col_int64(st, 9), t2, sizeof t2);
 	return json_pack(
-	        "{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "id",
+	        "{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id",
 	        (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "address",
 	        store_col_text(st, 2), "building", registry_opt(store_col_text(st, 3)), "unit_no",
 	        registry_opt(store_col_text(st, 4)), "room", registry_opt(store_col_text(st, 5)),
 	        "type", store_col_text(st, 6), "type_label", registry_label(store_col_text(st, 6)),
 	        "use", store_col_text(st, 7), "use_label", registry_label(store_col_text(st, 7)),
-	        "residents", (json_int_t)store_col_int64(st, 10), "created_at", t1, "updated_at",
-	        t2);
+	        "residents", (json_int_t)store_col_int64(st, 10), "version",
+	        (json_int_t)store_col_int64(st, 11), "created_at", t1, "updated_at", t2);
 }
 
 /* Reads one row of table (aliased t, scoped) as JSON through row; 404 message msg. */
@@ -392,9 +412,53 @@ static json_t *get_one(const struct dom_ctx *x, const char *cols, const char *fr
 	return o;
 }
 
+/* The uses house id has had, oldest first: [{use, use_label, since, recorded_at}]. NULL on a
+   read failure. */
+static json_t *house_uses_json(struct store_conn *c, int64_t id)
+{
+	struct store_stmt *st = store_prepare(c, "SELECT use, since, created_at FROM house_uses "
+	                                         "WHERE house_id = ? ORDER BY since, id");
+	json_t *arr = json_array();
+	char t[40];
+	int rc = STORE_ERR;
+
+	if (st && arr) {
+		store_bind_int64(st, 1, id);
+		while ((rc = store_step(st)) == STORE_ROW) {
+			clock_format_local(store_col_int64(st, 2), t, sizeof t);
+			json_array_append_new(
+			        arr, json_pack("{s:s,s:s,s:s,s:s}", "use", store_col_text(st, 0),
+			                       "use_label", registry_label(store_col_text(st, 0)),
+			                       "since", store_col_text(st, 1), "recorded_at", t));
+		}
+	}
+	if (st)
+		store_reset(st);
+	if (rc != STORE_DONE) {
+		json_decref(arr);
+		arr = NULL;
+	}
+	return arr;
+}
+
 json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 {
-	return get_one(x, HOUSE_COLS, HOUSE_FROM, id, house_row, "房屋不存在", e);
+	json_t *o = get_one(x, HOUSE_COLS, HOUSE_FROM, id, house_row, "房屋不存在", e);
+	struct store_conn *c;
+	json_t *uses, *last;
+
+	/* One house answers the dated history of its use too; a list does not. */
+	if (!o)
+		return NULL;
+	if (!(c = dom_reader(x, e)) || !(uses = house_uses_json(c, id))) {
+		json_decref(o);
+		dom_err_read(e);
+		return NULL;
+	}
+	last = json_array_get(uses, json_array_size(uses) - 1);
+	json_object_set(o, "use_since", last ? json_object_get(last, "since") : json_null());
+	json_object_set_new(o, "use_history", uses);
+	return o;
 }
 
 /* A keyset page of table t (houses or units) in (path, id) order, optionally of one grid. */
@@ -603,7 +667,7 @@ int unit_insert(struct store_conn *c, const struct dom_ctx *x, const struct unit
 
 #define UNIT_COLS                                                                                  \
 	"t.id, g.code, t.name, t.credit_code, t.kind, t.address, coalesce(t.contact_name, ''), "   \
-	"coalesce(t.contact_phone, ''), t.created_at, t.updated_at"
+	"coalesce(t.contact_phone, ''), t.created_at, t.updated_at, t.version"
 #define UNIT_FROM "units t JOIN grids g ON g.id = t.grid_id"
 
 static json_t *unit_row(struct store_stmt *st, void *arg)
@@ -613,13 +677,14 @@ static json_t *unit_row(struct store_stmt *st, void *arg)
 	(void)arg;
 	clock_format_local(store_col_int64(st, 8), t1, sizeof t1);
 	clock_format_local(store_col_int64(st, 9), t2, sizeof t2);
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s}", "id",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:s,s:s}", "id",
 	                 (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "name",
 	                 store_col_text(st, 2), "credit_code", store_col_text(st, 3), "kind",
 	                 store_col_text(st, 4), "kind_label",
 	                 unit_kind_label(store_col_text(st, 4)), "address", store_col_text(st, 5),
 	                 "contact_name", registry_opt(store_col_text(st, 6)), "contact_phone",
-	                 registry_opt(store_col_text(st, 7)), "created_at", t1, "updated_at", t2);
+	                 registry_opt(store_col_text(st, 7)), "version",
+	                 (json_int_t)store_col_int64(st, 10), "created_at", t1, "updated_at", t2);
 }
 
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)

@@ -59,8 +59,9 @@ struct house_input {
 	const char *address;
 	const char *building, *unit_no, *room; /* optional */
 	const char *type, *use;                /* codes or labels; required */
+	const char *date; /* the date the use began (house_uses; default today, not later) */
 };
-/* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use. */
+/* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use / bad_date. */
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
                  struct dom_err *e);
 /* house_create's checks and insert inside a write the caller runs (the houses import: many in
@@ -81,6 +82,27 @@ json_t *house_list(const struct dom_ctx *x, const char *grid, const struct dom_p
 json_t *house_residents(const struct dom_ctx *x, int64_t id, const char *date, int with_key,
                         struct dom_err *e);
 
+/* A change of a house (PATCH). NULL: unchanged. */
+struct house_change {
+	const char *address;
+	const char *building, *unit_no, *room; /* "" clears */
+	const char *type, *use;                /* codes or labels */
+	const char *grid; /* 15-digit code: moves the house (and its residents) */
+	const char *date; /* with use: the date the new use took effect (default today) */
+	int64_t version;  /* required: the version the change was made on */
+};
+/*
+ * Changes house id (registry.write; registry_edit.c). A new use is a dated fact: appended to
+ * house_uses with its date (not before the current use's). A new grid (active, in the caller's
+ * scope) moves the house and its present residents: their grid and path follow, and the houses
+ * counter and the residents' contributions move from one grid's counters to the other's. 0, or -1
+ * with e: 400 bad_field / bad_type / bad_use / bad_grid / bad_date; 403 key_person (moving a house
+ * a key person lives in without person.key_read); 404 house or grid missing or out of scope; 409
+ * version_conflict (version is not the stored one).
+ */
+int house_update(const struct dom_ctx *x, int64_t id, const struct house_change *in,
+                 struct dom_err *e);
+
 /* ---- units ---- */
 
 struct unit_input {
@@ -95,6 +117,19 @@ int unit_create(const struct dom_ctx *x, const struct unit_input *in, int64_t *i
    errors. */
 int unit_insert(struct store_conn *c, const struct dom_ctx *x, const struct unit_input *in,
                 int64_t *id, struct dom_err *e);
+/* A change of a unit (PATCH). NULL: unchanged. */
+struct unit_change {
+	const char *name, *credit_code, *kind, *address;
+	const char *grid;                         /* 15-digit code: moves the unit */
+	const char *contact_name, *contact_phone; /* "" clears */
+	int64_t version;                          /* required */
+};
+/* Changes unit id (registry.write; registry_edit.c); a new grid moves the units counter. 0, or -1
+   with e: 400 bad_name / bad_field / bad_credit_code / bad_kind / bad_grid; 404 unit or grid
+   missing or out of scope; 409 version_conflict, duplicate (the new credit code is another
+   unit's). */
+int unit_update(const struct dom_ctx *x, int64_t id, const struct unit_change *in,
+                struct dom_err *e);
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 json_t *unit_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                   struct dom_err *e);
@@ -236,6 +271,10 @@ int registry_grid_resolve(struct store_conn *c, const struct dom_ctx *x, const c
 /* House id inside the caller's scope: its grid and path. 1 found, 0 not, -1 error. */
 int registry_house_locate(struct store_conn *c, const struct dom_ctx *x, int64_t id,
                           int64_t *grid_id, char *path);
+/* Inside a write: records that house id is of use (a code) since the date ("YYYY-MM-DD"). 0 or -1
+   with e. */
+int registry_house_use_add(struct store_conn *c, const struct dom_ctx *x, int64_t id,
+                           const char *use, const char *since, struct dom_err *e);
 /* 1 when unit id exists inside the caller's scope, 0 not, -1 error. */
 int registry_unit_visible(struct store_conn *c, const struct dom_ctx *x, int64_t id);
 /* 1 when s (UTF-8, no control characters) has 1..max characters. */

@@ -25,7 +25,7 @@
 
 /* The columns of each kind, by their index in the kind's table. */
 enum { C_NAME, C_ID, C_REG, C_GRID, C_PHONE, C_ADDRESS, C_ROOM, C_HOUSEHOLD, C_RELATION };
-enum { H_GRID, H_ADDRESS, H_BUILDING, H_UNIT, H_ROOM, H_TYPE, H_USE };
+enum { H_GRID, H_ADDRESS, H_BUILDING, H_UNIT, H_ROOM, H_TYPE, H_USE, H_DATE };
 enum { U_NAME, U_CREDIT, U_KIND, U_ADDRESS, U_GRID, U_CONTACT, U_PHONE };
 #define COLS_MAX 9
 
@@ -206,10 +206,14 @@ static int houses_apply(struct store_conn *c, const struct dom_ctx *x, struct im
 {
 	for (size_t i = 0; i < im->n; i++) {
 		const struct prow *p = &im->rows[i];
-		struct house_input in = { val(im, p, H_GRID),     val(im, p, H_ADDRESS),
-			                  val(im, p, H_BUILDING), val(im, p, H_UNIT),
-			                  val(im, p, H_ROOM),     val(im, p, H_TYPE),
-			                  val(im, p, H_USE) };
+		struct house_input in = { .grid = val(im, p, H_GRID),
+			                  .address = val(im, p, H_ADDRESS),
+			                  .building = val(im, p, H_BUILDING),
+			                  .unit_no = val(im, p, H_UNIT),
+			                  .room = val(im, p, H_ROOM),
+			                  .type = val(im, p, H_TYPE),
+			                  .use = val(im, p, H_USE),
+			                  .date = val(im, p, H_DATE) };
 		struct dom_err re = { 0 };
 		int64_t id;
 

@@ -29,7 +29,8 @@
  *     与户主关系 relation. A row with an address lives in the house of that grid, address and
  *     room, registered when missing; without one the person is registered in the grid.
  *   houses: 网格编码 grid, 地址 address, 房屋类型 type, 房屋用途 use (required); 楼栋 building,
- *     单元 unit_no, 房号 room.
+ *     单元 unit_no, 房号 room, 用途起始日期 date (the day the use began, YYYY-MM-DD; today when
+ *     empty).
  *   units: 单位名称 name, 统一社会信用代码 credit_code, 单位类别 kind, 地址 address, 网格编码 grid
  *     (required); 联系人 contact_name, 联系电话 contact_phone.
  */

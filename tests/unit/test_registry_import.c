@@ -319,6 +319,11 @@ static void test_big_batch(void **state)
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people"), 300);
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM houses"), 150);
 	assert_int_equal(idfx_count(&f->id, "SELECT count(DISTINCT house_id) FROM people"), 150);
+	/* Each new house with its first use (house_uses, migration 021), since its people came. */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM house_uses u JOIN houses h ON "
+	                                    "h.id = u.house_id AND u.use = 'self' AND u.since = "
+	                                    "'2026-06-01'"),
+	                 150);
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM person_events e JOIN people p ON "
 	                                    "p.id = e.person_id AND e.house_id = p.house_id AND "
 	                                    "e.kind = 'move_in'"),
