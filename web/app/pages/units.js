@@ -18,6 +18,9 @@ const KINDS = [
   { value: 'hospital', label: '医院' }, { value: 'social_org', label: '社会组织' }, { value: 'government', label: '机关事业单位' },
   { value: 'other', label: '其他' },
 ];
+// The label of a kind, from the code: the server's kind_label of `shop` says 商铺 (the house type's
+// label, registry_label() finds it first), while a unit of kind shop is a 商户.
+const kindLabel = (u) => KINDS.find((k) => k.value === u.kind)?.label || u.kind_label;
 // The field each error code of POST /units is about; the rest go above the form.
 const FIELD_OF = { bad_credit_code: 'credit_code', duplicate: 'credit_code', bad_name: 'name', bad_kind: 'kind', bad_grid: 'grid' };
 
@@ -30,6 +33,7 @@ export default {
     const names = computed(() => new Map(grids.value.map((g) => [g.code, g.name])));
     const gridName = (code) => names.value.get(code) || code;
     const grid = ref('');
+    const canGrids = can('grid.read');
     const rows = ref([]);
     const next = ref(null);
     const loading = ref(false);
@@ -92,11 +96,11 @@ export default {
 
     onMounted(async () => {
       load(true);
-      try { grids.value = (await api.get('/api/v1/grids', { limit: 200 })).items; } catch { grids.value = []; }
+      if (canGrids) try { grids.value = (await api.get('/api/v1/grids', { limit: 200 })).items; } catch { grids.value = []; }
     });
 
     return { perms, grids, activeGrids, grid, gridName, rows, next, loading, load, card, openCard, form, openForm, save,
-      narrow, formatDateTime, KINDS, Plus, Refresh };
+      narrow, formatDateTime, kindLabel, KINDS, Plus, Refresh };
   },
   render: renderUnitsPage,
 };
