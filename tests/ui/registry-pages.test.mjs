@@ -361,6 +361,7 @@ describe('数据核实', () => {
     }
     // The page fits the phone: nothing wider than the screen.
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await p.screenshot('registry-quality-phone');
 
     // 核实: the row leaves, and stays gone after a reload.
