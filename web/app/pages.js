@@ -34,6 +34,10 @@ import DashboardPage from './pages/dashboard.js';
 import { HomeFilled, Search as SearchIcon, Files } from '@element-plus/icons-vue';
 import MyGridPage from './pages/my-grid.js';
 import PeoplePage from './pages/people.js';
+import { CircleCheck, Guide, School } from '@element-plus/icons-vue';
+import VisitsPage from './pages/visits.js';
+import RegistryQualityPage from './pages/registry-quality.js';
+import UnitsPage from './pages/units.js';
 
 export const pages = [
   { path: '/status', title: '系统状态', icon: Monitor, component: StatusPage },
@@ -61,6 +65,9 @@ export const pages = [
     menu: (can) => can('registry.write') },
   { path: '/people', title: '人口查询', icon: SearchIcon, component: PeoplePage, permission: 'person.read', group: 'registry',
     menu: (can) => !can('duty.write') },
+  { path: '/visits', title: '重点人员走访', icon: Guide, component: VisitsPage, permission: 'person.key_read', group: 'registry' },
+  { path: '/registry-quality', title: '数据核实', icon: CircleCheck, component: RegistryQualityPage, permission: 'person.read', group: 'registry' },
+  { path: '/units', title: '单位', icon: School, component: UnitsPage, permission: 'registry.read', group: 'registry' },
   // Identity and access (issue 4). `permission`: the menu shows the entry, and the page opens,
   // only for holders (App.js filters); `group`: shown under that menuGroups entry; `hidden`: routed
   // but not in the menu (reached from the user menu in the header).
