@@ -383,10 +383,10 @@ static int demo_city_population(struct store *s, const char *db, unsigned seed)
 		else
 			printf("%s: registry: %" PRId64 " people (%" PRId64 " floating, %" PRId64
 			       " foreigners, %" PRId64 " aged 60 or over, %" PRId64
-			       " under 15) in %" PRId64 " houses over %" PRId64
-			       " grids, in %.1f s\n",
+			       " under 15) in %" PRId64 " houses, and %" PRId64
+			       " units, over %" PRId64 " grids, in %.1f s\n",
 			       db, pop.people, pop.floating, pop.foreigners, pop.elderly,
-			       pop.children, pop.houses, pop.grids,
+			       pop.children, pop.houses, pop.units, pop.grids,
 			       (double)(clock_mono_ms() - t0) / 1000.0);
 	}
 	sodium_memzero(key, sizeof key);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/codes.h"
 #include "base/idcard.h"
 #include "domain/demo_city_people.h"
 #include "domain/registry.h"
@@ -120,7 +121,10 @@ struct gen {
 	/* The write being gathered: rows and their strings. */
 	struct person_bulk_row *rows;
 	size_t n, cap;
-	char *arena; /* ARENA bytes, allocated once: the rows point into it */
+	struct unit_input *units; /* the units of the same grids */
+	size_t n_units, units_cap;
+	int64_t unit_seq; /* numbers the credit codes; advances over every grid, as seq */
+	char *arena;      /* ARENA bytes, allocated once: the rows point into it */
 	size_t used;
 	int full; /* the arena ran out (a write empties it) */
 };
@@ -303,6 +307,108 @@ static int household(struct gen *g, struct rng *r, const char *grid, const char 
 	return rc ? -1 : 0;
 }
 
+static int community_len(const char *grid_name)
+{
+	const char *at = strstr(grid_name, "第");
+
+	return (int)(at ? (size_t)(at - grid_name) : strlen(grid_name));
+}
+
+/* Organisation code check character (GB 11714) of the 8 characters at s (digits here). */
+static char org_check(const char *s)
+{
+	static const int w[] = { 3, 7, 9, 10, 5, 8, 4, 2 };
+	int sum = 0, c;
+
+	for (int i = 0; i < 8; i++)
+		sum += (s[i] - '0') * w[i];
+	c = 11 - sum % 11;
+	return c == 10 ? 'X' : c == 11 ? '0' : (char)('0' + c);
+}
+
+/* The units of a grid: about one per 60 residents, most of them shops and small firms. 0 or -1
+   (out of room). */
+static int grid_units(struct gen *g, struct rng *r, const char *grid, const char *grid_name,
+                      int64_t residents)
+{
+	/* kind, its registration authority and type (the credit code's first two characters),
+	   name endings, per mille */
+	static const char *const shops[] = { "便利店", "超市",   "小吃店", "五金店", "理发店",
+		                             "药店",   "水果店", "早餐店", NULL };
+	static const char *const firms[] = { "商贸有限公司", "建材有限公司",     "科技有限公司",
+		                             "物流有限公司", "餐饮管理有限公司", NULL };
+	static const char *const schools[] = { "小学", "幼儿园", NULL };
+	static const char *const clinics[] = { "卫生室", "社区卫生服务站", NULL };
+	static const char *const orgs[] = { "志愿者协会", "老年协会", NULL };
+	static const char *const offices[] = { "便民服务站", NULL };
+	static const char *const coops[] = { "农民专业合作社", NULL };
+	/* kind, its registration authority and type (the credit code's first two characters),
+	   name endings, per mille */
+	static const struct {
+		const char *kind, *reg;
+		const char *const *endings;
+		unsigned share;
+	} kinds[] = {
+		{ "shop", "92", shops, 600 },     { "enterprise", "91", firms, 260 },
+		{ "school", "12", schools, 30 },  { "hospital", "12", clinics, 30 },
+		{ "social_org", "52", orgs, 40 }, { "government", "11", offices, 20 },
+		{ "other", "93", coops, 20 },
+	};
+	int n = (int)(residents / 60) + (int)below(r, 4);
+
+	for (int k = 0; k < n; k++) {
+		unsigned pick = below(r, 1000), acc = 0;
+		size_t t = 0, ne = 0;
+		char code[19], name[160], address[160], phone[16];
+		struct unit_input *u;
+
+		while (t + 1 < N_OF(kinds) && pick >= acc + kinds[t].share)
+			acc += kinds[t++].share;
+		while (kinds[t].endings[ne])
+			ne++;
+		g->unit_seq++;
+		(void)snprintf(code, sizeof code, "%s%.6s%08" PRId64, kinds[t].reg, grid,
+		               g->unit_seq % 100000000);
+		code[16] = org_check(code + 8);
+		code[17] = '\0';
+		code[17] = uscc_check_char(code);
+		code[18] = '\0';
+		if (strcmp(kinds[t].kind, "shop") == 0 || strcmp(kinds[t].kind, "enterprise") == 0)
+			(void)snprintf(name, sizeof name, "聊城%s%s%s", surnames[below(r, 24)],
+			               male_chars[below(r, (unsigned)N_OF(male_chars))],
+			               kinds[t].endings[below(r, (unsigned)ne)]);
+		else
+			/* The community's name: the grid's without its "第N网格". */
+			(void)snprintf(name, sizeof name, "%.*s%s", community_len(grid_name),
+			               grid_name, kinds[t].endings[below(r, (unsigned)ne)]);
+		(void)snprintf(address, sizeof address, "%s%d号", grid_name, 1 + k);
+		(void)snprintf(phone, sizeof phone, "1%c%09u", "3456789"[below(r, 7)],
+		               below(r, 1000000000u));
+		if (g->n_units == g->units_cap) {
+			size_t ncap = g->units_cap ? g->units_cap * 2 : 512;
+			struct unit_input *nu = realloc(g->units, ncap * sizeof *nu);
+
+			if (!nu)
+				return -1;
+			g->units = nu;
+			g->units_cap = ncap;
+		}
+		u = &g->units[g->n_units];
+		*u = (struct unit_input){ .grid = keep(g, grid),
+			                  .name = keep(g, name),
+			                  .credit_code = keep(g, code),
+			                  .kind = kinds[t].kind,
+			                  .address = keep(g, address),
+			                  .contact_name = NULL,
+			                  .contact_phone = keep(g, phone) };
+		if (g->full)
+			return -1;
+		g->n_units++;
+		g->out->units++;
+	}
+	return 0;
+}
+
 struct grid_row {
 	int64_t id, residents;
 	char code[16], name[64];
@@ -367,7 +473,13 @@ static int write_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 		*e = bad; /* a generator bug: the demo must be valid */
 	if (rc != 0)
 		return -1;
-	dom_write_detail(w, "演示人口 %zu 人", g->n);
+	for (size_t i = 0; i < g->n_units; i++) {
+		int64_t id;
+
+		if (unit_insert(c, x, &g->units[i], &id, e) < 0)
+			return -1;
+	}
+	dom_write_detail(w, "演示人口 %zu 人，单位 %zu 个", g->n, g->n_units);
 	return 0;
 }
 
@@ -386,13 +498,14 @@ static int flush(struct gen *g, struct dom_err *e)
 		               .alone = 1 };
 	int rc = 0;
 
-	if (g->n > 0) {
+	if (g->n > 0 || g->n_units > 0) {
 		dom_write_object(&w, "people:demo");
 		rc = dom_write(g->x, &w, e);
 	}
 	sodium_memzero(g->arena, g->used);
 	g->used = 0;
 	g->n = 0;
+	g->n_units = 0;
 	g->full = 0;
 	return rc;
 }
@@ -430,7 +543,7 @@ int demo_city_people_fill(const struct dom_ctx *x, unsigned seed, demo_city_prog
 		const struct grid_row *gr = &grids[i];
 		struct rng r = { ((uint64_t)seed << 32) ^
 			         (uint64_t)gr->id * 0x9E3779B97F4A7C15ULL };
-		size_t mark_n = g.n, mark_used = g.used;
+		size_t mark_n = g.n, mark_used = g.used, mark_units = g.n_units;
 		struct demo_city_population before = *out;
 		int left = (int)(gr->residents > 5000 ? 5000 : gr->residents);
 
@@ -440,10 +553,15 @@ int demo_city_people_fill(const struct dom_ctx *x, unsigned seed, demo_city_prog
 				            gr->code);
 				goto out;
 			}
+		if (grid_units(&g, &r, gr->code, gr->name, gr->residents) < 0) {
+			dom_err_set(&e, 500, "internal", "演示单位生成失败（网格 %s）", gr->code);
+			goto out;
+		}
 		if (gr->has_people) { /* filled by an earlier run: generated for the counters only
 			               */
 			sodium_memzero(g.arena + mark_used, g.used - mark_used);
 			g.n = mark_n;
+			g.n_units = mark_units;
 			g.used = mark_used;
 			*out = before;
 			continue;
@@ -469,6 +587,7 @@ out:
 	free(g.arena);
 	free(g.seq);
 	free(g.rows);
+	free(g.units);
 	free(grids);
 	return rc;
 }

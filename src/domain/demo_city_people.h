@@ -14,6 +14,10 @@
  * over, many of those living alone or as a couple), resident ID numbers that pass the check
  * with the grid's county code and a real birth date, the sex digit matching; 12% of households
  * floating, with ID numbers of other provinces; a few foreigners with passports; mobile numbers.
+ * Units: about one per 60 residents in each grid (shops, small firms, a few schools, clinics,
+ * associations), with valid unified social credit codes (the registration authority and type
+ * of the kind, the county's code, an organisation code with its GB 11714 check character, the
+ * GB 32100 check character), registered by unit_insert in the same writes.
  * Deterministic for a seed. Not generated: care tags, key-people categories and workplaces
  * (the bulk path registers none; the test-scale demo has them).
  */
@@ -26,7 +30,7 @@
 #include "domain/dom.h"
 
 struct demo_city_population {
-	int64_t grids, houses, people, floating, foreigners, elderly, children;
+	int64_t grids, houses, people, floating, foreigners, elderly, children, units;
 	int already; /* people were there: nothing added */
 };
 

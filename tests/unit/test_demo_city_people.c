@@ -133,6 +133,13 @@ static void test_fill(void **state)
 	                        "WHERE p.grid_id = g.id)"),
 	                 0);
 	assert_int_equal(one(f, "SELECT count(*) FROM houses"), pop.houses);
+	/* Units with valid credit codes (unit_insert checks them), counted in their grids. */
+	assert_true(pop.units >= grids);
+	assert_int_equal(one(f, "SELECT count(*) FROM units"), pop.units);
+	assert_int_equal(one(f, "SELECT count(*) FROM grids g WHERE (SELECT count(*) FROM units u "
+	                        "WHERE u.grid_id = g.id) != coalesce((SELECT units FROM "
+	                        "grid_registry_stats s WHERE s.grid_id = g.id), 0)"),
+	                 0);
 	/* Every household has one head, and lives in one house. */
 	assert_int_equal(one(f, "SELECT count(*) FROM (SELECT household_no FROM people GROUP BY "
 	                        "household_no HAVING sum(relation = 'head') != 1 OR count(DISTINCT "
@@ -205,6 +212,8 @@ static void test_resume(void **state)
 	assert_int_equal(pop.people, 80);
 	assert_int_equal(one(f, "SELECT count(*) FROM people"), 40 * grids);
 	assert_int_equal(one(f, "SELECT count(DISTINCT id_number_bidx) FROM people"), 40 * grids);
+	assert_int_equal(one(f, "SELECT count(DISTINCT credit_code) FROM units"),
+	                 one(f, "SELECT count(*) FROM units"));
 	assert_counters_in_step(f);
 }
 
