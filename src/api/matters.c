@@ -70,57 +70,12 @@ static void respond_matter(struct req *r, const struct dom_ctx *x, int status, i
 		resp_json(r, status, o);
 }
 
-/* The grid of a location, through the locate index: 1 with code, 0 after answering. */
-static int locate_grid(struct req *r, double lng, double lat, char *code, size_t n)
-{
-	struct gridindex *ix = gridindex_acquire(req_app(r)->grids);
-	struct gridindex_hit hit;
-	int rc;
-
-	if (!ix) {
-		resp_error(r, 503, "index_unavailable", "网格索引尚未就绪，请稍后重试");
-		return 0;
-	}
-	rc = gridindex_locate(ix, lng, lat, &hit);
-	if (rc == 1)
-		(void)snprintf(code, n, "%s", hit.code);
-	gridindex_unref(ix);
-	if (rc != 1) {
-		resp_error(r, 400, "outside_grids", "该位置不在任何网格内，请在地图上选择网格");
-		return 0;
-	}
-	return 1;
-}
-
-/* The optional "location" {lng, lat} of a report into in; a location without a grid is placed
-   in its grid through the locate index (grid gets the code). 0, or -1 after answering 400. */
+/* The optional "location" {lng, lat} of a report into in (api_location_or_respond). */
 static int location_or_respond(struct req *r, json_t *loc, struct matter_report *in, char *grid,
                                size_t grid_size)
 {
-	static const char *const loc_allowed[] = { "lng", "lat", NULL };
-	json_t *lng, *lat;
-
-	if (!loc || json_is_null(loc))
-		return 0;
-	if (json_is_object(loc) && body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
-		return -1;
-	lng = json_object_get(loc, "lng");
-	lat = json_object_get(loc, "lat");
-	if (!json_is_object(loc) || !json_is_number(lng) || !json_is_number(lat) ||
-	    json_number_value(lng) < GEO_LNG_MIN || json_number_value(lng) > GEO_LNG_MAX ||
-	    json_number_value(lat) < GEO_LAT_MIN || json_number_value(lat) > GEO_LAT_MAX) {
-		resp_error(r, 400, "bad_coordinates", "位置 location 应为有效的经纬度 {lng, lat}");
-		return -1;
-	}
-	in->has_location = 1;
-	in->lng = json_number_value(lng);
-	in->lat = json_number_value(lat);
-	if (!in->grid_code) {
-		if (!locate_grid(r, in->lng, in->lat, grid, grid_size))
-			return -1;
-		in->grid_code = grid;
-	}
-	return 0;
+	return api_location_or_respond(r, loc, &in->has_location, &in->lng, &in->lat,
+	                               &in->grid_code, grid, grid_size);
 }
 
 /* The text fields of a multipart form as a JSON object, so a form goes through the same checks

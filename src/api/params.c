@@ -13,6 +13,9 @@
 #include "base/buf.h"
 #include "domain/dom.h"
 #include "domain/worker.h" /* worker_local_date */
+#include "app.h"
+#include "geo/geom.h"
+#include "geo/gridindex.h"
 
 void respond_dom_err(struct req *r, const struct dom_err *e)
 {
@@ -210,5 +213,57 @@ int id_write_or_respond(struct req *r, api_id_write_fn fn, int64_t *id)
 		return -1;
 	}
 	req_set_audited(r);
+	return 0;
+}
+
+/* The grid of a location, through the locate index: 1 with code, 0 after answering. */
+static int locate_grid(struct req *r, double lng, double lat, char *code, size_t n)
+{
+	struct gridindex *ix = gridindex_acquire(req_app(r)->grids);
+	struct gridindex_hit hit;
+	int rc;
+
+	if (!ix) {
+		resp_error(r, 503, "index_unavailable", "网格索引尚未就绪，请稍后重试");
+		return 0;
+	}
+	rc = gridindex_locate(ix, lng, lat, &hit);
+	if (rc == 1)
+		(void)snprintf(code, n, "%s", hit.code);
+	gridindex_unref(ix);
+	if (rc != 1) {
+		resp_error(r, 400, "outside_grids", "该位置不在任何网格内，请在地图上选择网格");
+		return 0;
+	}
+	return 1;
+}
+
+int api_location_or_respond(struct req *r, json_t *loc, int *has, double *lng, double *lat,
+                            const char **grid, char *buf, size_t n)
+{
+	static const char *const loc_allowed[] = { "lng", "lat", NULL };
+	json_t *jlng, *jlat;
+
+	*has = 0;
+	if (!loc || json_is_null(loc))
+		return 0;
+	if (json_is_object(loc) && body_keys_or_respond(r, loc, loc_allowed, "location.") < 0)
+		return -1;
+	jlng = json_object_get(loc, "lng");
+	jlat = json_object_get(loc, "lat");
+	if (!json_is_object(loc) || !json_is_number(jlng) || !json_is_number(jlat) ||
+	    json_number_value(jlng) < GEO_LNG_MIN || json_number_value(jlng) > GEO_LNG_MAX ||
+	    json_number_value(jlat) < GEO_LAT_MIN || json_number_value(jlat) > GEO_LAT_MAX) {
+		resp_error(r, 400, "bad_coordinates", "位置 location 应为有效的经纬度 {lng, lat}");
+		return -1;
+	}
+	*has = 1;
+	*lng = json_number_value(jlng);
+	*lat = json_number_value(jlat);
+	if (!*grid) {
+		if (!locate_grid(r, *lng, *lat, buf, n))
+			return -1;
+		*grid = buf;
+	}
 	return 0;
 }

@@ -60,6 +60,13 @@ int body_none_or_respond(struct req *r);
    after answering 400 bad_field "字段 <key> 必须是字符串" when it has another type. */
 int body_string_or_respond(struct req *r, json_t *obj, const char *key, const char **out);
 
+/* The optional "location" {lng, lat} (WGS84 degrees) of a body. When given and *grid is NULL,
+   the location is placed in its grid through the server's locate index: *grid points to buf
+   (n bytes) holding the code. *has is 1 when a location was given. 0, or -1 after answering
+   400 bad_coordinates / outside_grids, 503 index_unavailable. */
+int api_location_or_respond(struct req *r, json_t *loc, int *has, double *lng, double *lat,
+                            const char **grid, char *buf, size_t n);
+
 /* The same, but JSON null is refused like any other non-string (the region routes, where null
    has never meant "absent"). */
 int body_string_not_null_or_respond(struct req *r, json_t *obj, const char *key, const char **out);

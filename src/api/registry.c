@@ -86,12 +86,13 @@ static const char *query(struct req *r, const char *name)
 
 void api_houses_create(struct req *r)
 {
-	static const char *const allowed[] = { "grid", "address", "building", "unit_no", "room",
-		                               "type", "use",     "date",     NULL };
+	static const char *const allowed[] = { "grid", "address", "building", "unit_no",  "room",
+		                               "type", "use",     "date",     "location", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct house_input in = { 0 };
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
+	char grid[32];
 	int64_t id = 0;
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
@@ -102,7 +103,9 @@ void api_houses_create(struct req *r)
 	    body_string_or_respond(r, body, "room", &in.room) < 0 ||
 	    body_string_or_respond(r, body, "type", &in.type) < 0 ||
 	    body_string_or_respond(r, body, "use", &in.use) < 0 ||
-	    body_string_or_respond(r, body, "date", &in.date) < 0)
+	    body_string_or_respond(r, body, "date", &in.date) < 0 ||
+	    api_location_or_respond(r, json_object_get(body, "location"), &in.has_location, &in.lng,
+	                            &in.lat, &in.grid, grid, sizeof grid) < 0)
 		return;
 	api_ctx(r, &x);
 	if (house_create(&x, &in, &id, &e) < 0) {
@@ -199,12 +202,14 @@ void api_houses_residents(struct req *r)
 
 void api_units_create(struct req *r)
 {
-	static const char *const allowed[] = { "grid",    "name",         "credit_code",   "kind",
-		                               "address", "contact_name", "contact_phone", NULL };
+	static const char *const allowed[] = { "grid",          "name",     "credit_code",
+		                               "kind",          "address",  "contact_name",
+		                               "contact_phone", "location", NULL };
 	json_t *body = req_json_or_respond(r);
 	struct unit_input in = { 0 };
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
+	char grid[32];
 	int64_t id = 0;
 
 	if (!body || body_keys_or_respond(r, body, allowed, "") < 0 ||
@@ -214,7 +219,9 @@ void api_units_create(struct req *r)
 	    body_string_or_respond(r, body, "kind", &in.kind) < 0 ||
 	    body_string_or_respond(r, body, "address", &in.address) < 0 ||
 	    body_string_or_respond(r, body, "contact_name", &in.contact_name) < 0 ||
-	    body_string_or_respond(r, body, "contact_phone", &in.contact_phone) < 0)
+	    body_string_or_respond(r, body, "contact_phone", &in.contact_phone) < 0 ||
+	    api_location_or_respond(r, json_object_get(body, "location"), &in.has_location, &in.lng,
+	                            &in.lat, &in.grid, grid, sizeof grid) < 0)
 		return;
 	api_ctx(r, &x);
 	if (unit_create(&x, &in, &id, &e) < 0) {

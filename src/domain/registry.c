@@ -281,6 +281,33 @@ static const char *nz(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* Records where the new row id of table (houses, units) is. */
+static int place_locate(struct store_conn *c, const char *table, int64_t id, double lng, double lat,
+                        struct dom_err *e)
+{
+	struct store_stmt *st = store_prepare(
+	        c, strcmp(table, "houses") == 0 ? "UPDATE houses SET lng = ?, lat = ? WHERE id = ?"
+	                                        : "UPDATE units SET lng = ?, lat = ? WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return dom_err_store(e, STORE_ERR);
+	store_bind_double(st, 1, lng);
+	store_bind_double(st, 2, lat);
+	store_bind_int64(st, 3, id);
+	rc = dom_step_done(st);
+	return rc == 0 ? 0 : dom_err_store(e, rc);
+}
+
+/* {lng, lat} of the row's columns at, or null. */
+static json_t *place_location(struct store_stmt *st, int at)
+{
+	if (store_col_is_null(st, at))
+		return json_null();
+	return json_pack("{s:f,s:f}", "lng", store_col_double(st, at), "lat",
+	                 store_col_double(st, at + 1));
+}
+
 static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_write *w,
                        struct dom_err *e)
 {
@@ -295,6 +322,8 @@ static int house_apply(struct store_conn *c, const struct dom_ctx *x, struct dom
 	             nz(in->unit_no), nz(in->room), a->type, a->use, x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
+	if (in->has_location && place_locate(c, "houses", a->id, in->lng, in->lat, e) < 0)
+		return -1;
 	if (registry_house_use_add(c, x, a->id, a->use, a->date, e) < 0 ||
 	    registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
 		return -1;
@@ -366,7 +395,7 @@ int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct hou
 	"t.id, g.code, t.address, coalesce(t.building, ''), coalesce(t.unit_no, ''), "             \
 	"coalesce(t.room, ''), t.type, t.use, t.created_at, t.updated_at, "                        \
 	"(SELECT count(*) FROM people p WHERE p.house_id = t.id AND p.status = 'present'), "       \
-	"t.version"
+	"t.version, t.lng, t.lat"
 #define HOUSE_FROM "houses t JOIN grids g ON g.id = t.grid_id"
 
 static json_t *house_row(struct store_stmt *st, void *arg)
@@ -377,14 +406,15 @@ static json_t *house_row(struct store_stmt *st, void *arg)
 	clock_format_local(store_col_int64(st, 8), t1, sizeof t1);
 	clock_format_local(store_col_int64(st, 9), t2, sizeof t2);
 	return json_pack(
-	        "{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id",
+	        "{s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:s,s:s}", "id",
 	        (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "address",
 	        store_col_text(st, 2), "building", registry_opt(store_col_text(st, 3)), "unit_no",
 	        registry_opt(store_col_text(st, 4)), "room", registry_opt(store_col_text(st, 5)),
 	        "type", store_col_text(st, 6), "type_label", registry_label(store_col_text(st, 6)),
 	        "use", store_col_text(st, 7), "use_label", registry_label(store_col_text(st, 7)),
 	        "residents", (json_int_t)store_col_int64(st, 10), "version",
-	        (json_int_t)store_col_int64(st, 11), "created_at", t1, "updated_at", t2);
+	        (json_int_t)store_col_int64(st, 11), "location", place_location(st, 12),
+	        "created_at", t1, "updated_at", t2);
 }
 
 /* Reads one row of table (aliased t, scoped) as JSON through row; 404 message msg. */
@@ -600,7 +630,8 @@ static int unit_apply(struct store_conn *c, const struct dom_ctx *x, struct dom_
 	             nz(in->contact_name), nz(in->contact_phone), x->now, x->now) < 0)
 		return -1;
 	a->id = store_last_insert_id(c);
-	if (registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
+	if ((in->has_location && place_locate(c, "units", a->id, in->lng, in->lat, e) < 0) ||
+	    registry_stats_add(c, a->grid_id, &d, 1, e) < 0)
 		return -1;
 	dom_write_object(w, "unit:%" PRId64, a->id);
 	dom_write_detail(w, "登记单位 %s（%s）", in->name, unit_kind_label(a->kind));
@@ -667,7 +698,7 @@ int unit_insert(struct store_conn *c, const struct dom_ctx *x, const struct unit
 
 #define UNIT_COLS                                                                                  \
 	"t.id, g.code, t.name, t.credit_code, t.kind, t.address, coalesce(t.contact_name, ''), "   \
-	"coalesce(t.contact_phone, ''), t.created_at, t.updated_at, t.version"
+	"coalesce(t.contact_phone, ''), t.created_at, t.updated_at, t.version, t.lng, t.lat"
 #define UNIT_FROM "units t JOIN grids g ON g.id = t.grid_id"
 
 static json_t *unit_row(struct store_stmt *st, void *arg)
@@ -677,14 +708,15 @@ static json_t *unit_row(struct store_stmt *st, void *arg)
 	(void)arg;
 	clock_format_local(store_col_int64(st, 8), t1, sizeof t1);
 	clock_format_local(store_col_int64(st, 9), t2, sizeof t2);
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:s,s:s}", "id",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:o,s:s,s:s}", "id",
 	                 (json_int_t)store_col_int64(st, 0), "grid", store_col_text(st, 1), "name",
 	                 store_col_text(st, 2), "credit_code", store_col_text(st, 3), "kind",
 	                 store_col_text(st, 4), "kind_label",
 	                 unit_kind_label(store_col_text(st, 4)), "address", store_col_text(st, 5),
 	                 "contact_name", registry_opt(store_col_text(st, 6)), "contact_phone",
 	                 registry_opt(store_col_text(st, 7)), "version",
-	                 (json_int_t)store_col_int64(st, 10), "created_at", t1, "updated_at", t2);
+	                 (json_int_t)store_col_int64(st, 10), "location", place_location(st, 11),
+	                 "created_at", t1, "updated_at", t2);
 }
 
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)

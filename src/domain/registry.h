@@ -60,6 +60,8 @@ struct house_input {
 	const char *building, *unit_no, *room; /* optional */
 	const char *type, *use;                /* codes or labels; required */
 	const char *date; /* the date the use began (house_uses; default today, not later) */
+	int has_location; /* lng, lat given (WGS84; the API found grid from them when not chosen) */
+	double lng, lat;
 };
 /* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_type / bad_use / bad_date. */
 int house_create(const struct dom_ctx *x, const struct house_input *in, int64_t *id,
@@ -108,6 +110,8 @@ int house_update(const struct dom_ctx *x, int64_t id, const struct house_change 
 struct unit_input {
 	const char *grid, *name, *credit_code, *kind, *address; /* required */
 	const char *contact_name, *contact_phone;               /* optional */
+	int has_location;                                       /* as for houses */
+	double lng, lat;
 };
 /* 0 and *id, or -1 with e: 400 bad_field / bad_grid / bad_credit_code / bad_kind, 409 duplicate
    (the credit code is registered). */

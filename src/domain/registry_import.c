@@ -231,10 +231,13 @@ static int units_apply(struct store_conn *c, const struct dom_ctx *x, struct imp
 {
 	for (size_t i = 0; i < im->n; i++) {
 		const struct prow *p = &im->rows[i];
-		struct unit_input in = { val(im, p, U_GRID),    val(im, p, U_NAME),
-			                 val(im, p, U_CREDIT),  val(im, p, U_KIND),
-			                 val(im, p, U_ADDRESS), val(im, p, U_CONTACT),
-			                 val(im, p, U_PHONE) };
+		struct unit_input in = { .grid = val(im, p, U_GRID),
+			                 .name = val(im, p, U_NAME),
+			                 .credit_code = val(im, p, U_CREDIT),
+			                 .kind = val(im, p, U_KIND),
+			                 .address = val(im, p, U_ADDRESS),
+			                 .contact_name = val(im, p, U_CONTACT),
+			                 .contact_phone = val(im, p, U_PHONE) };
 		struct dom_err re = { 0 };
 		int64_t id;
 

@@ -18,6 +18,14 @@ function residentId(first17) {
   for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
   return first17 + '10X98765432'[sum % 11];
 }
+// A unified social credit code (GB 32100) from its first 17 characters.
+function uscc(first17) {
+  const cs = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += cs.indexOf(first17[i]) * w[i];
+  return first17 + cs[(31 - (sum % 31)) % 31];
+}
 let seq = 300;
 const idFor = (birth = '19800101') => residentId(`371502${birth}${seq++}`);
 
@@ -97,6 +105,46 @@ describe('registry', () => {
     r = await worker.get('/api/v1/houses?limit=1');
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.items.length, 1);
+  });
+
+  test('a house or a unit registered by its location is placed in its grid', async () => {
+    const g = await op.get(`/api/v1/grids/${workerGrid}`);
+    assert.equal(g.status, 200, g.text);
+    const ring = g.body.boundary.type === 'Polygon' ? g.body.boundary.coordinates[0] : g.body.boundary.coordinates[0][0];
+    const pts = ring.slice(0, -1);
+    const lng = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+    const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+    // The grid worker on the spot, with the phone's GPS and no grid chosen.
+    let r = await worker.post('/api/v1/houses', { address: '定位路 1 号', type: '住宅', use: '自住', location: { lng, lat } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.grid, workerGrid);
+    assert.ok(Math.abs(r.body.location.lng - lng) < 1e-9 && Math.abs(r.body.location.lat - lat) < 1e-9, r.text);
+    r = await op.post('/api/v1/units', { name: '定位超市', credit_code: uscc('91371502MA3CL0C01'), kind: '商户', address: '定位路 2 号', location: { lng, lat } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.grid, workerGrid);
+    assert.ok(Math.abs(r.body.location.lat - lat) < 1e-9, r.text);
+    // A grid chosen wins; the location is kept as given.
+    r = await op.post('/api/v1/houses', { grid: workerGrid, address: '定位路 3 号', type: '住宅', use: '自住', location: { lng: lng + 0.0000001, lat } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.grid, workerGrid);
+    // Registered without one: location null.
+    r = await op.post('/api/v1/houses', { grid: workerGrid, address: '定位路 4 号', type: '住宅', use: '自住' });
+    assert.equal(r.body.location, null);
+    // Outside every grid, malformed, or with unknown keys: 400, nothing registered.
+    r = await worker.post('/api/v1/houses', { address: '定位路 5 号', type: '住宅', use: '自住', location: { lng: 100, lat: 30 } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'outside_grids');
+    r = await worker.post('/api/v1/houses', { address: '定位路 5 号', type: '住宅', use: '自住', location: { lng: 'x', lat: 30 } });
+    assert.equal(r.body.error.code, 'bad_coordinates');
+    r = await worker.post('/api/v1/houses', { address: '定位路 5 号', type: '住宅', use: '自住', location: { lng, lat, alt: 3 } });
+    assert.equal(r.body.error.code, 'unknown_field');
+    // A location in a grid outside the worker's own: 404, as for a grid chosen there.
+    const other = await op.get(`/api/v1/grids/${WORKER_UNBOUND_GRID}`);
+    const oring = other.body.boundary.type === 'Polygon' ? other.body.boundary.coordinates[0] : other.body.boundary.coordinates[0][0];
+    const opts = oring.slice(0, -1);
+    r = await worker.post('/api/v1/houses', { address: '定位路 6 号', type: '住宅', use: '自住',
+      location: { lng: opts.reduce((s, p) => s + p[0], 0) / opts.length, lat: opts.reduce((s, p) => s + p[1], 0) / opts.length } });
+    assert.equal(r.status, 404, r.text);
   });
 
   test('ID numbers and phones are sealed at rest and found by exact lookup', async () => {
