@@ -22,6 +22,7 @@
 #include "domain/demo_matters.h"
 #include "domain/demo_city_people.h"
 #include "domain/demo_people.h"
+#include "domain/registry.h"
 #include "domain/matter.h"
 #include "domain/dom.h"
 #include "domain/sealed.h"
@@ -179,6 +180,12 @@ int cmd_check(int argc, char **argv)
 	}
 	if (findings >= 0) {
 		int a = check_matters(s, &report);
+		findings = a < 0 ? -1 : findings + a;
+	}
+	if (findings >= 0) {
+		struct store_conn *c = store_reader(s);
+		int a = c ? registry_check_counters(c, &report) : -1;
+
 		findings = a < 0 ? -1 : findings + a;
 	}
 	store_close(s);

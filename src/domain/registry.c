@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/codes.h"
 #include "domain/registry.h"
@@ -779,4 +780,55 @@ json_t *registry_grid_stats(const struct dom_ctx *x, const char *code, struct do
 	}
 	store_reset(st);
 	return o;
+}
+
+int registry_check_counters(struct store_conn *c, struct buf *report)
+{
+	/* One pass over each table grouped by grid (the indexes on grid_id serve them), joined to
+	   the counters; a grid with neither counters nor rows is not listed. */
+	static const char sql[] =
+	        "WITH p AS (SELECT grid_id, sum(status = 'present') AS residents, sum(status = "
+	        "'present' AND relation = 'head') AS households, sum(status = 'present' AND "
+	        "reg_type = 'floating') AS floating, sum(status = 'present' AND reg_type = "
+	        "'foreign') AS foreigners, sum(status = 'present' AND care_count > 0) AS care, "
+	        "sum(status = 'present' AND key_count > 0) AS key_people FROM people GROUP BY "
+	        "grid_id), h AS (SELECT grid_id, count(*) AS houses FROM houses GROUP BY grid_id), "
+	        "u AS (SELECT grid_id, count(*) AS units FROM units GROUP BY grid_id), ids AS "
+	        "(SELECT grid_id FROM p UNION SELECT grid_id FROM h UNION SELECT grid_id FROM u "
+	        "UNION SELECT grid_id FROM grid_registry_stats) SELECT g.code, "
+	        "coalesce(s.residents, 0), coalesce(p.residents, 0), coalesce(s.households, 0), "
+	        "coalesce(p.households, 0), coalesce(s.floating, 0), coalesce(p.floating, 0), "
+	        "coalesce(s.foreigners, 0), coalesce(p.foreigners, 0), coalesce(s.care, 0), "
+	        "coalesce(p.care, 0), coalesce(s.key_people, 0), coalesce(p.key_people, 0), "
+	        "coalesce(s.houses, 0), coalesce(h.houses, 0), coalesce(s.units, 0), "
+	        "coalesce(u.units, 0) FROM ids JOIN grids g ON g.id = ids.grid_id LEFT JOIN "
+	        "grid_registry_stats s ON s.grid_id = ids.grid_id LEFT JOIN p ON p.grid_id = "
+	        "ids.grid_id LEFT JOIN h ON h.grid_id = ids.grid_id LEFT JOIN u ON u.grid_id = "
+	        "ids.grid_id ORDER BY g.code";
+	static const char *const names[] = { "residents", "households", "floating", "foreigners",
+		                             "care",      "key_people", "houses",   "units" };
+	struct store_stmt *st = store_prepare(c, sql);
+	int findings = 0, rc;
+
+	if (!st)
+		return -1;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int differs = 0;
+
+		for (int k = 0; k < 8; k++)
+			differs |= store_col_int64(st, 1 + 2 * k) != store_col_int64(st, 2 + 2 * k);
+		if (!differs)
+			continue;
+		findings++;
+		buf_printf(report, "registry: grid %s counters differ from a count:",
+		           store_col_text(st, 0));
+		for (int k = 0; k < 8; k++)
+			if (store_col_int64(st, 1 + 2 * k) != store_col_int64(st, 2 + 2 * k))
+				buf_printf(report, " %s %lld (counted %lld)", names[k],
+				           (long long)store_col_int64(st, 1 + 2 * k),
+				           (long long)store_col_int64(st, 2 + 2 * k));
+		buf_puts(report, "\n");
+	}
+	store_reset(st);
+	return rc == STORE_DONE ? findings : -1;
 }

@@ -264,6 +264,11 @@ json_t *registry_grid_stats(const struct dom_ctx *x, const char *code, struct do
 struct registry_counts {
 	int64_t residents, households, floating, foreigners, care, key_people, houses, units;
 };
+/* For `wangge check`: compares every grid's registry counters with a count of its people, houses
+   and units (present residents, households by their heads, floating, foreigners, care, key
+   people), appending one line per grid that differs to report. Findings, or -1. */
+struct buf;
+int registry_check_counters(struct store_conn *c, struct buf *report);
 /* Adds sign * d to the counters of grid_id, inside a write. 0 or -1 with e. */
 int registry_stats_add(struct store_conn *c, int64_t grid_id, const struct registry_counts *d,
                        int sign, struct dom_err *e);

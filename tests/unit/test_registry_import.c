@@ -350,6 +350,16 @@ static void test_big_batch(void **state)
 	}
 	/* Every sealed value opens for its row and every blind index matches. */
 	assert_int_equal(sealed_check(c, v, &report), 0);
+	/* `wangge check`'s recount agrees; a counter changed behind the writes' back is found. */
+	assert_int_equal(registry_check_counters(c, &report), 0);
+	assert_int_equal(idfx_exec(&f->id, "UPDATE grid_registry_stats SET floating = floating + 1 "
+	                                   "WHERE grid_id = 2"),
+	                 0);
+	assert_int_equal(registry_check_counters(c, &report), 1);
+	assert_non_null(strstr(report.data, "grid " G2 " counters differ from a count: floating"));
+	assert_int_equal(idfx_exec(&f->id, "UPDATE grid_registry_stats SET floating = floating - 1 "
+	                                   "WHERE grid_id = 2"),
+	                 0);
 	/* The names are indexed: one statement per batch, not a trigger. */
 	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people_names WHERE people_names "
 	                                    "MATCH '居民'"),
