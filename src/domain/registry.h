@@ -73,6 +73,15 @@ json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 /* Keyset page of the houses in scope, optionally of one grid (code). */
 json_t *house_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                    struct dom_err *e);
+/* Calls fn with each item of an export (fn does not keep the object), stopping at fn's
+   non-zero answer. */
+typedef int (*registry_each_fn)(const json_t *item, void *arg);
+/* Calls fn with each house in scope (of grid, when given) as house_list answers it, with
+   use_since (the date its current use began), in the list's order. 0, or -1 with e: 400
+   bad_param (malformed grid), 413 too_many_rows when more than max houses match (before fn has
+   seen them all: the caller discards what it made). */
+int house_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+               void *arg, struct dom_err *e);
 /*
  * The residents of house id on date (NULL: today), computed from the dated residence records:
  * people whose last residence record (moved in, born, moved out, died) on or before date moved
@@ -133,6 +142,9 @@ int unit_update(const struct dom_ctx *x, int64_t id, const struct unit_change *i
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 json_t *unit_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                   struct dom_err *e);
+/* The same for units, as unit_list answers them (house_each). */
+int unit_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+              void *arg, struct dom_err *e);
 
 /* ---- people ---- */
 
