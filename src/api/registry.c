@@ -520,8 +520,11 @@ void api_people_export_xlsx(struct req *r)
 
 /* ---- the .xlsx exports of houses and units ---- */
 
+typedef int (*place_export_fn)(const struct dom_ctx *x, const char *grid, int64_t max, char **data,
+                               size_t *len, struct dom_err *e);
+
 /* ?grid= (optional); the cap is lowered by WANGGE_REGISTRY_EXPORT_MAX_ROWS (tests). */
-void api_houses_export_xlsx(struct req *r)
+static void place_export_xlsx(struct req *r, place_export_fn export, int64_t cap, const char *name)
 {
 	struct dom_err e = { 0 };
 	struct dom_ctx x;
@@ -529,32 +532,22 @@ void api_houses_export_xlsx(struct req *r)
 	size_t len;
 
 	api_ctx(r, &x);
-	if (house_export_xlsx(
-	            &x, query(r, "grid"),
-	            export_max_rows("WANGGE_REGISTRY_EXPORT_MAX_ROWS", HOUSE_EXPORT_MAX_ROWS),
-	            &data, &len, &e) < 0) {
+	if (export(&x, query(r, "grid"), export_max_rows("WANGGE_REGISTRY_EXPORT_MAX_ROWS", cap),
+	           &data, &len, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
-	api_respond_xlsx(r, x.now, "houses", data, len);
+	api_respond_xlsx(r, x.now, name, data, len);
+}
+
+void api_houses_export_xlsx(struct req *r)
+{
+	place_export_xlsx(r, house_export_xlsx, HOUSE_EXPORT_MAX_ROWS, "houses");
 }
 
 void api_units_export_xlsx(struct req *r)
 {
-	struct dom_err e = { 0 };
-	struct dom_ctx x;
-	char *data;
-	size_t len;
-
-	api_ctx(r, &x);
-	if (unit_export_xlsx(
-	            &x, query(r, "grid"),
-	            export_max_rows("WANGGE_REGISTRY_EXPORT_MAX_ROWS", UNIT_EXPORT_MAX_ROWS), &data,
-	            &len, &e) < 0) {
-		respond_dom_err(r, &e);
-		return;
-	}
-	api_respond_xlsx(r, x.now, "units", data, len);
+	place_export_xlsx(r, unit_export_xlsx, UNIT_EXPORT_MAX_ROWS, "units");
 }
 
 /* ---- statistics ---- */

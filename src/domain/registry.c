@@ -512,20 +512,13 @@ static json_t *list_places(const struct dom_ctx *x, const char *cols, const char
 	return dom_page_collect(st, pg, row, NULL, e);
 }
 
-/* Calls fn with each row of table t (as row makes it) in the list's order; 413 too_many_rows
-   when there are more than max (the message counts them in what and measure: 房屋, 处). 0, or
-   -1 with e. */
-static int each_place(const struct dom_ctx *x, const char *cols, const char *from,
-                      const char *table, const char *grid, int64_t max, dom_row_fn row,
-                      const char *what, const char *measure, registry_each_fn fn, void *arg,
-                      struct dom_err *e)
+int registry_walk(struct store_stmt *st, int64_t max, dom_row_fn row, void *row_arg,
+                  const char *what, const char *measure, registry_each_fn fn, void *arg,
+                  struct dom_err *e)
 {
-	struct store_stmt *st = places_stmt(x, cols, from, table, grid, 0, max + 1, e);
 	int r = STORE_ERR, result = 0;
 	int64_t n = 0;
 
-	if (!st)
-		return -1;
 	while ((r = store_step(st)) == STORE_ROW) {
 		json_t *o;
 
@@ -537,7 +530,7 @@ static int each_place(const struct dom_ctx *x, const char *cols, const char *fro
 			                     what, max, measure);
 			break;
 		}
-		if (!(o = row(st, NULL))) {
+		if (!(o = row(st, row_arg))) {
 			result = dom_err_set(e, 500, "internal", "内部错误");
 			break;
 		}
@@ -551,6 +544,18 @@ static int each_place(const struct dom_ctx *x, const char *cols, const char *fro
 	if (!result && r != STORE_DONE)
 		return dom_err_read(e);
 	return result ? -1 : 0;
+}
+
+/* Calls fn with each row of table t (as row makes it) in the list's order, at most max
+   (registry_walk). */
+static int each_place(const struct dom_ctx *x, const char *cols, const char *from,
+                      const char *table, const char *grid, int64_t max, dom_row_fn row,
+                      const char *what, const char *measure, registry_each_fn fn, void *arg,
+                      struct dom_err *e)
+{
+	struct store_stmt *st = places_stmt(x, cols, from, table, grid, 0, max + 1, e);
+
+	return st ? registry_walk(st, max, row, NULL, what, measure, fn, arg, e) : -1;
 }
 
 json_t *house_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,

@@ -275,6 +275,13 @@ struct registry_counts {
 /* Adds sign * d to the counters of grid_id, inside a write. 0 or -1 with e. */
 int registry_stats_add(struct store_conn *c, int64_t grid_id, const struct registry_counts *d,
                        int sign, struct dom_err *e);
+/* Walks st (a list's statement, limited to max + 1 rows) calling fn with each row as row(st,
+   row_arg) makes it (fn does not keep it), stopping at fn's non-zero answer; resets st. 0, or -1
+   with e: 413 too_many_rows past max rows ("符合条件的<what>超过 max <measure>，请缩小范围"),
+   500, or a read error. The exports' walk (house_each, unit_each, person_each). */
+int registry_walk(struct store_stmt *st, int64_t max, dom_row_fn row, void *row_arg,
+                  const char *what, const char *measure, registry_each_fn fn, void *arg,
+                  struct dom_err *e);
 /* The active grid code inside the caller's scope (grid workers: their grids): *grid_id and its
    path (ACCESS_PATH_MAX). 0, or -1 with e: 404 not_found (missing or outside the scope), 400
    bad_grid (malformed or retired). */
