@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "domain/person_export.h"
+#include "domain/registry_export.h"
 #include "domain/person_history.h"
 #include "domain/registry.h"
 #include "domain/registry_quality.h"
@@ -484,19 +485,17 @@ void api_people_list(struct req *r)
 	resp_json(r, 200, out);
 }
 
-/* The cap of one export: WANGGE_PEOPLE_EXPORT_MAX_ROWS (1..PERSON_EXPORT_MAX_ROWS; tests lower
-   it), else PERSON_EXPORT_MAX_ROWS. */
-static int64_t export_max_rows(void)
+/* The cap of one export: the environment variable env (1..cap; tests lower it), else cap. */
+static int64_t export_max_rows(const char *env, int64_t cap)
 {
-	const char *v = getenv("WANGGE_PEOPLE_EXPORT_MAX_ROWS");
+	const char *v = getenv(env);
 	char *end = NULL;
 	long long n;
 
 	if (!v || !*v)
-		return PERSON_EXPORT_MAX_ROWS;
+		return cap;
 	n = strtoll(v, &end, 10);
-	return end && !*end && n >= 1 && n <= PERSON_EXPORT_MAX_ROWS ? (int64_t)n
-	                                                             : PERSON_EXPORT_MAX_ROWS;
+	return end && !*end && n >= 1 && n <= cap ? (int64_t)n : cap;
 }
 
 void api_people_export_xlsx(struct req *r)
@@ -511,7 +510,10 @@ void api_people_export_xlsx(struct req *r)
 		return;
 	api_ctx(r, &x);
 	f.with_key = person_key_access(&x, query(r, "reason"));
-	if (person_export_xlsx(&x, &f, export_max_rows(), &data, &len, &e) < 0) {
+	if (person_export_xlsx(
+	            &x, &f,
+	            export_max_rows("WANGGE_PEOPLE_EXPORT_MAX_ROWS", PERSON_EXPORT_MAX_ROWS), &data,
+	            &len, &e) < 0) {
 		respond_dom_err(r, &e);
 		return;
 	}
@@ -521,6 +523,38 @@ void api_people_export_xlsx(struct req *r)
 		return;
 	}
 	api_respond_xlsx(r, x.now, "people", data, len);
+}
+
+/* ---- the .xlsx exports of houses and units ---- */
+
+typedef int (*place_export_fn)(const struct dom_ctx *x, const char *grid, int64_t max, char **data,
+                               size_t *len, struct dom_err *e);
+
+/* ?grid= (optional); the cap is lowered by WANGGE_REGISTRY_EXPORT_MAX_ROWS (tests). */
+static void place_export_xlsx(struct req *r, place_export_fn export, int64_t cap, const char *name)
+{
+	struct dom_err e = { 0 };
+	struct dom_ctx x;
+	char *data;
+	size_t len;
+
+	api_ctx(r, &x);
+	if (export(&x, query(r, "grid"), export_max_rows("WANGGE_REGISTRY_EXPORT_MAX_ROWS", cap),
+	           &data, &len, &e) < 0) {
+		respond_dom_err(r, &e);
+		return;
+	}
+	api_respond_xlsx(r, x.now, name, data, len);
+}
+
+void api_houses_export_xlsx(struct req *r)
+{
+	place_export_xlsx(r, house_export_xlsx, HOUSE_EXPORT_MAX_ROWS, "houses");
+}
+
+void api_units_export_xlsx(struct req *r)
+{
+	place_export_xlsx(r, unit_export_xlsx, UNIT_EXPORT_MAX_ROWS, "units");
 }
 
 /* ---- statistics ---- */

@@ -30,6 +30,7 @@ const struct permission_def permission_catalog[] = {
 	{ "person.write", "登记和变更实有人口", PERM_BUSINESS, 0 },
 	{ "person.key_read", "查看和维护重点人员信息（须说明理由）", PERM_BUSINESS, 0 },
 	{ "person.export", "导出实有人口（脱敏）", PERM_BUSINESS, 0 },
+	{ "registry.export", "导出房屋和单位", PERM_BUSINESS, 0 },
 	/* Business: duty records of grid workers (Art. 13). */
 	{ "duty.read", "查看网格员履职记录", PERM_BUSINESS, 0 },
 	{ "duty.write", "登记履职记录", PERM_BUSINESS, 0 },
@@ -115,16 +116,32 @@ static const char *const p_center_operator[] = {
 	"person.read",
 	"person.write",
 	"person.export",
+	"registry.export", /* houses and units as .xlsx */
 	NULL,
 };
 static const char *const p_center_leader[] = {
-	"region.read",      "grid.read",        "grid.check",
-	"org.read",         "user.read",        "worker.read",
-	"worker.export",    "sensitive.unmask", "duty.read",
-	"calendar.write",   "matter_item.read", "matter_item.approve",
-	"matter.read",      "matter.stats",     "matter.act",
-	"matter.supervise", "registry.read",    "person.read",
-	"person.key_read",  "person.export",    NULL,
+	"region.read",
+	"grid.read",
+	"grid.check",
+	"org.read",
+	"user.read",
+	"worker.read",
+	"worker.export",
+	"sensitive.unmask",
+	"duty.read",
+	"calendar.write",
+	"matter_item.read",
+	"matter_item.approve",
+	"matter.read",
+	"matter.stats",
+	"matter.act",
+	"matter.supervise",
+	"registry.read",
+	"person.read",
+	"person.key_read",
+	"person.export",
+	"registry.export", /* houses and units */
+	NULL,
 };
 static const char *const p_dept_handler[] = {
 	"region.read",         "grid.read",     "org.read",      "matter_item.read",

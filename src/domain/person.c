@@ -934,34 +934,8 @@ int person_each(const struct dom_ctx *x, const struct person_filter *f, int64_t 
 	struct store_conn *c = dom_reader(x, e);
 	struct row_ctx rc = { c, 0, 0 };
 	struct store_stmt *st;
-	int64_t n = 0;
-	int r = STORE_ERR, result = 0;
 
 	if (!c || !(st = people_stmt(c, x, f, 0, max + 1, e)))
 		return -1;
-	while ((r = store_step(st)) == STORE_ROW) {
-		json_t *o;
-
-		/* The extra row only says the cap is exceeded. */
-		if (n == max) {
-			result = dom_err_set(e, 413, "too_many_rows",
-			                     "符合条件的人员超过 %" PRId64
-			                     " 人，请缩小范围（如按网格导出）",
-			                     max);
-			break;
-		}
-		if (!(o = person_row(st, &rc))) {
-			result = dom_err_set(e, 500, "internal", "内部错误");
-			break;
-		}
-		result = fn(o, arg);
-		json_decref(o);
-		if (result)
-			break;
-		n++;
-	}
-	store_reset(st);
-	if (!result && r != STORE_DONE)
-		return dom_err_read(e);
-	return result ? -1 : 0;
+	return registry_walk(st, max, person_row, &rc, "人员", "人", fn, arg, e);
 }

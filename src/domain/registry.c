@@ -492,19 +492,20 @@ json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e)
 	return o;
 }
 
-/* A keyset page of table t (houses or units) in (path, id) order, optionally of one grid. */
-static json_t *list_places(const struct dom_ctx *x, const char *cols, const char *from,
-                           const char *table, const char *grid, const struct dom_page *pg,
-                           dom_row_fn row, struct dom_err *e)
+/* The statement of table t (houses or units) in (path, id) order after row id after (0: from
+   the start), optionally of one grid, at most limit rows. NULL with e. */
+static struct store_stmt *places_stmt(const struct dom_ctx *x, const char *cols, const char *from,
+                                      const char *table, const char *grid, int64_t after,
+                                      int64_t limit, struct dom_err *e)
 {
 	char scope[DOM_SCOPE_SQL_MAX], sql[1536];
 	struct store_conn *c = dom_reader(x, e);
 	struct store_stmt *st;
-	int64_t after;
 	int k = 1;
 
-	if (!c || dom_page_after_id(pg, &after, e) < 0)
+	if (!c)
 		return NULL;
+	/* A grid outside the scope (or missing) selects nothing: the answer is empty. */
 	if (grid && strlen(grid) != 15) {
 		dom_err_set(e, 400, "bad_param", "参数 grid 应为 15 位网格编码");
 		return NULL;
@@ -524,14 +525,98 @@ static json_t *list_places(const struct dom_ctx *x, const char *cols, const char
 	k = dom_scope_bind(x->caller, "t.grid_id", st, k);
 	if (grid)
 		store_bind_text(st, k++, grid, -1);
-	store_bind_int64(st, k, pg->limit + 1);
+	store_bind_int64(st, k, limit);
+	return st;
+}
+
+/* A keyset page of table t (houses or units) in (path, id) order, optionally of one grid. */
+static json_t *list_places(const struct dom_ctx *x, const char *cols, const char *from,
+                           const char *table, const char *grid, const struct dom_page *pg,
+                           dom_row_fn row, struct dom_err *e)
+{
+	struct store_stmt *st;
+	int64_t after;
+
+	if (dom_page_after_id(pg, &after, e) < 0 ||
+	    !(st = places_stmt(x, cols, from, table, grid, after, pg->limit + 1, e)))
+		return NULL;
 	return dom_page_collect(st, pg, row, NULL, e);
+}
+
+int registry_walk(struct store_stmt *st, int64_t max, dom_row_fn row, void *row_arg,
+                  const char *what, const char *measure, registry_each_fn fn, void *arg,
+                  struct dom_err *e)
+{
+	int r = STORE_ERR, result = 0;
+	int64_t n = 0;
+
+	while ((r = store_step(st)) == STORE_ROW) {
+		json_t *o;
+
+		/* The extra row only says the cap is exceeded. */
+		if (n == max) {
+			result = dom_err_set(e, 413, "too_many_rows",
+			                     "符合条件的%s超过 %" PRId64
+			                     " %s，请缩小范围（如按网格导出）",
+			                     what, max, measure);
+			break;
+		}
+		if (!(o = row(st, row_arg))) {
+			result = dom_err_set(e, 500, "internal", "内部错误");
+			break;
+		}
+		result = fn(o, arg);
+		json_decref(o);
+		if (result)
+			break;
+		n++;
+	}
+	store_reset(st);
+	if (!result && r != STORE_DONE)
+		return dom_err_read(e);
+	return result ? -1 : 0;
+}
+
+/* Calls fn with each row of table t (as row makes it) in the list's order, at most max
+   (registry_walk). */
+static int each_place(const struct dom_ctx *x, const char *cols, const char *from,
+                      const char *table, const char *grid, int64_t max, dom_row_fn row,
+                      const char *what, const char *measure, registry_each_fn fn, void *arg,
+                      struct dom_err *e)
+{
+	struct store_stmt *st = places_stmt(x, cols, from, table, grid, 0, max + 1, e);
+
+	return st ? registry_walk(st, max, row, NULL, what, measure, fn, arg, e) : -1;
 }
 
 json_t *house_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                    struct dom_err *e)
 {
 	return list_places(x, HOUSE_COLS, HOUSE_FROM, "houses", grid, pg, house_row, e);
+}
+
+/* A house of an export: as the list answers it, with the date its current use began (the last
+   of its dated uses: the index house_uses_house serves it). */
+#define HOUSE_EACH_COLS                                                                            \
+	HOUSE_COLS ", (SELECT u.since FROM house_uses u WHERE u.house_id = t.id ORDER BY "         \
+	           "u.since DESC, u.id DESC LIMIT 1)"
+
+static json_t *house_each_row(struct store_stmt *st, void *arg)
+{
+	json_t *o = house_row(st, arg);
+
+	if (o && json_object_set_new(o, "use_since", registry_opt(store_col_text(st, 12))) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+int house_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+               void *arg, struct dom_err *e)
+{
+	return each_place(x, HOUSE_EACH_COLS, HOUSE_FROM, "houses", grid, max, house_each_row,
+	                  "房屋", "处", fn, arg, e);
 }
 
 json_t *house_residents(const struct dom_ctx *x, int64_t id, const char *date, int with_key,
@@ -729,6 +814,13 @@ json_t *unit_list(const struct dom_ctx *x, const char *grid, const struct dom_pa
                   struct dom_err *e)
 {
 	return list_places(x, UNIT_COLS, UNIT_FROM, "units", grid, pg, unit_row, e);
+}
+
+int unit_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+              void *arg, struct dom_err *e)
+{
+	return each_place(x, UNIT_COLS, UNIT_FROM, "units", grid, max, unit_row, "单位", "个", fn,
+	                  arg, e);
 }
 
 /* ---- statistics ---- */

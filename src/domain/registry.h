@@ -75,6 +75,15 @@ json_t *house_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 /* Keyset page of the houses in scope, optionally of one grid (code). */
 json_t *house_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                    struct dom_err *e);
+/* Calls fn with each item of an export (fn does not keep the object), stopping at fn's
+   non-zero answer. */
+typedef int (*registry_each_fn)(const json_t *item, void *arg);
+/* Calls fn with each house in scope (of grid, when given) as house_list answers it, with
+   use_since (the date its current use began), in the list's order. 0, or -1 with e: 400
+   bad_param (malformed grid), 413 too_many_rows when more than max houses match (before fn has
+   seen them all: the caller discards what it made). */
+int house_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+               void *arg, struct dom_err *e);
 /*
  * The residents of house id on date (NULL: today), computed from the dated residence records:
  * people whose last residence record (moved in, born, moved out, died) on or before date moved
@@ -137,6 +146,9 @@ int unit_update(const struct dom_ctx *x, int64_t id, const struct unit_change *i
 json_t *unit_get(const struct dom_ctx *x, int64_t id, struct dom_err *e);
 json_t *unit_list(const struct dom_ctx *x, const char *grid, const struct dom_page *pg,
                   struct dom_err *e);
+/* The same for units, as unit_list answers them (house_each). */
+int unit_each(const struct dom_ctx *x, const char *grid, int64_t max, registry_each_fn fn,
+              void *arg, struct dom_err *e);
 
 /* ---- people ---- */
 
@@ -272,6 +284,13 @@ int registry_check_counters(struct store_conn *c, struct buf *report);
 /* Adds sign * d to the counters of grid_id, inside a write. 0 or -1 with e. */
 int registry_stats_add(struct store_conn *c, int64_t grid_id, const struct registry_counts *d,
                        int sign, struct dom_err *e);
+/* Walks st (a list's statement, limited to max + 1 rows) calling fn with each row as row(st,
+   row_arg) makes it (fn does not keep it), stopping at fn's non-zero answer; resets st. 0, or -1
+   with e: 413 too_many_rows past max rows ("符合条件的<what>超过 max <measure>，请缩小范围"),
+   500, or a read error. The exports' walk (house_each, unit_each, person_each). */
+int registry_walk(struct store_stmt *st, int64_t max, dom_row_fn row, void *row_arg,
+                  const char *what, const char *measure, registry_each_fn fn, void *arg,
+                  struct dom_err *e);
 /* The active grid code inside the caller's scope (grid workers: their grids): *grid_id and its
    path (ACCESS_PATH_MAX). 0, or -1 with e: 404 not_found (missing or outside the scope), 400
    bad_grid (malformed or retired). */
