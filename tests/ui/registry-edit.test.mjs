@@ -171,6 +171,7 @@ describe('editing houses and units, a person\'s history', () => {
     assert.match(uses[0], /^出租\s+自 2026-06-01\s*当前$/);
     assert.match(uses[1], /^自住\s+自 2025-03-01$/);
     assert.match(await page.locator(`.house-item[data-id="${id}"]`).textContent(), /出租/);
+    await p.screenshot('registry-house-card-phone');
 
     // A change dated before the current use began: the server's message under the date.
     await card.locator('[data-action=change-use]').click();
