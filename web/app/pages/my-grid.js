@@ -4,9 +4,15 @@
 // (from the dated residence records), a person's card (masked ID and phone), registering a house
 // and a person, and recording a move out (PATCH house: null) or a move in (PATCH house: id). The
 // server judges every field; its Chinese message is shown in the form as it is.
+// A house's card shows its current use with the day it began and its 用途记录 (GET /houses/{id}:
+// use_since, use_history). 编辑 changes the address, building, unit, room and type; 变更用途 sends
+// only a new use and the day it began (a dated fact, kept by the server). Both send the version
+// the card was read at: when someone changed the house meanwhile the server answers 409
+// version_conflict, shown with 重新加载, which reads the house again and keeps what the user
+// changed in the form, to be saved over the new version.
 import { onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
-import { Plus, Refresh } from '@element-plus/icons-vue';
+import { Edit, Plus, Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
@@ -46,6 +52,23 @@ function trimmed(obj) {
 function formError(target, e) {
   if ([400, 404, 409].includes(e.status)) target.error = e.message; else reportError(e);
 }
+// Today in China (the server's calendar), as YYYY-MM-DD; a date picker refuses later days.
+export const todayLocal = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+const afterToday = (d) => {
+  const z = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  return z > todayLocal();
+};
+// The field of the house forms an error of PATCH /houses is about ('' : above the form).
+function houseField(e) {
+  if (e.code === 'bad_type') return 'type';
+  if (e.code === 'bad_use') return 'use';
+  if (e.code === 'bad_date') return 'date';
+  if (e.code === 'bad_field' && /地址|address/.test(e.message)) return 'address';
+  if (e.code === 'bad_field' && /楼栋|单元|房号/.test(e.message)) return 'building';
+  return '';
+}
+// The text of a form field as the server holds it (null and '' alike).
+const plain = (v) => (v === null || v === undefined ? '' : String(v).trim());
 
 export default {
   name: 'MyGridPage',
@@ -98,9 +121,92 @@ export default {
       catch (e) { reportError(e); }
       finally { houseCard.loading = false; }
     }
+    // The house as GET /houses/{id} answers it (with use_since, use_history, version), into the
+    // card and the list.
+    function showHouse(h) {
+      if (houseCard.house && houseCard.house.id === h.id) houseCard.house = h;
+      const i = houses.value.findIndex((x) => x.id === h.id);
+      if (i >= 0) houses.value.splice(i, 1, h);
+    }
+    async function loadHouse(id) {
+      const h = await api.get(`/api/v1/houses/${id}`);
+      showHouse(h);
+      return h;
+    }
     function openHouseCard(h) {
       Object.assign(houseCard, { open: true, house: h, residents: [] });
+      loadHouse(h.id).catch(reportError);
       loadResidents();
+    }
+
+    // ---- edit a house; change its use (both: the version read, 409 → 重新加载) ----
+    const EDIT_FIELDS = ['address', 'building', 'unit_no', 'room', 'type'];
+    const editBlank = () => ({ open: false, kind: 'edit', address: '', building: '', unit_no: '', room: '', type: '', orig: {}, version: 0,
+      errors: {}, error: '', info: '', conflict: false, busy: false, reloading: false });
+    const editDlg = reactive(editBlank());
+    const useDlg = reactive({ ...editBlank(), kind: 'use', use: '', date: '' });
+    function openHouseEdit() {
+      const h = houseCard.house;
+      const orig = Object.fromEntries(EDIT_FIELDS.map((k) => [k, plain(h[k])]));
+      Object.assign(editDlg, editBlank(), orig, { open: true, orig, version: h.version });
+    }
+    function openUseChange() {
+      const h = houseCard.house;
+      Object.assign(useDlg, editBlank(), { kind: 'use', open: true, use: h.use, date: todayLocal(), orig: { use: h.use }, version: h.version });
+    }
+    // A refused save: a stale version offers 重新加载; the rest goes under its field or above the form.
+    function editError(dlg, e) {
+      if (e.status === 409 && e.code === 'version_conflict') {
+        dlg.error = e.message;
+        dlg.conflict = true;
+      } else if ([400, 403, 404, 409].includes(e.status)) {
+        const f = houseField(e);
+        if (f && (dlg.kind === 'use' ? ['use', 'date'] : EDIT_FIELDS).includes(f)) dlg.errors = { [f]: e.message };
+        else dlg.error = e.message;
+      } else reportError(e);
+    }
+    // 重新加载: the house as it is now; what the user changed in the form stays, the rest follows
+    // the house, and the next save is made over the new version.
+    async function reloadEdit(dlg) {
+      dlg.reloading = true;
+      try {
+        const h = await loadHouse(houseCard.house.id);
+        const fields = dlg.kind === 'use' ? [] : EDIT_FIELDS;
+        for (const k of fields) if (plain(dlg[k]) === dlg.orig[k]) dlg[k] = plain(h[k]);
+        dlg.orig = dlg.kind === 'use' ? { use: h.use } : Object.fromEntries(EDIT_FIELDS.map((k) => [k, plain(h[k])]));
+        Object.assign(dlg, { version: h.version, error: '', errors: {}, conflict: false, info: '已加载最新信息，请核对后再次保存' });
+      } catch (e) { reportError(e); }
+      finally { dlg.reloading = false; }
+    }
+    async function patchHouse(dlg, body, done) {
+      dlg.error = '';
+      dlg.info = '';
+      dlg.errors = {};
+      dlg.busy = true;
+      try {
+        const h = await api.patch(`/api/v1/houses/${houseCard.house.id}`, { version: dlg.version, ...body });
+        showHouse(h);
+        dlg.open = false;
+        ElMessage.success(done);
+      } catch (e) { editError(dlg, e); }
+      finally { dlg.busy = false; }
+    }
+    function saveHouseEdit() {
+      if (!editDlg.address.trim()) { editDlg.errors = { address: '请填写地址' }; return; }
+      // Only what changed: the server records which fields were changed.
+      const body = {};
+      for (const k of EDIT_FIELDS) {
+        const v = plain(editDlg[k]);
+        if (v !== editDlg.orig[k]) body[k] = v === '' ? null : v;
+      }
+      if (!Object.keys(body).length) { editDlg.open = false; ElMessage.info('没有修改'); return; }
+      patchHouse(editDlg, body, '已保存房屋信息');
+    }
+    function saveUseChange() {
+      useDlg.errors = {};
+      if (useDlg.use === useDlg.orig.use) { useDlg.errors = { use: '请选择与当前不同的用途' }; return; }
+      if (!useDlg.date) { useDlg.errors = { date: '请选择起始日期' }; return; }
+      patchHouse(useDlg, { use: useDlg.use, date: useDlg.date }, '已变更用途');
     }
 
     // ---- a person ----
@@ -116,13 +222,13 @@ export default {
     async function refreshAfterChange() {
       await reload();
       if (houseCard.open && houseCard.house) {
-        houseCard.house = houses.value.find((h) => h.id === houseCard.house.id) || houseCard.house;
+        await loadHouse(houseCard.house.id).catch(reportError);
         await loadResidents();
       }
     }
 
     // ---- register a house ----
-    const houseBlank = () => ({ open: false, address: '', building: '', unit_no: '', room: '', type: 'dwelling', use: 'self', error: '', busy: false });
+    const houseBlank = () => ({ open: false, address: '', building: '', unit_no: '', room: '', type: 'dwelling', use: 'self', date: '', error: '', busy: false });
     const houseDlg = reactive(houseBlank());
     const openHouse = () => Object.assign(houseDlg, houseBlank(), { open: true });
     async function saveHouse() {
@@ -131,7 +237,8 @@ export default {
       houseDlg.busy = true;
       try {
         const h = await api.post('/api/v1/houses', trimmed({ grid: grid.value, address: houseDlg.address,
-          building: houseDlg.building, unit_no: houseDlg.unit_no, room: houseDlg.room, type: houseDlg.type, use: houseDlg.use }));
+          building: houseDlg.building, unit_no: houseDlg.unit_no, room: houseDlg.room, type: houseDlg.type, use: houseDlg.use,
+          date: houseDlg.date }));
         houseDlg.open = false;
         ElMessage.success(`已登记房屋 ${houseLine(h)}`);
         await reload();
@@ -200,8 +307,9 @@ export default {
 
     return { perms, grids, grid, stats, statsLoading, houses, housesNext, housesLoading, reload, loadHouses,
       houseCard, openHouseCard, personCard, openPersonCard, houseDlg, openHouse, saveHouse,
+      editDlg, useDlg, openHouseEdit, openUseChange, saveHouseEdit, saveUseChange, reloadEdit, afterToday,
       personDlg, openPerson, savePerson, moveDlg, openMoveOut, openMoveIn, saveMove,
-      houseLine, narrow, STATS, REG_TYPES, CARE_TAGS, HOUSE_TYPES, HOUSE_USES, RELATIONS, Plus, Refresh };
+      houseLine, narrow, STATS, REG_TYPES, CARE_TAGS, HOUSE_TYPES, HOUSE_USES, RELATIONS, Edit, Plus, Refresh };
   },
   render: renderMyGridPage,
 };

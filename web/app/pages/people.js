@@ -3,7 +3,8 @@
 // registration type, tag and status, a keyset page at a time; a person's card with masked ID
 // number and phone, 查看原文 through the unmask dialog (a reason, audited). Key people are
 // sensitive: only holders of person.key_read see them, and only after stating a reason, which
-// goes with the request as ?reason= and is recorded by the server with every read. 导出 Excel
+// goes with the request as ?reason= and is recorded by the server with every read (the card's
+// 历史记录 tab sends the same reason). 导出 Excel
 // (person.export) downloads the people of the filters as .xlsx, masked as the list is.
 import { computed, onMounted, reactive, ref } from 'vue';
 import { Download, Search } from '@element-plus/icons-vue';
@@ -63,15 +64,20 @@ export default {
     // ---- the card ----
     const card = ref(null);
     const cardOpen = ref(false);
+    // The reason the open card was read with: its 历史记录 tab sends it too.
+    const cardReason = ref('');
     async function fetchCard(id, reason) {
       try {
         card.value = await api.get(`/api/v1/people/${id}`, { reason });
+        cardReason.value = reason || '';
         cardOpen.value = true;
       } catch (e) {
         if (e.code === 'reason_required' && perms.key) askReason(() => fetchCard(id, keyReason.value));
         else reportError(e);
       }
     }
+    // A reason given in the 历史记录 tab serves the rest of the page too.
+    function onHistoryReason(r) { keyReason.value = r; }
     function openCard(row) {
       // A key person's card needs the reason; ask before the request rather than after a refusal.
       if (row.key_person && perms.key && !keyReason.value) askReason(() => fetchCard(row.id, keyReason.value));
@@ -79,7 +85,7 @@ export default {
     }
 
     return { perms, filter, grids, error, rows, loading, page, hasNext, search, nextPage, prevPage,
-      reasonOpen, onReason, onWithKey, card, cardOpen, openCard, narrow, sexLabel, statusLabel,
+      reasonOpen, onReason, onWithKey, card, cardOpen, cardReason, onHistoryReason, openCard, narrow, sexLabel, statusLabel,
       REG_TYPES, CARE_TAGS, Search, Download, exportUrl };
   },
   render: renderPeoplePage,
