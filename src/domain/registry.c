@@ -397,6 +397,7 @@ int house_insert(struct store_conn *c, const struct dom_ctx *x, const struct hou
 	"coalesce(t.room, ''), t.type, t.use, t.created_at, t.updated_at, "                        \
 	"(SELECT count(*) FROM people p WHERE p.house_id = t.id AND p.status = 'present'), "       \
 	"t.version, t.lng, t.lat"
+#define HOUSE_NCOLS 14 /* the columns of HOUSE_COLS: a query adding its own reads them after */
 #define HOUSE_FROM "houses t JOIN grids g ON g.id = t.grid_id"
 
 static json_t *house_row(struct store_stmt *st, void *arg)
@@ -605,7 +606,8 @@ static json_t *house_each_row(struct store_stmt *st, void *arg)
 {
 	json_t *o = house_row(st, arg);
 
-	if (o && json_object_set_new(o, "use_since", registry_opt(store_col_text(st, 12))) < 0) {
+	if (o && json_object_set_new(o, "use_since",
+	                             registry_opt(store_col_text(st, HOUSE_NCOLS))) < 0) {
 		json_decref(o);
 		o = NULL;
 	}
