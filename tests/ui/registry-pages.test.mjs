@@ -367,6 +367,55 @@ describe('the demo as built: 重点人员走访, key people in 数据核实, 单
   });
 });
 
+describe('单位: the exports of units and houses', () => {
+  let server;
+  before(async () => { server = await startDemoServer(); });
+  after(async () => {
+    await closeBrowser();
+    if (server) assert.equal(await server.stop(), 0, 'wangge serve should exit cleanly');
+  });
+
+  test('the operator downloads a grid\'s units and houses; a grid worker has no export buttons', async () => {
+    const op = await loginAs(server, 'center_operator');
+    const worker = await loginAs(server, 'grid_worker');
+    const grid = worker.login.grids[0].code;
+    let p = await browserAs(server, op);
+    await p.page.goto(`${server.url}/#/units`);
+    await p.waitForText('.page-title', '单位');
+    await pick(p.page, 'grid', grid);
+    for (const [action, path, file, want] of [
+      ['export-units', '/api/v1/units/export.xlsx', /^units-.*\.xlsx$/, null],
+      ['export-houses', '/api/v1/houses/export.xlsx', /^houses-.*\.xlsx$/, 'houses'],
+    ]) {
+      const href = await p.page.locator(`[data-action=${action}]`).getAttribute('href');
+      const url = new URL(href, server.url);
+      assert.equal(url.pathname, path);
+      assert.equal(url.searchParams.get('grid'), grid);
+      const [download] = await Promise.all([p.page.waitForEvent('download'), p.page.locator(`[data-action=${action}]`).click()]);
+      assert.match(download.suggestedFilename(), file);
+      const parts = unzip(readFileSync(await download.path()));
+      const text = (parts.get('xl/sharedStrings.xml') || Buffer.alloc(0)).toString() + (parts.get('xl/worksheets/sheet1.xml') || '').toString();
+      if (want === 'houses') {
+        const listed = await op.get(`/api/v1/houses?grid=${grid}&limit=50`);
+        assert.ok(listed.body.items.length > 0, listed.text);
+        for (const h of listed.body.items) assert.ok(text.includes(h.address), `${h.address} in the export`);
+      } else {
+        assert.ok(text.includes('统一社会信用代码'), 'the units sheet has its header');
+      }
+    }
+    p.assertNoErrors();
+    await closeBrowser();
+    // The grid worker (no registry.export) sees the page without the buttons.
+    p = await browserAs(server, worker);
+    await p.page.goto(`${server.url}/#/units`);
+    await p.waitForText('.page-title', '单位');
+    assert.equal(await p.page.locator('[data-action=export-units]').count(), 0);
+    assert.equal(await p.page.locator('[data-action=export-houses]').count(), 0);
+    p.assertNoErrors();
+    await closeBrowser();
+  });
+});
+
 describe('a year after the demo: 数据核实', () => {
   let server, worker, op, grid;
   before(async () => {

@@ -8,8 +8,8 @@
 // above the form.
 import { computed, onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
-import { Edit, Plus, Refresh } from '@element-plus/icons-vue';
-import { api } from '../api.js';
+import { Download, Edit, Plus, Refresh } from '@element-plus/icons-vue';
+import { api, apiUrl } from '../api.js';
 import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
 import { formatDateTime } from '../format.js';
@@ -40,7 +40,7 @@ const plain = (v) => (v === null || v === undefined ? '' : String(v).trim());
 export default {
   name: 'UnitsPage',
   setup() {
-    const perms = { write: can('registry.write') };
+    const perms = { write: can('registry.write'), export: can('registry.export') };
     const grids = ref([]);
     const activeGrids = computed(() => grids.value.filter((g) => g.status === 'active'));
     const names = computed(() => new Map(grids.value.map((g) => [g.code, g.name])));
@@ -157,13 +157,20 @@ export default {
       }
     }
 
+    // The exports of what the list shows (registry.export): the server scopes, caps and audits
+    // them; the grid filter goes along.
+    const exportQuery = () => (grid.value ? { grid: grid.value } : {});
+    const exportUrl = computed(() => apiUrl('/api/v1/units/export.xlsx', exportQuery()));
+    const housesExportUrl = computed(() => apiUrl('/api/v1/houses/export.xlsx', exportQuery()));
+
     onMounted(async () => {
       load(true);
       if (canGrids) try { grids.value = (await api.get('/api/v1/grids', { limit: 200 })).items; } catch { grids.value = []; }
     });
 
     return { perms, grids, activeGrids, grid, gridName, rows, next, loading, load, card, openCard, form, openForm, save,
-      openEdit, reloadEdit, narrow, formatDateTime, kindLabel, KINDS, Edit, Plus, Refresh };
+      openEdit, reloadEdit, narrow, formatDateTime, kindLabel, KINDS, Edit, Plus, Refresh, Download, exportUrl,
+      housesExportUrl };
   },
   render: renderUnitsPage,
 };
