@@ -43,7 +43,10 @@ struct store_options {
 	   spilling mid-write, and lets the WAL grow to STORE_BULK_CHECKPOINT_PAGES pages before a
 	   checkpoint, so an index page that many batches change is copied into the database once
 	   instead of after every batch. (Defaults: SQLite's 2 MiB cache, a checkpoint every 1,000
-	   pages.) */
+	   pages.) The writer also runs with foreign keys off: the bulk writes take every reference
+	   from the same transaction (the grid resolved, the house found or inserted, the person
+	   just inserted), the same code runs with them on in the tests, and `wangge check` runs
+	   SQLite's foreign_key_check over everything. Only the bulk commands open a store so. */
 	int bulk_load;
 };
 #define STORE_BULK_CACHE_MIB 256

@@ -184,6 +184,8 @@ static void test_fill(void **state)
 		assert_int_equal(rows, 50);
 	}
 	assert_counters_in_step(f);
+	/* Written with foreign keys off (store_options.bulk_load): every reference holds. */
+	assert_int_equal(one(f, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	/* Once more: nothing to do. */
 	assert_int_equal(demo_city_people_fill(&f->x, 1, NULL, NULL, &pop, err, sizeof err), 0);
 	assert_int_equal(pop.already, 1);
