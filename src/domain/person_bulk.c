@@ -90,6 +90,7 @@ struct bulk {
 	person_bulk_bad_fn bad;
 	void *arg;
 	size_t nbad;
+	unsigned flags;
 };
 
 static const char *nz(const char *s)
@@ -210,6 +211,10 @@ static int unique_id(struct bulk *b, size_t i, struct dom_err *e)
 			return dom_err_set(e, 409, "duplicate",
 			                   "该证件号码与第 %" PRId64 " 行重复，不能重复登记",
 			                   b->rows[b->seen[k] - 1].line);
+	if (!(b->flags & PERSON_BULK_CHECK_REGISTERED)) {
+		b->seen[k] = i + 1;
+		return 0;
+	}
 	if (!(st = store_prepare(b->c, "SELECT 1 FROM people WHERE id_number_bidx = ?")))
 		return dom_err_read(e);
 	store_bind_text(st, 1, bidx, -1);
@@ -493,8 +498,15 @@ static int insert_people(struct bulk *b, int64_t first, struct dom_err *e)
 				else
 					bind_person(b, k, first + (int64_t)k, st, &at);
 			}
-			if (run(st, e) < 0)
+			if (run(st, e) < 0) {
+				/* A number registered before (the UNIQUE index): the caller runs
+				   the batch again, looking each one up, which names the rows. */
+				if (pass == 0 && e->status == 409 &&
+				    !(b->flags & PERSON_BULK_CHECK_REGISTERED))
+					dom_err_set(e, 409, "recheck",
+					            "有证件号码已登记，本批将逐行核对");
 				return -1;
+			}
 			i += take;
 		}
 	}
@@ -515,10 +527,12 @@ static int count(struct bulk *b, struct dom_err *e)
 }
 
 int person_insert_many(struct store_conn *c, const struct dom_ctx *x,
-                       const struct person_bulk_row *rows, size_t n, person_bulk_bad_fn bad,
-                       void *arg, struct dom_err *e)
+                       const struct person_bulk_row *rows, size_t n, unsigned flags,
+                       person_bulk_bad_fn bad, void *arg, struct dom_err *e)
 {
-	struct bulk b = { .c = c, .x = x, .rows = rows, .n = n, .bad = bad, .arg = arg };
+	struct bulk b = {
+		.c = c, .x = x, .rows = rows, .n = n, .bad = bad, .arg = arg, .flags = flags
+	};
 	int64_t first = 0, first_house = 0;
 	int rc = -1;
 
@@ -548,6 +562,12 @@ int person_insert_many(struct store_conn *c, const struct dom_ctx *x,
 			continue;
 		if (re.status >= 500) { /* the store or the vault, not the row */
 			*e = re;
+			goto out;
+		}
+		if (!(flags & PERSON_BULK_CHECK_REGISTERED)) {
+			/* Reported by the careful run, with the numbers registered before, in
+			   line order. */
+			dom_err_set(e, 409, "recheck", "本批有错误，将逐行核对");
 			goto out;
 		}
 		bad_row(&b, i, &re);

@@ -207,18 +207,27 @@ struct person_bulk_row {
 	int64_t line;
 };
 typedef void (*person_bulk_bad_fn)(void *arg, int64_t line, const char *code, const char *message);
+/* person_insert_many's flags. */
+enum {
+	/* Look each blind index up in the database before writing. Without it, a number already
+	   registered is found by the UNIQUE index when the rows go in, and any bad row ends the
+	   call at once: the write then fails with 409 recheck, nothing reported (nothing to keep;
+	   the caller runs the batch again with this flag, which names every bad row in line order).
+	   A bulk import meets few bad rows, and the lookups are a tenth of its work. */
+	PERSON_BULK_CHECK_REGISTERED = 1,
+};
 /*
  * Inside a write the caller runs (the people import): registers rows[0..n) as person_create
  * registers one (checked by person_check_new, grid in the caller's scope, house found or
  * registered as a self-occupied dwelling (住宅, 自住) when there is none, duplicates refused, ID
- * and phone sealed, a dated record, the grid counters), with multi-row statements. Every bad row is
- * reported through bad (the rest are still checked) and then nothing is written: the return is the
- * number of bad rows
- * (> 0), and the caller fails its write. 0 when all are registered; -1 with e on a store error.
+ * and phone sealed, a dated record, the grid counters), with multi-row statements. Every bad row
+ * is reported through bad (the rest are still checked) and then nothing is written: the return is
+ * the number of bad rows (> 0), and the caller fails its write. 0 when all are registered; -1
+ * with e on a store error, or 409 recheck (flags).
  */
 int person_insert_many(struct store_conn *c, const struct dom_ctx *x,
-                       const struct person_bulk_row *rows, size_t n, person_bulk_bad_fn bad,
-                       void *arg, struct dom_err *e);
+                       const struct person_bulk_row *rows, size_t n, unsigned flags,
+                       person_bulk_bad_fn bad, void *arg, struct dom_err *e);
 /* Changes person id: basic fields, and the dated records (move in / out, died, unit, tags).
    -1 with e as for create, and 404 (missing or out of scope), 403 key_person (a key person, or
    a key category, without person.key_read), 409 dead (no change after death), 409 tag_current /

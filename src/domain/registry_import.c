@@ -123,6 +123,7 @@ struct imp {
 	size_t n, cap;
 	int64_t batch_bad;
 	int failed;         /* a batch had bad rows: nothing more is committed */
+	int recheck;        /* look registered ID numbers up row by row (person_insert_many) */
 	int stop;           /* stop reading (err says why) */
 	struct dom_err err; /* the first error of the run */
 };
@@ -187,7 +188,11 @@ static int people_apply(struct store_conn *c, const struct dom_ctx *x, struct im
 		b->address = val(im, p, C_ADDRESS);
 		b->room = val(im, p, C_ROOM);
 	}
-	return person_insert_many(c, x, im->bulk, im->n, bad_row, im, e) < 0 ? -1 : 0;
+	return person_insert_many(c, x, im->bulk, im->n,
+	                          im->recheck || im->failed ? PERSON_BULK_CHECK_REGISTERED : 0,
+	                          bad_row, im, e) < 0
+	               ? -1
+	               : 0;
 }
 
 /* A row's own failure is reported and the batch goes on being checked; a store error ends it. */
@@ -299,7 +304,16 @@ static void flush(struct imp *im)
 	if (im->n == 0)
 		return;
 	dom_write_object(&w, "%s", im->k->object);
-	if (dom_write(im->x, &w, &e) == 0) {
+	if (dom_write(im->x, &w, &e) < 0 && strcmp(e.code, "recheck") == 0) {
+		/* The quick pass met a bad row or a number registered before: the careful one
+		   looks every number up and names each bad row. */
+		im->recheck = 1;
+		dom_write_object(&w, "%s", im->k->object);
+		e = (struct dom_err){ 0 };
+		(void)dom_write(im->x, &w, &e);
+		im->recheck = 0;
+	}
+	if (!e.status) {
 		im->r->imported += (int64_t)im->n;
 		im->r->batches++;
 		im->r->last_line = im->rows[im->n - 1].line;
