@@ -100,8 +100,17 @@ static int person(struct fill *f, const struct grid_ref *g, int64_t house, const
 	return rc;
 }
 
-static int house(struct fill *f, const struct grid_ref *g, int j, const char *use, int64_t *id,
-                 struct dom_err *e)
+/* The day family j of grid g moved in (2008..2022). */
+static void family_date(const struct grid_ref *g, int j, char date[16])
+{
+	uint32_t h = hash(g->code, 1000u + (uint32_t)j);
+
+	(void)snprintf(date, 16, "%04u-%02u-15", 2008u + (h >> 12) % 15u, 1u + (h >> 20) % 12u);
+}
+
+/* House j of grid g, of use since the date (NULL: today) its first household moved in. */
+static int house(struct fill *f, const struct grid_ref *g, int j, const char *use,
+                 const char *since, int64_t *id, struct dom_err *e)
 {
 	uint32_t h = hash(g->code, (uint32_t)j);
 	char address[64], building[16], room[16];
@@ -110,7 +119,8 @@ static int house(struct fill *f, const struct grid_ref *g, int j, const char *us
 		                  .building = building,
 		                  .room = room,
 		                  .type = "dwelling",
-		                  .use = use };
+		                  .use = use,
+		                  .date = since };
 
 	(void)snprintf(address, sizeof address, "%s%u号", streets[h % N_OF(streets)],
 	               1 + (h >> 8) % 200);
@@ -132,8 +142,7 @@ static int family(struct fill *f, const struct grid_ref *g, int64_t hid, int j, 
 	int64_t id;
 
 	(void)snprintf(hh, sizeof hh, "%.9s%02d", g->code + 6, j);
-	(void)snprintf(date, sizeof date, "%04u-%02u-15", 2008u + (h >> 12) % 15u,
-	               1u + (h >> 20) % 12u);
+	family_date(g, j, date);
 	if (person(f, g, hid, g->area, head_year, 1, sn, "户籍", hh, "head", date,
 	           (h >> 14) % 9 == 0 ? "low_income" : NULL, &id, e) < 0 ||
 	    person(f, g, hid, g->area, head_year + 1 - (int)((h >> 6) % 4), 0,
@@ -187,11 +196,15 @@ static int fill_grid(struct fill *f, const struct grid_ref *g, int i, struct dom
 	char hh[24];
 	int64_t hid = 0, id;
 
-	for (; j < families; j++)
-		if (house(f, g, j, "self", &hid, e) < 0 || family(f, g, hid, j, e) < 0)
+	char since[16];
+
+	for (; j < families; j++) {
+		family_date(g, j, since);
+		if (house(f, g, j, "self", since, &hid, e) < 0 || family(f, g, hid, j, e) < 0)
 			return -1;
-	/* A rented flat of floating people (workers from another province). */
-	if (house(f, g, j, "rent", &hid, e) < 0)
+	}
+	/* A rented flat of floating people (workers from another province), registered today. */
+	if (house(f, g, j, "rent", NULL, &hid, e) < 0)
 		return -1;
 	(void)snprintf(hh, sizeof hh, "%.9s%02d", g->code + 6, j++);
 	for (int k = 0; k < floaters; k++)
@@ -203,7 +216,7 @@ static int fill_grid(struct fill *f, const struct grid_ref *g, int i, struct dom
 	/* Some grids have an elderly person living alone. */
 	if ((h >> 24) % 2 == 0) {
 		(void)snprintf(hh, sizeof hh, "%.9s%02d", g->code + 6, j);
-		if (house(f, g, j++, "self", &hid, e) < 0 ||
+		if (house(f, g, j++, "self", "2010-05-01", &hid, e) < 0 ||
 		    person(f, g, hid, g->area, 1938 + (int)((h >> 25) % 10), (h >> 26) & 1,
 		           surnames[(h >> 27) % N_OF(surnames)], "户籍", hh, "head", "2010-05-01",
 		           "elderly_alone", &id, e) < 0)
