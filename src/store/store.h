@@ -50,7 +50,7 @@ struct store_options {
 	int bulk_load;
 };
 #define STORE_BULK_CACHE_MIB 256
-#define STORE_BULK_CHECKPOINT_PAGES 500000 /* 4 KiB pages: about 400 MiB of WAL */
+#define STORE_BULK_CHECKPOINT_PAGES 500000 /* 4 KiB pages: the WAL grows to about 2 GiB */
 
 /* Default options for a path: max_batch 256, busy timeout 5000 ms. */
 void store_options_default(struct store_options *o, const char *path);
