@@ -18,6 +18,11 @@
 #include "domain/sealed.h"
 #include "store/store.h"
 
+struct sealed_column;
+static const struct sealed_column *column_of(const char *label);
+static void column_index(const struct sealed_column *col, const struct vault *v, const char *value,
+                         char out[VAULT_INDEX_HEX]);
+
 /* Opens the stored value of a sealed field of user row into dst. A value that is not sealed (from
    before encryption at rest; `wangge check` reports it) is shown as stored; one that does not open
    (no key, wrong key, altered) is shown as "" and logged. */
@@ -71,7 +76,7 @@ int sealed_user_fields(struct store_conn *c, int64_t row, const char *phone, con
 		goto out;
 	}
 	if (idn && *idn)
-		vault_blind_index(v, SEALED_FIELD_ID_NUMBER, idn, bidx);
+		column_index(column_of(SEALED_FIELD_ID_NUMBER), v, idn, bidx);
 	st = store_prepare(c, "UPDATE users SET phone = CASE WHEN ? = 1 THEN ? ELSE phone END, "
 	                      "id_number = CASE WHEN ? = 1 THEN ? ELSE id_number END, "
 	                      "id_number_bidx = CASE WHEN ? = 1 THEN ? ELSE id_number_bidx END "
@@ -99,16 +104,34 @@ out:
 
 /* Every encrypted column. A new one is a new row (and its migration); nothing else changes. */
 static const struct sealed_column registry[] = {
-	{ "users", "phone", "id", NULL, SEALED_FIELD_PHONE },
-	{ "users", "id_number", "id", "id_number_bidx", SEALED_FIELD_ID_NUMBER },
-	{ "users", "totp_secret", "id", NULL, SEALED_FIELD_TOTP },
-	{ "workers", "id_number", "id", "id_number_bidx", SEALED_FIELD_WORKER_ID_NUMBER },
-	{ "workers", "phone", "id", NULL, SEALED_FIELD_WORKER_PHONE },
-	{ "matters", "reporter_contact", "id", NULL, SEALED_FIELD_MATTER_CONTACT },
-	{ "people", "id_number", "id", "id_number_bidx", SEALED_FIELD_PERSON_ID_NUMBER },
-	{ "people", "phone", "id", NULL, SEALED_FIELD_PERSON_PHONE },
+	{ "users", "phone", "id", NULL, SEALED_FIELD_PHONE, 0 },
+	{ "users", "id_number", "id", "id_number_bidx", SEALED_FIELD_ID_NUMBER, 0 },
+	{ "users", "totp_secret", "id", NULL, SEALED_FIELD_TOTP, 0 },
+	{ "workers", "id_number", "id", "id_number_bidx", SEALED_FIELD_WORKER_ID_NUMBER, 0 },
+	{ "workers", "phone", "id", NULL, SEALED_FIELD_WORKER_PHONE, 0 },
+	{ "matters", "reporter_contact", "id", NULL, SEALED_FIELD_MATTER_CONTACT, 0 },
+	{ "people", "id_number", "id", "id_number_bidx", SEALED_FIELD_PERSON_ID_NUMBER, 32 },
+	{ "people", "phone", "id", NULL, SEALED_FIELD_PERSON_PHONE, 0 },
 };
 #define REGISTRY_N (sizeof registry / sizeof registry[0])
+
+static const struct sealed_column *column_of(const char *label)
+{
+	for (size_t i = 0; i < REGISTRY_N; i++)
+		if (strcmp(registry[i].label, label) == 0)
+			return &registry[i];
+	return NULL;
+}
+
+/* The blind index of value in col made with v: the keyed hash as hex (base/vault.h), cut to
+   the column's length. Every blind index of a registered column is made here. */
+static void column_index(const struct sealed_column *col, const struct vault *v, const char *value,
+                         char out[VAULT_INDEX_HEX])
+{
+	vault_blind_index(v, col->label, value, out);
+	if (col->bidx_hex > 0 && col->bidx_hex < VAULT_INDEX_HEX - 1)
+		out[col->bidx_hex] = '\0';
+}
 
 const struct sealed_column *sealed_columns(size_t *n)
 {
@@ -230,17 +253,17 @@ int64_t sealed_count(struct store_conn *c)
 }
 
 /* The blind index of plain made with the key that opened it (which: 0 v's key, 1 its previous). */
-static void index_with(const struct vault *v, int which, const char *label, const char *plain,
-                       char out[VAULT_INDEX_HEX])
+static void index_with(const struct vault *v, int which, const struct sealed_column *col,
+                       const char *plain, char out[VAULT_INDEX_HEX])
 {
 	struct vault prev;
 
 	if (which == 0) {
-		vault_blind_index(v, label, plain, out);
+		column_index(col, v, plain, out);
 		return;
 	}
 	vault_previous(v, &prev);
-	vault_blind_index(&prev, label, plain, out);
+	column_index(col, &prev, plain, out);
 	vault_wipe(&prev);
 }
 
@@ -289,7 +312,7 @@ static int check_column(struct store_conn *c, const struct sealed_column *col,
 		if (which == 1)
 			(*previous)++;
 		if (col->bidx_column) {
-			index_with(v, which, col->label, plain, bidx);
+			index_with(v, which, col, plain, bidx);
 			if (!have || strcmp(have, bidx) != 0) {
 				buf_printf(report,
 				           "sensitive: row %" PRId64 " %s.%s does not match %s\n",
@@ -462,7 +485,7 @@ static int batch_read(struct store_conn *c, struct col_run *cr)
 		} else {
 			cr->b_current++;
 			if (cr->col->bidx_column) {
-				vault_blind_index(cr->v, cr->col->label, w->plain, bidx);
+				column_index(cr->col, cr->v, w->plain, bidx);
 				if (!have || strcmp(have, bidx) != 0)
 					w->action = ROW_INDEX;
 			}
@@ -489,7 +512,7 @@ static int row_write(struct store_conn *c, struct col_run *cr, const struct row_
 	if (w->action != ROW_RESEAL && !b)
 		goto out; /* nothing to do: batch_read never asks this */
 	if (b && w->action != ROW_DROP_INDEX)
-		vault_blind_index(cr->v, cr->col->label, w->plain, bidx);
+		column_index(cr->col, cr->v, w->plain, bidx);
 	st = store_prepare(c, w->action == ROW_RESEAL ? cr->q.update : cr->q.update_index);
 	if (!st)
 		goto out;
@@ -716,10 +739,11 @@ int64_t sealed_count_previous(struct store_conn *c, const struct vault *v, int64
 int sealed_index(const char *label, const char *value, char *out)
 {
 	const struct vault *v = vault_global();
+	const struct sealed_column *col = column_of(label);
 
-	if (!v)
+	if (!v || !col)
 		return -1;
-	vault_blind_index(v, label, value ? value : "", out);
+	column_index(col, v, value ? value : "", out);
 	return 0;
 }
 
@@ -745,7 +769,7 @@ int sealed_value(const char *label, int64_t row, const char *value, char *sealed
 	if (vault_seal(v, label, row, value, sealed, n) < 0)
 		return dom_err_set(e, 500, "internal", "内部错误");
 	if (bidx && col->bidx_column)
-		vault_blind_index(v, label, value, bidx);
+		column_index(col, v, value, bidx);
 	return 0;
 }
 
@@ -772,7 +796,7 @@ int sealed_put(struct store_conn *c, const char *label, int64_t row, const char 
 		goto out;
 	}
 	if (set && col->bidx_column)
-		vault_blind_index(v, label, value, bidx);
+		column_index(col, v, value, bidx);
 	if (!(st = store_prepare(c, q.update))) {
 		rc = dom_err_store(e, STORE_ERR);
 		goto out;
@@ -798,6 +822,6 @@ int sealed_id_number_index(const char *id_number, char *out)
 
 	if (!v)
 		return -1;
-	vault_blind_index(v, SEALED_FIELD_ID_NUMBER, id_number, out);
+	column_index(column_of(SEALED_FIELD_ID_NUMBER), v, id_number, out);
 	return 0;
 }

@@ -353,6 +353,10 @@ static void test_big_batch(void **state)
 		assert_string_equal(store_col_text(st, 2), "居民123");
 		store_reset(st);
 	}
+	/* A person's blind index keeps 128 bits (the registry's bidx_hex). */
+	assert_int_equal(idfx_count(&f->id, "SELECT count(*) FROM people WHERE "
+	                                    "length(id_number_bidx) != 32"),
+	                 0);
 	/* Every sealed value opens for its row and every blind index matches. */
 	assert_int_equal(sealed_check(c, v, &report), 0);
 	/* `wangge check`'s recount agrees; a counter changed behind the writes' back is found. */
