@@ -9,23 +9,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
+import { residentId, uscc } from '../lib/registry.mjs';
 
 const WORKER_UNBOUND_GRID = '371502001001601'; // in the demo worker's community, not bound to it
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
-// A unified social credit code (GB 32100) from its first 17 characters.
-function uscc(first17) {
-  const cs = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += cs.indexOf(first17[i]) * w[i];
-  return first17 + cs[(31 - (sum % 31)) % 31];
-}
 let seq = 300;
 const idFor = (birth = '19800101') => residentId(`371502${birth}${seq++}`);
 

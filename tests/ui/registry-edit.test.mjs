@@ -15,49 +15,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { browserSessions, isCall, param, pick, residentId, uscc } from '../lib/registry.mjs';
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
-// A unified social credit code with its GB 32100 check character.
-function uscc(first17) {
-  const a = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += a.indexOf(first17[i]) * w[i];
-  return first17 + a[(31 - (sum % 31)) % 31];
-}
 let seq = 700;
 const idFor = () => residentId(`37150219790405${seq++}`);
+const { browserAs, closeBrowser } = browserSessions();
 
-const isCall = (method, path) => (r) => r.request().method() === method && new URL(r.url()).pathname === path;
-const param = (r, k) => new URL(r.url()).searchParams.get(k);
-
-// A browser sharing client's session; resolves to the watched page. Closed by closeBrowser().
-let browser = null;
-async function browserAs(server, client, viewport = { width: 1280, height: 800 }) {
-  await closeBrowser();  // one left open by a failed test
-  browser = await launchBrowser({ viewport });
-  await browser.context.addCookies([
-    { name: 'wg_session', value: client.cookie, url: server.url },
-    { name: 'wg_csrf', value: client.csrf, url: server.url },
-  ]);
-  return browser.newPage();
-}
-async function closeBrowser() {
-  await browser?.close();
-  browser = null;
-}
-
-// Picks the option of an el-select (by its data-field) whose text contains text.
-async function pick(page, field, text) {
-  await page.locator(`.el-select[data-field=${field}]`).click();
-  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: text }).first().click();
-}
 // Types a date into an el-date-picker's input.
 async function typeDate(input, date) {
   await input.click();

@@ -20,12 +20,7 @@
 #include "domain/registry.h"
 #include "domain/registry_export.h"
 #include "domain/registry_import.h"
-#include "idfx.h"
-
-#define TOWN "371502001000"
-#define TOWN_PATH "371500000000/371502000000/371502001000/"
-#define G1 "371502001001001"
-#define G2 "371502001001002"
+#include "registry_fx.h"
 
 struct fx {
 	struct idfx id;
@@ -39,21 +34,7 @@ static int setup(void **state)
 
 	if (!f || idfx_open(&f->id, "registry_export") < 0)
 		return -1;
-	if (idfx_exec(
-	            &f->id,
-	            "INSERT INTO regions (code, name, level, parent_code, path, created_at, "
-	            "updated_at) VALUES "
-	            "('371502000000', '东昌府区', 3, '371500000000', '371500000000/371502000000/', "
-	            "0, 0),"
-	            "('371502001000', '古楼街道', 4, '371502000000', '" TOWN_PATH "', 0, 0),"
-	            "('371502001001', '湖西社区', 5, '371502001000', '" TOWN_PATH
-	            "371502001001/', 0, 0);"
-	            "INSERT INTO grids (id, code, community_code, path, kind, name, boundary, "
-	            "valid_from, created_at, updated_at) VALUES "
-	            "(1, '" G1 "', '371502001001', '" TOWN_PATH
-	            "371502001001/', 1, '湖西一网格', '{}', 0, 0, 0),"
-	            "(2, '" G2 "', '371502001001', '" TOWN_PATH
-	            "371502001001/', 1, '湖西二网格', '{}', 0, 0, 0);") != 0)
+	if (registry_fx_township(&f->id) != 0)
 		return -1;
 	perm_set_add_name(&f->perms, "registry.read");
 	perm_set_add_name(&f->perms, "registry.write");
