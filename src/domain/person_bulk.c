@@ -4,8 +4,9 @@
  * writes are shaped for a whole city:
  *
  *   - rows are checked first, all of them, without writing (person_check_new; the grid in the
- *     caller's scope, cached per batch; the house found, or planned; duplicates by blind index,
- *     in the database and inside the batch), so a batch with a bad row writes nothing at all;
+ *     caller's scope, cached per batch; the house found, or planned; duplicates by blind index
+ *     inside the batch, and in the database when the caller asks: otherwise the UNIQUE index
+ *     finds them as the rows go in), so a batch with a bad row writes nothing at all;
  *   - new houses, people and their dated records are inserted by multi-row statements with ids
  *     the batch assigns (the writer is the only one), so each statement journals a page once for
  *     many rows instead of once per row;
@@ -46,8 +47,6 @@ struct grid_slot {
 	const char *code; /* borrowed from a row; NULL: free slot */
 	int64_t id;
 	char path[ACCESS_PATH_MAX];
-	int bad; /* resolving it failed: err says why */
-	struct dom_err err;
 	struct registry_counts add; /* what the batch adds to its counters */
 };
 
@@ -128,15 +127,11 @@ static struct grid_slot *grid_of(struct bulk *b, const char *code, struct dom_er
 
 	while ((g = &b->grids[k])->code && strcmp(g->code, code) != 0)
 		k = (k + 1) & m;
-	if (!g->code) {
-		g->code = code;
-		if (registry_grid_resolve(b->c, b->x, code, &g->id, g->path, &g->err) < 0)
-			g->bad = 1;
-	}
-	if (g->bad) {
-		*e = g->err;
+	/* A grid that does not resolve is not kept: the next row naming it asks again (a bad
+	   grid is rare, and its error is the row's). */
+	if (!g->code && registry_grid_resolve(b->c, b->x, code, &g->id, g->path, e) < 0)
 		return NULL;
-	}
+	g->code = code;
 	return g;
 }
 
@@ -519,7 +514,7 @@ static int count(struct bulk *b, struct dom_err *e)
 	for (size_t k = 0; k < b->grid_cap; k++) {
 		const struct grid_slot *g = &b->grids[k];
 
-		if (g->code && !g->bad && (g->add.residents || g->add.houses) &&
+		if (g->code && (g->add.residents || g->add.houses) &&
 		    registry_stats_add(b->c, g->id, &g->add, 1, e) < 0)
 			return -1;
 	}
@@ -538,8 +533,8 @@ int person_insert_many(struct store_conn *c, const struct dom_ctx *x,
 
 	if (n == 0)
 		return 0;
-	b.grid_cap = pow2_at_least(2 * n);
-	b.seen_cap = b.house_cap = b.grid_cap;
+	/* Twice the rows: never full, so a probe always ends. */
+	b.grid_cap = b.seen_cap = b.house_cap = pow2_at_least(2 * n);
 	b.plan = calloc(n, sizeof *b.plan);
 	b.grids = calloc(b.grid_cap, sizeof *b.grids);
 	b.seen = calloc(b.seen_cap, sizeof *b.seen);
