@@ -54,6 +54,45 @@ async function waitStat(page, key, want) {
 }
 
 describe('registry pages', () => {
+  test('a grid worker standing at a house registers it by the phone\'s position', async () => {
+    // A point inside the worker's second grid while the page shows the first: the position
+    // decides (the server places the house through its grid index).
+    const grids = worker.login.grids.map((g) => g.code);
+    const target = grids[grids.length - 1];
+    const g = await worker.get(`/api/v1/grids/${target}`);
+    assert.equal(g.status, 200, g.text);
+    const ring = g.body.boundary.type === 'Polygon' ? g.body.boundary.coordinates[0] : g.body.boundary.coordinates[0][0];
+    const pts = ring.slice(0, -1);
+    const lng = pts.reduce((a, q) => a + q[0], 0) / pts.length;
+    const lat = pts.reduce((a, q) => a + q[1], 0) / pts.length;
+    const p = await browserAs(worker, { width: 390, height: 844 });
+    const { page } = p;
+    await browser.context.grantPermissions(['geolocation'], { origin: server.url });
+    await browser.context.setGeolocation({ longitude: lng, latitude: lat, accuracy: 10 });
+    await page.goto(`${server.url}/#/my-grid`);
+    await p.waitForText('.registry-page .page-title', '我的网格');
+    await page.locator('[data-action=add-house]').click();
+    const hf = page.locator('.house-form');
+    await hf.locator('input[name=address]').fill('定位登记路 1 号');
+    await hf.locator('[data-action=locate-house]').click();
+    await hf.locator('[data-field=house-location]').waitFor();
+    assert.match(await hf.locator('[data-field=house-location]').textContent(), /按位置确定所在网格/);
+    const [hres] = await Promise.all([
+      page.waitForResponse(isCall('POST', '/api/v1/houses')),
+      hf.locator('[data-action=save-house]').click(),
+    ]);
+    assert.equal(hres.status(), 201, await hres.text());
+    const sent = hres.request().postDataJSON();
+    assert.equal(sent.grid, undefined, 'no grid sent: the position decides');
+    assert.ok(Math.abs(sent.location.lng - lng) < 1e-9 && Math.abs(sent.location.lat - lat) < 1e-9);
+    const house = await hres.json();
+    assert.equal(house.grid, target);
+    assert.ok(Math.abs(house.location.lat - lat) < 1e-9, JSON.stringify(house));
+    p.assertNoErrors();
+    await browser.close();
+    browser = null;
+  });
+
   test('a grid worker on a phone registers a house and a person and sees the statistics change', async () => {
     const p = await browserAs(worker, { width: 390, height: 844 });
     const { page } = p;

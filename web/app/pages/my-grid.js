@@ -12,7 +12,7 @@
 // changed in the form, to be saved over the new version.
 import { onMounted, reactive, ref } from 'vue';
 import { ElMessage } from 'element-plus';
-import { Edit, Plus, Refresh } from '@element-plus/icons-vue';
+import { Edit, Location, Plus, Refresh } from '@element-plus/icons-vue';
 import { api } from '../api.js';
 import { can, reportError } from '../session.js';
 import { narrow } from '../screen.js';
@@ -228,7 +228,8 @@ export default {
     }
 
     // ---- register a house ----
-    const houseBlank = () => ({ open: false, address: '', building: '', unit_no: '', room: '', type: 'dwelling', use: 'self', date: '', error: '', busy: false });
+    const houseBlank = () => ({ open: false, address: '', building: '', unit_no: '', room: '', type: 'dwelling', use: 'self', date: '', error: '', busy: false,
+      lng: null, lat: null, locating: false, locateError: '' });
     const houseDlg = reactive(houseBlank());
     const openHouse = () => Object.assign(houseDlg, houseBlank(), { open: true });
     async function saveHouse() {
@@ -236,15 +237,35 @@ export default {
       if (!houseDlg.address.trim()) { houseDlg.error = '请填写地址'; return; }
       houseDlg.busy = true;
       try {
-        const h = await api.post('/api/v1/houses', trimmed({ grid: grid.value, address: houseDlg.address,
-          building: houseDlg.building, unit_no: houseDlg.unit_no, room: houseDlg.room, type: houseDlg.type, use: houseDlg.use,
-          date: houseDlg.date }));
+        // Standing at the house with its position taken: the server finds the grid from it (and
+        // keeps the position); otherwise the grid shown on the page.
+        const located = houseDlg.lng !== null;
+        const h = await api.post('/api/v1/houses', {
+          ...trimmed({ grid: located ? '' : grid.value, address: houseDlg.address, building: houseDlg.building,
+            unit_no: houseDlg.unit_no, room: houseDlg.room, type: houseDlg.type, use: houseDlg.use, date: houseDlg.date }),
+          ...(located ? { location: { lng: houseDlg.lng, lat: houseDlg.lat } } : {}),
+        });
         houseDlg.open = false;
-        ElMessage.success(`已登记房屋 ${houseLine(h)}`);
+        ElMessage.success(`已登记房屋 ${houseLine(h)}${located ? `（网格 ${h.grid}）` : ''}`);
         await reload();
       } catch (e) { formError(houseDlg, e); }
       finally { houseDlg.busy = false; }
     }
+
+    function locateHouse() {
+      houseDlg.locateError = '';
+      if (!navigator.geolocation) { houseDlg.locateError = '此设备无法定位，将按所选网格登记'; return; }
+      houseDlg.locating = true;
+      navigator.geolocation.getCurrentPosition((pos) => {
+        houseDlg.lng = pos.coords.longitude;
+        houseDlg.lat = pos.coords.latitude;
+        houseDlg.locating = false;
+      }, () => {
+        houseDlg.locateError = '未能获取位置（可能未授权定位），将按所选网格登记';
+        houseDlg.locating = false;
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }
+    function clearHouseLocation() { houseDlg.lng = null; houseDlg.lat = null; }
 
     // ---- register a person (in a house, or in the grid) ----
     const personBlank = () => ({ open: false, house: null, name: '', reg_type: 'huji', id_number: '', passport: '', nationality: '',
@@ -306,7 +327,7 @@ export default {
     }
 
     return { perms, grids, grid, stats, statsLoading, houses, housesNext, housesLoading, reload, loadHouses,
-      houseCard, openHouseCard, personCard, openPersonCard, houseDlg, openHouse, saveHouse,
+      houseCard, openHouseCard, personCard, openPersonCard, houseDlg, openHouse, saveHouse, locateHouse, clearHouseLocation, Location,
       editDlg, useDlg, openHouseEdit, openUseChange, saveHouseEdit, saveUseChange, reloadEdit, afterToday,
       personDlg, openPerson, savePerson, moveDlg, openMoveOut, openMoveIn, saveMove,
       houseLine, narrow, STATS, REG_TYPES, CARE_TAGS, HOUSE_TYPES, HOUSE_USES, RELATIONS, Edit, Plus, Refresh };
