@@ -332,32 +332,41 @@ static int64_t next_id(struct store_conn *c, const char *sql, struct dom_err *e)
 static void values_sql(char *sql, size_t len, const char *table, const char *cols, int ncols,
                        size_t rows)
 {
+	char row[PEOPLE_N * 3 + 8];
 	size_t at = (size_t)snprintf(sql, len, "INSERT OR FAIL INTO %s (%s) VALUES ", table, cols);
+	size_t n = 0;
 
-	for (size_t r = 0; r < rows && at < len; r++) {
-		at += (size_t)snprintf(sql + at, len - at, "%s(", r ? ", " : "");
-		for (int k = 0; k < ncols && at < len; k++)
-			at += (size_t)snprintf(sql + at, len - at, "%s?", k ? ", " : "");
-		if (at < len)
-			at += (size_t)snprintf(sql + at, len - at, ")");
+	/* One row's "(?, ?, ...)", then copied: the text is built for every statement. */
+	row[n++] = '(';
+	for (int k = 0; k < ncols && n + 4 < sizeof row; k++) {
+		if (k) {
+			row[n++] = ',';
+			row[n++] = ' ';
+		}
+		row[n++] = '?';
 	}
+	row[n++] = ')';
+	for (size_t r = 0; r < rows && at + n + 3 < len; r++) {
+		if (r) {
+			sql[at++] = ',';
+			sql[at++] = ' ';
+		}
+		memcpy(sql + at, row, n);
+		at += n;
+	}
+	sql[at < len ? at : len - 1] = '\0';
 }
 
-/* The statement inserting rows rows (CHUNK or 1) into table. */
+/* The statement inserting rows rows (CHUNK or 1) into table: the text is built each time (a
+   copy of one row's placeholders per row) and the connection's cache returns the statement
+   prepared for it, so no state is shared between writers of different stores. */
 static struct store_stmt *insert_stmt(struct store_conn *c, const char *table, const char *cols,
                                       int ncols, size_t rows)
 {
-	static char sql[4][2][CHUNK * (PEOPLE_N * 3 + 4) + 256];
-	int t = strcmp(table, "people") == 0          ? 0
-	        : strcmp(table, "person_events") == 0 ? 1
-	        : strcmp(table, "houses") == 0        ? 2
-	                                              : 3;
-	int one = rows == 1;
+	char sql[CHUNK * (PEOPLE_N * 3 + 4) + 256];
 
-	/* Built once per process, on the writer thread (the only one that runs writes). */
-	if (!sql[t][one][0])
-		values_sql(sql[t][one], sizeof sql[t][one], table, cols, ncols, rows);
-	return store_prepare(c, sql[t][one]);
+	values_sql(sql, sizeof sql, table, cols, ncols, rows);
+	return store_prepare(c, sql);
 }
 
 static int run(struct store_stmt *st, struct dom_err *e)
