@@ -7,14 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loginAs, startDemoServer } from '../lib/auth.mjs';
+import { residentId } from '../lib/registry.mjs';
 import { unzip } from '../lib/xlsx.mjs';
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
 
 let server, op, leader, handler, worker, auditor, workerGrid;
 

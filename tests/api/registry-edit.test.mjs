@@ -10,28 +10,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
+import { makeOfficer, residentId, uscc } from '../lib/registry.mjs';
 
 const WORKER_UNBOUND_GRID = '371502001001601'; // in the demo worker's community, not bound to it
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
 let seq = 500;
 const idFor = (birth = '19820202') => residentId(`371502${birth}${seq++}`);
 
-// A unified social credit code (GB 32100) from its first 17 characters.
-function creditCode(first17) {
-  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const wts = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += alphabet.indexOf(first17[i]) * wts[i];
-  return first17 + alphabet[(31 - (sum % 31)) % 31];
-}
 let creditSeq = 0;
-const nextCredit = () => creditCode(`91371502MA7${String(++creditSeq).padStart(6, '0')}`);
+const nextCredit = () => uscc(`91371502MA7${String(++creditSeq).padStart(6, '0')}`);
 
 let server, op, leader, handler, worker, auditor, workerGrid;
 
@@ -49,21 +36,11 @@ after(async () => { if (server) assert.equal(await server.stop(), 0); });
 let officerClient;
 // A key-people officer: a custom role with person.write and person.key_read (docs/api-registry.md).
 async function keyOfficer() {
-  if (officerClient) return officerClient;
-  const sys = await loginAs(server, 'sysadmin');
-  const sec = await loginAs(server, 'secadmin');
-  const role = await sec.post('/api/v1/roles', { name: 'key_officer', label: '重点人员专管员', permissions: ['registry.read', 'registry.write', 'person.read', 'person.write', 'person.key_read'] });
-  assert.equal(role.status, 201, role.text);
-  const u = await sys.post('/api/v1/users', { username: 'key_officer2', display_name: '专管员', org_id: accountFor(server.db, 'center_operator').org_id });
-  assert.equal(u.status, 201, u.text);
-  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['key_officer'] })).status, 200);
-  const res = await login(server, 'key_officer2', u.body.one_time_password);
-  assert.equal(res.status, 200, res.text);
-  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
-  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
-  assert.equal(pw.status, 200, pw.text);
-  officerClient = c;
-  return c;
+  officerClient ??= await makeOfficer(server, {
+    role: { name: 'key_officer', label: '重点人员专管员', permissions: ['registry.read', 'registry.write', 'person.read', 'person.write', 'person.key_read'] },
+    username: 'key_officer2',
+  });
+  return officerClient;
 }
 
 async function house(client, grid, address, extra = {}) {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, loginAs, startDemoServer } from '../lib/auth.mjs';
+import { residentId } from '../lib/registry.mjs';
 import { runCli } from '../lib/server.mjs';
 import { SHEET, unzip } from '../lib/xlsx.mjs';
 
@@ -28,12 +29,6 @@ function creditCode(first17) {
   return first17 + alphabet[(31 - (sum % 31)) % 31];
 }
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
 
 /** The rows of a workbook's first sheet as arrays of cell texts (shared strings resolved). */
 function sheetRows(xlsx) {

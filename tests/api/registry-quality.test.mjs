@@ -6,36 +6,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
+import { makeOfficer, residentId } from '../lib/registry.mjs';
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
 let seq = 500;
 const idFor = () => residentId(`37150219770707${seq++}`);
 const REASON = encodeURIComponent('月度走访排查');
 
 let server, op, leader, handler, worker, auditor, officer, workerGrid;
 
-async function makeOfficer() {
-  const sys = await loginAs(server, 'sysadmin');
-  const sec = await loginAs(server, 'secadmin');
-  const role = await sec.post('/api/v1/roles', {
-    name: 'visit_officer', label: '重点人员走访专管员',
-    permissions: ['registry.read', 'registry.write', 'person.read', 'person.write', 'person.key_read', 'duty.write', 'duty.read'],
+async function makeQualityOfficer() {
+  return makeOfficer(server, {
+    role: { name: 'visit_officer', label: '重点人员走访专管员', permissions: ['registry.read', 'registry.write', 'person.read', 'person.write', 'person.key_read', 'duty.write', 'duty.read'] },
+    username: 'visit_officer1',
+    display_name: '走访专管员',
   });
-  assert.equal(role.status, 201, role.text);
-  const u = await sys.post('/api/v1/users', { username: 'visit_officer1', display_name: '走访专管员', org_id: accountFor(server.db, 'center_operator').org_id });
-  assert.equal(u.status, 201, u.text);
-  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['visit_officer'] })).status, 200);
-  const res = await login(server, 'visit_officer1', u.body.one_time_password);
-  assert.equal(res.status, 200, res.text);
-  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
-  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
-  assert.equal(pw.status, 200, pw.text);
-  return c;
 }
 
 before(async () => {
@@ -46,7 +30,7 @@ before(async () => {
   worker = await loginAs(server, 'grid_worker');
   auditor = await loginAs(server, 'auditor');
   workerGrid = worker.login.grids[0].code;
-  officer = await makeOfficer();
+  officer = await makeQualityOfficer();
 });
 after(async () => { if (server) assert.equal(await server.stop(), 0); });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, startDemoServer } from '../lib/auth.mjs';
-import { residentId, uscc } from '../lib/registry.mjs';
+import { makeOfficer, residentId, uscc } from '../lib/registry.mjs';
 
 const WORKER_UNBOUND_GRID = '371502001001601'; // in the demo worker's community, not bound to it
 
@@ -37,21 +37,11 @@ after(async () => { if (server) assert.equal(await server.stop(), 0); });
 
 let officerClient;
 async function keyOfficer() {
-  if (officerClient) return officerClient;
-  const sys = await loginAs(server, 'sysadmin');
-  const sec = await loginAs(server, 'secadmin');
-  const role = await sec.post('/api/v1/roles', { name: 'key_officer', label: '重点人员专管员', permissions: ['registry.read', 'person.read', 'person.write', 'person.key_read'] });
-  assert.equal(role.status, 201, role.text);
-  const u = await sys.post('/api/v1/users', { username: 'key_officer1', display_name: '专管员', org_id: accountFor(server.db, 'center_operator').org_id });
-  assert.equal(u.status, 201, u.text);
-  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['key_officer'] })).status, 200);
-  const res = await login(server, 'key_officer1', u.body.one_time_password);
-  assert.equal(res.status, 200, res.text);
-  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
-  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
-  assert.equal(pw.status, 200, pw.text);
-  officerClient = c;
-  return c;
+  officerClient ??= await makeOfficer(server, {
+    role: { name: 'key_officer', label: '重点人员专管员', permissions: ['registry.read', 'person.read', 'person.write', 'person.key_read'] },
+    username: 'key_officer1',
+  });
+  return officerClient;
 }
 
 async function house(client, grid, address) {

@@ -1,5 +1,7 @@
 // Helpers of the registry's tests (issue 12): valid identity numbers and credit codes, and a
 // browser that shares a logged-in client's session.
+import assert from 'node:assert/strict';
+import { accountFor, clientFor, login, loginAs } from './auth.mjs';
 import { launchBrowser } from './browser.mjs';
 
 /** A resident ID number (GB 11643) from its first 17 digits: the check character appended. */
@@ -50,4 +52,25 @@ export function browserSessions() {
 export async function pick(page, field, text) {
   await page.locator(`.el-select[data-field=${field}]`).click();
   await page.locator('.el-select-dropdown__item:visible').filter({ hasText: text }).first().click();
+}
+
+/**
+ * A logged-in client of a custom role (a key-people officer: docs/api-registry.md) in the county
+ * center operator's organisation: the role and the user are made through the API, the one-time
+ * password changed. { role: {name, label, permissions}, username, display_name }.
+ */
+export async function makeOfficer(server, { role, username, display_name = '专管员' }) {
+  const sys = await loginAs(server, 'sysadmin');
+  const sec = await loginAs(server, 'secadmin');
+  const r = await sec.post('/api/v1/roles', role);
+  assert.equal(r.status, 201, r.text);
+  const u = await sys.post('/api/v1/users', { username, display_name, org_id: accountFor(server.db, 'center_operator').org_id });
+  assert.equal(u.status, 201, u.text);
+  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: [role.name] })).status, 200);
+  const res = await login(server, username, u.body.one_time_password);
+  assert.equal(res.status, 200, res.text);
+  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
+  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
+  assert.equal(pw.status, 200, pw.text);
+  return c;
 }

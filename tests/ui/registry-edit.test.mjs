@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
-import { browserSessions, isCall, param, pick, residentId, uscc } from '../lib/registry.mjs';
+import { browserSessions, isCall, makeOfficer, param, pick, residentId, uscc } from '../lib/registry.mjs';
 
 let seq = 700;
 const idFor = () => residentId(`37150219790405${seq++}`);
@@ -29,23 +29,12 @@ async function typeDate(input, date) {
 }
 
 // A key-people officer (a custom role, as the API test makes one): person.write with person.key_read.
-async function makeOfficer(server) {
-  const sys = await loginAs(server, 'sysadmin');
-  const sec = await loginAs(server, 'secadmin');
-  const role = await sec.post('/api/v1/roles', {
-    name: 'key_officer', label: '重点人员专管员',
-    permissions: ['grid.read', 'registry.read', 'person.read', 'person.write', 'person.key_read'],
+async function officerOf(server) {
+  return makeOfficer(server, {
+    role: { name: 'key_officer', label: '重点人员专管员', permissions: ['grid.read', 'registry.read', 'person.read', 'person.write', 'person.key_read'] },
+    username: 'key_officer1',
+    display_name: '专管员',
   });
-  assert.equal(role.status, 201, role.text);
-  const u = await sys.post('/api/v1/users', { username: 'key_officer1', display_name: '专管员', org_id: accountFor(server.db, 'center_operator').org_id });
-  assert.equal(u.status, 201, u.text);
-  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['key_officer'] })).status, 200);
-  const res = await login(server, 'key_officer1', u.body.one_time_password);
-  assert.equal(res.status, 200, res.text);
-  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
-  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
-  assert.equal(pw.status, 200, pw.text);
-  return c;
 }
 
 // Opens a house's card in 我的网格 (loading more pages of the list until it is there); resolves
@@ -74,7 +63,7 @@ describe('editing houses and units, a person\'s history', () => {
     worker = await loginAs(server, 'grid_worker');
     op = await loginAs(server, 'center_operator');
     leader = await loginAs(server, 'center_leader');
-    officer = await makeOfficer(server);
+    officer = await officerOf(server);
     grid = worker.login.grids[0].code;
   });
   after(async () => {

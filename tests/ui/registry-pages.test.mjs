@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { accountFor, clientFor, login, loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
-import { browserSessions, isCall, param, pick, residentId, uscc } from '../lib/registry.mjs';
+import { browserSessions, isCall, makeOfficer, param, pick, residentId, uscc } from '../lib/registry.mjs';
 import { advanceClock, serverNow } from '../lib/clock.mjs';
 import { unzip } from '../lib/xlsx.mjs';
 
@@ -25,23 +25,12 @@ const { browserAs, closeBrowser } = browserSessions();
 
 
 // A key-people officer: person.key_read to read the list, duty.write to record a visit.
-async function makeOfficer(server) {
-  const sys = await loginAs(server, 'sysadmin');
-  const sec = await loginAs(server, 'secadmin');
-  const role = await sec.post('/api/v1/roles', {
-    name: 'visit_officer', label: '重点人员走访专管员',
-    permissions: ['grid.read', 'registry.read', 'person.read', 'person.write', 'person.key_read', 'duty.write', 'duty.read'],
+async function officerOf(server) {
+  return makeOfficer(server, {
+    role: { name: 'visit_officer', label: '重点人员走访专管员', permissions: ['grid.read', 'registry.read', 'person.read', 'person.write', 'person.key_read', 'duty.write', 'duty.read'] },
+    username: 'visit_officer1',
+    display_name: '走访专管员',
   });
-  assert.equal(role.status, 201, role.text);
-  const u = await sys.post('/api/v1/users', { username: 'visit_officer1', display_name: '走访专管员', org_id: accountFor(server.db, 'center_operator').org_id });
-  assert.equal(u.status, 201, u.text);
-  assert.equal((await sec.put(`/api/v1/users/${u.body.id}/roles`, { roles: ['visit_officer'] })).status, 200);
-  const res = await login(server, 'visit_officer1', u.body.one_time_password);
-  assert.equal(res.status, 200, res.text);
-  const c = clientFor(server, { cookie: res.cookies.wg_session, csrf: res.body.csrf_token, login: res.body });
-  const pw = await c.put('/api/v1/session/password', { old_password: u.body.one_time_password, new_password: 'Canal-Bridge-2026!' });
-  assert.equal(pw.status, 200, pw.text);
-  return c;
 }
 
 const REASON = '月度重点人员走访';
@@ -51,7 +40,7 @@ describe('the demo as built: 重点人员走访, key people in 数据核实, 单
   const added = [];
   before(async () => {
     server = await startDemoServer({ db: await makeDemoDb() });
-    officer = await makeOfficer(server);
+    officer = await officerOf(server);
     grid = (await loginAs(server, 'grid_worker')).login.grids[0].code;
     // More key people than one page holds (20), all long due.
     for (let i = 0; i < 21; i++) {

@@ -7,14 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loginAs, makeDemoDb, startDemoServer } from '../lib/auth.mjs';
+import { residentId } from '../lib/registry.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
-function residentId(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return first17 + '10X98765432'[sum % 11];
-}
 const ID_NUMBER = residentId('37150219850612741');
 // The same number with a wrong check character.
 const BAD_ID_NUMBER = ID_NUMBER.slice(0, 17) + (ID_NUMBER[17] === '1' ? '2' : '1');
