@@ -83,7 +83,9 @@ export async function freshTotp(secret, server) {
   for (;;) {
     const now = Math.floor(serverNow(server) / 30);
     const last = lastStep.get(secret) ?? -Infinity;
-    for (const s of [now - 1, now, now + 1]) {
+    // The current step first: it stays valid through the next boundary (the server accepts one
+    // step either side), whereas the previous one may expire between typing and submitting.
+    for (const s of [now, now + 1, now - 1]) {
       if (s > last) { lastStep.set(secret, s); return totpCode(secret, s); }
     }
     if (last > now + 2) {

@@ -312,6 +312,8 @@ describe('editing houses and units, a person\'s history', () => {
       page.waitForResponse(isCall('GET', `/api/v1/units/${id}`)),
       f.locator('[data-action=reload-unit]').click(),
     ]);
+    // The form is filled from the answer after it arrives: wait for the render.
+    await page.waitForFunction(() => document.querySelector('.unit-form input[name=name]')?.value === '编辑测试集团');
     assert.equal(await f.locator('input[name=name]').inputValue(), '编辑测试集团');
     assert.equal(await f.locator('input[name=address]').inputValue(), '单位编辑路 9 号');
     const [saved] = await Promise.all([
